@@ -1,0 +1,29 @@
+"""verify — check theoretical claims about gradient descent on neural networks, with certified
+arithmetic.
+
+>>> import verify as vf
+>>> net = vf.MLP([2, 3, 1], "tanh")
+>>> loss = vf.SquareLoss(net, vf.Dataset([[1, 0], [0, 1]], [1, -1]))
+
+Public API: models (:class:`MLP`, :class:`Dataset`, :class:`SquareLoss`, :class:`LogisticLoss`,
+:class:`Objective`, :mod:`activations`, :class:`Activation`), arithmetics (:func:`get_arith`),
+results (:class:`Result`, :class:`Verdict`) and :mod:`errors`.
+"""
+
+from . import errors
+from .arith import get_arith
+from .models import (
+    MLP,
+    Activation,
+    Dataset,
+    LogisticLoss,
+    Objective,
+    SquareLoss,
+    activations,
+)
+from .result import Quantity, Result, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = ["MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
+           "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]

@@ -1,0 +1,39 @@
+"""Arithmetics behind one protocol: ``"float"``, ``"mp"``, ``"ball"``, ``"exact"``.
+
+>>> from verify.arith import get_arith
+>>> get_arith("ball", 128)
+<arithmetic ball at 128 bits>
+"""
+
+from __future__ import annotations
+
+from ..errors import UnknownArithmeticError
+from .ball import BallArithmetic
+from .base import MIN_PREC, Arithmetic
+from .exact import ExactArithmetic
+from .floating import FloatArithmetic
+from .multiprec import MpArithmetic
+
+ARITHMETICS = {"float": FloatArithmetic, "mp": MpArithmetic, "ball": BallArithmetic, "exact": ExactArithmetic}
+
+_cache: dict = {}
+
+
+def get_arith(arith="float", prec: int | None = None) -> Arithmetic:
+    """Return the arithmetic called ``arith`` at ``prec`` bits (``mp``/``ball``; default 128)."""
+    if isinstance(arith, Arithmetic):
+        if prec is not None and prec != arith.prec:
+            return get_arith(arith.name, prec)
+        return arith
+    if arith not in ARITHMETICS:
+        raise UnknownArithmeticError(
+            f"unknown arithmetic {arith!r}; choose one of {', '.join(repr(k) for k in ARITHMETICS)}")
+    Arithmetic._check_prec(prec)  # a precision below 16 bits is an error whatever the arithmetic
+    key = (arith, prec)
+    if key not in _cache:
+        _cache[key] = ARITHMETICS[arith](prec)
+    return _cache[key]
+
+
+__all__ = ["Arithmetic", "get_arith", "ARITHMETICS", "MIN_PREC", "FloatArithmetic", "MpArithmetic",
+           "BallArithmetic", "ExactArithmetic"]

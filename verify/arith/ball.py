@@ -1,0 +1,127 @@
+"""``"ball"``: python-flint ``arb`` balls at ``prec`` bits. Certified: every value is an enclosure
+(midpoint ± radius) of the exact result for *every* point of the input balls.
+
+Large matrix products go through ``arb_mat`` (C code); elementwise work uses object arrays.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from flint import arb, arb_mat, ctx, fmpq
+
+from .base import Arithmetic
+
+_MATMUL_FLINT_MIN = 4
+
+
+class _ArbPrec:
+    """Set python-flint's working precision for the duration of a block (restores it after)."""
+
+    def __init__(self, prec: int):
+        self.prec = prec
+
+    def __enter__(self):
+        self.saved = ctx.prec
+        ctx.prec = self.prec
+
+    def __exit__(self, *exc):
+        ctx.prec = self.saved
+        return False
+
+
+class BallArithmetic(Arithmetic):
+    name = "ball"
+    certified = True
+    bytes_per_entry = 96
+
+    def __init__(self, prec=128):
+        super().__init__(128 if prec is None else prec)
+
+    def context(self):
+        return _ArbPrec(self.prec)
+
+    def const(self, q: Fraction):
+        if q.denominator == 1:
+            return arb(q.numerator)
+        return arb(fmpq(q.numerator, q.denominator))
+
+    def from_input(self, x, what="value"):
+        if type(x) is arb:
+            from ..errors import NonFiniteError
+
+            if not x.is_finite():
+                raise NonFiniteError(f"{what} is a non-finite ball {x}")
+            return x
+        return super().from_input(x, what)
+
+    def func(self, name):
+        if name == "pi":
+            return arb.pi()
+        if name == "E":
+            return arb(1).exp()
+        table = {
+            "exp": arb.exp, "log": arb.log, "tanh": arb.tanh, "sinh": arb.sinh, "cosh": arb.cosh,
+            "sin": arb.sin, "cos": arb.cos, "tan": arb.tan, "atan": arb.atan, "sqrt": arb.sqrt,
+            "erf": arb.erf, "log1p": arb.log1p, "expm1": arb.expm1,
+        }
+        if name in table:
+            return table[name]
+        return super().func(name)
+
+    def pow_rational(self, x, q):
+        if q.denominator == 1:
+            return super().pow_rational(x, q)
+        return x ** fmpq(q.numerator, q.denominator)
+
+    def matmul(self, a, b):
+        if min(a.shape[0], a.shape[1], b.shape[1]) < _MATMUL_FLINT_MIN:
+            return a @ b
+        m = arb_mat(a.tolist()) * arb_mat(b.tolist())
+        out = np.empty((a.shape[0], b.shape[1]), dtype=object)
+        out[...] = m.tolist() if a.shape[0] else out
+        return out
+
+    def side(self, x, b):
+        if b == 0:
+            lo, hi = x.lower(), x.upper()
+            if hi < 0:
+                return -1
+            if lo > 0:
+                return 1
+            return 0 if (lo == 0 and hi == 0) else None
+        d = x - self.const(b)
+        if d.upper() < 0:
+            return -1
+        if d.lower() > 0:
+            return 1
+        return 0 if d.is_exact() and d.is_zero() else None
+
+    def union(self, a, b):
+        return a.union(b)
+
+    def to_float(self, a):
+        conv = lambda v: float(v.mid())  # noqa: E731
+        if np.ndim(a) == 0:
+            return conv(a)
+        return np.vectorize(conv, otypes=[float])(a) if a.size else np.zeros(a.shape)
+
+
+def radius_array(a: np.ndarray) -> np.ndarray:
+    """Upper bounds of the radii of a ball array, as floats."""
+    return np.vectorize(lambda v: float(v.rad()), otypes=[float])(a) if a.size else np.zeros(a.shape)
+
+
+def contains(a, value) -> bool:
+    """Does the ball ``a`` contain ``value`` (arb, mpf, float or Fraction)?"""
+    import mpmath
+
+    if isinstance(value, Fraction):
+        value = arb(fmpq(value.numerator, value.denominator))
+    elif isinstance(value, mpmath.mpf):
+        man, exp = value.man_exp
+        value = arb(man) * arb(2) ** int(exp) if exp >= 0 else arb(fmpq(int(man), 2 ** int(-exp)))
+    elif not isinstance(value, arb):
+        value = arb(value)
+    return bool(a.contains(value))

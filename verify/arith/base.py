@@ -1,0 +1,132 @@
+"""The arithmetic protocol: one small interface, four implementations.
+
+Arrays are always ``numpy.ndarray``: ``float64`` for ``"float"``, ``object`` arrays of
+``mpmath.mpf`` / ``flint.arb`` / ``flint.fmpq`` for ``"mp"``, ``"ball"``, ``"exact"``. Elementwise
+``+ - *`` use numpy's operators; everything that depends on the number type goes through the
+methods below. Model code (forward/backward passes, losses) is written once against this class.
+
+See ``shared/DESIGN.md`` (layer 2, Arithmetic).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArithmeticNotSupportedError, PrecisionError
+
+MIN_PREC = 16
+
+
+class Arithmetic:
+    """Base class. ``certified`` is True when every value is exact or an enclosure."""
+
+    name: str = "?"
+    certified: bool = False
+    dtype: Any = object
+    #: rough bytes held per array entry (numpy slot + number object), for size estimates
+    bytes_per_entry: int = 8
+
+    def __init__(self, prec: int | None = None):
+        self.prec = self._check_prec(prec)
+
+    @staticmethod
+    def _check_prec(prec):
+        if prec is None:
+            return None
+        if not isinstance(prec, int | np.integer) or prec < MIN_PREC:
+            raise PrecisionError(f"precision must be an integer number of bits >= {MIN_PREC}, got {prec!r}")
+        return int(prec)
+
+    def __repr__(self) -> str:
+        return f"<arithmetic {self.name}{'' if self.prec is None else f' at {self.prec} bits'}>"
+
+    def key(self):
+        return (self.name, self.prec)
+
+    # -- context ------------------------------------------------------------------------------
+    def context(self):
+        """Context manager in which this arithmetic's precision is in force."""
+        return contextlib.nullcontext()
+
+    # -- construction -------------------------------------------------------------------------
+    def const(self, q: Fraction):
+        """The number ``q`` (exact rational) in this arithmetic (an enclosure in ``ball``)."""
+        raise NotImplementedError
+
+    def from_input(self, x, what: str = "value"):
+        """Convert one user-supplied number (see :func:`verify.numbers.to_fraction`)."""
+        from ..numbers import to_fraction
+
+        return self.const(to_fraction(x, what=what))
+
+    def array(self, values, what: str = "array") -> np.ndarray:
+        arr = np.asarray(values, dtype=object)
+        out = np.empty(arr.shape, dtype=self.dtype)
+        for idx, v in np.ndenumerate(arr):
+            out[idx] = self.from_input(v, what=f"{what}{list(idx)}")
+        return out
+
+    def from_fractions(self, arr: np.ndarray) -> np.ndarray:
+        out = np.empty(arr.shape, dtype=self.dtype)
+        for idx, v in np.ndenumerate(arr):
+            out[idx] = self.const(v)
+        return out
+
+    def zeros(self, shape) -> np.ndarray:
+        out = np.empty(shape, dtype=object)
+        out.fill(self.const(Fraction(0)))
+        return out
+
+    def eye(self, n: int) -> np.ndarray:
+        out = self.zeros((n, n))
+        one = self.const(Fraction(1))
+        for i in range(n):
+            out[i, i] = one
+        return out
+
+    # -- linear algebra -----------------------------------------------------------------------
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """2-D matrix product."""
+        return a @ b
+
+    def sum(self, a: np.ndarray, axis=None):
+        if a.size == 0:
+            shape = () if axis is None else np.delete(a.shape, axis)
+            return self.zeros(tuple(shape)) if axis is not None else self.const(Fraction(0))
+        return a.sum(axis=axis)
+
+    # -- elementwise functions (scalar callables; ``vectorize`` maps them over arrays) -----------
+    def func(self, name: str):
+        """Scalar (or, for float, vectorised) implementation of an analytic function."""
+        raise ArithmeticNotSupportedError(f"{name} is not available in {self.name} arithmetic")
+
+    def vectorize(self, f):
+        """Map a scalar callable over an array."""
+        uf = np.frompyfunc(f, 1, 1)
+        return lambda a: uf(a) if np.ndim(a) else f(a)
+
+    def pow_rational(self, x, q: Fraction):
+        if q.denominator == 1:
+            n = q.numerator
+            return x**n if n >= 0 else self.const(Fraction(1)) / x**(-n)
+        raise ArithmeticNotSupportedError(f"x**({q}) is not available in {self.name} arithmetic")
+
+    # -- comparisons (piece selection) ----------------------------------------------------------
+    def side(self, x, b: Fraction) -> int | None:
+        """-1 if x < b, +1 if x > b, 0 if x == b (certainly); None if undecided (ball straddles b)."""
+        raise NotImplementedError
+
+    def union(self, a, b):
+        """A value enclosing both (only meaningful for balls; others return ``a``)."""
+        return a
+
+    # -- output --------------------------------------------------------------------------------
+    def to_float(self, a) -> np.ndarray | float:
+        """Float64 approximation (midpoints for balls)."""
+        if np.ndim(a) == 0:
+            return float(a)
+        return np.vectorize(float, otypes=[float])(a) if a.size else np.zeros(a.shape)

@@ -1,0 +1,53 @@
+"""``"exact"``: python-flint ``fmpq`` rationals. Certified (no rounding at all).
+
+Only rational operations exist: analytic functions such as ``tanh`` raise
+:class:`ArithmeticNotSupportedError`, which tells the user to switch to ``"ball"``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from flint import fmpq, fmpq_mat
+
+from ..errors import ArithmeticNotSupportedError
+from .base import Arithmetic
+
+_MATMUL_FLINT_MIN = 8  # below this inner size the object-array product is as fast
+
+
+class ExactArithmetic(Arithmetic):
+    name = "exact"
+    certified = True
+    bytes_per_entry = 96
+
+    def __init__(self, prec=None):
+        super().__init__(None)
+
+    def const(self, q: Fraction):
+        return fmpq(q.numerator, q.denominator)
+
+    def func(self, name):
+        raise ArithmeticNotSupportedError(
+            f"{name} is not a rational function, so it has no exact value: use arith='ball' (certified "
+            "enclosures) instead of 'exact'")
+
+    def matmul(self, a, b):
+        if min(a.shape[0], a.shape[1], b.shape[1]) < _MATMUL_FLINT_MIN:
+            return a @ b
+        import numpy as np
+
+        m = fmpq_mat(a.tolist()) * fmpq_mat(b.tolist())
+        return np.array(m.tolist(), dtype=object).reshape(a.shape[0], b.shape[1])
+
+    def side(self, x, b):
+        b = self.const(b)
+        return -1 if x < b else (1 if x > b else 0)
+
+    def to_float(self, a):
+        import numpy as np
+
+        conv = lambda v: int(v.p) / int(v.q)  # noqa: E731
+        if np.ndim(a) == 0:
+            return conv(a)
+        return np.vectorize(conv, otypes=[float])(a) if a.size else np.zeros(a.shape)

@@ -1,0 +1,76 @@
+"""``"float"``: numpy float64, fast screening. Never certified."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..numbers import check_finite_float_array
+from .base import Arithmetic
+
+_FUNCS = {
+    "exp": np.exp, "log": np.log, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh,
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "atan": np.arctan, "sqrt": np.sqrt,
+    "log1p": np.log1p, "expm1": np.expm1,
+}
+
+
+class FloatArithmetic(Arithmetic):
+    name = "float"
+    certified = False
+    dtype = float
+    bytes_per_entry = 8
+
+    def __init__(self, prec=None):
+        super().__init__(None)
+
+    def const(self, q: Fraction):
+        return np.float64(float(q))
+
+    def array(self, values, what="array"):
+        if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+            return check_finite_float_array(values, what=what)
+        return super().array(values, what).astype(float)
+
+    def from_fractions(self, arr):
+        return np.vectorize(float, otypes=[float])(arr) if arr.size else np.zeros(arr.shape)
+
+    def zeros(self, shape):
+        return np.zeros(shape)
+
+    def eye(self, n):
+        return np.eye(n)
+
+    def matmul(self, a, b):
+        return np.asarray(a, float) @ np.asarray(b, float)
+
+    def sum(self, a, axis=None):
+        return np.sum(a, axis=axis)
+
+    def func(self, name):
+        if name == "pi":
+            return np.pi
+        if name == "E":
+            return np.e
+        if name == "erf":
+            from scipy.special import erf
+
+            return erf
+        try:
+            return _FUNCS[name]
+        except KeyError:
+            return super().func(name)
+
+    def vectorize(self, f):
+        return f
+
+    def pow_rational(self, x, q):
+        return np.power(x, float(q)) if q.denominator != 1 else np.power(x, q.numerator)
+
+    def side(self, x, b):
+        x, b = float(x), float(b)
+        return -1 if x < b else (1 if x > b else 0)
+
+    def to_float(self, a):
+        return np.asarray(a, dtype=float) if np.ndim(a) else float(a)

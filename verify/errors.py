@@ -1,0 +1,70 @@
+"""Exceptions raised by the toolkit.
+
+Every error says what was wrong *and what to change*. Nothing is computed half-way:
+inputs are validated before any work starts.
+"""
+
+from __future__ import annotations
+
+
+class VerifyError(Exception):
+    """Base class of every error raised by :mod:`verify`."""
+
+
+class InputError(VerifyError, ValueError):
+    """Malformed input: wrong shape, NaN/inf entries, out-of-range parameter."""
+
+
+class ShapeError(InputError):
+    """An array does not have the shape the model requires."""
+
+
+class NonFiniteError(InputError):
+    """An input contains NaN or an infinity."""
+
+
+class PrecisionError(InputError):
+    """A requested working precision is too low (the minimum is 16 bits)."""
+
+
+class UnknownArithmeticError(InputError):
+    """The arithmetic name is not one of ``float``, ``mp``, ``ball``, ``exact``."""
+
+
+class UnknownActivationError(InputError):
+    """An activation name is not in the catalogue."""
+
+
+class NotAnalyticError(InputError):
+    """A user-defined activation has a piece that is not analytic (e.g. contains ``Abs``)."""
+
+
+class ArithmeticNotSupportedError(VerifyError):
+    """The requested arithmetic cannot represent this computation (e.g. ``exact`` with ``tanh``)."""
+
+
+class SizeLimitError(VerifyError):
+    """The request is too large for the chosen method; the message carries a size/memory estimate."""
+
+
+class RegionBoundaryError(VerifyError):
+    """θ may lie on an activation-region boundary where the requested derivative does not exist.
+
+    Attributes name the place: ``layer`` (1-based hidden layer), ``neuron`` (0-based unit),
+    ``data_point`` (0-based row of X), ``breakpoint`` and ``enclosure`` (the pre-activation).
+    For objectives built from sympy, ``condition`` names the Piecewise condition instead.
+    """
+
+    def __init__(self, message: str, *, layer=None, neuron=None, data_point=None, breakpoint=None,
+                 enclosure=None, condition=None):
+        super().__init__(message)
+        self.layer = layer
+        self.neuron = neuron
+        self.data_point = data_point
+        self.breakpoint = breakpoint
+        self.enclosure = enclosure
+        self.condition = condition
+
+
+class SchemaError(InputError):
+    """A serialised file does not follow the documented schema."""

@@ -1,0 +1,418 @@
+"""Activations defined once as a sympy ``Piecewise`` of analytic pieces.
+
+An activation σ: R → R is given by rational breakpoints b_1 < … < b_m and analytic expressions
+f_0, …, f_m, with σ = f_j on the open interval (b_j, b_{j+1}) (b_0 = −∞, b_{m+1} = +∞), and
+σ(b_j) the value the Piecewise assigns there. Everything else is *derived* from this definition:
+
+* per-piece derivatives f_j^(k) (symbolic, ``sympy.diff``), compiled for every arithmetic;
+* ``continuity[j]``: the largest k with f_{j-1}^(i)(b_j) = f_j^(i)(b_j) for all i ≤ k
+  (−1: σ is discontinuous at b_j); derivatives of order ≤ continuity[j] exist at b_j;
+* flags: ``analytic`` (no breakpoint left after merging equal pieces), ``smooth`` (C^∞; for
+  analytic pieces the same as analytic), ``polynomial_pieces``, ``strictly_increasing``
+  (True/False, or None when sympy cannot decide);
+* ``homogeneity_degree``: k such that σ(cz) = c^k σ(z) for every c > 0 and z ∈ R, *proved*
+  symbolically piece by piece (breakpoints must then all be 0), else None.
+
+See ``shared/theory/gd_map.md`` §1 (piecewise analytic activations) and
+``shared/theory/homogeneous_np.md`` §2.1 (positive homogeneity).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from ..arith import Arithmetic
+from ..arith.compile import ANALYTIC_FUNCS, NON_ANALYTIC, compile_scalar
+from ..errors import InputError, NotAnalyticError
+
+Z = sp.Symbol("z", real=True)
+_MAX_CONTINUITY_CHECK = 16
+
+
+class BoundaryHit(Exception):
+    """Internal: an entry's pre-activation may equal a breakpoint where the derivative is undefined."""
+
+    def __init__(self, index, breakpoint, value, order, continuity):
+        super().__init__(index)
+        self.index, self.breakpoint, self.value = index, breakpoint, value
+        self.order, self.continuity = order, continuity
+
+
+def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str) -> None:
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, NON_ANALYTIC):
+            raise NotAnalyticError(
+                f"activation {name!r}: the piece {expr} contains {type(node).__name__}, which is not "
+                "analytic; split it into more Piecewise pieces with explicit breakpoints instead")
+        if isinstance(node, sp.Piecewise):
+            raise NotAnalyticError(f"activation {name!r}: nested Piecewise in the piece {expr}; flatten it")
+        if isinstance(node, sp.Function) and type(node) not in ANALYTIC_FUNCS:
+            raise NotAnalyticError(
+                f"activation {name!r}: unsupported function {type(node).__name__} in the piece {expr}; "
+                f"supported: {', '.join(sorted(ANALYTIC_FUNCS.values()))}")
+    extra = expr.free_symbols - {var}
+    if extra:
+        raise InputError(f"activation {name!r}: the piece {expr} depends on {sorted(map(str, extra))}, "
+                         f"not only on {var}")
+
+
+def _poly_strictly_increasing(p, lo, hi) -> bool:
+    """A polynomial is strictly increasing on (lo, hi) iff p' ≥ 0 there and p' is not ≡ 0
+    (then its zeros are isolated). Decided exactly from the real roots of p'."""
+    d = sp.Poly(sp.diff(p, Z), Z)
+    if d.is_zero:
+        return False
+    roots = sorted({r for r in d.real_roots() if (lo == -sp.oo or r > lo) and (hi == sp.oo or r < hi)})
+    cuts = [lo, *roots, hi]
+    for a, b in zip(cuts, cuts[1:]):
+        x = _sample_point(None if a == -sp.oo else a, None if b == sp.oo else b)
+        if d.eval(x) < 0:
+            return False
+    return True
+
+
+def _sample_point(lo, hi):
+    if lo is None and hi is None:
+        return sp.Integer(0)
+    if lo is None:
+        return hi - 1
+    if hi is None:
+        return lo + 1
+    return (lo + hi) / 2
+
+
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """A piecewise-analytic activation function. Build with :meth:`from_piecewise`."""
+
+    name: str
+    piecewise: sp.Expr
+    breakpoints: tuple  # sympy Rationals, increasing
+    pieces: tuple  # sympy expressions in Z, len = len(breakpoints) + 1
+    at_breakpoints: tuple  # σ(b_j)
+    continuity: tuple  # per breakpoint: int >= -1
+    _compiled: dict = field(default_factory=dict, repr=False, compare=False)
+    _derivs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_piecewise(cls, expr, var: sp.Symbol | None = None, name: str | None = None) -> Activation:
+        """Build an activation from a sympy expression in one real variable.
+
+        ``expr`` is a ``Piecewise`` (or a single analytic expression). Conditions may be any
+        relations in ``var`` with rational endpoints (``z < 0``, ``(z > -1) & (z < 1)``, ``True``).
+        Pieces must be analytic: ``Abs``, ``sign``, ``Max``/``Min``, ``Heaviside`` … are rejected.
+        """
+        if not isinstance(expr, sp.Basic):
+            raise InputError("Activation.from_piecewise expects a sympy expression, e.g. "
+                             "sympy.Piecewise((0, z < 0), (z, True)); strings are not parsed")
+        free = sorted(expr.free_symbols, key=str)
+        if var is None:
+            if len(free) != 1:
+                raise InputError(f"activation expression must depend on exactly one symbol, got {free}")
+            var = free[0]
+        name = name or str(expr)
+        if isinstance(expr, sp.Piecewise):
+            branches = list(expr.args)
+        else:
+            branches = [(expr, sp.true)]
+        # the sets on which each branch applies (first matching branch wins)
+        remaining = sp.S.Reals
+        located = []
+        for e, cond in branches:
+            _check_analytic_piece(e, var, name)
+            try:
+                s = sp.S.Reals if cond is sp.true else cond.as_set()
+            except Exception as exc:  # noqa: BLE001
+                raise InputError(f"activation {name!r}: cannot interpret the condition {cond}: {exc}") from exc
+            s = sp.Intersection(s, remaining)
+            remaining = sp.Complement(remaining, s)
+            located.append((e.subs(var, Z), s))
+        if remaining != sp.S.EmptySet:
+            raise InputError(f"activation {name!r}: the Piecewise does not cover {remaining}")
+        # candidate breakpoints: every finite endpoint of every set
+        pts = set()
+        for _, s in located:
+            for atom in ([s] if not isinstance(s, sp.Union) else s.args):
+                if isinstance(atom, sp.Interval):
+                    for end in (atom.start, atom.end):
+                        if end.is_finite:
+                            pts.add(end)
+                elif isinstance(atom, sp.FiniteSet):
+                    pts.update(atom.args)
+        for p in pts:
+            if not p.is_Rational:
+                raise InputError(f"activation {name!r}: breakpoint {p} is not rational; use rational breakpoints")
+        bps = sorted(pts)
+
+        def which(x):
+            for e, s in located:
+                if s.contains(x) is sp.true:
+                    return e
+            raise InputError(f"activation {name!r}: no piece covers z = {x}")
+
+        bounds = [None, *bps, None]
+        pieces = [which(_sample_point(bounds[j], bounds[j + 1])) for j in range(len(bps) + 1)]
+        at = [which(b) for b in bps]
+        at_vals = [sp.nsimplify(a.subs(Z, b)) for a, b in zip(at, bps)]
+        # merge adjacent pieces that are the same analytic function (no real breakpoint there)
+        keep_b, keep_p, keep_at = [], [pieces[0]], []
+        for b, val, nxt in zip(bps, at_vals, pieces[1:]):
+            same = sp.simplify(keep_p[-1] - nxt) == 0 and sp.simplify(keep_p[-1].subs(Z, b) - val) == 0
+            if same:
+                continue
+            keep_b.append(b)
+            keep_p.append(nxt)
+            keep_at.append(val)
+        cont = [cls._continuity_order(keep_p[j], keep_p[j + 1], keep_b[j], keep_at[j]) for j in range(len(keep_b))]
+        pw = sp.Piecewise(*[(p, Z < b) for p, b in zip(keep_p, keep_b)], (keep_p[-1], True)) \
+            if keep_b else keep_p[0]
+        return cls(name=name, piecewise=pw, breakpoints=tuple(keep_b), pieces=tuple(keep_p),
+                   at_breakpoints=tuple(keep_at), continuity=tuple(cont))
+
+    @staticmethod
+    def _continuity_order(left, right, b, value) -> int:
+        if sp.simplify(left.subs(Z, b) - value) != 0 or sp.simplify(right.subs(Z, b) - value) != 0:
+            return -1
+        k = 0
+        dl, dr = left, right
+        while k < _MAX_CONTINUITY_CHECK:
+            dl, dr = sp.diff(dl, Z), sp.diff(dr, Z)
+            if sp.simplify((dl - dr).subs(Z, b)) != 0:
+                return k
+            k += 1
+        return k
+
+    # ------------------------------------------------------------------ derived properties
+    def derivative(self, k: int, j: int) -> sp.Expr:
+        """The k-th derivative of piece j."""
+        key = (k, j)
+        if key not in self._derivs:
+            self._derivs[key] = self.pieces[j] if k == 0 else sp.diff(self.derivative(k - 1, j), Z)
+        return self._derivs[key]
+
+    @property
+    def analytic(self) -> bool:
+        """σ is real-analytic on all of R."""
+        return not self.breakpoints
+
+    @property
+    def smooth(self) -> bool:
+        """σ is C^∞ (for analytic pieces: equivalent to ``analytic``)."""
+        return self.analytic
+
+    @property
+    def smoothness(self) -> float:
+        """Largest k such that σ is C^k on R (``math.inf`` if analytic, −1 if discontinuous)."""
+        return min(self.continuity) if self.continuity else math.inf
+
+    @property
+    def polynomial_pieces(self) -> bool:
+        return all(p.is_polynomial(Z) for p in self.pieces)
+
+    @property
+    def strictly_increasing(self) -> bool | None:
+        """True/False when sympy decides it for every piece and the jumps, None when undecided."""
+        from sympy.calculus.singularities import is_strictly_increasing
+
+        bounds = [-sp.oo, *self.breakpoints, sp.oo]
+        verdicts = []
+        for j, p in enumerate(self.pieces):
+            iv = sp.Interval.open(bounds[j], bounds[j + 1])
+            if p.is_polynomial(Z):
+                verdicts.append(_poly_strictly_increasing(p, bounds[j], bounds[j + 1]))
+                continue
+            try:
+                verdicts.append(is_strictly_increasing(p, iv, Z))
+            except Exception:  # noqa: BLE001
+                verdicts.append(None)
+        for j, b in enumerate(self.breakpoints):
+            lim_l, lim_r = self.pieces[j].subs(Z, b), self.pieces[j + 1].subs(Z, b)
+            v = self.at_breakpoints[j]
+            if not (lim_l <= v <= lim_r):
+                return False
+        if any(v is False for v in verdicts):
+            return False
+        if all(v is True for v in verdicts):
+            return True
+        return None
+
+    @property
+    def homogeneity_degree(self):
+        """k with σ(cz) = c^k σ(z) for all c > 0, z ∈ R, proved symbolically; else None.
+
+        Requires every breakpoint to be 0 (cones are the only scale-invariant pieces) and every
+        piece to satisfy f(c·z) − c^k f(z) ≡ 0 with one common k; at z = 0, σ(0) = c^k σ(0)
+        forces σ(0) = 0 when k ≠ 0.
+        """
+        if "homog" in self._derivs:
+            return self._derivs["homog"]
+        self._derivs["homog"] = deg = self._prove_homogeneity()
+        return deg
+
+    def _prove_homogeneity(self):
+        if any(b != 0 for b in self.breakpoints):
+            return None
+        c = sp.Symbol("c", positive=True)
+        t = sp.Symbol("t", positive=True)
+        signs = {0: (-1, 1)} if not self.breakpoints else {0: (-1,), 1: (1,)}
+        degree = None
+        for j, sgns in signs.items():
+            for s in sgns:
+                f = self.pieces[j].subs(Z, s * t)
+                if sp.simplify(f) == 0:
+                    continue
+                ratio = sp.simplify(sp.powsimp(self.pieces[j].subs(Z, s * c * t) / f, force=True))
+                if ratio.free_symbols - {c}:
+                    return None
+                k = sp.simplify(sp.expand_log(sp.log(ratio), force=True) / sp.log(c))
+                if not k.is_number or not k.is_real:
+                    return None
+                if sp.simplify(self.pieces[j].subs(Z, s * c * t) - c**k * f) != 0:
+                    return None
+                if degree is not None and sp.simplify(degree - k) != 0:
+                    return None
+                degree = k
+        if degree is None:
+            return None  # σ ≡ 0 on R\{0}: homogeneous of every degree; we do not pick one
+        at0 = self.at_breakpoints[0] if self.breakpoints else self.pieces[0].subs(Z, 0)
+        if degree != 0 and sp.simplify(at0) != 0:
+            return None
+        return int(degree) if degree.is_Integer else degree
+
+    # ------------------------------------------------------------------ evaluation
+    def _fn(self, arith: Arithmetic, k: int, j: int):
+        key = (arith.key(), k, j)
+        f = self._compiled.get(key)
+        if f is None:
+            with arith.context():
+                f = compile_scalar(self.derivative(k, j), Z, arith)
+            self._compiled[key] = f
+        return f
+
+    def __call__(self, z, arith: Arithmetic, order: int = 0) -> list:
+        """[σ(z), σ'(z), …, σ^(order)(z)] elementwise for an array ``z`` of ``arith``.
+
+        An entry that may equal a breakpoint b_j (exactly, or a ball containing it) is allowed
+        only when ``order ≤ continuity[j]`` (then both pieces agree there, and a ball gets the
+        union of both pieces' enclosures); otherwise :class:`BoundaryHit` is raised and the caller
+        turns it into a :class:`RegionBoundaryError` naming the neuron and data point.
+        """
+        z = np.asarray(z)
+        nb = len(self.breakpoints)
+        with arith.context():
+            if nb == 0:
+                return [self._fn(arith, k, 0)(z) for k in range(order + 1)]
+            if arith.name == "float":
+                return self._eval_float(z, order)
+            return self._eval_object(z, arith, order)
+
+    def _eval_float(self, z, order):
+        from ..arith import get_arith
+
+        fa = get_arith("float")
+        bps = np.array([float(b) for b in self.breakpoints])
+        idx = np.searchsorted(bps, z, side="right")  # piece index if not on a breakpoint
+        on = np.zeros(z.shape, dtype=bool)
+        for j, b in enumerate(bps):
+            hit = z == b
+            if hit.any():
+                if order > self.continuity[j]:
+                    pos = tuple(np.argwhere(hit)[0])
+                    raise BoundaryHit(pos, self.breakpoints[j], z[pos], order, self.continuity[j])
+                on |= hit
+        out = []
+        for k in range(order + 1):
+            r = np.zeros(z.shape)
+            for j in range(len(bps) + 1):
+                m = idx == j
+                if m.any():
+                    r[m] = self._fn(fa, k, j)(z[m])
+            if on.any() and k == 0:  # value at a breakpoint: the Piecewise's own value there
+                for j, b in enumerate(bps):
+                    r[z == b] = float(self.at_breakpoints[j])
+            out.append(r)
+        return out
+
+    def _eval_object(self, z, arith, order):
+        bps = [Fraction(int(b.p), int(b.q)) for b in self.breakpoints]
+        flat = z.reshape(-1)
+        outs = [np.empty(flat.shape, dtype=object) for _ in range(order + 1)]
+        fns = [[self._fn(arith, k, j) for j in range(len(bps) + 1)] for k in range(order + 1)]
+        for n, x in enumerate(flat):
+            j = 0
+            straddle = None
+            for jb, b in enumerate(bps):
+                s = arith.side(x, b)
+                if s is None or s == 0:
+                    straddle = jb
+                    break
+                if s > 0:
+                    j = jb + 1
+                else:
+                    break
+            if straddle is None:
+                for k in range(order + 1):
+                    outs[k][n] = fns[k][j](x)
+                continue
+            jb = straddle
+            if order > self.continuity[jb]:
+                raise BoundaryHit(np.unravel_index(n, z.shape), self.breakpoints[jb], x, order,
+                                  self.continuity[jb])
+            # a ball reaching over b_jb may reach further breakpoints too: take all pieces it meets
+            last = jb
+            while last + 1 < len(bps) and arith.side(x, bps[last + 1]) in (None, 0):
+                if order > self.continuity[last + 1]:
+                    raise BoundaryHit(np.unravel_index(n, z.shape), self.breakpoints[last + 1], x, order,
+                                      self.continuity[last + 1])
+                last += 1
+            for k in range(order + 1):
+                if arith.certified and arith.name == "ball":
+                    v = fns[k][jb](x)
+                    for jj in range(jb + 1, last + 2):
+                        v = arith.union(v, fns[k][jj](x))
+                    outs[k][n] = v
+                else:  # exact / mp: x equals b; order <= continuity, so the left piece is right
+                    outs[k][n] = fns[k][jb](x)
+        return [o.reshape(z.shape) for o in outs]
+
+    # ------------------------------------------------------------------ sympy side
+    def sympy(self, x: sp.Expr) -> sp.Expr:
+        """σ(x) as a sympy expression (the defining Piecewise with z replaced by x)."""
+        if not self.breakpoints:
+            return self.pieces[0].subs(Z, x)
+        args = []
+        for j, b in enumerate(self.breakpoints):
+            args.append((self.pieces[j].subs(Z, x), x < b))
+            args.append((self.at_breakpoints[j], sp.Eq(x, b)))
+        args.append((self.pieces[-1].subs(Z, x), True))
+        return sp.Piecewise(*args)
+
+    def piece_index(self, value) -> int | None:
+        """Index of the open piece containing the exact rational ``value``; None on a breakpoint."""
+        v = sp.Rational(value)
+        j = 0
+        for b in self.breakpoints:
+            if v == b:
+                return None
+            if v > b:
+                j += 1
+        return j
+
+    def __repr__(self):
+        return f"Activation({self.name})"
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name, "breakpoints": [str(b) for b in self.breakpoints],
+            "pieces": [str(p) for p in self.pieces], "continuity": list(self.continuity),
+            "analytic": self.analytic, "polynomial_pieces": self.polynomial_pieces,
+            "strictly_increasing": self.strictly_increasing,
+            "homogeneity_degree": None if self.homogeneity_degree is None else str(self.homogeneity_degree),
+        }
+

@@ -1,0 +1,505 @@
+"""Objectives L: R^p → R with value, gradient, Hessian and Hessian-vector products in any arithmetic.
+
+* :class:`SquareLoss` — L(θ) = s Σ_i ‖f(x_i; θ) − y_i‖², with s = 1/n (``"mean"``), 1/(2n)
+  (``"half_mean"``), 1 (``"sum"``) or 1/2 (``"half_sum"``, the convention of
+  ``shared/theory/homogeneous_np.md``).
+* :class:`LogisticLoss` — L(θ) = (1/n) Σ_i log(1 + exp(−y_i f(x_i; θ))), labels y_i ∈ {−1, +1}.
+* :meth:`Objective.from_sympy` — any smooth or piecewise-analytic sympy expression of named variables.
+
+For a network loss L = Σ_i ℓ(F_i) the derivatives are assembled from the layer-wise formulas:
+∇L = Jᵀ ℓ'(F), ∇²L = Jᵀ diag(ℓ''(F)) J + Σ_i ℓ'(F_i) ∇²F_i (``verify/models/layerwise.py``).
+
+Every method takes ``arith`` (``"float"``, ``"mp"``, ``"ball"``, ``"exact"``) and ``prec`` (bits,
+for mp and ball; default 128) and returns numpy arrays of that arithmetic's numbers. In ``"ball"``
+θ may itself contain balls (a box): results then enclose the quantity for every point of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from ..arith import get_arith
+from ..arith.compile import ANALYTIC_FUNCS
+from ..errors import ArithmeticNotSupportedError, InputError, ShapeError, SizeLimitError
+from .dataset import Dataset
+from .layerwise import Layerwise
+from .mlp import MLP
+
+#: refuse dense p × p requests whose estimated memory exceeds this (bytes); override with the
+#: environment variable VERIFY_MAX_BYTES or the ``max_bytes`` argument.
+DEFAULT_MAX_BYTES = 8 * 2**30
+
+
+def _max_bytes(override):
+    if override is not None:
+        return int(override)
+    return int(os.environ.get("VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, copies: int = 3) -> None:
+    """Refuse a dense rows × cols result whose memory estimate exceeds the limit, saying so."""
+    est = rows * cols * arith.bytes_per_entry * copies
+    lim = _max_bytes(max_bytes)
+    if est > lim:
+        raise SizeLimitError(
+            f"{what} would be a dense {rows}×{cols} matrix in {arith.name} arithmetic: about "
+            f"{est / 2**30:.1f} GiB with working copies (limit {lim / 2**30:.1f} GiB). Use Hessian-vector "
+            "products (obj.hvp), a cheaper arithmetic ('float' to screen), or raise max_bytes / VERIFY_MAX_BYTES.")
+
+
+class Objective:
+    """Base class: a function L of a flat parameter vector θ ∈ R^p."""
+
+    n_params: int
+    param_names: list
+
+    # -- input handling -------------------------------------------------------------------------
+    def _prepare(self, theta, arith, prec, what="θ"):
+        a = get_arith(arith, prec)
+        if np.shape(theta) != (self.n_params,):
+            raise ShapeError(f"{what} must be a flat vector of {self.n_params} parameters "
+                             f"({', '.join(self.param_names[:4])}{', …' if self.n_params > 4 else ''}), "
+                             f"got shape {np.shape(theta)}")
+        with a.context():
+            th = a.array(theta, what=what)
+        return a, th
+
+    # -- interface --------------------------------------------------------------------------------
+    def value(self, theta, arith="float", prec=None):
+        raise NotImplementedError
+
+    def grad(self, theta, arith="float", prec=None):
+        raise NotImplementedError
+
+    def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        raise NotImplementedError
+
+    def hvp(self, theta, v, arith="float", prec=None):
+        raise NotImplementedError
+
+    def symbolic(self) -> sp.Expr:
+        """L as an exact sympy expression in :attr:`symbols`."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_sympy(cls, expr, variables, name: str | None = None) -> SympyObjective:
+        """An objective given by a sympy expression in the ordered ``variables`` (θ = values)."""
+        return SympyObjective(expr, variables, name=name)
+
+
+# ============================================================================ network losses
+class NetworkLoss(Objective):
+    """Σ_i ℓ(f(x_i; θ), y_i) for an :class:`MLP` and a :class:`Dataset`."""
+
+    def __init__(self, net: MLP, data: Dataset):
+        if not isinstance(net, MLP):
+            raise InputError(f"net must be a verify.MLP, got {type(net).__name__}")
+        if not isinstance(data, Dataset):
+            data = Dataset(*data)
+        if data.d != net.input_dim:
+            raise ShapeError(f"the data have d = {data.d} features but the network takes {net.input_dim} inputs")
+        if data.k != net.output_dim:
+            raise ShapeError(f"the labels have k = {data.k} columns but the network has {net.output_dim} outputs")
+        self.net, self.data = net, data
+        self.n_params = net.n_params
+        self.param_names = net.param_names
+        self._engines = {}
+
+    @property
+    def symbols(self):
+        return self.net.symbols
+
+    def _engine(self, a):
+        eng = self._engines.get(a.key())
+        if eng is None:
+            eng = self._engines[a.key()] = Layerwise(self.net, a)
+        return eng
+
+    def _require(self, a):
+        if a.name == "exact":
+            bad = [act.name for act in self.net.activations if not act.polynomial_pieces]
+            if bad:
+                raise ArithmeticNotSupportedError(
+                    f"'exact' arithmetic needs activations that are polynomial on each piece; {bad[0]} is not. "
+                    "Use arith='ball' for certified enclosures.")
+
+    # per-output loss ℓ and derivatives, elementwise on F (n × k)
+    def _ell(self, F, Y, a, order):
+        raise NotImplementedError
+
+    def outputs(self, theta, arith="float", prec=None):
+        """Network outputs F (n × k) at θ."""
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        X, _ = self.data.in_arith(a)
+        with a.context():
+            return self._engine(a).outputs(th, X)
+
+    def value(self, theta, arith="float", prec=None):
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        X, Y = self.data.in_arith(a)
+        with a.context():
+            F = self._engine(a).outputs(th, X)
+            (lv,) = self._ell(F, Y, a, 0)
+            return a.sum(lv)
+
+    def grad(self, theta, arith="float", prec=None):
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        X, Y = self.data.in_arith(a)
+        eng = self._engine(a)
+        with a.context():
+            fw = eng.forward(th, X, 1)
+            _, l1 = self._ell(fw["z"][eng.D], Y, a, 1)
+            return eng.vjp(th, X, l1, fw)
+
+    def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        check_dense_size(self.n_params, self.n_params, a, "the Hessian", max_bytes)
+        X, Y = self.data.in_arith(a)
+        eng = self._engine(a)
+        with a.context():
+            fw = eng.forward(th, X, 2)
+            _, l1, l2 = self._ell(fw["z"][eng.D], Y, a, 2)
+            J = eng.jacobian(th, X, fw)
+            Hc = eng.weighted_hessian(th, X, l1, fw)
+            w = l2.reshape(-1)
+            return a.matmul((J * w[:, None]).T, J) + Hc
+
+    def hvp(self, theta, v, arith="float", prec=None):
+        """∇²L(θ) v without forming the Hessian (forward-over-reverse)."""
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        with a.context():
+            vv = a.array(v, what="v")
+        if vv.shape != (self.n_params,):
+            raise ShapeError(f"v must have shape ({self.n_params},), got {vv.shape}")
+        X, Y = self.data.in_arith(a)
+        eng = self._engine(a)
+        with a.context():
+            fw = eng.forward(th, X, 2)
+            _, l1, l2 = self._ell(fw["z"][eng.D], Y, a, 2)
+            out, _ = eng.rop(th, X, l1, lambda Fd: l2 * Fd, vv, fw)
+            return out
+
+    # -- regions -----------------------------------------------------------------------------------
+    def region(self, theta, prec: int = 128):
+        """The activation pattern at θ: for each hidden layer an int array (n × m_l) of piece indices.
+
+        Decided with certainty: exactly for rational θ and polynomial pieces, otherwise in ball
+        arithmetic. A pre-activation on (or, in balls, possibly on) a breakpoint raises
+        :class:`RegionBoundaryError` naming the layer, neuron and data point.
+        """
+        exact_ok = all(act.polynomial_pieces for act in self.net.activations)
+        a = get_arith("exact" if exact_ok else "ball", prec)
+        _, th = self._prepare(theta, a, prec)
+        X, _ = self.data.in_arith(a)
+        eng = self._engine(a)
+        from ..errors import RegionBoundaryError
+
+        pattern = []
+        with a.context():
+            Wt = eng.weights(th)
+            h = eng._hat(X)
+            for l in range(1, self.net.depth):
+                z = a.matmul(h, Wt[l].T)
+                act = self.net.activations[l - 1]
+                bps = [Fraction(int(b.p), int(b.q)) for b in act.breakpoints]
+                pat = np.zeros(z.shape, dtype=int)
+                for (i, u), x in np.ndenumerate(z):
+                    j = 0
+                    for b in bps:
+                        s = a.side(x, b)
+                        if s is None or s == 0:
+                            raise RegionBoundaryError(
+                                f"layer {l}, neuron {u}, data point {i}: pre-activation {x} is on (or, at this "
+                                f"precision, not separated from) the breakpoint {b} of {act.name}: θ is not inside "
+                                "an activation region", layer=l, neuron=int(u), data_point=int(i),
+                                breakpoint=b, enclosure=x)
+                        if s > 0:
+                            j += 1
+                    pat[i, u] = j
+                pattern.append(pat)
+                (vals,) = act(z, a, 0)
+                h = eng._hat(vals)
+        return tuple(pattern)
+
+    def on_region(self, pattern) -> sp.Expr:
+        """L as the analytic sympy expression valid on the region ``pattern`` (see :meth:`region`).
+
+        For ReLU-type networks (polynomial pieces) it is a polynomial in :attr:`symbols`.
+        """
+        net = self.net
+        if len(pattern) != net.depth - 1:
+            raise ShapeError(f"a pattern has one array per hidden layer ({net.depth - 1}), got {len(pattern)}")
+        from .activation import Z
+
+        outs = []
+        th = net.symbols
+        for i in range(self.data.n):
+            h = [sp.Rational(q.numerator, q.denominator) for q in self.data.X_exact[i]]
+            for l in range(1, net.depth + 1):
+                W = net.block(f"W{l}")
+                m, mp = W.shape
+                Wv = th[W.slice]
+                z = [sp.Add(*[Wv[a * mp + b] * h[b] for b in range(mp)]) for a in range(m)]
+                if net.bias:
+                    bv = th[net.block(f"b{l}").slice]
+                    z = [z[a] + bv[a] for a in range(m)]
+                if l < net.depth:
+                    act = net.activations[l - 1]
+                    pat = np.asarray(pattern[l - 1])
+                    if pat.shape != (self.data.n, m):
+                        raise ShapeError(f"pattern[{l - 1}] must have shape {(self.data.n, m)}, got {pat.shape}")
+                    h = [act.pieces[int(pat[i, a])].subs(Z, z[a]) for a in range(m)]
+                else:
+                    h = z
+            outs.append(h)
+        return self._symbolic_loss(outs)
+
+    def symbolic(self) -> sp.Expr:
+        """L as an exact sympy expression (activations as Piecewise) in :attr:`symbols`."""
+        outs = [self.net.symbolic(x=self.data.X_exact[i]) for i in range(self.data.n)]
+        return self._symbolic_loss(outs)
+
+    def _symbolic_loss(self, outs):
+        raise NotImplementedError
+
+
+class SquareLoss(NetworkLoss):
+    """L(θ) = s Σ_i ‖f(x_i; θ) − y_i‖² with s set by ``normalization``:
+    ``"mean"`` 1/n (default), ``"half_mean"`` 1/(2n), ``"sum"`` 1, ``"half_sum"`` 1/2.
+    Here n is the number of data points (not n·k)."""
+
+    NORMALIZATIONS = ("mean", "half_mean", "sum", "half_sum")
+
+    def __init__(self, net, data, normalization: str = "mean"):
+        super().__init__(net, data)
+        if normalization not in self.NORMALIZATIONS:
+            raise InputError(f"normalization must be one of {self.NORMALIZATIONS}, got {normalization!r}")
+        self.normalization = normalization
+        n = self.data.n
+        self.scale = {"mean": Fraction(1, n), "half_mean": Fraction(1, 2 * n), "sum": Fraction(1),
+                      "half_sum": Fraction(1, 2)}[normalization]
+
+    def _ell(self, F, Y, a, order):
+        s = a.const(self.scale)
+        r = F - Y
+        out = [s * r * r]
+        if order >= 1:
+            out.append(a.const(2 * self.scale) * r)
+        if order >= 2:
+            c = a.const(2 * self.scale)
+            l2 = np.empty(F.shape, dtype=F.dtype)
+            l2.fill(c)
+            out.append(l2)
+        return out
+
+    def residuals(self, theta, arith="float", prec=None):
+        """r = f(X; θ) − y, flattened to length n·k (row i·k + o)."""
+        F = self.outputs(theta, arith, prec)
+        a = get_arith(arith, prec)
+        _, Y = self.data.in_arith(a)
+        with a.context():
+            return (F - Y).reshape(-1)
+
+    def jacobian(self, theta, arith="float", prec=None, max_bytes=None):
+        """The data Jacobian J = ∂r/∂θ (n·k × p); J Jᵀ is the empirical NTK Gram matrix."""
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        check_dense_size(self.data.n * self.data.k, self.n_params, a, "the Jacobian", max_bytes)
+        X, _ = self.data.in_arith(a)
+        with a.context():
+            return self._engine(a).jacobian(th, X)
+
+    def _symbolic_loss(self, outs):
+        s = sp.Rational(self.scale.numerator, self.scale.denominator)
+        terms = []
+        for i, f in enumerate(outs):
+            for o, fo in enumerate(f):
+                q = self.data.Y_exact[i, o]
+                terms.append((fo - sp.Rational(q.numerator, q.denominator)) ** 2)
+        return s * sp.Add(*terms)
+
+
+class LogisticLoss(NetworkLoss):
+    """L(θ) = (1/n) Σ_i log(1 + exp(−y_i f(x_i; θ))) for a scalar-output network, y_i ∈ {−1, +1}."""
+
+    def __init__(self, net, data):
+        super().__init__(net, data)
+        if self.data.k != 1:
+            raise ShapeError("LogisticLoss needs one output per data point")
+        labels = set(self.data.Y_exact[:, 0].tolist())
+        if not labels <= {Fraction(-1), Fraction(1)}:
+            raise InputError(f"LogisticLoss labels must be -1 or +1, got {sorted(labels)}")
+
+    def _require(self, a):
+        if a.name == "exact":
+            raise ArithmeticNotSupportedError("the logistic loss is not rational: use arith='ball' for "
+                                              "certified enclosures")
+        super()._require(a)
+
+    def _ell(self, F, Y, a, order):
+        n = self.data.n
+        inv_n = a.const(Fraction(1, n))
+        t = Y * F  # margins y·f
+        if a.name == "float":
+            with np.errstate(over="ignore"):
+                out = [np.logaddexp(0.0, -t) / n]
+                sig_neg = 0.5 * (1 - np.tanh(t / 2))  # σ(−t), stable
+                sig_pos = 0.5 * (1 + np.tanh(t / 2))
+        else:
+            exp = a.vectorize(a.func("exp"))
+            log1p = a.vectorize(a.func("log1p"))
+            e = exp(-t)
+            one = a.const(Fraction(1))
+            out = [log1p(e) * inv_n]
+            sig_neg = e / (one + e)
+            sig_pos = one / (one + e)
+        if order >= 1:
+            out.append(-Y * sig_neg * inv_n)
+        if order >= 2:
+            out.append(sig_pos * sig_neg * inv_n)
+        return out
+
+    def _symbolic_loss(self, outs):
+        n = self.data.n
+        terms = []
+        for i, f in enumerate(outs):
+            q = self.data.Y_exact[i, 0]
+            terms.append(sp.log(1 + sp.exp(-sp.Rational(q.numerator, q.denominator) * f[0])))
+        return sp.Add(*terms) / n
+
+
+# ============================================================================ sympy objectives
+class SympyObjective(Objective):
+    """L(θ) = expr(θ_1, …, θ_p) for a sympy expression in the ordered ``variables``.
+
+    ``Abs``, ``Max``, ``Min``, ``Heaviside`` and ``sign`` are rewritten as ``Piecewise``; the gradient
+    and Hessian are the per-branch derivatives (valid inside each branch). Evaluation uses
+    CSE-reduced compiled programs (``verify/arith/compile.py``) in every arithmetic; derivatives at
+    a point where a branch condition is undecided (or exactly tied) raise RegionBoundaryError.
+    """
+
+    def __init__(self, expr, variables, name: str | None = None):
+        if isinstance(expr, str) or not isinstance(expr, sp.Basic):
+            raise InputError("Objective.from_sympy needs a sympy expression built in code; strings are not "
+                             "parsed (no sympify of untrusted text)")
+        variables = list(variables)
+        if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
+            raise InputError("variables must be a non-empty list of sympy Symbols (the order of θ)")
+        if len(set(variables)) != len(variables):
+            raise InputError("variables contain a repeated symbol")
+        extra = expr.free_symbols - set(variables)
+        if extra:
+            raise InputError(f"the expression depends on {sorted(map(str, extra))}, which are not among the "
+                             f"variables {[str(v) for v in variables]}: give values for them or add them")
+        rewritten = expr.rewrite(sp.Piecewise) if expr.has(sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign) else expr
+        from ..arith.compile import check_evaluable
+
+        check_evaluable(rewritten)
+        self.expr = rewritten
+        self.variables = variables
+        self.symbols = variables
+        self.n_params = len(variables)
+        self.param_names = [str(v) for v in variables]
+        self.name = name or str(expr)
+        self._grad_exprs = None
+        self._hess_exprs = None
+        self._programs = {}
+
+    def _derivs(self, order):
+        if order >= 1 and self._grad_exprs is None:
+            self._grad_exprs = [sp.diff(self.expr, v) for v in self.variables]
+        if order >= 2 and self._hess_exprs is None:
+            g = self._grad_exprs
+            self._hess_exprs = [[sp.diff(g[i], v) for v in self.variables] for i in range(self.n_params)]
+
+    def _program(self, kind, a):
+        from ..arith.compile import Program
+
+        key = (kind, a.key())
+        prog = self._programs.get(key)
+        if prog is None:
+            if kind == "value":
+                exprs, ties = [self.expr], False
+            elif kind == "grad":
+                self._derivs(1)
+                exprs, ties = self._grad_exprs, True
+            else:
+                self._derivs(2)
+                exprs, ties = [e for row in self._hess_exprs for e in row], True
+            with a.context():
+                prog = self._programs[key] = Program(exprs, self.variables, a, ties_are_boundaries=ties)
+        return prog
+
+    def _run(self, kind, theta, arith, prec):
+        a, th = self._prepare(theta, arith, prec)
+        if a.name == "exact" and self.expr.has(*ANALYTIC_FUNCS):
+            raise ArithmeticNotSupportedError(f"{self.name} contains transcendental functions: use arith='ball'")
+        vals = self._program(kind, a)(list(th))
+        out = np.empty(len(vals), dtype=a.dtype)
+        for i, v in enumerate(vals):
+            out[i] = v
+        return a, out
+
+    def value(self, theta, arith="float", prec=None):
+        return self._run("value", theta, arith, prec)[1][0]
+
+    def grad(self, theta, arith="float", prec=None):
+        return self._run("grad", theta, arith, prec)[1]
+
+    def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        check_dense_size(self.n_params, self.n_params, get_arith(arith, prec), "the Hessian", max_bytes)
+        _, h = self._run("hess", theta, arith, prec)
+        return h.reshape(self.n_params, self.n_params)
+
+    def hvp(self, theta, v, arith="float", prec=None):
+        a = get_arith(arith, prec)
+        H = self.hessian(theta, arith, prec)
+        with a.context():
+            vv = a.array(v, what="v")
+            if vv.shape != (self.n_params,):
+                raise ShapeError(f"v must have shape ({self.n_params},), got {vv.shape}")
+            return a.matmul(H, vv.reshape(-1, 1)).reshape(-1)
+
+    def symbolic(self):
+        return self.expr
+
+    def pieces(self) -> list:
+        """The Piecewise nodes of the expression, in a fixed order (defines region patterns)."""
+        return sorted(self.expr.atoms(sp.Piecewise), key=sp.default_sort_key)
+
+    def region(self, theta, prec: int = 128):
+        """Tuple of the branch index chosen by each Piecewise node (see :meth:`pieces`) at θ."""
+        from ..arith.compile import Program
+
+        pw = self.pieces()
+        if not pw:
+            return ()
+        a = get_arith("ball", prec)
+        _, th = self._prepare(theta, a, prec)
+        out = []
+        for node in pw:
+            for bi, (_, cond) in enumerate(node.args):
+                if cond is sp.true:
+                    out.append(bi)
+                    break
+                prog = Program([sp.Piecewise((1, cond), (0, True))], self.variables, a, ties_are_boundaries=True)
+                (v,) = prog(list(th))
+                if v.lower() > 0:
+                    out.append(bi)
+                    break
+        return tuple(out)
+
+    def on_region(self, pattern) -> sp.Expr:
+        pw = self.pieces()
+        if len(pattern) != len(pw):
+            raise ShapeError(f"pattern must give one branch index per Piecewise node ({len(pw)})")
+        return self.expr.xreplace({node: node.args[int(b)][0] for node, b in zip(pw, pattern)})
