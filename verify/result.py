@@ -230,6 +230,8 @@ def format_number(x, digits: int = 4) -> str:
         return fraction_str(x) if len(fraction_str(x)) <= 12 else f"{float(x):.{digits}g}"
     mod, tname = type(x).__module__, type(x).__name__
     if mod.startswith("flint") and tname == "arb":
+        if x.is_exact():
+            return f"{float(x.mid()):.{digits}g}" if x.mid() != 0 else "0"
         return x.str(digits, radius=True)
     if mod.startswith("flint") and tname == "fmpq":
         return format_number(Fraction(int(x.p), int(x.q)), digits)

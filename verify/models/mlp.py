@@ -45,8 +45,12 @@ class MLP:
             raise InputError(f"widths must be a list of >= 2 positive integers [d, m_1, ..., k], got {widths}")
         self.widths = [int(w) for w in widths]
         nh = len(widths) - 2
-        if isinstance(activation, list | tuple) and not (
-                len(activation) == 2 and isinstance(activation[0], str) and not isinstance(activation[1], str)):
+        # a (name, parameter) tuple such as ("relu_power", "3/2") is one activation; any other
+        # list or tuple gives one activation per hidden layer
+        single_spec = (isinstance(activation, tuple) and len(activation) == 2
+                       and activation[0] in ("leaky_relu", "power", "relu_power")
+                       and not (isinstance(activation[1], str) and activation[1] in _acts.CATALOGUE))
+        if isinstance(activation, list | tuple) and not single_spec:
             if len(activation) != nh:
                 raise InputError(f"{len(activation)} activations given for {nh} hidden layers")
             acts = [_acts.get(a) for a in activation]

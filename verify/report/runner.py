@@ -1,0 +1,138 @@
+"""Discover and run the proof checks of :mod:`proofs_checks`; collect a report.
+
+Each module of the ``proofs_checks`` package defines ``PAPER`` (a short name) and ``CHECKS``, a list
+of :class:`~verify.report.check.ProofCheck`. :func:`run_checks` runs them one by one, reports progress,
+never lets one failing check stop the others, and marks a check as passing only when its verdict
+equals the expected one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import pkgutil
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from ..result import Result, encode
+from .check import ProofCheck
+
+
+def discover(package: str = "proofs_checks") -> list[ProofCheck]:
+    """All checks of every module of ``package`` (in module order, then list order)."""
+    pkg = importlib.import_module(package)
+    checks: list[ProofCheck] = []
+    seen = set()
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{package}.{info.name}")
+        for chk in getattr(mod, "CHECKS", []):
+            if not isinstance(chk, ProofCheck):
+                raise TypeError(f"{mod.__name__}.CHECKS contains a {type(chk).__name__}, not a ProofCheck")
+            if chk.name in seen:
+                raise ValueError(f"duplicate proof-check name {chk.name!r}")
+            seen.add(chk.name)
+            checks.append(chk)
+    return checks
+
+
+def select(checks: list[ProofCheck], keyword: str | None = None, paper: str | None = None,
+           include_slow: bool = True) -> list[ProofCheck]:
+    out = []
+    for c in checks:
+        if keyword and keyword.lower() not in f"{c.name} {c.claim} {c.instance}".lower():
+            continue
+        if paper and paper.lower() not in c.paper.lower() and paper.lower() not in c.name.lower():
+            continue
+        if c.slow and not include_slow:
+            continue
+        out.append(c)
+    return out
+
+
+@dataclass
+class Outcome:
+    check: ProofCheck
+    result: Result | None
+    elapsed: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.result is not None and self.result.verdict == self.check.expected
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        return "ok" if self.ok else "FAIL"
+
+    def to_dict(self) -> dict:
+        c = self.check
+        return {"name": c.name, "paper": c.paper, "claim": c.claim, "instance": c.instance,
+                "reference": c.reference, "negative_control": c.negative_control,
+                "expected": c.expected.value, "status": self.status, "elapsed": self.elapsed,
+                "error": self.error, "result": None if self.result is None else self.result.to_dict()}
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    started: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    def counts(self) -> dict:
+        out = {"checks": len(self.outcomes), "as_expected": sum(o.ok for o in self.outcomes),
+               "failed": sum(o.status == "FAIL" for o in self.outcomes),
+               "errors": sum(o.status == "ERROR" for o in self.outcomes)}
+        for o in self.outcomes:
+            if o.result is not None:
+                out[o.result.verdict.value] = out.get(o.result.verdict.value, 0) + 1
+        return out
+
+    def to_dict(self) -> dict:
+        from .. import __version__
+
+        return {"schema": 1, "tool": "verify", "version": __version__, "started": self.started,
+                "elapsed": self.elapsed, "python": platform.python_version(), "summary": self.counts(),
+                "checks": [o.to_dict() for o in self.outcomes]}
+
+    def write_json(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(encode(self.to_dict()), fh, indent=1)
+            fh.write("\n")
+
+
+def run_checks(checks: list[ProofCheck], progress=sys.stderr) -> Report:
+    """Run ``checks`` in order; ``progress`` (a text stream or None) gets one line per check."""
+    rep = Report(started=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    t_all = time.perf_counter()
+    n = len(checks)
+    for i, chk in enumerate(checks, 1):
+        if progress is not None:
+            print(f"[{i}/{n}] {chk.name} …", file=progress, end="", flush=True)
+        t0 = time.perf_counter()
+        try:
+            res = chk.run()
+            if not isinstance(res, Result):
+                raise TypeError(f"the check returned a {type(res).__name__}, not a Result")
+            out = Outcome(chk, res, time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not fatal
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            out = Outcome(chk, None, time.perf_counter() - t0, error=tb)
+        rep.outcomes.append(out)
+        if progress is not None:
+            verdict = out.result.verdict.value if out.result is not None else "ERROR"
+            flag = "" if out.ok else f"  <-- expected {chk.expected.value}"
+            print(f" {verdict} ({out.elapsed:.2f} s){flag}", file=progress, flush=True)
+    rep.elapsed = time.perf_counter() - t_all
+    return rep
