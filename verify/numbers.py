@@ -52,8 +52,7 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
         if isinstance(x, mpmath.mpf):
             if not mpmath.isfinite(x):
                 raise NonFiniteError(f"{what} is {x}; every entry must be a finite number")
-            man, exp = x.man_exp
-            return Fraction(int(man)) * Fraction(2) ** int(exp)
+            return mpf_to_fraction(x)
     if mod.startswith("sympy"):
         import sympy
 
@@ -69,6 +68,18 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
                              "(e.g. sympy.Rational or a float) explicitly")
     raise InputError(f"{what} has unsupported type {type(x).__name__}; use int, float, Fraction, "
                      "sympy.Rational, numpy arrays or python-flint fmpq")
+
+
+def mpf_signed_man_exp(x) -> tuple[int, int]:
+    """(m, e) with x = m·2^e exactly, m signed. (mpmath's ``mpf.man_exp`` drops the sign.)"""
+    sign, man, exp, _ = x._mpf_
+    return (-int(man) if sign else int(man)), int(exp)
+
+
+def mpf_to_fraction(x) -> Fraction:
+    """The exact rational value of a finite mpmath ``mpf``."""
+    m, e = mpf_signed_man_exp(x)
+    return Fraction(m * 2**e) if e >= 0 else Fraction(m, 2**-e)
 
 
 def fraction_array(values, *, what: str = "array") -> np.ndarray:

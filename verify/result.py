@@ -162,8 +162,10 @@ def encode(x):
         if tname == "arb":
             return {"ball": {"mid": _man_exp_strs(x.mid()), "rad": _man_exp_strs(x.rad()), "decimal": x.str(10)}}
     if mod.startswith("mpmath") and tname == "mpf":
-        man, exp = x.man_exp
-        return {"mpf": [str(int(man)), str(int(exp))]}
+        from .numbers import mpf_signed_man_exp
+
+        man, exp = mpf_signed_man_exp(x)
+        return {"mpf": [str(man), str(exp)]}
     if mod.startswith("sympy"):
         import sympy as sp
 
@@ -215,7 +217,8 @@ def decode(x):
             import mpmath
 
             m, e = (_int(v, "mpf") for v in x["mpf"])
-            return mpmath.mpf((m, e))
+            with mpmath.workprec(max(abs(m).bit_length(), 53)):  # exact: no rounding of the mantissa
+                return mpmath.mpf((m, e))
         if set(x) == {"sympy"}:
             return x  # kept as text: sympy text is never evaluated
         return {k: decode(v) for k, v in x.items()}

@@ -113,15 +113,31 @@ def radius_array(a: np.ndarray) -> np.ndarray:
     return np.vectorize(lambda v: float(v.rad()), otypes=[float])(a) if a.size else np.zeros(a.shape)
 
 
+def _exact_fraction(x) -> Fraction:
+    """The exact rational value of an exact arb (a midpoint or a radius)."""
+    man, exp = x.man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
+
+
 def contains(a, value) -> bool:
-    """Does the ball ``a`` contain ``value`` (arb, mpf, float or Fraction)?"""
+    """Does the ball ``a`` contain ``value`` (arb, mpf, float, int or Fraction)?
+
+    Numbers are compared exactly (|value − mid| ≤ rad in rational arithmetic), independent of
+    python-flint's working precision; an ``arb`` value must lie wholly inside ``a``.
+    """
     import mpmath
 
-    if isinstance(value, Fraction):
-        value = arb(fmpq(value.numerator, value.denominator))
-    elif isinstance(value, mpmath.mpf):
-        man, exp = value.man_exp
-        value = arb(man) * arb(2) ** int(exp) if exp >= 0 else arb(fmpq(int(man), 2 ** int(-exp)))
-    elif not isinstance(value, arb):
-        value = arb(value)
-    return bool(a.contains(value))
+    if isinstance(value, arb):
+        return bool(a.contains(value))
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            return False
+        from ..numbers import mpf_to_fraction
+
+        q = mpf_to_fraction(value)
+    else:
+        q = Fraction(value)
+    if not a.is_finite():
+        return False
+    return abs(q - _exact_fraction(a.mid())) <= _exact_fraction(a.rad())

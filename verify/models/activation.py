@@ -307,10 +307,19 @@ class Activation:
         nb = len(self.breakpoints)
         with arith.context():
             if nb == 0:
-                return [self._fn(arith, k, 0)(z) for k in range(order + 1)]
+                return [self._full(self._fn(arith, k, 0)(z), z) for k in range(order + 1)]
             if arith.name == "float":
                 return self._eval_float(z, order)
             return self._eval_object(z, arith, order)
+
+    @staticmethod
+    def _full(r, z):
+        """Broadcast a piece's result to z's shape (a constant derivative comes back as a scalar)."""
+        if np.shape(r) == z.shape:
+            return r
+        out = np.empty(z.shape, dtype=z.dtype)
+        out[...] = r if z.dtype != object else np.full(z.shape, r, dtype=object)
+        return out
 
     def _eval_float(self, z, order):
         from ..arith import get_arith

@@ -1,0 +1,57 @@
+"""Independent reference values from the exact sympy model (``loss.symbolic()``), for tests.
+
+Derivatives are taken by sympy on the defining Piecewise expressions (valid off breakpoints), then
+evaluated exactly at rational θ (``sympy.nsimplify`` never needed: θ are Fractions) and rounded to
+``digits`` significant digits only at the end.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+
+def rational(q: Fraction) -> sp.Rational:
+    return sp.Rational(q.numerator, q.denominator)
+
+
+class SympyReference:
+    def __init__(self, objective, hessian: bool = True):
+        self.expr = objective.symbolic()
+        self.syms = list(objective.symbols)
+        self.grad_exprs = [sp.diff(self.expr, s) for s in self.syms]
+        self.hess_exprs = None
+        if hessian:
+            self.hess_exprs = [[sp.diff(g, s) for s in self.syms] for g in self.grad_exprs]
+
+    def _sub(self, theta):
+        return {s: rational(Fraction(t)) for s, t in zip(self.syms, theta)}
+
+    def exact(self, theta):
+        sub = self._sub(theta)
+        v = self.expr.subs(sub)
+        g = [e.subs(sub) for e in self.grad_exprs]
+        H = None if self.hess_exprs is None else [[e.subs(sub) for e in row] for row in self.hess_exprs]
+        return v, g, H
+
+    def numeric(self, theta, digits: int = 60):
+        v, g, H = self.exact(theta)
+        f = lambda e: sp.N(e, digits)  # noqa: E731
+        return f(v), [f(e) for e in g], None if H is None else [[f(e) for e in row] for row in H]
+
+
+def as_float(x) -> float:
+    return float(x)
+
+
+def floats(a) -> np.ndarray:
+    return np.vectorize(float, otypes=[float])(np.asarray(a, dtype=object))
+
+
+def float_to_fraction(f) -> Fraction:
+    """The exact rational value of a sympy Float (no rounding to mpmath's working precision)."""
+    sign, man, exp, _ = sp.Float(f)._mpf_
+    q = Fraction(int(man) * 2**exp) if exp >= 0 else Fraction(int(man), 2**-exp)
+    return -q if sign else q
