@@ -92,6 +92,8 @@ class _Compiler:
             return lambda env: fe(x(env) * fl(b(env)))
         if isinstance(e, sp.Piecewise):
             return self.piecewise(e)
+        if isinstance(e, sp.logic.boolalg.Boolean):
+            return self.condition(e)  # a condition that CSE pulled out as a common subexpression
         if isinstance(e, NON_ANALYTIC):
             raise InputError(f"{type(e).__name__} is not analytic; rewrite it with Piecewise "
                              "(e.g. expr.rewrite(sympy.Piecewise))")
@@ -110,6 +112,9 @@ class _Compiler:
             return lambda env: True
         if c is sp.false:
             return lambda env: False
+        if c.is_Symbol and c in self.index:  # a CSE symbol standing for a condition
+            i = self.index[c]
+            return lambda env: bool(env[i])
         if isinstance(c, sp.And | sp.Or):
             parts = [self.condition(t) for t in c.args]
             if isinstance(c, sp.And):

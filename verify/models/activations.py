@@ -33,9 +33,13 @@ __all__ = ["Activation", "relu", "leaky_relu", "abs", "hardtanh", "identity", "p
            "sigmoid", "tanh", "softplus", "get", "CATALOGUE"]
 
 
-def _rat(x, what):
-    q = to_fraction(x, what=what)
-    return sp.Rational(q.numerator, q.denominator)
+def _param(x, what) -> Fraction:
+    """A rational parameter: a number, or a strict "p/q" / decimal string (parsed, never evaluated)."""
+    if isinstance(x, str):
+        from ..numbers import parse_fraction_str
+
+        return parse_fraction_str(x, what=what)
+    return to_fraction(x, what=what)
 
 
 @cache
@@ -96,7 +100,7 @@ def relu() -> Activation:
 
 def leaky_relu(a=Fraction(1, 100)) -> Activation:
     """z for z ≥ 0 and a·z for z < 0 (a rational; default 1/100)."""
-    q = to_fraction(a, what="leaky_relu slope a")
+    q = _param(a, "leaky_relu slope a")
     if q == 1:
         raise InputError("leaky_relu(1) is the identity; use identity()")
     return _leaky(q)
@@ -123,7 +127,7 @@ def power(p: int = 2) -> Activation:
 
 def relu_power(p=2) -> Activation:
     """max(0, z)^p for a rational p > 0 (C^{⌈p⌉−1} at 0 for integer p, p-homogeneous)."""
-    q = to_fraction(p, what="relu_power exponent p")
+    q = _param(p, "relu_power exponent p")
     if q <= 0:
         raise InputError(f"relu_power(p) needs p > 0, got {p!r}")
     return _relu_power(q)
