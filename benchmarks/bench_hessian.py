@@ -1,0 +1,73 @@
+"""Full Hessian of a bias-free two-layer tanh MLP on n = 20 points: float64 vs mpmath (128 bits) vs
+Arb balls (128 bits), measured in the same run.
+
+    python benchmarks/bench_hessian.py [--sizes 100 400 1000] [--repeat 3] [--mp-max-p 1000]
+
+Prints, per size, the best-of-``repeat`` wall-clock time of ``loss.hessian(theta, arith)`` and the
+ratios ball/mp (target: ≤ 1/20, i.e. ball ≥ 20× faster than mp) and ball/float (target: ≤ 50 at
+p ≈ 1000). Also reports the largest ball radius, as a sanity check that the enclosures are tight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import verify as vf
+from verify.arith.ball import radius_array
+
+SHAPES = {100: (9, 10), 400: (19, 20), 1000: (24, 40)}  # p = d·m + m
+
+
+def shape_for(p: int) -> tuple[int, int]:
+    if p in SHAPES:
+        return SHAPES[p]
+    m = max(2, int(round(np.sqrt(p))))
+    return max(1, p // m - 1), m
+
+
+def best_time(f, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = f()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 400, 1000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--mp-max-p", type=int, default=1000, help="skip mp above this p (it is the slow baseline)")
+    ap.add_argument("--prec", type=int, default=128)
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(0)
+    print(f"Hessian of a 2-layer tanh MLP (bias-free), n = 20, mp/ball at {args.prec} bits; best of {args.repeat}")
+    print(f"{'p':>6} {'shape':>10} {'float s':>10} {'mp s':>10} {'ball s':>10} {'ball/mp':>9} {'ball/float':>11}"
+          f" {'max rad':>9} {'|ball-float|':>12}")
+    for p in args.sizes:
+        d, m = shape_for(p)
+        net = vf.MLP([d, m, 1], "tanh")
+        X = rng.normal(size=(20, d)) / np.sqrt(d)
+        y = rng.normal(size=20)
+        loss = vf.SquareLoss(net, vf.Dataset(X, y))
+        theta = rng.normal(size=net.n_params) / np.sqrt(max(d, m))
+        t_float, Hf = best_time(lambda: loss.hessian(theta, "float"), args.repeat)
+        t_ball, Hb = best_time(lambda: loss.hessian(theta, "ball", args.prec, max_bytes=2**34), args.repeat)
+        if net.n_params <= args.mp_max_p:
+            t_mp, _ = best_time(lambda: loss.hessian(theta, "mp", args.prec, max_bytes=2**34),
+                                1 if net.n_params > 400 else args.repeat)
+            mp_s, ratio_mp = f"{t_mp:10.3f}", f"{t_ball / t_mp:9.4f}"
+        else:
+            mp_s, ratio_mp = f"{'skipped':>10}", f"{'—':>9}"
+        rad = float(radius_array(Hb).max())
+        dev = float(np.abs(vf.get_arith("ball").to_float(Hb) - Hf).max())
+        print(f"{net.n_params:6d} {f'{d}x{m}':>10} {t_float:10.4f} {mp_s} {t_ball:10.3f} {ratio_mp} "
+              f"{t_ball / t_float:11.1f} {rad:9.1e} {dev:12.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

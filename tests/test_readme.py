@@ -1,0 +1,30 @@
+"""The README's promises: its API example runs, and CI runs its test command."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_starts_with_the_two_commands():
+    first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1).strip().splitlines()
+    assert len(first_block) == 2
+    assert first_block[0].endswith("verify check")
+    assert "pytest" in first_block[1]
+    test_cmd = first_block[1].split("&&")[-1].strip().replace(".venv/bin/", "")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_cmd.replace("python -m pytest", "") in ci and "pytest --run-slow" in ci
+
+
+def test_readme_api_example_runs():
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 12
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})  # our own documentation, not user input
+    assert "PROVED" in out.getvalue()
