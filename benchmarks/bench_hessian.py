@@ -28,11 +28,11 @@ def shape_for(p: int) -> tuple[int, int]:
     return max(1, p // m - 1), m
 
 
-def best_time(f, repeat: int) -> tuple[float, object]:
+def best_time(f, repeat: int, *args, **kw) -> tuple[float, object]:
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        out = f()
+        out = f(*args, **kw)
         best = min(best, time.perf_counter() - t0)
     return best, out
 
@@ -55,11 +55,11 @@ def main(argv=None) -> None:
         y = rng.normal(size=20)
         loss = vf.SquareLoss(net, vf.Dataset(X, y))
         theta = rng.normal(size=net.n_params) / np.sqrt(max(d, m))
-        t_float, Hf = best_time(lambda: loss.hessian(theta, "float"), args.repeat)
-        t_ball, Hb = best_time(lambda: loss.hessian(theta, "ball", args.prec, max_bytes=2**34), args.repeat)
+        t_float, Hf = best_time(loss.hessian, args.repeat, theta, "float")
+        t_ball, Hb = best_time(loss.hessian, args.repeat, theta, "ball", args.prec, max_bytes=2**34)
         if net.n_params <= args.mp_max_p:
-            t_mp, _ = best_time(lambda: loss.hessian(theta, "mp", args.prec, max_bytes=2**34),
-                                1 if net.n_params > 400 else args.repeat)
+            t_mp, _ = best_time(loss.hessian, 1 if net.n_params > 400 else args.repeat,
+                                theta, "mp", args.prec, max_bytes=2**34)
             mp_s, ratio_mp = f"{t_mp:10.3f}", f"{t_ball / t_mp:9.4f}"
         else:
             mp_s, ratio_mp = f"{'skipped':>10}", f"{'—':>9}"
