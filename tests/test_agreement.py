@@ -163,3 +163,41 @@ def test_every_catalogue_activation_matches_its_sympy_definition(spec):
             assert err <= Fraction(1, 2**110) * (1 + abs(float_to_fraction(val)))
             target = Fraction(int(exact[k].p), int(exact[k].q)) if exact[k].is_Rational else float_to_fraction(val)
             assert contains(balls[k][0], target)
+
+
+@given(network_losses(), st.data())
+def test_box_enclosures_hold_for_every_point_of_the_box(case, data):
+    """θ given as balls (a box): value/grad/Hessian enclose the values at points sampled in the box."""
+    from verify.errors import RegionBoundaryError
+
+    loss, theta = case
+    radius = Fraction(1, 1000)
+    box = [_ball(t, radius) for t in theta]
+    points = [[t + radius * data.draw(st.integers(-4, 4)) / 4 for t in theta] for _ in range(3)]
+    for what in ("value", "grad", "hessian"):
+        try:
+            enc = np.asarray(getattr(loss, what)(box, "ball", 128), dtype=object).reshape(-1)
+        except RegionBoundaryError:
+            assert what != "value" or not all(a.smoothness >= 0 for a in loss.net.activations)
+            continue
+        for pt in points:
+            try:
+                vals = np.asarray(getattr(loss, what)(pt, "mp", 256), dtype=object).reshape(-1)
+            except RegionBoundaryError:
+                continue  # the sampled point is on a kink: the derivative does not exist there
+            for e, v in zip(enc, vals):
+                assert contains(e, v), (what, e, v)
+
+
+def _ball(center: Fraction, radius: Fraction):
+    """A ball certainly containing [center − radius, center + radius]."""
+    from flint import arb, ctx, fmpq
+
+    saved = ctx.prec
+    ctx.prec = 256
+    try:
+        return arb(fmpq(center.numerator, center.denominator)).union(
+            arb(fmpq(center.numerator, center.denominator)) + arb(fmpq(radius.numerator, radius.denominator))
+        ).union(arb(fmpq(center.numerator, center.denominator)) - arb(fmpq(radius.numerator, radius.denominator)))
+    finally:
+        ctx.prec = saved
