@@ -128,8 +128,8 @@ def test_agreement_deep_networks_value_and_gradient(case):
 
 
 @pytest.mark.slow
-@settings(max_examples=60)
-@given(network_losses(max_width=3, max_hidden_layers=3))
+@settings(max_examples=25)
+@given(network_losses(max_width=3, max_hidden_layers=2))
 def test_agreement_larger_networks(case):
     loss, theta = case
     ref = SympyReference(loss, hessian=False)

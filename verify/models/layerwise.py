@@ -36,6 +36,7 @@ class Layerwise:
         self.m = net.widths
         self.B = [None] + [net.widths[l - 1] + (1 if net.bias else 0) for l in range(1, self.D + 1)]
         self.perm = _internal_to_public(net)
+        self.identity_perm = bool(np.array_equal(self.perm, np.arange(len(self.perm))))
 
     # ------------------------------------------------------------------ parameters
     def weights(self, theta):
@@ -129,8 +130,9 @@ class Layerwise:
                 U[(l + 1, j)] = a.matmul(W, Vt).reshape(self.m[l + 1], n, self.m[j]).transpose(1, 0, 2)
         return U
 
-    def jacobian(self, theta, X, fw=None):
-        """∂F/∂θ, shape (n·k, p); row i·k + o is output o at data point i."""
+    def jacobian(self, theta, X, fw=None, internal: bool = False):
+        """∂F/∂θ, shape (n·k, p); row i·k + o is output o at data point i (columns in the internal
+        parameter order if ``internal``)."""
         a, D = self.a, self.D
         fw = fw or self.forward(theta, X, 1)
         n, k = fw["z"][D].shape
@@ -145,11 +147,15 @@ class Layerwise:
             else:
                 blk = U[(D, j)][:, :, :, None] * hj[:, None, None, :]
             cols.append(blk.reshape(n * k, self.m[j] * self.B[j]))
-        return self._to_public_cols(np.concatenate(cols, axis=1))
+        J = np.concatenate(cols, axis=1)
+        return J if internal else self._to_public_cols(J)
 
     # ------------------------------------------------------------------ Hessian of Σ C F
-    def weighted_hessian(self, theta, X, C, fw=None):
-        """∇²_θ Σ_io C_io F_io(θ) (p × p) by the block formulas in the module docstring."""
+    def weighted_hessian(self, theta, X, C, fw=None, H=None):
+        """∇²_θ Σ_io C_io F_io(θ) (p × p) by the block formulas in the module docstring.
+
+        ``H``: optional p × p array in the *internal* parameter order to accumulate into (in place;
+        e.g. the Gauss–Newton term), so that only the nonzero blocks are ever added."""
         a, D, m, B = self.a, self.D, self.m, self.B
         fw = fw or self.forward(theta, X, 2)
         n = X.shape[0]
@@ -160,14 +166,17 @@ class Layerwise:
         sizes = [m[l] * B[l] for l in range(1, D + 1)]
         offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         p = int(offs[-1])
-        H = a.zeros((p, p))
+        if H is None:
+            H = a.zeros((p, p))
+        elif H.shape != (p, p):
+            raise ValueError(f"accumulator has shape {H.shape}, expected {(p, p)}")
 
         def add(j, k, blk):
             sj = slice(offs[j - 1], offs[j])
             sk = slice(offs[k - 1], offs[k])
-            H[sj, sk] = H[sj, sk] + blk
+            H[sj, sk] += blk
             if j != k:
-                H[sk, sj] = H[sk, sj] + blk.T
+                H[sk, sj] += blk.T
 
         for k in range(1, D + 1):
             for j in range(1, k + 1):
@@ -176,10 +185,10 @@ class Layerwise:
                     if j == k:  # l = k: diagonal in units → block diagonal
                         G = (s[k][:, :, None] * hh[k - 1][:, None, :]).reshape(n, m[k] * B[k])
                         R = a.matmul(G.T, hh[k - 1]).reshape(m[k], B[k], B[k])
-                        blk = a.zeros((m[k], B[k], m[k], B[k]))
-                        for c in range(m[k]):
-                            blk[c, :, c, :] = R[c]
-                        add(j, k, blk.reshape(sizes[j - 1], sizes[k - 1]))
+                        o = offs[k - 1]
+                        for c in range(m[k]):  # only the diagonal unit blocks are nonzero
+                            u = slice(o + c * B[k], o + (c + 1) * B[k])
+                            H[u, u] += R[c]
                         M = None
                     else:  # l = k, j < k: M[i,c,c'] = s_k[i,c'] U_{k,j}[i,c',c]
                         M = (U[(k, j)] * s[k][:, :, None]).transpose(0, 2, 1)
@@ -244,16 +253,22 @@ class Layerwise:
 
     # ------------------------------------------------------------------ index maps
     def _to_public_vec(self, g):
+        if self.identity_perm:
+            return g
         out = np.empty_like(g)
         out[self.perm] = g
         return out
 
     def _to_public_cols(self, J):
+        if self.identity_perm:
+            return J
         out = np.empty_like(J)
         out[:, self.perm] = J
         return out
 
     def _to_public_square(self, H):
+        if self.identity_perm:
+            return H
         out = np.empty_like(H)
         out[np.ix_(self.perm, self.perm)] = H
         return out

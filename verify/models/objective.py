@@ -167,10 +167,11 @@ class NetworkLoss(Objective):
         with a.context():
             fw = eng.forward(th, X, 2)
             _, l1, l2 = self._ell(fw["z"][eng.D], Y, a, 2)
-            J = eng.jacobian(th, X, fw)
-            Hc = eng.weighted_hessian(th, X, l1, fw)
+            # Gauss–Newton term Jᵀ diag(ℓ'') J, then the curvature blocks added in place
+            J = eng.jacobian(th, X, fw, internal=True)
             w = l2.reshape(-1)
-            return a.matmul((J * w[:, None]).T, J) + Hc
+            GN = a.matmul((J * w[:, None]).T, J)
+            return eng.weighted_hessian(th, X, l1, fw, H=GN)
 
     def hvp(self, theta, v, arith="float", prec=None):
         """∇²L(θ) v without forming the Hessian (forward-over-reverse)."""
