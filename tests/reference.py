@@ -30,14 +30,17 @@ class SympyReference:
         return {s: rational(Fraction(t)) for s, t in zip(self.syms, theta)}
 
     def exact(self, theta):
+        # xreplace substitutes every symbol in one bottom-up rebuild: Piecewise conditions become
+        # True/False at once. (Sequential .subs() makes sympy collapse partially-substituted nested
+        # Piecewise expressions, which took minutes on 2-hidden-layer networks.)
         sub = self._sub(theta)
-        v = self.expr.subs(sub)
-        g = [e.subs(sub) for e in self.grad_exprs]
-        H = None if self.hess_exprs is None else [[e.subs(sub) for e in row] for row in self.hess_exprs]
+        v = self.expr.xreplace(sub)
+        g = [e.xreplace(sub) for e in self.grad_exprs]
+        H = None if self.hess_exprs is None else [[e.xreplace(sub) for e in row] for row in self.hess_exprs]
         return v, g, H
 
-    def numeric(self, theta, digits: int = 60):
-        v, g, H = self.exact(theta)
+    def numeric(self, theta, digits: int = 60, exact=None):
+        v, g, H = exact if exact is not None else self.exact(theta)
         f = lambda e: sp.N(e, digits)  # noqa: E731
         return f(v), [f(e) for e in g], None if H is None else [[f(e) for e in row] for row in H]
 
