@@ -48,6 +48,7 @@ def main(argv=None) -> None:
     print(f"Hessian of a 2-layer tanh MLP (bias-free), n = 20, mp/ball at {args.prec} bits; best of {args.repeat}")
     print(f"{'p':>6} {'shape':>10} {'float s':>10} {'mp s':>10} {'ball s':>10} {'ball/mp':>9} {'ball/float':>11}"
           f" {'max rad':>9} {'|ball-float|':>12}")
+    verdicts = []
     for p in args.sizes:
         d, m = shape_for(p)
         net = vf.MLP([d, m, 1], "tanh")
@@ -67,6 +68,13 @@ def main(argv=None) -> None:
         dev = float(np.abs(vf.get_arith("ball").to_float(Hb) - Hf).max())
         print(f"{net.n_params:6d} {f'{d}x{m}':>10} {t_float:10.4f} {mp_s} {t_ball:10.3f} {ratio_mp} "
               f"{t_ball / t_float:11.1f} {rad:9.1e} {dev:12.1e}", flush=True)
+        verdicts.append((net.n_params, t_ball, t_float, t_mp if net.n_params <= args.mp_max_p else None))
+    print("targets:")
+    for p, tb, tf, tm in verdicts:
+        if tm is not None:
+            print(f"  p={p}: ball ≥ 20x faster than mp: {'met' if tm / tb >= 20 else 'MISSED'} ({tm / tb:.0f}x)")
+        if p >= 900:
+            print(f"  p={p}: ball/float ≤ 50: {'met' if tb / tf <= 50 else 'MISSED'} ({tb / tf:.0f}x)")
 
 
 if __name__ == "__main__":

@@ -16,18 +16,35 @@ from .base import Arithmetic
 _MATMUL_FLINT_MIN = 4
 
 
+def _threads() -> int:
+    """Threads for FLINT's matrix kernels: ``VERIFY_THREADS`` or min(2, CPU count). Enclosures are
+    valid whatever the thread count (only radii can differ in the last bits)."""
+    import os
+
+    env = os.environ.get("VERIFY_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            from ..errors import InputError
+
+            raise InputError(f"VERIFY_THREADS must be a positive integer, got {env!r}") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 class _ArbPrec:
-    """Set python-flint's working precision for the duration of a block (restores it after)."""
+    """Set python-flint's working precision (and thread count) for a block; restore them after."""
 
     def __init__(self, prec: int):
         self.prec = prec
 
     def __enter__(self):
-        self.saved = ctx.prec
+        self.saved = (ctx.prec, ctx.threads)
         ctx.prec = self.prec
+        ctx.threads = _threads()
 
     def __exit__(self, *exc):
-        ctx.prec = self.saved
+        ctx.prec, ctx.threads = self.saved
         return False
 
 
