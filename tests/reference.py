@@ -45,16 +45,5 @@ class SympyReference:
         return f(v), [f(e) for e in g], None if H is None else [[f(e) for e in row] for row in H]
 
 
-def as_float(x) -> float:
-    return float(x)
-
-
 def floats(a) -> np.ndarray:
     return np.vectorize(float, otypes=[float])(np.asarray(a, dtype=object))
-
-
-def float_to_fraction(f) -> Fraction:
-    """The exact rational value of a sympy Float (no rounding to mpmath's working precision)."""
-    sign, man, exp, _ = sp.Float(f)._mpf_
-    q = Fraction(int(man) * 2**exp) if exp >= 0 else Fraction(int(man), 2**-exp)
-    return -q if sign else q

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import verify as vf
 from verify.arith.ball import contains
-from verify.numbers import mpf_to_fraction
+from verify.numbers import to_fraction
 
-from .reference import SympyReference, float_to_fraction, floats
+from .reference import SympyReference, floats
 from .strategies import CATALOGUE_SPECS, POLYNOMIAL_SPECS, network_losses, rationals
 
 
@@ -33,12 +33,8 @@ def _encloses(ball_values, ref_exact, ref_numeric):
         if ex.is_Rational:
             target = Fraction(int(ex.p), int(ex.q))
         else:
-            target = float_to_fraction(sp.Float(nu, 60))
+            target = to_fraction(sp.Float(nu, 60))
         assert contains(bv, target), (bv, ex)
-
-
-def _mpf_fraction(x) -> Fraction:
-    return mpf_to_fraction(x)
 
 
 def _flat(H):
@@ -163,9 +159,9 @@ def test_every_catalogue_activation_matches_its_sympy_definition(spec):
         for k in range(3):
             val = sp.N(exact[k], 50)
             assert abs(float(floats_[k][0]) - float(val)) <= 1e-12 * (1 + abs(float(val)))
-            err = abs(_mpf_fraction(mps[k][0]) - float_to_fraction(val))
-            assert err <= Fraction(1, 2**110) * (1 + abs(float_to_fraction(val)))
-            target = Fraction(int(exact[k].p), int(exact[k].q)) if exact[k].is_Rational else float_to_fraction(val)
+            err = abs(to_fraction(mps[k][0]) - to_fraction(val))
+            assert err <= Fraction(1, 2**110) * (1 + abs(to_fraction(val)))
+            target = to_fraction(exact[k]) if exact[k].is_Rational else to_fraction(val)
             assert contains(balls[k][0], target)
 
 

@@ -111,9 +111,9 @@ def test_symbolic_model_is_the_source_of_truth():
     val = f.subs({s: sp.Rational(t.numerator, t.denominator) for s, t in zip(net.symbols, th)})
     loss = vf.SquareLoss(net, vf.Dataset([[Fraction(1, 2)]], [0]))
     out = loss.outputs(th, "ball")[0, 0]
-    from .reference import float_to_fraction
+    from verify.numbers import to_fraction
 
-    assert contains(out, float_to_fraction(sp.N(val, 60)))
+    assert contains(out, to_fraction(sp.N(val, 60)))
 
 
 @given(st.integers(1, 3), st.booleans())

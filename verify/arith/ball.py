@@ -129,31 +129,21 @@ def radius_array(a: np.ndarray) -> np.ndarray:
     return np.vectorize(lambda v: float(v.rad()), otypes=[float])(a) if a.size else np.zeros(a.shape)
 
 
-def _exact_fraction(x) -> Fraction:
-    """The exact rational value of an exact arb (a midpoint or a radius)."""
-    man, exp = x.man_exp()
-    man, exp = int(man), int(exp)
-    return Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
-
-
 def contains(a, value) -> bool:
     """Does the ball ``a`` contain ``value`` (arb, mpf, float, int or Fraction)?
 
     Numbers are compared exactly (|value − mid| ≤ rad in rational arithmetic), independent of
     python-flint's working precision; an ``arb`` value must lie wholly inside ``a``.
     """
-    import mpmath
+    from ..errors import NonFiniteError
+    from ..numbers import to_fraction
 
     if isinstance(value, arb):
         return bool(a.contains(value))
-    if isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            return False
-        from ..numbers import mpf_to_fraction
-
-        q = mpf_to_fraction(value)
-    else:
-        q = Fraction(value)
     if not a.is_finite():
         return False
-    return abs(q - _exact_fraction(a.mid())) <= _exact_fraction(a.rad())
+    try:
+        q = to_fraction(value)
+    except NonFiniteError:
+        return False
+    return abs(q - to_fraction(a.mid())) <= to_fraction(a.rad())

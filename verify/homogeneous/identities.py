@@ -120,16 +120,23 @@ def _deg(L) -> str:
     return s if "/" not in s else f"({s})"
 
 
-def _instance_text(net, n, arith, prec):
-    return f"{net!r}, n={n}, {arith}{f'@{prec}' if arith in ('mp', 'ball') else ''}"
+def _instance_text(net, n, a) -> str:
+    return f"{net!r}, n={n}, {a.name}{f'@{a.prec}' if a.name in ('mp', 'ball') else ''}"
 
 
-def _verdict_result(claim, instance, zt, R, arith, prec, t0, qname, X, theta, extra_cert, certificate_scope):
+def _data_rows(net, X) -> np.ndarray:
+    return X.X_exact if isinstance(X, Dataset) else np.asarray(X, dtype=object).reshape(-1, net.input_dim)
+
+
+def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, certificate_scope):
+    arith = a.name
     cert = {"arithmetic": arith, "scope": certificate_scope, **extra_cert}
     ub = zt.max_abs_upper
-    quantity = Quantity(qname, value=ub if arith == "exact" else None,
-                        enclosure=(Fraction(0), ub) if arith in ("exact", "ball") else None)
-    if arith not in ("exact", "ball"):
+    if arith == "exact":
+        quantity = Quantity(qname, value=ub, enclosure=(Fraction(0), ub))
+    elif arith == "ball":
+        quantity = Quantity(qname, enclosure=(Fraction(0), ub))
+    else:
         quantity = Quantity(qname, value=ub)
     counterexample = None
     margin = Fraction(0) if zt.verdict is Verdict.PROVED else None
@@ -142,7 +149,7 @@ def _verdict_result(claim, instance, zt, R, arith, prec, t0, qname, X, theta, ex
         margin = Fraction(0)
     return Result(zt.verdict, claim=claim, instance=instance, quantity=quantity, margin=margin,
                   certificate=cert, counterexample=counterexample, arithmetic=arith,
-                  precision=None if arith in ("exact", "float") else get_arith(arith, prec).prec,
+                  precision=a.prec if arith in ("mp", "ball") else None,
                   elapsed=time.perf_counter() - t0, message=zt.message)
 
 
@@ -153,11 +160,11 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     ``ball`` → REFUTED if an enclosure excludes 0, else SUPPORTED with the certified bound.
     """
     t0 = time.perf_counter()
-    res = euler_residuals(net, X, theta, arith, prec, degree)
+    a = get_arith(arith, prec)
+    res = euler_residuals(net, X, theta, a, prec, degree)
     parts = [res["total"]] + list(res["blocks"].values())
-    allR = np.stack(parts)  # (1 + D) × n × k
-    zt = zero_test(allR, get_arith(arith, prec).name, tol=1e-9)
-    Xarr = X.X_exact if isinstance(X, Dataset) else np.asarray(X, dtype=object).reshape(-1, net.input_dim)
+    zt = zero_test(np.stack(parts), a.name, tol=1e-9)  # (1 + D) × n × k
+    Xarr = _data_rows(net, X)
     if zt.verdict is Verdict.REFUTED:
         part = int(zt.witness[0])
         zt.witness = zt.witness[1:]
@@ -169,22 +176,21 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     cert = {"degree": L, "block_degrees": res["block_degrees"], "failing_part": what}
     return _verdict_result(
         f"C1 Euler identity <θ,∇H> = {_deg(L)}·H" + (" (and per block)" if res["blocks"] else ""),
-        _instance_text(net, len(Xarr), arith, get_arith(arith, prec).prec), zt, R,
-        get_arith(arith, prec).name, prec, t0, "max |<θ,∇H> − L·H|", Xarr, theta, cert,
+        _instance_text(net, len(Xarr), a), zt, R, a, t0, "max |<θ,∇H> − L·H|", Xarr, theta, cert,
         "this θ and these inputs")
 
 
 def check_homogeneity(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> Result:
     """C2: ``H(x; c·θ) = c^L H(x; θ)`` at every data point, for one scale c > 0."""
     t0 = time.perf_counter()
-    res = homogeneity_residuals(net, X, theta, c, arith, prec, degree)
     a = get_arith(arith, prec)
+    res = homogeneity_residuals(net, X, theta, c, a, prec, degree)
     zt = zero_test(res["residual"], a.name, tol=1e-9)
-    Xarr = X.X_exact if isinstance(X, Dataset) else np.asarray(X, dtype=object).reshape(-1, net.input_dim)
+    Xarr = _data_rows(net, X)
     L = res["degree"]
     return _verdict_result(
-        f"C2 homogeneity H(x;cθ) = c^{_deg(L)}·H(x;θ)", _instance_text(net, len(Xarr), arith, a.prec) + f", c={c}",
-        zt, res["residual"], a.name, prec, t0, "max |H(x;cθ) − c^L H(x;θ)|", Xarr, theta,
+        f"C2 homogeneity H(x;cθ) = c^{_deg(L)}·H(x;θ)", _instance_text(net, len(Xarr), a) + f", c={c}",
+        zt, res["residual"], a, t0, "max |H(x;cθ) − c^L H(x;θ)|", Xarr, theta,
         {"degree": L, "c": to_fraction(c, what="c") if not hasattr(c, "mid") else c},
         "this θ, this c and these inputs")
 
@@ -207,7 +213,7 @@ def prove_homogeneity_symbolic(net: MLP, max_patterns: int = 4096) -> Result:
     acts = net.activations
     states = []
     for act in acts:
-        opts = list(dict.fromkeys([sp.sympify(p) for p in act.pieces] + [sp.sympify(v) for v in act.at_breakpoints]))
+        opts = list(dict.fromkeys([*act.pieces, *act.at_breakpoints]))
         states.append(opts)
     hidden = [net.widths[l] for l in range(1, net.depth)]
     count = 1
