@@ -19,6 +19,7 @@ def rational(q: Fraction) -> sp.Rational:
 
 class SympyReference:
     def __init__(self, objective, hessian: bool = True):
+        self.objective, self.hessian = objective, hessian
         self.expr = objective.symbolic()
         self.syms = list(objective.symbols)
         self.grad_exprs = [sp.diff(self.expr, s) for s in self.syms]
@@ -30,14 +31,25 @@ class SympyReference:
         return {s: rational(Fraction(t)) for s, t in zip(self.syms, theta)}
 
     def exact(self, theta):
-        # xreplace substitutes every symbol in one bottom-up rebuild: Piecewise conditions become
-        # True/False at once. (Sequential .subs() makes sympy collapse partially-substituted nested
-        # Piecewise expressions, which took minutes on 2-hidden-layer networks.)
         sub = self._sub(theta)
-        v = self.expr.xreplace(sub)
-        g = [e.xreplace(sub) for e in self.grad_exprs]
-        H = None if self.hess_exprs is None else [[e.xreplace(sub) for e in row] for row in self.hess_exprs]
-        return v, g, H
+        try:
+            return self._at(self.expr, self.grad_exprs, self.hess_exprs, sub)
+        except TypeError:
+            # sympy's piecewise_fold can move a branch's expression (e.g. z^(3/2) of a negative
+            # pre-activation) into a condition, which then compares a complex number. Fall back to
+            # the analytic expression of θ's activation region (pieces from the same Piecewise).
+            E = self.objective.on_region(self.objective.region(theta))
+            g = [sp.diff(E, s) for s in self.syms]
+            H = [[sp.diff(e, s) for s in self.syms] for e in g] if self.hessian else None
+            return self._at(E, g, H, sub)
+
+    @staticmethod
+    def _at(v, g, H, sub):
+        # xreplace substitutes every symbol in one bottom-up rebuild, so Piecewise conditions become
+        # True/False at once (sequential .subs() made sympy collapse partially substituted nested
+        # Piecewise expressions for minutes on 2-hidden-layer networks)
+        return (v.xreplace(sub), [e.xreplace(sub) for e in g],
+                None if H is None else [[e.xreplace(sub) for e in row] for row in H])
 
     def numeric(self, theta, digits: int = 60, exact=None):
         v, g, H = exact if exact is not None else self.exact(theta)

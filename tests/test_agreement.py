@@ -114,6 +114,7 @@ def test_jacobian_and_residuals(case):
 @given(network_losses(max_hidden_layers=2))
 def test_agreement_deep_networks_value_and_gradient(case):
     loss, theta = case
+    note(f"{loss.net!r} {type(loss).__name__} X={loss.data.X_exact.tolist()} Y={loss.data.Y_exact.tolist()}")
     ref = SympyReference(loss, hessian=False)
     v_ex, g_ex, _ = ex = ref.exact(theta)
     v, g, _ = ref.numeric(theta, exact=ex)
