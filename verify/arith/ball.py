@@ -89,7 +89,8 @@ class BallArithmetic(Arithmetic):
 
     def pow_rational(self, x, q):
         if q.denominator == 1:
-            return super().pow_rational(x, q)
+            n = q.numerator
+            return int_power(x, n) if n >= 0 else arb(1) / int_power(x, -n)
         return x ** fmpq(q.numerator, q.denominator)
 
     def matmul(self, a, b):
@@ -122,6 +123,38 @@ class BallArithmetic(Arithmetic):
         if np.ndim(a) == 0:
             return conv(a)
         return np.vectorize(conv, otypes=[float])(a) if a.size else np.zeros(a.shape)
+
+
+def _point_power(e: arb, n: int) -> arb:
+    """e**n for an exact ball ``e`` by binary powering (each product a tight enclosure)."""
+    out, base = arb(1), e
+    while n:
+        if n & 1:
+            out = out * base
+        n >>= 1
+        if n:
+            base = base * base
+    return out
+
+
+def int_power(x: arb, n: int) -> arb:
+    """An enclosure of {t**n : t ∈ x} for an integer n ≥ 0, tight also for balls containing 0.
+
+    python-flint 0.9's ``arb.__pow__`` goes through exp(n·log x): it returns ``nan`` for a ball
+    containing 0 and a needlessly wide ball for a negative one. t ↦ t**n is monotone on [lo, hi]
+    for odd n and on [|x|_lo, |x|_hi] for even n, so the image is the hull of the endpoint powers.
+    """
+    if n == 0:
+        return arb(1)
+    if n == 1:
+        return x
+    if x.is_exact():
+        return _point_power(x, n)
+    if n % 2 == 0:
+        lo, hi = x.abs_lower(), x.abs_upper()
+    else:
+        lo, hi = x.lower(), x.upper()
+    return _point_power(lo, n).union(_point_power(hi, n))
 
 
 def radius_array(a: np.ndarray) -> np.ndarray:
