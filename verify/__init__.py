@@ -7,11 +7,14 @@ arithmetic.
 
 Public API: models (:class:`MLP`, :class:`Dataset`, :class:`SquareLoss`, :class:`LogisticLoss`,
 :class:`Objective`, :mod:`activations`, :class:`Activation`), arithmetics (:func:`get_arith`),
-results (:class:`Result`, :class:`Verdict`) and :mod:`errors`.
+results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`GDMap`,
+:class:`SGDMap`, :mod:`gdmap`: exceptional step sizes, non-singularity) and :mod:`stability`
+(minima under GD/SGD, periodic orbits, saddle escape).
 """
 
-from . import errors
+from . import errors, gdmap, stability
 from .arith import get_arith
+from .gdmap import GDMap, SGDMap
 from .models import (
     MLP,
     Activation,
@@ -25,5 +28,6 @@ from .result import Quantity, Result, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
+__all__ = ["GDMap", "SGDMap", "gdmap", "stability",
+           "MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
            "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]

@@ -1,0 +1,14 @@
+"""The gradient-descent map (``shared/theory/gd_map.md``): G_η, its Jacobian, det(I − η∇²L) as a
+polynomial in η, exceptional step sizes, and certified non-singularity across step sizes.
+
+>>> import verify as vf
+>>> from verify import gdmap
+"""
+
+from .detpoly import DetPolynomial, det_polynomial
+from .exceptional import ExceptionalSet, ExceptionalStepSize, exceptional_step_sizes, scan_step_sizes
+from .maps import ComposedMap, GDMap, SGDMap
+from .nonsingular import check_nonsingular
+
+__all__ = ["GDMap", "SGDMap", "ComposedMap", "DetPolynomial", "det_polynomial", "ExceptionalSet",
+           "ExceptionalStepSize", "exceptional_step_sizes", "scan_step_sizes", "check_nonsingular"]

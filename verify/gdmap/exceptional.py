@@ -1,0 +1,376 @@
+"""Exceptional step sizes: the η > 0 at which G_η is singular on an activation region
+(``shared/theory/gd_map.md`` §2, "Exceptional step sizes" and "Computing E exactly").
+
+G_η is singular on a region R iff det(I − η∇²L(θ)) ≡ 0 on R iff 1/η is an eigenvalue of ∇²L(θ)
+for every θ ∈ R (a *constant eigenvalue*). Two methods:
+
+**Polynomial regions** (ReLU-type networks with a square loss, polynomial objectives; rational
+data). A constant eigenvalue divides χ_θ(λ) = det(λI − ∇²L(θ)) at every θ ∈ R, so the candidates
+are the roots of g = gcd_j χ_{θ_j} over random rational points θ_j of R (exact, ``fmpq_mat.charpoly``
+and ``fmpq_poly.gcd``). Each irreducible factor f ≠ λ of g is then *confirmed* by a certificate
+checked symbolically on the exact region polynomial:
+
+* the loss has total degree ≤ 2 on R (constant Hessian), or
+* a constant vector v ≠ 0 with f(∇²L(θ)) v ≡ 0 as a polynomial identity in θ (v is found in the
+  common kernel of f(∇²L(θ_j)) at the sample points, then checked by exact polynomial algebra).
+  Then every root of f is an eigenvalue for every rational θ ∈ R (Galois conjugates of an
+  eigenvalue of a rational matrix are eigenvalues), hence on R by continuity.
+
+A factor that survives more random points but has no such certificate is reported *unconfirmed*:
+the exceptional set is then only bracketed (INCONCLUSIVE), never guessed. Factor λ (eigenvalue 0)
+gives no step size. Step sizes are returned exactly (η = 1/λ, rational or ``1/CRootOf``) with
+rational enclosures.
+
+**Analytic, non-polynomial pieces** (tanh, sigmoid, softplus, logistic loss). A constant
+eigenvalue lies in the certified eigenvalue enclosures (Arb) at *every* point, so it lies in their
+intersection over random points. An empty intersection (within the η range asked for) PROVES that
+no exceptional step size exists on the piece; what survives is reported as unresolved intervals.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+from flint import arb, fmpq_poly
+
+from ..arith import get_arith
+from ..arith.eigen import LAM, ball_eigen_enclosures, fmpq_poly_to_sympy, real_root_intervals
+from ..errors import InputError
+from ..numbers import fraction_array, to_fraction
+from ..result import Quantity, Result, Verdict
+from .linalg_exact import nullspace, poly_of_matrix, vstack
+from .regions import RegionPolynomial, is_polynomial_objective, random_region_points, region_of
+
+
+@dataclass
+class ExceptionalStepSize:
+    """One exceptional η on a region: exact value, rational enclosure, the constant eigenvalue 1/η."""
+
+    eta: sp.Expr
+    eigenvalue: sp.Expr
+    enclosure: tuple  # (lo, hi) Fractions with lo ≤ η ≤ hi
+    factor: sp.Poly  # the irreducible factor of the characteristic polynomial (in λ)
+    certificate: str
+
+    def __float__(self) -> float:
+        return float((self.enclosure[0] + self.enclosure[1]) / 2)
+
+
+@dataclass
+class ExceptionalSet:
+    """The exceptional step sizes of one region, how they were found, and how sure we are."""
+
+    region: tuple
+    method: str
+    confirmed: list = field(default_factory=list)
+    unconfirmed: list = field(default_factory=list)  # polynomial path: candidates without certificate
+    unresolved: list = field(default_factory=list)  # ball path: (eta_lo, eta_hi) intervals not excluded
+    gcd: str = ""
+    points: int = 0
+    eta_range: tuple = (Fraction(0), None)
+    result: Result | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.unconfirmed and not self.unresolved
+
+    @property
+    def etas(self) -> list:
+        return [e.eta for e in self.confirmed]
+
+    def contains(self, eta) -> bool | None:
+        """Is η exceptional on this region? True/False when decided, None when undecided."""
+        q = to_fraction(eta, what="η")
+        for e in self.confirmed:
+            if e.enclosure[0] <= q <= e.enclosure[1] and _eta_equals(e, q):
+                return True
+        for e in self.unconfirmed:
+            if e.enclosure[0] <= q <= e.enclosure[1] and _eta_equals(e, q):
+                return None
+        for lo, hi in self.unresolved:
+            if lo <= q and (hi is None or q <= hi):
+                return None
+        return False
+
+
+def _eta_equals(e: ExceptionalStepSize, q: Fraction) -> bool:
+    """Exact test η == q for an algebraic η = 1/λ: λ is a root of its factor f iff f(1/q) = 0."""
+    if e.enclosure[0] == e.enclosure[1]:
+        return e.enclosure[0] == q
+    return q != 0 and e.factor.eval(sp.Rational(q.denominator, q.numerator)) == 0
+
+
+def _in_range(lo, hi, eta_range) -> bool:
+    rlo, rhi = eta_range
+    return (rhi is None or lo <= rhi) and (hi is None or hi >= rlo)
+
+
+def _check_range(eta_range):
+    if eta_range is None:
+        return (Fraction(0), None)
+    lo, hi = eta_range
+    lo = to_fraction(lo, what="eta_range[0]")
+    hi = None if hi is None else to_fraction(hi, what="eta_range[1]")
+    if lo < 0 or (hi is not None and hi <= lo):
+        raise InputError(f"eta_range must be (lo, hi) with 0 ≤ lo < hi (hi may be None for ∞), got {eta_range}")
+    return lo, hi
+
+
+def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int = 4, seed: int = 0,
+                           prec: int = 128, max_points: int = 12) -> ExceptionalSet:
+    """The exceptional step sizes η > 0 on the region of θ (on all of R^p for an objective without
+    pieces, where θ may be omitted). See the module docstring for the method and guarantees.
+
+    ``points`` random rational points of the region (θ included) feed the gcd / intersection; up to
+    ``max_points`` are used to eliminate candidates that lack a certificate.
+    """
+    t0 = time.perf_counter()
+    if isinstance(theta, tuple) and theta and all(isinstance(x, np.ndarray) for x in theta):
+        raise InputError("give a point θ inside the region (a pattern alone does not locate it)")
+    if points < 2:
+        raise InputError("points must be ≥ 2 (a gcd over one point is just that point's spectrum)")
+    rng = np.random.default_rng(seed)
+    eta_range = _check_range(eta_range)
+    if theta is None:
+        if _has_pieces(objective):
+            raise InputError("this objective has activation regions: give a point θ inside the region to analyse")
+        theta = [Fraction(int(k), 7) for k in rng.integers(-7, 8, size=objective.n_params)]
+    th = fraction_array(theta, what="θ")
+    if th.shape != (objective.n_params,):
+        raise InputError(f"θ must have {objective.n_params} entries, got shape {th.shape}")
+    pattern = region_of(objective, th)  # raises RegionBoundaryError on a boundary
+    if is_polynomial_objective(objective):
+        out = _polynomial_region(objective, th, pattern, rng, points, max_points, eta_range)
+    else:
+        out = _analytic_piece(objective, th, pattern, rng, points, max_points, prec, eta_range)
+    out.result.elapsed = time.perf_counter() - t0
+    return out
+
+
+def _has_pieces(objective) -> bool:
+    pieces = getattr(objective, "pieces", None)
+    if callable(pieces):
+        return bool(pieces())
+    return hasattr(objective, "net")
+
+
+# ------------------------------------------------------------------------------- polynomial regions
+def _polynomial_region(objective, th, pattern, rng, points, max_points, eta_range) -> ExceptionalSet:
+    from ..arith.eigen import to_fmpq_mat
+
+    pts = [th, *random_region_points(objective, th, points - 1, rng)]
+    hess = [to_fmpq_mat(objective.hessian(pt, "exact")) for pt in pts]
+    g = None
+    for H in hess:
+        chi = H.charpoly()
+        g = chi if g is None else g.gcd(chi)
+    g = g / g.coeffs()[-1] if g.degree() >= 0 else g
+    gcd_str = str(fmpq_poly_to_sympy(g, LAM).as_expr()) if g.degree() >= 0 else "1"
+    factors = [f for f, _m in g.factor()[1]] if g.degree() > 0 else []
+    lam = fmpq_poly([0, 1])
+    factors = [f / f.coeffs()[-1] for f in factors if f != lam and f != -lam and f.degree() > 0]
+
+    rp = None
+    confirmed, unconfirmed = [], []
+    extra_pts, extra_hess = [], []
+    for f in factors:
+        if rp is None:
+            rp = RegionPolynomial(objective, pattern)
+        cert = _certify_factor(f, rp, hess + extra_hess)
+        if cert is None:
+            # try to eliminate f with further random points: f ∤ χ_θ at one point rules it out exactly
+            eliminated = False
+            while len(pts) + len(extra_pts) < max_points and not eliminated:
+                (pt,) = random_region_points(objective, th, 1, rng)
+                H = to_fmpq_mat(objective.hessian(pt, "exact"))
+                extra_pts.append(pt)
+                extra_hess.append(H)
+                if H.charpoly() % f != 0:
+                    eliminated = True
+            if eliminated:
+                continue
+        for root in real_root_intervals(f):
+            if root.hi <= 0:  # λ ≤ 0 gives η ≤ 0: not a step size
+                continue
+            eta_exact = sp.nsimplify(1 / root.exact) if root.lo == root.hi else 1 / root.exact
+            enc = (1 / root.hi, 1 / root.lo)
+            if not _in_range(enc[0], enc[1], eta_range):
+                continue
+            e = ExceptionalStepSize(eta_exact, root.exact, enc, fmpq_poly_to_sympy(f, LAM),
+                                    cert or "none: f divides det(λI − ∇²L) at every sampled point")
+            (confirmed if cert else unconfirmed).append(e)
+    confirmed.sort(key=lambda e: e.enclosure[0])
+    out = ExceptionalSet(region=pattern, method="exact gcd of characteristic polynomials + symbolic certificate",
+                         confirmed=confirmed, unconfirmed=unconfirmed, gcd=gcd_str,
+                         points=len(pts) + len(extra_pts), eta_range=eta_range)
+    out.result = _result(out, "exact")
+    return out
+
+
+def _certify_factor(f: fmpq_poly, rp: RegionPolynomial, hess: list) -> str | None:
+    """A symbolic certificate that every root of f is an eigenvalue of ∇²L(θ) for all θ in the region."""
+    if rp.hessian_is_constant():
+        return "the loss has total degree ≤ 2 on the region: its Hessian is constant"
+    coeffs = list(f.coeffs())
+    kernel = nullspace(vstack([poly_of_matrix(coeffs, H) for H in hess]))
+    for v in kernel:
+        vv = [rp.ring(sp.QQ(int(x.p), int(x.q))) for x in v]
+        # Horner: w = f(H(θ)) v as a vector of polynomials in θ
+        w = [c * coeffs[-1] for c in vv]
+        for c in reversed(coeffs[:-1]):
+            Hw = rp.hessian_times(w)
+            w = [h + x * sp.QQ(int(c.p), int(c.q)) for h, x in zip(Hw, vv)]
+        if all(not x for x in w):
+            nz = [i for i, x in enumerate(v) if x != 0]
+            return (f"f(∇²L(θ)) v ≡ 0 as a polynomial identity on the region for the constant vector v supported on "
+                    f"parameters {nz[:8]}{'…' if len(nz) > 8 else ''} (v = {[str(x) for x in v][:8]}"
+                    f"{'…' if len(v) > 8 else ''})")
+    return None
+
+
+# ------------------------------------------------------------------------------- analytic pieces
+def _analytic_piece(objective, th, pattern, rng, points, max_points, prec, eta_range) -> ExceptionalSet:
+    a = get_arith("ball", prec)
+    pts = [th, *random_region_points(objective, th, max(points, 2) - 1, rng)]
+    surviving = None  # list of (lo, hi) arb-endpoint intervals in λ
+    used = 0
+
+    def spectrum(pt):
+        H = objective.hessian(pt, a, prec)
+        with a.context():
+            return [(e.lower(), e.upper()) for e in ball_eigen_enclosures(H, prec)]
+
+    queue = list(pts)
+    while True:
+        if not queue:
+            if used >= max_points or not surviving:
+                break
+            queue.extend(random_region_points(objective, th, 1, rng))
+        pt = queue.pop(0)
+        ivs = spectrum(pt)
+        used += 1
+        surviving = ivs if surviving is None else _intersect(surviving, ivs)
+        surviving = [iv for iv in surviving if _lam_interval_in_eta_range(iv, eta_range)]
+        if not surviving and used >= 2:
+            break
+    unresolved = []
+    for lo, hi in surviving or []:
+        # λ ∈ [lo, hi] with λ > 0 ↔ η = 1/λ ∈ [1/hi, 1/lo] (unbounded above when lo ≤ 0)
+        eta_lo = Fraction(1) / _to_q(hi)
+        eta_hi = None if lo <= 0 else Fraction(1) / _to_q(lo)
+        eta_lo = max(eta_lo, eta_range[0])
+        if eta_range[1] is not None:
+            eta_hi = eta_range[1] if eta_hi is None else min(eta_hi, eta_range[1])
+        unresolved.append((eta_lo, eta_hi))
+    out = ExceptionalSet(region=pattern, method=f"intersection of certified eigenvalue enclosures (Arb, {prec} bits)",
+                         unresolved=unresolved, points=used, eta_range=eta_range)
+    out.result = _result(out, "ball", prec)
+    return out
+
+
+def _to_q(x: arb) -> Fraction:
+    man, exp = x.mid().man_exp()
+    return Fraction(int(man)) * Fraction(2) ** int(exp)
+
+
+def _lam_interval_in_eta_range(iv, eta_range) -> bool:
+    lo, hi = iv
+    if hi <= 0:
+        return False
+    rlo, rhi = eta_range
+    # λ ≤ hi ⇒ η ≥ 1/hi; the interval matters if some η = 1/λ, λ ∈ (0, hi], lies in the range
+    if rhi is not None and Fraction(1) / _to_q(hi) > rhi:
+        return False
+    if rlo > 0 and lo > 0 and Fraction(1) / _to_q(lo) < rlo:
+        return False
+    return True
+
+
+def _intersect(A, B):
+    out = []
+    for alo, ahi in A:
+        for blo, bhi in B:
+            lo, hi = max(alo, blo), min(ahi, bhi)
+            if lo <= hi:
+                out.append((lo, hi))
+    return out
+
+
+def _fmt_range(r) -> str:
+    return f"({r[0]}, {'∞' if r[1] is None else r[1]})"
+
+
+def _result(out: ExceptionalSet, arith: str, prec=None) -> Result:
+    rng = _fmt_range(out.eta_range)
+    etas = ", ".join(f"{e.eta} ≈ {float(e):.10g}" for e in out.confirmed) or "none"
+    if out.complete:
+        verdict = Verdict.PROVED
+        msg = (f"exceptional step sizes in {rng} on this region: {etas} (each certified: "
+               f"{'; '.join(sorted({e.certificate.split(':')[0] for e in out.confirmed})) or 'no candidate survived'})")
+    else:
+        verdict = Verdict.INCONCLUSIVE
+        if out.unconfirmed:
+            msg = (f"certified: {etas}; unconfirmed candidates {[str(e.eta) for e in out.unconfirmed]} divide "
+                   f"det(λI − ∇²L) at all {out.points} sampled points but have no symbolic certificate; "
+                   "retry with more points (max_points) or a smaller region")
+        else:
+            ivs = ", ".join(f"[{float(lo):.6g}, {'∞' if hi is None else f'{float(hi):.6g}'}]"
+                            for lo, hi in out.unresolved)
+            msg = (f"η in {ivs} could not be excluded: the eigenvalue enclosures at {out.points} points still overlap "
+                   "there; retry with more points (max_points), a higher precision, or a narrower eta_range")
+    return Result(verdict, claim=f"exceptional step sizes in {rng} on the region are exactly the listed ones",
+                  quantity=Quantity("exceptional η", [str(e.eta) for e in out.confirmed],
+                                    None if not out.confirmed else (out.confirmed[0].enclosure[0],
+                                                                    out.confirmed[-1].enclosure[1])),
+                  margin=len(out.confirmed),
+                  certificate={"method": out.method, "gcd": out.gcd, "points": out.points,
+                               "confirmed": [{"eta": str(e.eta), "enclosure": list(e.enclosure),
+                                              "factor": str(e.factor.as_expr()), "certificate": e.certificate}
+                                             for e in out.confirmed],
+                               "unconfirmed": [str(e.eta) for e in out.unconfirmed],
+                               "unresolved": [[lo, hi] for lo, hi in out.unresolved]},
+                  arithmetic=arith, precision=prec, message=msg)
+
+
+def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int = 0, prec: int = 128) -> Result:
+    """The exceptional step sizes in ``eta_range`` on the regions of the points ``thetas``
+    (one region per distinct activation pattern). ``Result.certificate['regions']`` lists, per
+    region, the point that located it and its exceptional η; PROVED when every region is decided."""
+    t0 = time.perf_counter()
+    eta_range = _check_range(eta_range)
+    seen = []
+    regions = []
+    undecided = 0
+    found: dict = {}
+    for j, theta in enumerate(thetas):
+        pat = region_of(objective, theta)
+        if any(_same_pattern(pat, s) for s in seen):
+            continue
+        seen.append(pat)
+        ex = exceptional_step_sizes(objective, theta, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
+        undecided += not ex.complete
+        found.update({str(e.eta): float(e) for e in ex.confirmed})
+        regions.append({"point_index": j, "region": [np.asarray(x).tolist() for x in pat],
+                        "exceptional": [str(e.eta) for e in ex.confirmed],
+                        "enclosures": [list(e.enclosure) for e in ex.confirmed],
+                        "complete": ex.complete, "message": ex.result.message})
+    all_etas = sorted(found, key=found.get)
+    arith = "exact" if is_polynomial_objective(objective) else "ball"
+    verdict = Verdict.PROVED if undecided == 0 else Verdict.INCONCLUSIVE
+    msg = (f"{len(regions)} region(s) examined; exceptional η in {_fmt_range(eta_range)}: "
+           f"{', '.join(all_etas) or 'none'}" + (f"; {undecided} region(s) undecided" if undecided else ""))
+    return Result(verdict, claim=f"exceptional step sizes in {_fmt_range(eta_range)} on the examined regions",
+                  quantity=Quantity("exceptional η", all_etas), margin=len(all_etas),
+                  certificate={"regions": regions}, arithmetic=arith,
+                  precision=None if arith == "exact" else prec, elapsed=time.perf_counter() - t0, message=msg)
+
+
+def _same_pattern(a, b) -> bool:
+    return len(a) == len(b) and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
+__all__ = ["ExceptionalSet", "ExceptionalStepSize", "exceptional_step_sizes", "scan_step_sizes"]

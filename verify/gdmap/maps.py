@@ -1,0 +1,155 @@
+"""The gradient-descent map and its Jacobian (``shared/theory/gd_map.md`` §1).
+
+* :class:`GDMap` — G_η(θ) = θ − η ∇L(θ), Jacobian DG_η(θ) = I − η ∇²L(θ).
+* :class:`SGDMap` — G_{η,B}(θ) = θ − η ∇L_B(θ), L_B the same loss on the mini-batch B.
+* :meth:`GDMap.compose` — the k-step map G^k with D(G^k)(θ) = DG(θ_{k−1}) ⋯ DG(θ_0), θ_j = G^j(θ).
+
+Every method takes ``arith`` and ``prec`` like the objectives do. η is kept as an exact rational,
+so ``"exact"`` arithmetic gives the exact map on polynomial pieces and ``"ball"`` encloses it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..arith import get_arith
+from ..errors import InputError, ShapeError
+from ..numbers import to_fraction
+
+
+def check_eta(eta, what: str = "the step size η") -> Fraction:
+    """η as an exact positive rational; a clear error for η ≤ 0, NaN, inf or a non-number."""
+    q = to_fraction(eta, what=what)
+    if q <= 0:
+        raise InputError(f"{what} must be > 0, got {eta!r}")
+    return q
+
+
+def eta_str(q: Fraction) -> str:
+    """η for messages: the exact fraction when short, else the float it came from (0.1, not 3602…/2^55)."""
+    return str(q) if q.denominator < 10**6 else repr(float(q))
+
+
+def batch_objective(objective, batch):
+    """L_B: the same loss (same normalisation per data point) on the rows ``batch`` of the data."""
+    from ..models.objective import LogisticLoss, NetworkLoss, SquareLoss
+
+    if not isinstance(objective, NetworkLoss):
+        raise InputError("mini-batches need a network loss with a dataset (SquareLoss or LogisticLoss); "
+                         f"got {type(objective).__name__}")
+    n = objective.data.n
+    rows = [int(i) for i in batch]
+    if not rows or len(set(rows)) != len(rows) or min(rows) < 0 or max(rows) >= n:
+        raise InputError(f"a batch must be a non-empty list of distinct data indices in [0, {n}), got {list(batch)}")
+    data = objective.data.subset(rows)
+    if isinstance(objective, SquareLoss):
+        if objective.normalization not in ("mean", "half_mean"):
+            raise InputError("SGD batches average per-sample losses: use normalization 'mean' or 'half_mean' "
+                             f"(got {objective.normalization!r})")
+        return SquareLoss(objective.net, data, normalization=objective.normalization)
+    if isinstance(objective, LogisticLoss):
+        return LogisticLoss(objective.net, data)
+    raise InputError(f"batches are not defined for {type(objective).__name__}")
+
+
+class GDMap:
+    """G_η(θ) = θ − η ∇L(θ) for an objective L (any :class:`verify.Objective`) and η > 0."""
+
+    def __init__(self, objective, eta):
+        self.objective = objective
+        self.eta = check_eta(eta)
+
+    @property
+    def n_params(self) -> int:
+        return self.objective.n_params
+
+    def _theta(self, theta, a):
+        if np.shape(theta) != (self.n_params,):
+            raise ShapeError(f"θ must be a flat vector of {self.n_params} parameters, got shape {np.shape(theta)}")
+        with a.context():
+            return a.array(theta, what="θ")
+
+    def __call__(self, theta, arith="float", prec=None) -> np.ndarray:
+        a = get_arith(arith, prec)
+        th = self._theta(theta, a)
+        g = self.objective.grad(th, a, prec)
+        with a.context():
+            return th - a.const(self.eta) * g
+
+    def jacobian(self, theta, arith="float", prec=None, max_bytes=None) -> np.ndarray:
+        """DG_η(θ) = I − η ∇²L(θ) (p × p)."""
+        a = get_arith(arith, prec)
+        th = self._theta(theta, a)
+        H = self.objective.hessian(th, a, prec, max_bytes=max_bytes)
+        with a.context():
+            return a.eye(self.n_params) - a.const(self.eta) * H
+
+    def orbit(self, theta, steps: int, arith="float", prec=None) -> list:
+        """[θ_0, θ_1, …, θ_steps] with θ_{j+1} = G(θ_j)."""
+        steps = _check_steps(steps)
+        a = get_arith(arith, prec)
+        out = [self._theta(theta, a)]
+        for _ in range(steps):
+            out.append(self(out[-1], a, prec))
+        return out
+
+    def compose(self, k: int) -> ComposedMap:
+        """The k-step map G^k (k ≥ 1)."""
+        return ComposedMap(self, _check_steps(k, "the number of steps k"))
+
+    def __repr__(self):
+        return f"GDMap(η={eta_str(self.eta)}, p={self.n_params})"
+
+
+class SGDMap(GDMap):
+    """G_{η,B}(θ) = θ − η ∇L_B(θ) for one mini-batch B (a list of data indices)."""
+
+    def __init__(self, objective, eta, batch):
+        super().__init__(batch_objective(objective, batch), eta)
+        self.full_objective = objective
+        self.batch = [int(i) for i in batch]
+
+    def __repr__(self):
+        return f"SGDMap(η={eta_str(self.eta)}, batch={self.batch}, p={self.n_params})"
+
+
+class ComposedMap:
+    """G^k for a :class:`GDMap` G: value and Jacobian (product of Jacobians along the orbit)."""
+
+    def __init__(self, gmap: GDMap, k: int):
+        self.map, self.k = gmap, k
+        self.objective, self.eta = gmap.objective, gmap.eta
+
+    @property
+    def n_params(self) -> int:
+        return self.map.n_params
+
+    def __call__(self, theta, arith="float", prec=None):
+        return self.map.orbit(theta, self.k, arith, prec)[-1]
+
+    def jacobian(self, theta, arith="float", prec=None, max_bytes=None):
+        """D(G^k)(θ) = DG(θ_{k−1}) ⋯ DG(θ_1) DG(θ_0). In ``"ball"`` with a box θ the product
+        encloses D(G^k) at every point of the box (each factor is evaluated on an enclosure of
+        the image box G^j(θ))."""
+        return self.value_and_jacobian(theta, arith, prec, max_bytes)[1]
+
+    def value_and_jacobian(self, theta, arith="float", prec=None, max_bytes=None):
+        a = get_arith(arith, prec)
+        pts = self.map.orbit(theta, self.k - 1, a, prec)
+        J = None
+        for th in pts:
+            D = self.map.jacobian(th, a, prec, max_bytes)
+            with a.context():
+                J = D if J is None else a.matmul(D, J)
+        return self.map(pts[-1], a, prec), J
+
+    def __repr__(self):
+        return f"{self.map!r}^{self.k}"
+
+
+def _check_steps(k, what="the number of steps"):
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"{what} must be an integer ≥ 1, got {k!r}")
+    return int(k)
