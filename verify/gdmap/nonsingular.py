@@ -46,7 +46,9 @@ def _ball_det(gmap: GDMap, theta, prec):
 
 
 def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int):
-    """Certified det(DG) ≠ 0 at the orbit points ``pts`` (all factors). Returns (ok, info)."""
+    """Certified det(DG) ≠ 0 at the orbit points ``pts`` (all factors).
+
+    Returns (ok, enclosures of the decided factors, index of the first undecided point or None)."""
     enclosures = []
     for th in pts:
         done = False
@@ -63,8 +65,8 @@ def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int):
                 enclosures.append({"det": d, "arith": "exact", "prec": None})
                 done = True
         if not done:
-            return False, enclosures
-    return True, enclosures
+            return False, enclosures, len(enclosures)
+    return True, enclosures, None
 
 
 def _orbit_points(gmap: GDMap, theta, steps: int, polynomial: bool):
@@ -128,26 +130,28 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
                      "source": src}
             seen[key] = entry
             per_region.append(entry)
-            ok, encl = _det_decides(gmap, pts, polynomial, max_prec)
+            ok, encl, bad = _det_decides(gmap, pts, polynomial, max_prec)
             tries = [th]
             if not ok and steps == 1:  # other points of the same region
                 rr = np.random.default_rng(seed + len(per_region))
                 for alt in random_region_points(gmap.objective, th, points_per_region, rr):
                     tries.append(alt)
-                    ok, encl = _det_decides(gmap, [alt], polynomial, max_prec)
+                    ok, encl, bad = _det_decides(gmap, [alt], polynomial, max_prec)
                     if ok:
                         break
             entry["certified"] = ok
             entry["det"] = [_fmt_det(e) for e in encl]
             if ok:
                 continue
-            if polynomial and steps == 1:
+            if polynomial:
+                # det ≡ 0 on the region of the failing orbit point θ_j makes det D(G^k) ≡ 0 on the open
+                # set of θ whose orbit keeps these regions (it contains θ): G^k is singular there (Sard)
                 from .exceptional import exceptional_step_sizes
 
-                ex = exceptional_step_sizes(gmap.objective, th, seed=seed)
-                verdict = ex.contains(q_eta)
-                if verdict:
+                ex = exceptional_step_sizes(gmap.objective, pts[bad] if steps > 1 else th, seed=seed)
+                if ex.contains(q_eta):
                     entry["exceptional"] = ex.result.certificate
+                    entry["exceptional_at_step"] = bad if steps > 1 else 0
                     refuted.append(entry)
                     continue
             undecided.append(entry)

@@ -69,9 +69,11 @@ def _lam_max_min(kind, eigs):
 
 
 def _arb_bounds(b):
+    """[mid − rad, mid + rad] as exact rationals (no outward rounding to the printing precision)."""
     from ..numbers import to_fraction
 
-    return to_fraction(b.lower()), to_fraction(b.upper())
+    m, r = to_fraction(b.mid()), to_fraction(b.rad())
+    return m - r, m + r
 
 
 def gd(objective, theta_star, eta, prec: int = 128) -> Result:
