@@ -1,0 +1,162 @@
+"""Claims of ``shared/theory/gd_map.md`` (Crăciun & Ghoshdastidar, arXiv:2510.24466; Lee et al.;
+Wu, Ma & E 2018), each on concrete instances with the verdict it must get.
+
+§2 exceptional step sizes — known answers, computed exactly and compared with the formula:
+  quadratic ½θᵀAθ: E = {1/λ}; linear regression: E = {n/(2λ(XᵀX))}; deep linear network: none;
+  two-layer ReLU network: a region with every hidden unit off (f = b₂: E = {1/2}) and one without;
+  tanh network: none in a range (certified by Arb eigenvalue enclosures).
+§2 non-singularity: PROVED at ordinary η (GD, per SGD batch, 2-step map, tanh at a grid of η);
+  negative controls REFUTED: η exceptional (quadratic, ReLU dead region), and a 2-step map whose
+  second step lands in the dead region. §4: a step size 2⁻⁴⁰ away from an exceptional one is still
+  certified non-singular (a tiny determinant is not zero).
+§3 stability: GD stable / edge / unstable at η λ_max <, =, > 2; the Wu–Ma–E SGD condition; a
+  period-2 orbit of ¼(θ² − 1)² proved by Krawczyk at θ² = 1 + 2/η; escape from a strict saddle.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import sympy as sp
+
+import verify as vf
+from verify import gdmap, stability
+from verify.report import ProofCheck
+from verify.result import Result, Verdict
+
+PAPER = "gd_map (Craciun & Ghoshdastidar, arXiv:2510.24466)"
+REF = "shared/theory/gd_map.md"
+P, R, S = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED
+CHECKS: list[ProofCheck] = []
+
+
+def _add(claim, instance, expected, run, section, negative=False, slow=False):
+    name = f"gd_map/{claim.split()[0]}/{instance}".replace(" ", "")
+    CHECKS.append(ProofCheck(name=name, claim=claim, instance=instance, expected=expected, run=run, paper=PAPER,
+                             reference=f"{REF} {section}", negative_control=negative, slow=slow))
+
+
+def _matches(ex, expected: list[F]) -> Result:
+    """PROVED iff the exact exceptional set equals the theory's formula (rational values)."""
+    got = sorted(F(str(e.eta)) for e in ex.confirmed if e.enclosure[0] == e.enclosure[1])
+    irrational = [e for e in ex.confirmed if e.enclosure[0] != e.enclosure[1]]
+    ok = ex.complete and not irrational and got == sorted(expected)
+    return Result(P if ok else R, claim="exceptional set = formula", quantity=vf.Quantity("E", [str(g) for g in got]),
+                  margin=0 if ok else -1, certificate=ex.result.certificate, arithmetic="exact",
+                  counterexample=None if ok else {"computed": [str(g) for g in got],
+                                                  "expected": [str(e) for e in expected]},
+                  message=f"computed {[str(g) for g in got]}, formula {[str(e) for e in expected]}")
+
+
+# ------------------------------------------------------------------ §2 known answers
+def _quadratic():
+    A = sp.Matrix([[3, 1, 0], [1, 3, 0], [0, 0, 0]])  # eigenvalues 4, 2, 0
+    th = list(sp.symbols("t0:3"))
+    v = sp.Matrix(th)
+    return vf.Objective.from_sympy((v.T * A * v)[0] / 2, th)
+
+
+QUAD = _quadratic()
+_add("E-quadratic exceptional set of ½θᵀAθ is {1/λ : λ ≠ 0}", "A=[[3,1,0],[1,3,0],[0,0,0]]", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(QUAD), [F(1, 4), F(1, 2)]), "§2 known answers")
+
+X_LR = [[2, 1], [1, 2], [0, 0]]  # XᵀX = [[5,4],[4,5]], eigenvalues 9 and 1
+
+
+def _linreg():
+    w = list(sp.symbols("w0:2"))
+    L = sum((X_LR[i][0] * w[0] + X_LR[i][1] * w[1] - (i + 1)) ** 2 for i in range(3)) / 3
+    return vf.Objective.from_sympy(L, w)
+
+
+_add("E-linreg exceptional set of (1/n)‖Xw − y‖² is {n/(2λ)}", "n=3, eig(XᵀX)={9,1}", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(_linreg()), [F(3, 18), F(3, 2)]), "§2 known answers")
+
+DATA = vf.Dataset([[1, 2], [F(1, 3), -1], [2, 1]], [1, 0, F(1, 2)])
+DEEP_LINEAR = vf.SquareLoss(vf.MLP([2, 2, 2, 1], "identity"), DATA)
+TH_DL = [F(k, 7) for k in (1, -2, 3, 1, 2, -1, 3, 1, -1, 2)]
+_add("E-deeplinear a deep linear network has no exceptional step size", "identity [2,2,2,1]", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(DEEP_LINEAR, TH_DL), []), "§2 known answers")
+
+RELU = vf.SquareLoss(vf.MLP([2, 2, 1], "relu", bias=True), DATA)
+DEAD = [-1, -1, -1, -1, -5, -5, 1, 1, F(1, 3)]
+ALIVE = [1, F(1, 2), -1, F(1, 3), F(1, 5), -F(1, 7), F(3, 2), -1, F(1, 3)]
+_add("E-relu-dead region with every hidden ReLU off: L = mean(b₂ − y)², E = {1/2}", "relu [2,2,1]+bias, dead", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(RELU, DEAD), [F(1, 2)]), "§2 known answers")
+_add("E-relu-alive region with an active unit: E = ∅", "relu [2,2,1]+bias, alive", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(RELU, ALIVE), []), "§2 known answers")
+
+TANH = vf.SquareLoss(vf.MLP([2, 3, 1], "tanh"), DATA)
+TH_TANH = [F(k, 5) for k in range(-4, 5)]
+_add("E-tanh smooth activation: no exceptional η in [1/100, 100]", "tanh [2,3,1]", P,
+     lambda: gdmap.exceptional_step_sizes(TANH, TH_TANH, eta_range=(F(1, 100), 100)).result, "§2 known answers")
+
+# ------------------------------------------------------------------ §2 non-singularity verdicts
+_add("NS-quadratic G_η non-singular at a non-exceptional η", "½θᵀAθ, η=1/3", P,
+     lambda: gdmap.check_nonsingular(QUAD, F(1, 3), regions=[[0, 0, 0]]), "§2 main theorem")
+_add("NS-quadratic G_η singular at η = 1/λ (maps onto a hyperplane)", "½θᵀAθ, η=1/4", R,
+     lambda: gdmap.check_nonsingular(QUAD, F(1, 4), regions=[[0, 0, 0]]), "§2 known answers", negative=True)
+_add("NS-relu GD map non-singular on 2 given + 40 sampled regions", "relu [2,2,1]+bias, η=1/3", P,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 3), regions=[DEAD, ALIVE], samples=40, seed=1), "§2 main theorem")
+_add("NS-relu exceptional η on the dead region", "relu [2,2,1]+bias, η=1/2", R,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 2), regions=[DEAD, ALIVE]), "§2 exceptional step sizes",
+     negative=True)
+_add("NS-near a step size 2⁻⁴⁰ from an exceptional one is still non-singular (§4)", "relu dead, η=1/2+2⁻⁴⁰", P,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 2) + F(1, 2**40), regions=[DEAD]), "§4")
+_add("NS-sgd every SGD batch map non-singular", "relu [2,2,1]+bias, batches {0},{1,2},{0,2}", P,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 3), regions=[ALIVE], samples=10, batches=[[0], [1, 2], [0, 2]]),
+     "§2 main theorem (SGD)")
+_add("NS-compose 2-step map non-singular", "relu alive, η=1/3, k=2", P,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 3), regions=[ALIVE], steps=2), "§2 main theorem (compositions)")
+_add("NS-compose 2-step map singular when step 2 lands in the dead region", "relu alive, η=1/2, k=2", R,
+     lambda: gdmap.check_nonsingular(RELU, F(1, 2), regions=[ALIVE], steps=2), "§2 compositions", negative=True)
+for eta in (F(1, 10), F(1, 2), 1, 3):
+    _add("NS-tanh tanh network certified non-singular", f"tanh [2,3,1], η={eta}", P,
+         lambda eta=eta: gdmap.check_nonsingular(TANH, eta, regions=[TH_TANH], samples=3, seed=2), "§2 smooth")
+
+# ------------------------------------------------------------------ §3 stability
+x, y = sp.symbols("x y")
+QMIN = vf.Objective.from_sympy((x**2 + 3 * y**2) / 2, [x, y])  # λ_max = 3, edge at η = 2/3
+_add("GD-stable η λ_max < 2", "½(x²+3y²), η=1/2", P, lambda: stability.gd(QMIN, [0, 0], F(1, 2)), "§3 GD")
+_add("GD-stable edge of stability η λ_max = 2 (not strictly stable)", "½(x²+3y²), η=2/3", R,
+     lambda: stability.gd(QMIN, [0, 0], F(2, 3)), "§3 GD", negative=True)
+_add("GD-stable η λ_max > 2 is unstable", "½(x²+3y²), η=3/4", R, lambda: stability.gd(QMIN, [0, 0], F(3, 4)),
+     "§3 GD", negative=True)
+_add("GD-stable minimum of a tanh objective (ball λ_max)", "tanh(x)²+(x−y)², η=1/4", P,
+     lambda: stability.gd(vf.Objective.from_sympy(sp.tanh(x) ** 2 + (x - y) ** 2, [x, y]), [0, 0], F(1, 4)), "§3 GD")
+
+LR4 = vf.SquareLoss(vf.MLP([4, 1], "identity"), vf.Dataset([[1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 0, 1]], [1, 2, 3]))
+WSTAR = [F(-1), F(0), F(2), F(4)]  # interpolating minimum (L = 0)
+_add("SGD-WuMaE mean-square condition holds at a small step", "over-parameterised regression, B=1, η=1/4", P,
+     lambda: stability.sgd(LR4, WSTAR, F(1, 4), batch_size=1, lyapunov_steps=500, lyapunov_runs=4), "§3 SGD")
+_add("SGD-WuMaE fails for B=1 where GD is still stable", "over-parameterised regression, B=1, η=1/2", R,
+     lambda: stability.sgd(LR4, WSTAR, F(1, 2), batch_size=1, lyapunov_steps=500, lyapunov_runs=4), "§3 SGD",
+     negative=True)
+_add("SGD-WuMaE GD at the same step is stable (contrast)", "over-parameterised regression, GD, η=1/2", P,
+     lambda: stability.gd(LR4, WSTAR, F(1, 2)), "§3 GD")
+
+QUARTIC = vf.Objective.from_sympy((sp.Symbol("t") ** 2 - 1) ** 2 / 4, [sp.Symbol("t")])
+
+
+def _orbit_at_theory(eta):
+    r = stability.find_periodic_orbit(QUARTIC, eta, 2, [math.sqrt(1 + 2 / float(eta)) * 1.02])
+    if r.verdict != P:
+        return r
+    mid, rad = F(r.certificate["box"]["mid"][0]), F(r.certificate["box"]["radius"])
+    inside = (mid - rad) ** 2 < 1 + 2 / F(eta) < (mid + rad) ** 2  # the box contains √(1 + 2/η)
+    r.message += f"; box contains √(1+2/η): {inside}"
+    if not inside:
+        return Result(R, claim=r.claim, arithmetic="exact", message="proved orbit is not at θ² = 1 + 2/η")
+    return r
+
+
+for eta in (F(1, 2), F(3, 2)):
+    _add("ORBIT-period2 ¼(θ²−1)² has a period-2 orbit at θ² = 1 + 2/η (Krawczyk)", f"η={eta}", P,
+         lambda eta=eta: _orbit_at_theory(eta), "§3 periodic orbits")
+_add("ORBIT-reject a fixed point is not a period-2 orbit", "¼(θ²−1)², η=1/2, guess 1.05", Verdict.INCONCLUSIVE,
+     lambda: stability.find_periodic_orbit(QUARTIC, F(1, 2), 2, [1.05]), "§3 periodic orbits", negative=True)
+
+SADDLE = vf.Objective.from_sympy((x**2 - 1) ** 2 / 4 + y**2 / 2, [x, y])
+_add("SADDLE GD escapes a strict saddle from random starts (numerical)", "¼(x²−1)²+y²/2 at 0, η=1/10", S,
+     lambda: stability.saddle_escape(SADDLE, [0, 0], F(1, 10), starts=40), "§2 saddle avoidance")
