@@ -205,3 +205,14 @@ def test_bad_inputs_are_refused_before_any_work():
         vf.SGDMap(loss, F(1, 3), [0, 0])
     with pytest.raises(InputError):
         vf.GDMap(loss, F(1, 3))([1, 2])
+
+
+def test_too_large_requests_are_refused_with_an_estimate_before_any_work():
+    from verify.errors import SizeLimitError
+
+    big = vf.SquareLoss(vf.MLP([30, 15, 1], "relu"), vf.Dataset([[1] * 30], [1]))  # p = 465 > 400
+    with pytest.raises(SizeLimitError, match="about"):
+        gdmap.exceptional_step_sizes(big, [F(1, 3)] * big.n_params)
+    smooth = vf.SquareLoss(vf.MLP([30, 15, 1], "tanh"), vf.Dataset([[1] * 30], [1]))
+    with pytest.raises(SizeLimitError, match="check_nonsingular"):
+        gdmap.exceptional_step_sizes(smooth, [F(1, 3)] * smooth.n_params)

@@ -21,6 +21,12 @@ the exceptional set is then only bracketed (INCONCLUSIVE), never guessed. Factor
 gives no step size. Step sizes are returned exactly (η = 1/λ, rational or ``1/CRootOf``) with
 rational enclosures.
 
+**Scope.** A region is one activation pattern. The determinant on it is one analytic expression; for
+polynomial regions (and pieces that are entire functions: tanh, sigmoid, softplus, exp) it extends to
+all of R^p, so "≢ 0" proved at one point holds on the whole pattern. With pieces that are analytic
+only on their interval (e.g. z^{3/2}) and depth ≥ 2, a pattern may be disconnected; a verdict then
+covers the connected component of the point (one-hidden-layer regions are convex).
+
 **Analytic, non-polynomial pieces** (tanh, sigmoid, softplus, logistic loss). A constant
 eigenvalue lies in the certified eigenvalue enclosures (Arb) at *every* point, so it lies in their
 intersection over random points. An empty intersection (within the η range asked for) PROVES that
@@ -38,8 +44,15 @@ import sympy as sp
 from flint import arb, fmpq_poly
 
 from ..arith import get_arith
-from ..arith.eigen import LAM, ball_eigen_enclosures, fmpq_poly_to_sympy, real_root_intervals
-from ..errors import InputError
+from ..arith.eigen import (
+    BALL_EIG_MAX,
+    EXACT_CHARPOLY_MAX,
+    LAM,
+    ball_eigen_enclosures,
+    fmpq_poly_to_sympy,
+    real_root_intervals,
+)
+from ..errors import InputError, SizeLimitError
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict
 from .linalg_exact import nullspace, poly_of_matrix, vstack
@@ -144,11 +157,31 @@ def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int
         raise InputError(f"θ must have {objective.n_params} entries, got shape {th.shape}")
     pattern = region_of(objective, th)  # raises RegionBoundaryError on a boundary
     if is_polynomial_objective(objective):
+        if objective.n_params > EXACT_CHARPOLY_MAX:
+            raise SizeLimitError(
+                f"p = {objective.n_params}: exact characteristic polynomials beyond p = {EXACT_CHARPOLY_MAX} are "
+                f"refused (about {_exact_cost_estimate(objective.n_params):.0f} s per point, {points} points); use "
+                "check_nonsingular at the step sizes of interest (Arb determinants) instead")
         out = _polynomial_region(objective, th, pattern, rng, points, max_points, eta_range)
     else:
-        out = _analytic_piece(objective, th, pattern, rng, points, max_points, prec, eta_range)
+        if objective.n_params > BALL_EIG_MAX:
+            raise SizeLimitError(
+                f"p = {objective.n_params}: certified eigenvalue enclosures beyond p = {BALL_EIG_MAX} are refused "
+                f"(about {0.5 * (objective.n_params / 100) ** 3:.0f} s per point); use check_nonsingular at the "
+                "step sizes of interest instead")
+        out = None
+        for pr in sorted({prec, min(2 * prec, 512), 512} if prec < 512 else {prec}):
+            out = _analytic_piece(objective, th, pattern, np.random.default_rng(seed), points, max_points, pr,
+                                  eta_range)
+            if out.complete:
+                break
     out.result.elapsed = time.perf_counter() - t0
     return out
+
+
+def _exact_cost_estimate(p: int) -> float:
+    """Seconds for one exact Hessian + characteristic polynomial, from bench_gdmap.py (≈ p³ growth)."""
+    return 2.0 * (p / 200) ** 3
 
 
 def _has_pieces(objective) -> bool:
