@@ -7,7 +7,7 @@ import shutil
 from ..result import format_number
 from .runner import Report
 
-_COLUMNS = ("", "claim", "instance", "verdict", "expected", "margin", "precision", "time")
+_COLUMNS = ("", "claim", "instance", "verdict", "expected", "margin", "precision", "time", "ctl")
 
 
 def _cut(s: str, width: int) -> str:
@@ -28,9 +28,9 @@ def render(report: Report, width: int | None = None) -> str:
     for o in report.outcomes:
         r = o.result
         rows.append(["ok" if o.ok else o.status, o.check.claim,
-                     o.check.instance + (" [negative control]" if o.check.negative_control else ""),
-                     r.verdict.value if r else "ERROR", o.check.expected.value,
-                     format_number(r.margin) if r else "—", _precision(r), f"{o.elapsed:.2f}s"])
+                     o.check.instance, r.verdict.value if r else "ERROR", o.check.expected.value,
+                     format_number(r.margin) if r else "—", _precision(r), f"{o.elapsed:.2f}s",
+                     "neg" if o.check.negative_control else ""])
     fixed = [max(len(_COLUMNS[i]), *(len(row[i]) for row in rows)) if rows else len(_COLUMNS[i])
              for i in range(len(_COLUMNS))]
     fixed[1] = min(fixed[1], 44)
@@ -49,6 +49,9 @@ def render(report: Report, width: int | None = None) -> str:
     for o in errors:
         lines.append(f"ERROR {o.check.name}: {o.error}")
     c = report.counts()
+    negatives = sum(o.check.negative_control for o in report.outcomes)
+    if negatives:
+        lines.append(f"ctl 'neg': {negatives} negative control(s), instances built to violate an assumption")
     verdicts = ", ".join(f"{k} {c[k]}" for k in ("PROVED", "REFUTED", "SUPPORTED", "INCONCLUSIVE") if k in c)
     lines.append(f"{c['as_expected']}/{c['checks']} checks as expected ({verdicts}); "
                  f"{c['failed']} failed, {c['errors']} errors; {report.elapsed:.1f} s")
