@@ -181,7 +181,7 @@ def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int
 
 def _exact_cost_estimate(p: int) -> float:
     """Seconds for one exact Hessian + characteristic polynomial, from bench_gdmap.py (≈ p³ growth)."""
-    return 2.0 * (p / 200) ** 3
+    return 0.5 * (p / 200) ** 3
 
 
 def _has_pieces(objective) -> bool:
