@@ -9,10 +9,11 @@ Public API: models (:class:`MLP`, :class:`Dataset`, :class:`SquareLoss`, :class:
 :class:`Objective`, :mod:`activations`, :class:`Activation`), arithmetics (:func:`get_arith`),
 results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`GDMap`,
 :class:`SGDMap`, :mod:`gdmap`: exceptional step sizes, non-singularity) and :mod:`stability`
-(minima under GD/SGD, periodic orbits, saddle escape).
+(minima under GD/SGD, periodic orbits, saddle escape); local PL inequalities (:mod:`pl`),
+convergence-rate checks for GD and gradient flow (:mod:`convergence`) and initialisations (:mod:`init`).
 """
 
-from . import errors, gdmap, stability
+from . import convergence, errors, gdmap, init, pl, stability
 from .arith import get_arith
 from .gdmap import GDMap, SGDMap
 from .models import (
@@ -28,6 +29,6 @@ from .result import Quantity, Result, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["GDMap", "SGDMap", "gdmap", "stability",
+__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "init",
            "MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
            "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]
