@@ -48,6 +48,25 @@ class _ArbPrec:
         return False
 
 
+#: increasing functions: on a wide ball the hull of the endpoint values is the tight image, while
+#: Arb's mid-rad propagation can be several times wider (tanh on 0 ± 0.4 gave ± 0.85, not ± 0.38)
+_MONOTONE = {"exp": arb.exp, "log": arb.log, "tanh": arb.tanh, "sinh": arb.sinh, "atan": arb.atan,
+             "sqrt": arb.sqrt, "erf": arb.erf, "log1p": arb.log1p, "expm1": arb.expm1}
+
+
+def _monotone_hull(f):
+    """Enclosure of an increasing function f over a ball: hull of f at its two (exact) endpoints."""
+
+    def g(x):
+        if x.is_exact() or not x.is_finite():
+            return f(x)
+        direct = f(x)
+        hull = f(x.lower()).union(f(x.upper()))
+        return hull if hull.rad() < direct.rad() else direct
+
+    return g
+
+
 class BallArithmetic(Arithmetic):
     name = "ball"
     certified = True
@@ -78,11 +97,9 @@ class BallArithmetic(Arithmetic):
             return arb.pi()
         if name == "E":
             return arb(1).exp()
-        table = {
-            "exp": arb.exp, "log": arb.log, "tanh": arb.tanh, "sinh": arb.sinh, "cosh": arb.cosh,
-            "sin": arb.sin, "cos": arb.cos, "tan": arb.tan, "atan": arb.atan, "sqrt": arb.sqrt,
-            "erf": arb.erf, "log1p": arb.log1p, "expm1": arb.expm1,
-        }
+        if name in _MONOTONE:
+            return _monotone_hull(_MONOTONE[name])
+        table = {"cosh": arb.cosh, "sin": arb.sin, "cos": arb.cos, "tan": arb.tan}
         if name in table:
             return table[name]
         return super().func(name)

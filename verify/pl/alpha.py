@@ -14,6 +14,9 @@
   4s λ_min(JJᵀ) L, with J enclosed over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) in ball arithmetic
   and λ_min bounded below by Weyl's inequality: λ_min(K) ≥ λ_min(K̂) − ‖K − K̂‖_F for the symmetric
   midpoint K̂ (whose spectrum is enclosed by Arb). For s = 1/n this is the (4/n) λ_min(JJᵀ) bound.
+* **lower, first layer** (``"schur"``, scalar-output network square losses, local_pl.md §3.3):
+  ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖∂F(x_j)/∂z_1‖², with the sensitivities enclosed over the same box;
+  robust far from the NTK regime (it needs only the first layer's gradient).
 """
 
 from __future__ import annotations
@@ -219,6 +222,49 @@ def alpha_lower_ntk(objective, x0, r, prec: int = 128) -> Fraction:
     return max(Fraction(0), ntk_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec))
 
 
+def schur_lower_on_box(objective, box, prec: int) -> Fraction:
+    """First-layer (Schur product) lower bound over a box (local_pl.md §3.3 fact 1, §6 claim 8):
+    ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖u_j‖², u_j = ∂F(x_j)/∂z_1, for a square loss L = s‖r‖² with a
+    scalar output. ‖u_j‖² = ‖∂F(x_j)/∂W_1‖_F² / ‖x_j‖², bounded below entrywise from the Jacobian
+    enclosed over the box; λ_min(XXᵀ) is exact (rational data)."""
+    from ..arith.eigen import exact_eigen_intervals
+
+    s = _square_scale(objective)
+    data, net = objective.data, objective.net
+    if data.k != 1:
+        raise InputError("the first-layer (Schur) bound needs a scalar-output network")
+    X = data.X_exact
+    G = np.array([[sum(a * b for a, b in zip(X[i], X[j])) for j in range(data.n)] for i in range(data.n)],
+                 dtype=object)
+    lam_G = exact_eigen_intervals(G)[0].lo
+    if lam_G <= 0:
+        return Fraction(0)  # n > d or dependent inputs: the bound is vacuous (§6 claim 11)
+    a = get_arith("ball", prec)
+    J = objective.jacobian(box, a, prec)
+    blk = net.block("W1")
+    cols = range(blk.slice.start, blk.slice.stop)
+    min_u2 = None
+    for j in range(data.n):
+        tot = Fraction(0)
+        for c in cols:
+            v = J[j, c]
+            lo = abs(to_fraction(v.mid())) - to_fraction(v.rad())
+            if lo > 0:
+                tot += lo * lo
+        x2 = sum(t * t for t in X[j])
+        u2 = tot / x2 if x2 > 0 else Fraction(0)
+        min_u2 = u2 if min_u2 is None else min(min_u2, u2)
+    return 4 * s * lam_G * (min_u2 or Fraction(0))
+
+
+def alpha_lower_schur(objective, x0, r, prec: int = 128) -> Fraction:
+    """The first-layer (Schur) lower bound of α over the box [x0 − r, x0 + r]^p ⊇ B(x0, r)."""
+    x0q, rq = _check_ball(objective, x0, r)
+    if _square_scale(objective) is None or not hasattr(objective, "net"):
+        raise InputError("the first-layer bound needs a network square loss (vf.SquareLoss)")
+    return schur_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec)
+
+
 # ------------------------------------------------------------------------------------ branch and bound
 class _BoxBound:
     """Certified lower bound of the ratio over a box, by the best method available for the objective."""
@@ -309,9 +355,10 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
 # ------------------------------------------------------------------------------------ all together
 def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, prec: int = 128,
           max_boxes: int = 4000, target=None, rel_tol: float = 1e-3) -> AlphaBounds:
-    """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk".
+    """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk", "schur".
 
-    "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM and the NTK bound for square losses, and
+    "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM, the NTK bound for square losses and the
+    first-layer (Schur) bound for scalar-output network square losses, and
     refuses (SizeLimitError, naming the method to use) when neither applies. ``target``: stop
     refining once the lower bound exceeds it (what a criterion check needs).
     """
@@ -320,16 +367,18 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     p = objective.n_params
     square = _square_scale(objective) is not None
     if methods == "auto":
-        methods = tuple(m for m, ok in (("bnb", p <= BNB_MAX_DIM), ("ntk", square)) if ok)
+        methods = tuple(m for m, ok in (("bnb", p <= BNB_MAX_DIM), ("ntk", square),
+                                        ("schur", square and getattr(objective, "data", None) is not None
+                                         and objective.data.k == 1)) if ok)
         if not methods:
             raise SizeLimitError(f"no certified lower bound applies: branch-and-bound needs p ≤ {BNB_MAX_DIM} "
                                  f"(p = {p}) and the NTK bound needs a square loss; only the upper bound "
                                  "(alpha_upper) is available")
     if isinstance(methods, str):
         methods = (methods,)
-    unknown = set(methods) - {"bnb", "ntk"}
+    unknown = set(methods) - {"bnb", "ntk", "schur"}
     if unknown:
-        raise InputError(f"unknown α method(s) {sorted(unknown)}; use 'bnb' and/or 'ntk'")
+        raise InputError(f"unknown α method(s) {sorted(unknown)}; use 'bnb', 'ntk' and/or 'schur'")
     t = time.perf_counter()
     upper, witness, found = alpha_upper(objective, x0q, rq, starts=starts, seed=seed, prec=prec)
     info = {"upper": {"value": upper, "float_found": found, "time": time.perf_counter() - t}}
@@ -340,6 +389,12 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
         info["ntk"] = {"lower": lo, "time": time.perf_counter() - t}
         if best is None or lo > best:
             best, best_m = lo, "ntk"
+    if "schur" in methods:
+        t = time.perf_counter()
+        lo = alpha_lower_schur(objective, x0q, rq, prec)
+        info["schur"] = {"lower": lo, "time": time.perf_counter() - t}
+        if best is None or lo > best:
+            best, best_m = lo, "first-layer Schur bound"
     if "bnb" in methods:
         t = time.perf_counter()
         tgt = target if best is None or target is None or best < to_fraction(target) else None
