@@ -9,7 +9,10 @@
   ball, each bounded in Arb ball arithmetic — for sympy objectives the cancelled rational form of
   ‖∇f‖²/f (finite near the zeros of f), otherwise (Σ g²)_lo / L_hi and, for square losses, the NTK
   bound on the box; boxes outside the ball are discarded exactly; the box with the smallest bound
-  is split until the bound reaches the target, the gap closes or the box budget runs out.
+  is split until the bound reaches the target, the gap closes or the box budget runs out. Where
+  the cancelled ratio has no finite enclosure (a box around a common zero of ‖∇f‖² and f that
+  cancelling cannot remove, e.g. ratios of quadratic forms at 0) the bound there stays 0: sound but
+  uninformative — write such objectives as square losses and use the NTK bound.
 * **lower, NTK** (``"ntk"``, square losses L = s‖r‖² of any size): ‖∇L‖² = 4s² rᵀJJᵀr ≥
   4s λ_min(JJᵀ) L, with J enclosed over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) in ball arithmetic
   and λ_min bounded below by Weyl's inequality: λ_min(K) ≥ λ_min(K̂) − ‖K − K̂‖_F for the symmetric
