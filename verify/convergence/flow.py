@@ -97,13 +97,28 @@ def _mp_solve(objective, x0q, ts, dps):
         return [list(f(mpmath.mpf(float(t)))) if t > 0 else list(y0) for t in ts]
 
 
+#: right-hand-side evaluations allowed per float64 solve: a flow that reaches a ReLU kink and slides
+#: along it (a Filippov sliding mode) makes DOP853 take ever smaller steps; stop with a clear error
+MAX_RHS_EVALS = 200_000
+
+
 def _scipy_solve(objective, x0q, ts, rtol):
     from scipy.integrate import solve_ivp
 
+    from ..errors import RegionBoundaryError
+
     y0 = np.array([float(v) for v in x0q])
+    count = [0]
 
     def rhs(t, y):
-        return -np.asarray(objective.grad(y, "float"), dtype=float)
+        count[0] += 1
+        if count[0] > MAX_RHS_EVALS:
+            raise ArithmeticError(f"gradient flow stalled near t = {t:.6g}: {MAX_RHS_EVALS} evaluations (the path may "
+                                  "slide along an activation-region boundary, where the flow is not smooth)")
+        try:
+            return -np.asarray(objective.grad(y, "float"), dtype=float)
+        except RegionBoundaryError as exc:
+            raise ArithmeticError(f"gradient flow reached an activation-region boundary at t ≈ {t:.6g}: {exc}") from exc
 
     res = solve_ivp(rhs, (0.0, float(ts[-1])), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=rtol * 1e-2)
     if not res.success:
