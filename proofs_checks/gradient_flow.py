@@ -44,10 +44,10 @@ def _instance(act, seed=0):
     return loss, rng.normal(size=net.n_params) * 0.7
 
 
-def _add(claim, instance, expected, run, negative=False):
+def _add(claim, instance, expected, run, negative=False, slow=False):
     CHECKS.append(ProofCheck(name=f"gradient_flow/{claim.split()[0]}/{instance}".replace(" ", ""), claim=claim,
                              instance=instance, expected=expected, run=run, paper=PAPER,
-                             reference=f"{REF} checkable claims", negative_control=negative))
+                             reference=f"{REF} checkable claims", negative_control=negative, slow=slow))
 
 
 def _claim1(act):
@@ -128,6 +128,6 @@ for name, act in ACTS.items():
     _add("C3-gd-gf GD tracks gradient flow, distance O(η)", f"{name} [3,6,1], T=2", S, lambda act=act: _claim3(act))
     _add("C4-codim2 the path avoids a codimension-≥2 subspace", f"{name} [3,6,1]", S, lambda act=act: _claim4(act))
 _add("C4-codim2 a ReLU path that reaches a kink and slides: the integrator stops with a clear message",
-     "relu [3,6,1], seed 3", I, lambda: _claim4("relu", seed=3))
+     "relu [3,6,1], seed 3", I, lambda: _claim4("relu", seed=3), slow=True)
 _add("C5-negative duplicated inputs with different labels: no convergence to zero", "sigmoid [3,6,1]", R,
      _claim5, negative=True)
