@@ -6,45 +6,52 @@ Large matrix products go through ``arb_mat`` (C code); elementwise work uses obj
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
 
+from ..errors import InputError, NonFiniteError
 from .base import Arithmetic
 
 _MATMUL_FLINT_MIN = 4
 
 
+_CPUS = max(1, min(2, os.cpu_count() or 1))
+
+
 def _threads() -> int:
     """Threads for FLINT's matrix kernels: ``VERIFY_THREADS`` or min(2, CPU count). Enclosures are
     valid whatever the thread count (only radii can differ in the last bits)."""
-    import os
-
     env = os.environ.get("VERIFY_THREADS")
     if env:
         try:
             return max(1, int(env))
         except ValueError:
-            from ..errors import InputError
-
             raise InputError(f"VERIFY_THREADS must be a positive integer, got {env!r}") from None
-    return max(1, min(2, os.cpu_count() or 1))
+    return _CPUS
 
 
 class _ArbPrec:
-    """Set python-flint's working precision (and thread count) for a block; restore them after."""
+    """Set python-flint's working precision (and thread count) for a block; restore the precision after."""
 
     def __init__(self, prec: int):
         self.prec = prec
 
     def __enter__(self):
-        self.saved = (ctx.prec, ctx.threads)
-        ctx.prec = self.prec
-        ctx.threads = _threads()
+        # setting ctx.threads costs ~0.1 ms (FLINT reconfigures its pool), so it is set when it differs
+        # and left in place afterwards (the thread count never changes a result's validity)
+        self.saved = ctx.prec
+        if self.saved != self.prec:
+            ctx.prec = self.prec
+        threads = _threads()
+        if ctx.threads != threads:
+            ctx.threads = threads
 
     def __exit__(self, *exc):
-        ctx.prec, ctx.threads = self.saved
+        if ctx.prec != self.saved:
+            ctx.prec = self.saved
         return False
 
 
@@ -58,8 +65,8 @@ def _monotone_hull(f):
     """Enclosure of an increasing function f over a ball: hull of f at its two (exact) endpoints."""
 
     def g(x):
-        if x.is_exact() or not x.is_finite():
-            return f(x)
+        if x.is_exact() or not x.is_finite() or x.rel_accuracy_bits() > 20:
+            return f(x)  # a narrow ball: Arb's own propagation is already tight
         direct = f(x)
         hull = f(x.lower()).union(f(x.upper()))
         return hull if hull.rad() < direct.rad() else direct
@@ -85,8 +92,6 @@ class BallArithmetic(Arithmetic):
 
     def from_input(self, x, what="value"):
         if type(x) is arb:
-            from ..errors import NonFiniteError
-
             if not x.is_finite():
                 raise NonFiniteError(f"{what} is a non-finite ball {x}")
             return x
@@ -165,8 +170,8 @@ def int_power(x: arb, n: int) -> arb:
         return arb(1)
     if n == 1:
         return x
-    if x.is_exact():
-        return _point_power(x, n)
+    if x.is_exact() or x.rel_accuracy_bits() > 20:
+        return _point_power(x, n)  # exact, or narrow and away from 0: products are already tight
     if n % 2 == 0:
         lo, hi = x.abs_lower(), x.abs_upper()
     else:

@@ -107,7 +107,7 @@ class Arithmetic:
     def vectorize(self, f):
         """Map a scalar callable over an array."""
         uf = np.frompyfunc(f, 1, 1)
-        return lambda a: uf(a) if np.ndim(a) else f(a)
+        return lambda a: uf(a) if isinstance(a, np.ndarray) else f(a)
 
     def pow_rational(self, x, q: Fraction):
         if q.denominator == 1:

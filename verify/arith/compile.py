@@ -177,9 +177,13 @@ class Program:
         self._nvar = nvar
 
     def __call__(self, values) -> list:
-        env = _LazyEnv(list(values), self._subs, self._nvar)
         with self.arith.context():
-            return [f(env) for f in self._outs]
+            return self.run_in_context(values)
+
+    def run_in_context(self, values) -> list:
+        """Like calling the program, for a caller that has already entered the arithmetic's context."""
+        env = _LazyEnv(list(values), self._subs, self._nvar)
+        return [f(env) for f in self._outs]
 
 
 class _LazyEnv:

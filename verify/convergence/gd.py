@@ -19,7 +19,7 @@ import numpy as np
 
 from ..arith import get_arith
 from ..errors import InputError
-from ..gdmap.maps import GDMap, _check_steps, check_eta
+from ..gdmap.maps import _check_steps, check_eta
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict
 
@@ -62,15 +62,17 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
-    G = GDMap(objective, q)
     with a.context():
         th = a.array(x0q, what="x0")
-    thetas, losses = [th], [objective.value(th, a, prec)]
+        eta_a = a.const(q)
+    L, g = objective.value_and_grad(th, a, prec)
+    thetas, losses = [th], [L]
     L0 = float(a.to_float(losses[0]))
     stopped = ""
     for k in range(steps):
-        th = G(th, a, prec)
-        L = objective.value(th, a, prec)
+        with a.context():
+            th = th - eta_a * g  # G_η(θ_k) = θ_k − η∇L(θ_k)
+        L, g = objective.value_and_grad(th, a, prec)
         thetas.append(th)
         losses.append(L)
         Lf = float(a.to_float(L))

@@ -295,6 +295,25 @@ class Activation:
             self._compiled[key] = f
         return f
 
+    def _joint(self, arith: Arithmetic, order: int):
+        """σ, σ', …, σ^(order) of the single piece as one CSE-shared program (tanh(z) is computed once
+        for tanh and 1 − tanh(z)²), mapped over an object array with one Python call per entry."""
+        key = (arith.key(), "joint", order)
+        f = self._compiled.get(key)
+        if f is None:
+            from ..arith.compile import Program
+
+            with arith.context():
+                prog = Program([self.derivative(k, 0) for k in range(order + 1)], [Z], arith)
+            uf = np.frompyfunc(lambda x: tuple(prog.run_in_context([x])), 1, order + 1)
+
+            def f(z):
+                outs = uf(z)
+                return [np.asarray(o, dtype=object).reshape(z.shape) for o in outs]
+
+            self._compiled[key] = f
+        return f
+
     def __call__(self, z, arith: Arithmetic, order: int = 0) -> list:
         """[σ(z), σ'(z), …, σ^(order)(z)] elementwise for an array ``z`` of ``arith``.
 
@@ -307,6 +326,8 @@ class Activation:
         nb = len(self.breakpoints)
         with arith.context():
             if nb == 0:
+                if arith.name != "float" and order > 0 and z.ndim:
+                    return self._joint(arith, order)(z)
                 return [self._full(self._fn(arith, k, 0)(z), z) for k in range(order + 1)]
             if arith.name == "float":
                 return self._eval_float(z, order)

@@ -81,6 +81,10 @@ class Objective:
     def hvp(self, theta, v, arith="float", prec=None):
         raise NotImplementedError
 
+    def value_and_grad(self, theta, arith="float", prec=None):
+        """(L(θ), ∇L(θ)); network losses share one forward pass."""
+        return self.value(theta, arith, prec), self.grad(theta, arith, prec)
+
     def symbolic(self) -> sp.Expr:
         """L as an exact sympy expression in :attr:`symbols`."""
         raise NotImplementedError
@@ -157,6 +161,16 @@ class NetworkLoss(Objective):
             fw = eng.forward(th, X, 1)
             _, l1 = self._ell(fw["z"][eng.D], Y, a, 1)
             return eng.vjp(th, X, l1, fw)
+
+    def value_and_grad(self, theta, arith="float", prec=None):
+        a, th = self._prepare(theta, arith, prec)
+        self._require(a)
+        X, Y = self.data.in_arith(a)
+        eng = self._engine(a)
+        with a.context():
+            fw = eng.forward(th, X, 1)
+            lv, l1 = self._ell(fw["z"][eng.D], Y, a, 1)
+            return a.sum(lv), eng.vjp(th, X, l1, fw)
 
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
         a, th = self._prepare(theta, arith, prec)
