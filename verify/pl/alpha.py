@@ -112,8 +112,38 @@ def _rational_in_ball(x0q, rq, xf: np.ndarray) -> np.ndarray:
     return x
 
 
+#: SLSQP solves dense QPs (O(p³) per iteration); above this dimension the upper-bound search uses
+#: projected gradient descent with backtracking instead
+SLSQP_MAX_DIM = 60
+
+
+def _project(x, x0f, rf):
+    d = x - x0f
+    n = np.linalg.norm(d)
+    return x if n <= rf else x0f + d * (rf / n)
+
+
+def _projected_descent(objective, x, x0f, rf, iters: int = 60):
+    """Minimise the ratio over the ball by projected gradient descent with Armijo backtracking."""
+    v, g = numeric_ratio_and_grad(objective, x)
+    step = rf / (np.linalg.norm(g) + 1e-300)
+    for _ in range(iters):
+        while step > 1e-12 * rf:
+            y = _project(x - step * g, x0f, rf)
+            vy, gy = numeric_ratio_and_grad(objective, y)
+            if vy < v:
+                x, v, g = y, vy, gy
+                step *= 1.5
+                break
+            step /= 2
+        else:
+            break
+    return x
+
+
 def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int = 128):
-    """(certified upper bound of α, witness in the ball, float value found) by multi-start SLSQP."""
+    """(certified upper bound of α, witness in the ball, float value found) by multi-start local
+    minimisation (SLSQP up to p = SLSQP_MAX_DIM, projected gradient descent above)."""
     from scipy.optimize import minimize
 
     x0q, rq = _check_ball(objective, x0, r)
@@ -134,9 +164,12 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
     best_val, best_x = np.inf, None
     for c in cands:
         try:
-            res = minimize(lambda x: numeric_ratio_and_grad(objective, x), c, jac=True, method="SLSQP",
-                           constraints=cons, options={"maxiter": 200, "ftol": 1e-14})
-            xs = [res.x, c]
+            if p <= SLSQP_MAX_DIM:
+                res = minimize(lambda x: numeric_ratio_and_grad(objective, x), c, jac=True, method="SLSQP",
+                               constraints=cons, options={"maxiter": 200, "ftol": 1e-14})
+                xs = [res.x, c]
+            else:
+                xs = [_projected_descent(objective, c, x0f, rf), c]
         except (ValueError, FloatingPointError, RegionBoundaryError):
             xs = [c]
         for x in xs:

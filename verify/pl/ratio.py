@@ -53,10 +53,13 @@ def simplified_ratio_expr(objective):
     f = objective.expr
     num = sp.Add(*[sp.diff(f, v) ** 2 for v in objective.variables])
     try:
-        expr = sp.cancel(sp.together(num / f))
+        nf, df = sp.fraction(sp.together(f))
+        g = sp.gcd(sp.expand(num * df**2), sp.expand(nf))
     except (sp.PolynomialError, TypeError):
-        return None
-    return expr
+        return num / f
+    if g.is_number:
+        return num / f  # nothing cancels: keep the unexpanded form (less interval dependency)
+    return sp.factor(sp.cancel(sp.together(num / f)))  # factored: fewer repeated variables than expanded
 
 
 def numeric_ratio_and_grad(objective, x: np.ndarray):
