@@ -49,23 +49,22 @@ def positive(net: MLP, scale, *, low=Fraction(1, 2), high=Fraction(3, 2), seed: 
     return theta
 
 
-def xavier(net: MLP, *, seed: int = 0) -> np.ndarray:
-    """Glorot uniform: W_ℓ ~ U(−a, a), a = √(6/(fan_in + fan_out)); biases 0 (float64)."""
+def _random_weights(net: MLP, seed: int, draw) -> np.ndarray:
+    """Weights W_ℓ from ``draw(rng, fan_in, fan_out, size)``, biases 0 (float64)."""
     rng = np.random.default_rng(seed)
     theta = np.zeros(net.n_params)
     for blk in net.blocks:
         if blk.name.startswith("W"):
             fan_out, fan_in = blk.shape
-            a = np.sqrt(6.0 / (fan_in + fan_out))
-            theta[blk.slice] = rng.uniform(-a, a, size=blk.size)
+            theta[blk.slice] = draw(rng, fan_in, fan_out, blk.size)
     return theta
+
+
+def xavier(net: MLP, *, seed: int = 0) -> np.ndarray:
+    """Glorot uniform: W_ℓ ~ U(−a, a), a = √(6/(fan_in + fan_out)); biases 0 (float64)."""
+    return _random_weights(net, seed, lambda rng, fi, fo, k: rng.uniform(-1, 1, size=k) * np.sqrt(6.0 / (fi + fo)))
 
 
 def he(net: MLP, *, seed: int = 0) -> np.ndarray:
     """He normal: W_ℓ ~ N(0, 2/fan_in); biases 0 (float64)."""
-    rng = np.random.default_rng(seed)
-    theta = np.zeros(net.n_params)
-    for blk in net.blocks:
-        if blk.name.startswith("W"):
-            theta[blk.slice] = rng.normal(0.0, np.sqrt(2.0 / blk.shape[1]), size=blk.size)
-    return theta
+    return _random_weights(net, seed, lambda rng, fi, fo, k: rng.normal(0.0, np.sqrt(2.0 / fi), size=k))

@@ -153,14 +153,7 @@ class NetworkLoss(Objective):
             return a.sum(lv)
 
     def grad(self, theta, arith="float", prec=None):
-        a, th = self._prepare(theta, arith, prec)
-        self._require(a)
-        X, Y = self.data.in_arith(a)
-        eng = self._engine(a)
-        with a.context():
-            fw = eng.forward(th, X, 1)
-            _, l1 = self._ell(fw["z"][eng.D], Y, a, 1)
-            return eng.vjp(th, X, l1, fw)
+        return self.value_and_grad(theta, arith, prec)[1]
 
     def value_and_grad(self, theta, arith="float", prec=None):
         a, th = self._prepare(theta, arith, prec)

@@ -419,27 +419,21 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     upper, witness, found = alpha_upper(objective, x0q, rq, starts=starts, seed=seed, prec=prec)
     info = {"upper": {"value": upper, "float_found": found, "time": time.perf_counter() - t}}
     best, best_m = None, "none"
-    if "ntk" in methods:
-        t = time.perf_counter()
-        lo = alpha_lower_ntk(objective, x0q, rq, prec)
-        info["ntk"] = {"lower": lo, "time": time.perf_counter() - t}
-        if best is None or lo > best:
-            best, best_m = lo, "ntk"
-    if "schur" in methods:
-        t = time.perf_counter()
-        lo = alpha_lower_schur(objective, x0q, rq, prec)
-        info["schur"] = {"lower": lo, "time": time.perf_counter() - t}
-        if best is None or lo > best:
-            best, best_m = lo, "first-layer Schur bound"
-    if "bnb" in methods:
-        t = time.perf_counter()
-        tgt = target if best is None or target is None or best < to_fraction(target) else None
-        if target is None or best is None or best <= to_fraction(target):
-            lo, det = alpha_lower_bnb(objective, x0q, rq, prec=prec, max_boxes=max_boxes, target=tgt, upper=upper,
-                                      rel_tol=rel_tol)
-            info["bnb"] = {"lower": lo, "time": time.perf_counter() - t, **det}
+    for key, bound, label in (("ntk", alpha_lower_ntk, "ntk"), ("schur", alpha_lower_schur, "first-layer Schur bound")):
+        if key in methods:
+            t = time.perf_counter()
+            lo = bound(objective, x0q, rq, prec)
+            info[key] = {"lower": lo, "time": time.perf_counter() - t}
             if best is None or lo > best:
-                best, best_m = lo, "branch-and-bound"
+                best, best_m = lo, label
+    reached = target is not None and best is not None and best > to_fraction(target)
+    if "bnb" in methods and not reached:  # the costly method only when the closed forms fall short
+        t = time.perf_counter()
+        lo, det = alpha_lower_bnb(objective, x0q, rq, prec=prec, max_boxes=max_boxes, target=target, upper=upper,
+                                  rel_tol=rel_tol)
+        info["bnb"] = {"lower": lo, "time": time.perf_counter() - t, **det}
+        if best is None or lo > best:
+            best, best_m = lo, "branch-and-bound"
     if upper is not None and best is not None and best > upper:
         raise ArithmeticError(f"internal inconsistency: certified lower bound {best} exceeds upper bound {upper}")
     return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0)
