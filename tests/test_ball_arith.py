@@ -42,3 +42,21 @@ def test_pow_rational_through_the_protocol_on_a_ball_around_zero():
         assert float(sq.upper()) < 1e-14
         inv = a.pow_rational(a.const(Fraction(2)), Fraction(-3))
         assert contains(inv, Fraction(1, 8))
+
+
+def test_symmetric_product_by_blocks_matches_the_full_product():
+    """Jᵀ diag(w) J computed on the upper blocks and mirrored equals the plain product's enclosures."""
+    import numpy as np
+
+    a = get_arith("ball", 128)
+    rng = np.random.default_rng(0)
+    with a.context():
+        J = a.array(rng.integers(-9, 10, size=(5, 300)) / 7, what="J")
+        w = a.array(rng.integers(1, 9, size=5) / 3, what="w")
+        left = (J * w[:, None]).T
+        full = a.matmul(left, J)
+        sym = a.matmul_symmetric(left, J)
+    assert sym.shape == full.shape == (300, 300)
+    for i, j in [(0, 0), (10, 299), (299, 10), (150, 75), (75, 150), (299, 299)]:
+        assert sym[i, j].overlaps(full[i, j]) and abs(float(sym[i, j].mid()) - float(full[i, j].mid())) < 1e-20
+        assert sym[i, j].mid() == sym[j, i].mid()

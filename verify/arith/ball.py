@@ -122,6 +122,27 @@ class BallArithmetic(Arithmetic):
         flat = m.entries()  # np.fromiter is ~5x faster than slice assignment for 10^6 objects
         return np.fromiter(flat, dtype=object, count=len(flat)).reshape(a.shape[0], b.shape[1])
 
+    def matmul_symmetric(self, a, b):
+        """a @ b known to be symmetric: only the blocks on and above the diagonal are multiplied (in
+        arb_mat, ~5/8 of the work with 4 × 4 blocks) and the rest mirrored. Each mirrored entry is an
+        enclosure of the same true value, so the result is valid."""
+        p = a.shape[0]
+        if p < 256 or b.shape[1] != p:
+            return self.matmul(a, b)
+        k = 4
+        cuts = [p * i // k for i in range(k + 1)]
+        out = np.empty((p, p), dtype=object)
+        for i in range(k):
+            ri = slice(cuts[i], cuts[i + 1])
+            Ai = a[ri]
+            for j in range(i, k):
+                cj = slice(cuts[j], cuts[j + 1])
+                blk = self.matmul(Ai, b[:, cj])
+                out[ri, cj] = blk
+                if j != i:
+                    out[cj, ri] = blk.T
+        return out
+
     def side(self, x, b):
         if b == 0:
             lo, hi = x.lower(), x.upper()

@@ -93,6 +93,10 @@ class Arithmetic:
         """2-D matrix product."""
         return a @ b
 
+    def matmul_symmetric(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a @ b for a product known to be symmetric (e.g. Jᵀ diag(w) J); arithmetics may exploit it."""
+        return self.matmul(a, b)
+
     def sum(self, a: np.ndarray, axis=None):
         if a.size == 0:
             shape = () if axis is None else np.delete(a.shape, axis)

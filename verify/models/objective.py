@@ -177,7 +177,7 @@ class NetworkLoss(Objective):
             # Gauss–Newton term Jᵀ diag(ℓ'') J, then the curvature blocks added in place
             J = eng.jacobian(th, X, fw, internal=True)
             w = l2.reshape(-1)
-            GN = a.matmul((J * w[:, None]).T, J)
+            GN = a.matmul_symmetric((J * w[:, None]).T, J)
             return eng.weighted_hessian(th, X, l1, fw, H=GN)
 
     def hvp(self, theta, v, arith="float", prec=None):
