@@ -13,7 +13,8 @@ results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`
 convergence-rate checks for GD and gradient flow (:mod:`convergence`) and initialisations (:mod:`init`).
 """
 
-from . import convergence, errors, gdmap, init, pl, stability
+from . import claims, convergence, errors, gdmap, init, pl, stability, strategies
+from .claims import Claim, Instance, check
 from .arith import get_arith
 from .gdmap import GDMap, SGDMap
 from .models import (
@@ -29,6 +30,7 @@ from .result import Quantity, Result, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "init",
+__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "init", "claims", "strategies", "Claim",
+           "Instance", "check",
            "MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
            "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]

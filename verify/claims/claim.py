@@ -1,0 +1,97 @@
+"""Claims: a property over generated instances, with a signed margin (``shared/DESIGN.md`` layer 4).
+
+``vf.Claim(name, instances, prop)``: ``instances`` is a hypothesis strategy, ``prop(instance, arith=…,
+prec=…)`` returns a :class:`~verify.Result` whose ``margin`` is a number, positive where the claim
+holds. ``prop`` is evaluated in float64 while searching (fast) and in Arb ball arithmetic at rising
+precision to re-check a counterexample; a ``prop`` that takes no ``arith`` argument cannot be
+re-checked, and its float counterexamples are reported as INCONCLUSIVE, never REFUTED.
+
+Claims are registered by name (:func:`register`, :func:`get_claim`) so that worker processes, the
+``verify sweep`` command and counterexample files can refer to them without pickling code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+
+_REGISTRY: dict = {}
+
+
+@dataclass
+class Claim:
+    """A named property over the instances a strategy generates."""
+
+    name: str
+    instances: object  # a hypothesis SearchStrategy
+    prop: Callable
+    description: str = ""
+    #: optional: build the instance of a sweep grid point, ``from_params(**point) -> instance``
+    from_params: Callable | None = None
+    tags: tuple = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("a claim needs a non-empty name")
+        if not callable(self.prop):
+            raise InputError("prop must be callable: prop(instance) -> Result")
+        from hypothesis.strategies import SearchStrategy
+
+        if not isinstance(self.instances, SearchStrategy):
+            raise InputError("instances must be a hypothesis strategy (see verify.strategies)")
+
+    @property
+    def certifiable(self) -> bool:
+        """Does prop accept ``arith`` (so a counterexample can be re-checked in ball arithmetic)?"""
+        try:
+            params = inspect.signature(self.prop).parameters
+        except (TypeError, ValueError):
+            return False
+        return "arith" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+    def evaluate(self, instance, arith: str = "float", prec: int | None = None):
+        """prop at one instance; the Result must carry a numeric margin."""
+        from ..result import Result
+
+        res = self.prop(instance, arith=arith, prec=prec) if self.certifiable else self.prop(instance)
+        if not isinstance(res, Result):
+            raise TypeError(f"claim {self.name!r}: prop returned a {type(res).__name__}, not a verify.Result")
+        if res.margin is None:
+            raise TypeError(f"claim {self.name!r}: prop's Result has no margin (positive = the claim holds)")
+        return res
+
+
+def register(claim: Claim, replace: bool = False) -> Claim:
+    """Make a claim known by name (for sweeps, worker processes and counterexample files)."""
+    if claim.name in _REGISTRY and not replace and _REGISTRY[claim.name] is not claim:
+        raise InputError(f"a claim named {claim.name!r} is already registered (pass replace=True)")
+    _REGISTRY[claim.name] = claim
+    return claim
+
+
+def get_claim(name: str) -> Claim:
+    from . import library  # noqa: F401  (registers the built-in claims)
+
+    if name not in _REGISTRY:
+        raise InputError(f"unknown claim {name!r}; registered claims: {', '.join(sorted(_REGISTRY)) or 'none'}")
+    return _REGISTRY[name]
+
+
+def claim_names() -> list[str]:
+    from . import library  # noqa: F401
+
+    return sorted(_REGISTRY)
+
+
+def margin_float(res) -> float:
+    """The Result's margin as a float (an enclosure (lo, hi) counts by its lower end)."""
+    m = res.margin
+    if isinstance(m, tuple | list):
+        m = m[0]
+    try:
+        return float(m)
+    except (TypeError, ValueError):
+        raise TypeError(f"margin {m!r} is not a number") from None

@@ -1,0 +1,144 @@
+"""Built-in claims (registered by name), used by the notebook ``01_check_a_conjecture``, ``verify
+sweep`` and the search benchmark.
+
+* ``gd-monotone-relu`` — a plausible but **false** conjecture: for a two-layer ReLU network, the loss
+  decreases monotonically along GD for every step η < 2/λ_max(∇²L(θ0)). (The bound uses the curvature
+  at θ0 only; the iterates move to regions of higher curvature.)
+* ``gd-monotone-linear`` — the same statement for a linear model (a quadratic loss): **true**, since
+  then ∇²L is constant and every eigen-component of the error contracts when η λ_max < 2.
+* ``gd-map-nonsingular-relu`` — det(I − η∇²L(θ)) ≠ 0 at the generated θ and η for bias-free two-layer
+  ReLU networks (``shared/theory/gd_map.md`` §2; a generic point of a generic step size).
+
+Each ``prop(instance, arith, prec)`` returns a Result with a signed margin: float while searching; in
+``"ball"`` every quantity is an enclosure and a violation is REFUTED only when certified.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..arith.eigen import ball_eigen_enclosures
+from ..errors import RegionBoundaryError
+from ..numbers import to_fraction
+from ..result import Result, Verdict
+from ..strategies import instances
+from .claim import Claim, register
+
+STEPS = 10
+
+
+def _frac():
+    """The fraction of 2/λ_max used as step size, in (0, 1)."""
+    return st.sampled_from([2, 4, 5, 10, 20]).flatmap(lambda q: st.integers(1, q - 1).map(lambda k: Fraction(k, q)))
+
+
+def _monotone(inst, arith="float", prec=None) -> Result:
+    """margin = min_k (L_k − L_{k+1}) / L_0 over STEPS GD steps at η = frac · 2/λ_max(∇²L(θ0))."""
+    loss, th = inst.loss(), inst.theta_array()
+    frac = inst.scalar("frac")
+    claim = f"L(θ_k+1) ≤ L(θ_k) for k < {STEPS} at η = {frac}·2/λ_max(∇²L(θ0))"
+    try:
+        if arith == "float":
+            H = np.asarray(loss.hessian(th, "float"), dtype=float)
+            lam = float(np.linalg.eigvalsh(H).max())
+            if lam <= 0:
+                return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, message="λ_max ≤ 0: no step-size bound")
+            eta = float(frac) * 2 / lam
+            x = np.array([float(v) for v in th])
+            L = [float(loss.value(x))]
+            for _ in range(STEPS):
+                x = x - eta * np.asarray(loss.grad(x), dtype=float)
+                L.append(float(loss.value(x)))
+            drops = [(L[k] - L[k + 1]) / L[0] if L[0] > 0 else 0.0 for k in range(STEPS)]
+            m = min(drops)
+            return Result(Verdict.SUPPORTED if m >= 0 else Verdict.INCONCLUSIVE, claim=claim, margin=m,
+                          arithmetic="float", message=f"η = {eta:.6g}; losses {L[0]:.4g} → {L[-1]:.4g}")
+        return _monotone_ball(loss, th, frac, prec or 128, claim)
+    except RegionBoundaryError as exc:  # an iterate on a ReLU kink: not evidence either way
+        return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, message=f"region boundary: {exc}")
+
+
+def _monotone_ball(loss, th, frac, prec, claim) -> Result:
+    from ..convergence import gd
+
+    H = loss.hessian(th, "ball", prec)
+    eigs = ball_eigen_enclosures(H, prec)
+    lam_hi = max(to_fraction(e.mid()) + to_fraction(e.rad()) for e in eigs)
+    if lam_hi <= 0:
+        return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, arithmetic="ball", precision=prec,
+                      message="λ_max ≤ 0")
+    # η ≤ frac·2/λ_max certainly (uses the upper bound of λ_max), written as a short rational
+    eta = Fraction(frac * 2 / lam_hi).limit_denominator(10**12)
+    while eta * lam_hi >= 2 * frac:
+        eta -= Fraction(1, 10**12)
+    traj = gd(loss, th, eta, STEPS, "ball", prec)
+    worst, where = None, None
+    for k in range(STEPS):
+        a, b = traj.losses[k], traj.losses[k + 1]
+        # certified increase: L_{k+1} > L_k for sure
+        lo_gap = to_fraction(b.mid()) - to_fraction(b.rad()) - (to_fraction(a.mid()) + to_fraction(a.rad()))
+        if lo_gap > 0 and (worst is None or lo_gap > worst):
+            worst, where = lo_gap, k
+    L0 = to_fraction(traj.losses[0].mid())
+    if worst is not None:
+        return Result(Verdict.REFUTED, claim=claim, margin=-float(worst / L0 if L0 else worst), arithmetic="ball",
+                      precision=prec, certificate={"eta": eta, "lambda_max_upper": lam_hi, "step": where},
+                      counterexample={"eta": eta, "step": where, "increase_lower_bound": worst},
+                      message=f"certified increase of the loss at step {where} with η = {eta} < 2/λ_max(∇²L(θ0)) "
+                              f"(λ_max ≤ {float(lam_hi):.6g}): L_{where + 1} − L_{where} ≥ {float(worst):.3g}")
+    drops = []
+    for k in range(STEPS):
+        a, b = traj.losses[k], traj.losses[k + 1]
+        drops.append(float(a.mid() - b.mid()) / float(L0) if L0 else 0.0)
+    return Result(Verdict.SUPPORTED, claim=claim, margin=min(drops), arithmetic="ball", precision=prec,
+                  message=f"no certified increase at η = {eta}")
+
+
+MONOTONE_RELU = register(Claim(
+    name="gd-monotone-relu",
+    instances=instances(depth=(1, 1), width=(1, 3), input_dim=(1, 2), n=(1, 3), activations=st.just("relu"),
+                        bias=False, scalars={"frac": _frac()}),
+    prop=_monotone,
+    description="two-layer ReLU nets: GD decreases the loss monotonically for η < 2/λ_max(∇²L(θ0)) (false)"))
+
+MONOTONE_LINEAR = register(Claim(
+    name="gd-monotone-linear",
+    instances=instances(depth=(0, 0), input_dim=(1, 3), n=(1, 4), activations=st.just("identity"), bias=False,
+                        scalars={"frac": _frac()}),
+    prop=_monotone,
+    description="linear models (quadratic loss): GD decreases the loss monotonically for η < 2/λ_max (true)"))
+
+
+def _nonsingular(inst, arith="float", prec=None) -> Result:
+    """margin = |det(I − η∇²L(θ))| (float); exact or ball to certify a zero or a non-zero."""
+    from ..arith.eigen import to_fmpq_mat
+    from ..gdmap.maps import GDMap
+
+    loss, th, eta = inst.loss(), inst.theta_array(), inst.scalar("eta")
+    G = GDMap(loss, eta)
+    claim = "det(I − η∇²L(θ)) ≠ 0"
+    try:
+        if arith == "float":
+            d = float(np.linalg.det(np.asarray(G.jacobian(th), dtype=float)))
+            return Result(Verdict.SUPPORTED if d != 0 else Verdict.INCONCLUSIVE, claim=claim,
+                          margin=abs(d) if d != 0 else -1.0, arithmetic="float", message=f"det ≈ {d:.6g}")
+        D = G.jacobian(th, "exact")
+        d = to_fmpq_mat(D).det()
+        q = Fraction(int(d.p), int(d.q))
+        return Result(Verdict.PROVED if q != 0 else Verdict.REFUTED, claim=claim, margin=abs(q) if q else -1,
+                      arithmetic="exact", counterexample=None if q else {"eta": eta},
+                      message=f"det(I − η∇²L(θ)) = {q} exactly")
+    except RegionBoundaryError as exc:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, message=f"region boundary: {exc}")
+
+
+NONSINGULAR_RELU = register(Claim(
+    name="gd-map-nonsingular-relu",
+    instances=instances(depth=(1, 1), width=(1, 3), input_dim=(1, 2), n=(1, 3), activations=st.just("relu"),
+                        bias=False, scalars={"eta": st.sampled_from([3, 7, 11, 13]).flatmap(
+                            lambda q: st.integers(1, 3 * q).map(lambda k: Fraction(k, q)))}),
+    prop=_nonsingular,
+    description="bias-free two-layer ReLU nets: det(I − η∇²L(θ)) ≠ 0 at generated θ, η (gd_map.md §2)"))
