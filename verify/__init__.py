@@ -14,8 +14,8 @@ convergence-rate checks for GD and gradient flow (:mod:`convergence`) and initia
 """
 
 from . import claims, convergence, errors, gdmap, init, pl, stability, strategies
-from .claims import Claim, Instance, check
 from .arith import get_arith
+from .claims import Claim, Instance, check
 from .gdmap import GDMap, SGDMap
 from .models import (
     MLP,

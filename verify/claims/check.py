@@ -192,11 +192,11 @@ def check(claim, max_examples: int = 100, deadline=None, executor=None, seed: in
         final, history = recheck(claim, inst)
     final.seed = s
     if final.verdict == Verdict.REFUTED:
+        at = "" if final.precision is None else f" at {final.precision} bits"
         final.message = (f"certified counterexample after {n} instances (shrunk by hypothesis, re-checked in "
-                         f"{final.arithmetic} arithmetic{'' if final.precision is None else f' at {final.precision} bits'})"
-                         f": {final.message}")
-        if final.counterexample is None and hasattr(inst, "to_dict"):
-            final.counterexample = inst.to_dict()
+                         f"{final.arithmetic} arithmetic{at}): {final.message}")
+        if hasattr(inst, "to_dict"):  # the counterexample is the instance itself, plus what prop reported
+            final.counterexample = {"instance": inst.to_dict(), **(final.counterexample or {})}
     return CheckReport(claim.name, final, n, min_m, inst, fres, history, s, repro, time.perf_counter() - t0)
 
 
