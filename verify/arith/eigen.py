@@ -125,7 +125,46 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
     for e in E:
         re = e.real
         if not re.is_finite():
-            raise ArithmeticError(f"eigenvalue enclosures failed at {prec} bits; raise the precision")
+            return _weyl_fallback(M, prec)
         out.append(re)
+    out.sort(key=lambda b: float(b.mid()))
+    return out
+
+
+#: the exact fallback takes a characteristic polynomial of the rational midpoint: fine up to this size
+WEYL_FALLBACK_MAX = 80
+
+
+def _weyl_fallback(M, prec: int) -> list:
+    """Enclosures when Arb cannot isolate the eigenvalues (clusters, e.g. repeated zero eigenvalues):
+    the exact eigenvalues of the symmetrised rational midpoint K̂ (exact characteristic polynomial and
+    real-root isolation, multiplicities kept), each widened by ‖M − K̂‖_F ≥ ‖M − K̂‖₂ (Weyl)."""
+    from flint import ctx
+
+    from ..numbers import to_fraction
+
+    p = M.nrows()
+    if p > WEYL_FALLBACK_MAX:
+        raise ArithmeticError(f"eigenvalue enclosures failed at {prec} bits (clustered eigenvalues); raise the "
+                              "precision")
+    mid = [[to_fraction(M[i, j].mid()) for j in range(p)] for i in range(p)]
+    sym = np.array([[(mid[i][j] + mid[j][i]) / 2 for j in range(p)] for i in range(p)], dtype=object)
+    e2 = Fraction(0)
+    for i in range(p):
+        for j in range(p):
+            e = to_fraction(M[i, j].rad()) + abs(sym[i, j] - mid[i][j])
+            e2 += e * e
+    saved = ctx.prec
+    ctx.prec = prec
+    try:
+        frob = arb(fmpq(e2.numerator, e2.denominator)).sqrt()
+        widen = to_fraction(frob.mid()) + to_fraction(frob.rad())
+        out = []
+        for root in exact_eigen_intervals(sym, width=Fraction(1, 2 ** min(prec, 200))):
+            lo, hi = root.lo - widen, root.hi + widen
+            ball = arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
+            out.extend([ball] * root.multiplicity)
+    finally:
+        ctx.prec = saved
     out.sort(key=lambda b: float(b.mid()))
     return out

@@ -30,6 +30,33 @@ from .claim import Claim, register
 STEPS = 10
 
 
+def random_instance(widths, activation="relu", *, seed: int = 0, n: int = 2, scalars=None, bias=False):
+    """A reproducible instance for sweeps: data and θ are rationals k/4 drawn with ``seed``; θ is redrawn
+    until it lies inside an activation region."""
+    from ..claims.instance import Instance
+
+    rng = np.random.default_rng(seed)
+    d = widths[0]
+
+    def q(size):
+        return [Fraction(int(k), 4) for k in rng.integers(-8, 9, size=size)]
+
+    y = tuple((v,) for v in q(n))
+    for _ in range(50):
+        X = tuple(tuple(q(d)) for _ in range(n))
+        if any(all(v == 0 for v in row) for row in X):
+            continue  # a zero input puts every ReLU on its kink
+        probe = Instance(tuple(widths), (activation,), bias, X, y, (), "mean", dict(scalars or {}))
+        theta = tuple(q(probe.net().n_params))
+        inst = Instance(tuple(widths), (activation,), bias, X, y, theta, "mean", dict(scalars or {}))
+        try:
+            inst.loss().region(list(theta))
+            return inst
+        except RegionBoundaryError:
+            continue
+    raise ArithmeticError("no θ inside an activation region after 50 draws")
+
+
 def _frac():
     """The fraction of 2/λ_max used as step size, in (0, 1)."""
     return st.sampled_from([2, 4, 5, 10, 20]).flatmap(lambda q: st.integers(1, q - 1).map(lambda k: Fraction(k, q)))
@@ -50,9 +77,13 @@ def _monotone(inst, arith="float", prec=None) -> Result:
             x = np.array([float(v) for v in th])
             L = [float(loss.value(x))]
             for _ in range(STEPS):
-                x = x - eta * np.asarray(loss.grad(x), dtype=float)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    x = x - eta * np.asarray(loss.grad(x), dtype=float)
+                if not np.all(np.isfinite(x)):
+                    L.append(np.inf)  # GD blew up: the loss certainly did not decrease
+                    break
                 L.append(float(loss.value(x)))
-            drops = [(L[k] - L[k + 1]) / L[0] if L[0] > 0 else 0.0 for k in range(STEPS)]
+            drops = [(L[k] - L[k + 1]) / L[0] if L[0] > 0 else 0.0 for k in range(len(L) - 1)]
             m = min(drops)
             return Result(Verdict.SUPPORTED if m >= 0 else Verdict.INCONCLUSIVE, claim=claim, margin=m,
                           arithmetic="float", message=f"η = {eta:.6g}; losses {L[0]:.4g} → {L[-1]:.4g}")
@@ -102,6 +133,8 @@ MONOTONE_RELU = register(Claim(
     instances=instances(depth=(1, 1), width=(1, 3), input_dim=(1, 2), n=(1, 3), activations=st.just("relu"),
                         bias=False, scalars={"frac": _frac()}),
     prop=_monotone,
+    from_params=lambda width=2, seed=0, frac=Fraction(1, 2), n=2, d=1: random_instance(
+        (d, width, 1), "relu", seed=seed, n=n, scalars={"frac": Fraction(frac)}),
     description="two-layer ReLU nets: GD decreases the loss monotonically for η < 2/λ_max(∇²L(θ0)) (false)"))
 
 MONOTONE_LINEAR = register(Claim(
@@ -109,6 +142,8 @@ MONOTONE_LINEAR = register(Claim(
     instances=instances(depth=(0, 0), input_dim=(1, 3), n=(1, 4), activations=st.just("identity"), bias=False,
                         scalars={"frac": _frac()}),
     prop=_monotone,
+    from_params=lambda seed=0, frac=Fraction(1, 2), n=3, d=2: random_instance(
+        (d, 1), "identity", seed=seed, n=n, scalars={"frac": Fraction(frac)}),
     description="linear models (quadratic loss): GD decreases the loss monotonically for η < 2/λ_max (true)"))
 
 
@@ -141,4 +176,6 @@ NONSINGULAR_RELU = register(Claim(
                         bias=False, scalars={"eta": st.sampled_from([3, 7, 11, 13]).flatmap(
                             lambda q: st.integers(1, 3 * q).map(lambda k: Fraction(k, q)))}),
     prop=_nonsingular,
+    from_params=lambda width=2, seed=0, eta=Fraction(1, 3), n=2, d=2: random_instance(
+        (d, width, 1), "relu", seed=seed, n=n, scalars={"eta": Fraction(eta)}),
     description="bias-free two-layer ReLU nets: det(I − η∇²L(θ)) ≠ 0 at generated θ, η (gd_map.md §2)"))
