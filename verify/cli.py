@@ -27,6 +27,26 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quick", action="store_true", help="skip checks marked slow")
     c.add_argument("--list", action="store_true", help="list the selected checks and exit")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+    sub.add_parser("claims", help="list the registered claims")
+    s = sub.add_parser("search", help="search a registered claim for a counterexample (hypothesis + Arb re-check)")
+    s.add_argument("claim")
+    s.add_argument("--max-examples", type=int, default=200)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--save", metavar="FILE.json", help="write the counterexample (if any) to this file")
+    r = sub.add_parser("recheck", help="re-verify a counterexample file in ball arithmetic")
+    r.add_argument("file")
+    w = sub.add_parser("sweep", help="evaluate a claim over a parameter grid (JSON lines, resumable)")
+    w.add_argument("claim")
+    w.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2|A:B",
+                   help="a swept parameter (repeat for a product grid), e.g. --grid width=1,2,3 --grid seed=0:20")
+    w.add_argument("--out", default="sweep.jsonl", help="results file (appended; existing points are skipped)")
+    w.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    w.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler (tcp://host:port)")
+    w.add_argument("-q", "--quiet", action="store_true")
+    g = sub.add_parser("report", help="render a sweep file as a table, PNG plots and an HTML page")
+    g.add_argument("file")
+    g.add_argument("--out", default="sweep-report", help="output directory")
     return p
 
 
@@ -56,12 +76,69 @@ def _check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _claims(args) -> int:
+    from .claims import claim_names, get_claim
+
+    for name in claim_names():
+        print(f"{name}: {get_claim(name).description}")
+    return 0
+
+
+def _search(args) -> int:
+    from .claims import check
+
+    rep = check(args.claim, max_examples=args.max_examples, seed=args.seed)
+    print(rep.summary())
+    if args.save and rep.counterexample is not None:
+        rep.save_counterexample(args.save)
+        print(f"counterexample written to {args.save} (re-verify with: verify recheck {args.save})")
+    return 0
+
+
+def _recheck(args) -> int:
+    from .claims import recheck_file
+
+    res = recheck_file(args.file)
+    print(res.summary() if hasattr(res, "summary") else f"{res.verdict}: {res.message}")
+    return 0 if res.verdict.value == "REFUTED" else 1
+
+
+def _sweep(args) -> int:
+    from .report.sweep import parse_grid, sweep
+
+    if not args.grid:
+        print("verify sweep: give at least one --grid NAME=VALUES", file=sys.stderr)
+        return 2
+    counts = sweep(args.claim, parse_grid(args.grid), args.out, jobs=args.jobs, scheduler=args.scheduler,
+                   progress=None if args.quiet else sys.stderr)
+    print(", ".join(f"{k}: {v}" for k, v in counts.items() if k != "elapsed") + f"; {counts['elapsed']:.1f} s")
+    print(f"results: {args.out} (render with: verify report {args.out})")
+    return 0
+
+
+def _report(args) -> int:
+    from .report.sweep_report import render
+
+    out = render(args.file, args.out)
+    print(out["table"])
+    print(f"wrote {', '.join(out['files'])} to {args.out}/")
+    return 0
+
+
 def main(argv=None) -> int:
+    from .errors import VerifyError
+
     args = _parser().parse_args(argv)
-    if args.command == "check":
-        return _check(args)
-    _parser().print_help()
-    return 2
+    commands = {"check": _check, "claims": _claims, "search": _search, "recheck": _recheck, "sweep": _sweep,
+                "report": _report}
+    if args.command not in commands:
+        _parser().print_help()
+        return 2
+    try:
+        return commands[args.command](args)
+    except VerifyError as exc:  # bad input: a clear message, no traceback
+        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

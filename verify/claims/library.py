@@ -92,6 +92,14 @@ def _monotone(inst, arith="float", prec=None) -> Result:
         return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, message=f"region boundary: {exc}")
 
 
+def _f(q) -> float:
+    """float(q), saturating at ±1e308 for rationals beyond the float range (a diverged ball run; JSON has no inf)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return 1e308 if q > 0 else -1e308
+
+
 def _monotone_ball(loss, th, frac, prec, claim) -> Result:
     from ..convergence import gd
 
@@ -107,7 +115,8 @@ def _monotone_ball(loss, th, frac, prec, claim) -> Result:
         eta -= Fraction(1, 10**12)
     traj = gd(loss, th, eta, STEPS, "ball", prec)
     worst, where = None, None
-    for k in range(STEPS):
+    K = len(traj.losses) - 1  # the ball run stops early if its enclosures stop being finite
+    for k in range(K):
         a, b = traj.losses[k], traj.losses[k + 1]
         # certified increase: L_{k+1} > L_k for sure
         lo_gap = to_fraction(b.mid()) - to_fraction(b.rad()) - (to_fraction(a.mid()) + to_fraction(a.rad()))
@@ -115,17 +124,19 @@ def _monotone_ball(loss, th, frac, prec, claim) -> Result:
             worst, where = lo_gap, k
     L0 = to_fraction(traj.losses[0].mid())
     if worst is not None:
-        return Result(Verdict.REFUTED, claim=claim, margin=-float(worst / L0 if L0 else worst), arithmetic="ball",
+        return Result(Verdict.REFUTED, claim=claim, margin=-_f(worst / L0 if L0 else worst), arithmetic="ball",
                       precision=prec, certificate={"eta": eta, "lambda_max_upper": lam_hi, "step": where},
                       counterexample={"eta": eta, "step": where, "increase_lower_bound": worst},
                       message=f"certified increase of the loss at step {where} with η = {eta} < 2/λ_max(∇²L(θ0)) "
-                              f"(λ_max ≤ {float(lam_hi):.6g}): L_{where + 1} − L_{where} ≥ {float(worst):.3g}")
+                              f"(λ_max ≤ {_f(lam_hi):.6g}): L_{where + 1} − L_{where} ≥ {_f(worst):.3g}")
     drops = []
-    for k in range(STEPS):
+    for k in range(K):
         a, b = traj.losses[k], traj.losses[k + 1]
-        drops.append(float(a.mid() - b.mid()) / float(L0) if L0 else 0.0)
-    return Result(Verdict.SUPPORTED, claim=claim, margin=min(drops), arithmetic="ball", precision=prec,
-                  message=f"no certified increase at η = {eta}")
+        drops.append(_f((to_fraction(a.mid()) - to_fraction(b.mid())) / L0) if L0 else 0.0)
+    return Result(Verdict.SUPPORTED if K == STEPS else Verdict.INCONCLUSIVE, claim=claim,
+                  margin=min(drops, default=0.0), arithmetic="ball", precision=prec,
+                  message=f"no certified increase at η = {eta}" + ("" if K == STEPS else f" in the {K} steps whose "
+                                                                   "enclosures stayed finite"))
 
 
 MONOTONE_RELU = register(Claim(

@@ -13,6 +13,7 @@ or a ``dask.distributed`` cluster's executor (``scheduler="tcp://host:port"``).
 from __future__ import annotations
 
 import itertools
+import math
 import json
 import sys
 import time
@@ -84,7 +85,10 @@ def evaluate_point(claim_name: str, point: dict) -> dict:
         res = claim.evaluate(inst)
         if margin_float(res) < 0:
             res, _ = recheck(claim, inst)
-        row.update(verdict=res.verdict.value, margin=margin_float(res) if res.margin is not None else None,
+        m = margin_float(res) if res.margin is not None else None
+        if m is not None and not math.isfinite(m):  # JSON has no ±inf: saturate (the message says why)
+            m = math.copysign(1e308, m)
+        row.update(verdict=res.verdict.value, margin=m,
                    arithmetic=res.arithmetic, message=res.message, error=None,
                    instance=inst.to_dict() if res.verdict == Verdict.REFUTED else None)
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, the sweep goes on
