@@ -13,8 +13,8 @@ or a ``dask.distributed`` cluster's executor (``scheduler="tcp://host:port"``).
 from __future__ import annotations
 
 import itertools
-import math
 import json
+import math
 import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
