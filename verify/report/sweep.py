@@ -98,6 +98,11 @@ def evaluate_point(claim_name: str, point: dict) -> dict:
     return encode(row)
 
 
+def evaluate_points(claim_name: str, points: list[dict]) -> list[dict]:
+    """A chunk of grid points (one task per chunk keeps inter-process overhead small)."""
+    return [evaluate_point(claim_name, p) for p in points]
+
+
 def read_rows(path) -> list[dict]:
     """Rows of a sweep file; a malformed line is an error naming the line."""
     rows = []
@@ -140,8 +145,9 @@ def make_executor(jobs: int = 1, scheduler: str | None = None):
 
 
 def sweep(claim_name: str, grid: dict, out_path, *, executor: Executor | None = None, jobs: int = 1,
-          scheduler: str | None = None, progress=sys.stderr) -> dict:
-    """Run the sweep, appending rows to ``out_path``; returns counts. Resumes from an existing file."""
+          scheduler: str | None = None, progress=sys.stderr, chunk: int = 64) -> dict:
+    """Run the sweep, appending rows to ``out_path``; returns counts. Resumes from an existing file.
+    With an executor, points go out in chunks of at most ``chunk`` (rows are written per chunk)."""
     from ..claims.claim import get_claim
 
     claim = get_claim(claim_name)  # unknown name: error before any work
@@ -160,8 +166,10 @@ def sweep(claim_name: str, grid: dict, out_path, *, executor: Executor | None = 
             if executor is None:
                 results = (evaluate_point(claim_name, p) for p in todo)
             else:
-                futs = [executor.submit(evaluate_point, claim_name, p) for p in todo]
-                results = (f.result() for f in as_completed(futs))
+                size = max(1, min(chunk, len(todo) // (4 * max(jobs, 2)) or 1))
+                chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+                futs = [executor.submit(evaluate_points, claim_name, c) for c in chunks]
+                results = (row for f in as_completed(futs) for row in f.result())
             for row in results:
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
