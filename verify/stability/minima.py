@@ -105,7 +105,14 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
         else:
             cls = None
     margin = (2 - q * mhi, 2 - q * mlo)
-    minimum = "yes" if nlo >= 0 and (gzero or not exact) else ("no: λ_min < 0 (a saddle)" if nhi < 0 else "undecided")
+    if nhi < 0:
+        minimum = "no: λ_min < 0"
+    elif nlo < 0:
+        minimum = "undecided: the λ_min enclosure contains 0"
+    elif gzero:
+        minimum = "yes: ∇L(θ*) = 0 exactly and ∇²L(θ*) ⪰ 0"
+    else:
+        minimum = f"∇²L(θ*) ⪰ 0; criticality not certified (|∂L/∂θ_j| ≤ {gbound:.3g})"
     cert = {"classification": cls, "lambda_max": [mlo, mhi], "lambda_min": [nlo, nhi],
             "edge_step": [2 / mhi if mhi else None, 2 / mlo if mlo > 0 else None],
             "gradient_max_abs": gbound, "gradient_exactly_zero": gzero,
