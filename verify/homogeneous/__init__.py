@@ -1,4 +1,5 @@
-"""Homogeneous networks (``shared/theory/homogeneous_np.md``): positive homogeneity and Euler's identity."""
+"""Homogeneous networks (``shared/theory/homogeneous_np.md``): positive homogeneity and Euler's identity,
+the neural correlation function and its KKT points, Neuron Pursuit and small-initialisation experiments."""
 
 from .identities import (
     check_euler_identity,
@@ -7,6 +8,9 @@ from .identities import (
     homogeneity_residuals,
     prove_homogeneity_symbolic,
 )
+from .ncf import NCF, KKTPoint, NotHomogeneousError, max_ncf, ncf_flow, require_homogeneous
+from .pursuit import PursuitResult, gd_small_init, neuron_pursuit, small_init_experiment
 
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
-           "prove_homogeneity_symbolic"]
+           "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "max_ncf", "ncf_flow",
+           "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult"]

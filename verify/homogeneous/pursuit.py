@@ -1,0 +1,237 @@
+"""Neuron Pursuit for two-layer homogeneous networks, its GD baseline, and the small-initialisation
+experiment (``shared/theory/homogeneous_np.md`` §2.2–2.5, §3.3 [R], claims C4–C6, C16).
+
+The loss is ½ Σ_i (H(x_i) − y_i)² (the theory file's convention). Every choice the theory leaves open
+(insertion scale, restarts, inner optimiser and its budget, tolerances) is a parameter.
+
+Neuron Pursuit (two-layer, σ = relu^p, p ≥ 1 — ReLU is p = 1): at the current weights, with residual
+r = y − H(X), the best new neuron maximises the residual NCF; for one unit (a, b) this is
+max_{‖â‖=1} |g(â)|, g(â) = Σ_i r_i σ(âᵀx_i), with u* = (√(p/(p+1)) â, sign(g)/√(p+1)) and
+N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)| (the closed form of §3.3). The unit is inserted at scale
+δ_add·u*, then all weights are trained by GD with Armijo backtracking. Stops: N* ≤ tol_N (no escape
+direction), loss ≤ tol_L, zero residual, or max_neurons.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import InputError
+from ..models import MLP, Dataset, SquareLoss, activations
+from ..numbers import to_fraction
+from .ncf import require_homogeneous
+
+
+def _degree(activation) -> int | Fraction:
+    act = activations.get(activation)
+    k = act.homogeneity_degree
+    if k is None or act.name not in ("relu",) and not act.name.startswith("relu_power"):
+        raise InputError(f"Neuron Pursuit is implemented for σ = relu^p (relu, relu_power(p)); got {act.name}")
+    return k
+
+
+def _loss_for(data: Dataset, activation, m: int) -> SquareLoss:
+    return SquareLoss(MLP([data.d, m, 1], activation), data, normalization="half_sum")
+
+
+def _theta_from_units(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.concatenate([A.reshape(-1), b.reshape(-1)])
+
+
+def _units_from_theta(theta: np.ndarray, d: int, m: int):
+    return theta[: m * d].reshape(m, d), theta[m * d:]
+
+
+def armijo_gd(loss, theta, steps: int, tol_grad: float = 1e-10, eta0: float = 1.0):
+    """GD with Armijo backtracking (float64); returns (θ, loss history)."""
+    theta = np.asarray(theta, dtype=float)
+    L, g = loss.value_and_grad(theta)
+    L, g = float(L), np.asarray(g, dtype=float)
+    hist = [L]
+    eta = eta0
+    for _ in range(steps):
+        gg = float(g @ g)
+        if math.sqrt(gg) < tol_grad:
+            break
+        while eta > 1e-16:
+            t = theta - eta * g
+            Lt, gt = loss.value_and_grad(t)
+            if float(Lt) <= L - 0.5 * eta * gg:
+                theta, L, g = t, float(Lt), np.asarray(gt, dtype=float)
+                eta *= 1.3
+                break
+            eta /= 2
+        else:
+            break
+        hist.append(L)
+    return theta, hist
+
+
+def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, steps: int = 300, seed: int = 0):
+    """max over the unit sphere of |g(â)|, g(â) = Σ r_i relu(âᵀx_i)^p (projected ascent with restarts)."""
+    rng = np.random.default_rng(seed)
+    pf = float(p)
+    best = (-1.0, None, 0.0)
+
+    def g_and_grad(a):
+        z = X @ a
+        pos = np.maximum(z, 0.0)
+        g = float(r @ pos**pf)
+        dg = X.T @ (r * pf * pos ** (pf - 1) * (z > 0)) if pf != 1 else X.T @ (r * (z > 0))
+        return g, dg
+
+    for _ in range(restarts):
+        a = rng.standard_normal(X.shape[1])
+        a /= np.linalg.norm(a)
+        g, dg = g_and_grad(a)
+        s = 1.0 if g >= 0 else -1.0
+        h = 0.5
+        for _ in range(steps):
+            rg = s * dg - (s * dg @ a) * a
+            if np.linalg.norm(rg) < 1e-12:
+                break
+            while h > 1e-12:
+                c = a + h * rg
+                c /= np.linalg.norm(c)
+                gc, dgc = g_and_grad(c)
+                if s * gc > s * g:
+                    a, g, dg, h = c, gc, dgc, h * 1.5
+                    break
+                h /= 2
+            else:
+                break
+        if abs(g) > best[0]:
+            best = (abs(g), a, g)
+    return best[1], best[2]
+
+
+@dataclass
+class PursuitResult:
+    theta: np.ndarray
+    neurons: int
+    history: list = field(default_factory=list)
+    stop_reason: str = ""
+    loss: SquareLoss | None = None
+
+
+def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neurons: int = 10,
+                   delta_add: float = 0.1, restarts: int = 10, ncf_steps: int = 300, inner_steps: int = 5000,
+                   tol_N: float = 1e-8, tol_L: float = 1e-12, tol_grad: float = 1e-10, test_data: Dataset | None = None,
+                   seed: int = 0) -> PursuitResult:
+    """Greedy Neuron Pursuit (see the module docstring); ``history`` has one row per iteration."""
+    if depth != 2:
+        raise InputError("Neuron Pursuit is implemented for two-layer networks (depth=2); the deep insertion "
+                         "rule of homogeneous_np.md §3.3 is not built yet")
+    if not isinstance(data, Dataset):
+        data = Dataset(*data)
+    if data.k != 1:
+        raise InputError("Neuron Pursuit needs scalar labels")
+    if delta_add <= 0:
+        raise InputError(f"delta_add must be > 0, got {delta_add}")
+    p = _degree(activation)
+    require_homogeneous(MLP([data.d, 1, 1], activation))
+    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    d = data.d
+    A, b = np.zeros((0, d)), np.zeros(0)
+    out = PursuitResult(np.zeros(0), 0)
+    t0 = time.perf_counter()
+    pf = float(p)
+    for it in range(1, max_neurons + 1):
+        m = len(b)
+        H = (np.maximum(X @ A.T, 0.0) ** pf) @ b if m else np.zeros(len(y))
+        r = y - H
+        if not np.any(r):
+            out.stop_reason = "zero residual: nothing to pursue"
+            break
+        a_hat, g = best_unit_direction(X, r, p, restarts=restarts, steps=ncf_steps, seed=seed + it)
+        n_star = (pf + 1) ** -0.5 * (pf / (pf + 1)) ** (pf / 2) * abs(g)
+        if n_star <= tol_N:
+            out.stop_reason = f"max residual NCF N* = {n_star:.3g} ≤ tol_N: no escape direction"
+            break
+        a_new = delta_add * math.sqrt(pf / (pf + 1)) * a_hat
+        b_new = delta_add * math.copysign(1.0, g) / math.sqrt(pf + 1)
+        A, b = np.vstack([A, a_new]), np.append(b, b_new)
+        loss = _loss_for(data, activation, len(b))
+        theta, hist = armijo_gd(loss, _theta_from_units(A, b), inner_steps, tol_grad)
+        A, b = _units_from_theta(theta, d, len(b))
+        row = {"iteration": it, "neurons": len(b), "N_star": n_star, "train_loss": hist[-1],
+               "inner_steps": len(hist) - 1, "time": time.perf_counter() - t0}
+        if test_data is not None:
+            row["test_loss"] = float(_loss_for(test_data, activation, len(b)).value(theta))
+        out.history.append(row)
+        out.theta, out.neurons, out.loss = theta, len(b), loss
+        if hist[-1] <= tol_L:
+            out.stop_reason = f"training loss {hist[-1]:.3g} ≤ tol_L"
+            break
+    else:
+        out.stop_reason = f"max_neurons = {max_neurons} reached"
+    return out
+
+
+def gd_small_init(data: Dataset, activation="relu", width: int = 8, *, delta: float = 1e-3, steps: int = 20000,
+                  eta: float | None = None, test_data: Dataset | None = None, seed: int = 0, record_every: int = 100):
+    """Plain GD from small initialisation δ·w0 (‖w0‖ = 1) on a two-layer net of ``width`` units — the
+    baseline for Neuron Pursuit. ``eta`` None: Armijo backtracking. Returns (θ, history rows)."""
+    if delta <= 0:
+        raise InputError(f"δ must be > 0, got {delta}")
+    loss = _loss_for(data, activation, width)
+    require_homogeneous(loss.net)
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal(loss.n_params)
+    theta = delta * w0 / np.linalg.norm(w0)
+    t0 = time.perf_counter()
+    hist = []
+    if eta is None:
+        done = 0
+        while done < steps:
+            k = min(record_every, steps - done)
+            theta, h = armijo_gd(loss, theta, k)
+            done += k
+            hist.append({"step": done, "train_loss": h[-1], "time": time.perf_counter() - t0})
+            if len(h) - 1 < k:
+                break
+    else:
+        for k in range(1, steps + 1):
+            theta = theta - eta * np.asarray(loss.grad(theta), dtype=float)
+            if k % record_every == 0 or k == steps:
+                hist.append({"step": k, "train_loss": float(loss.value(theta)), "time": time.perf_counter() - t0})
+    if test_data is not None and hist:
+        hist[-1]["test_loss"] = float(_loss_for(test_data, activation, width).value(theta))
+    return theta, hist
+
+
+def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=None, seed: int = 0) -> dict:
+    """GD on ½‖H − y‖² from δ·w0 up to t = τ/δ^(L−2) (τ for L = 2) against the NCF flow u from w0 up to τ
+    (claims C4–C6): returns ‖w(t)‖/δ, ‖u(τ)‖, cos(w(t), u(τ)) and cos with the flow's direction at τ."""
+    from .ncf import ncf_flow
+
+    L = require_homogeneous(net)
+    dq = float(to_fraction(delta, what="δ"))
+    if dq <= 0:
+        raise InputError(f"δ must be > 0, got {delta}")
+    loss = SquareLoss(net, data, normalization="half_sum")
+    rng = np.random.default_rng(seed)
+    w0 = np.asarray(w0, dtype=float) if w0 is not None else rng.standard_normal(net.n_params)
+    w0 = w0 / np.linalg.norm(w0)
+    t_end = float(tau) / dq ** (L - 2)
+    h = eta if eta is not None else min(1e-2, t_end / 2000)
+    steps = max(1, int(round(t_end / h)))
+    h = t_end / steps
+    w = dq * w0
+    for _ in range(steps):
+        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    ts, U, direction = ncf_flow(net, np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1), w0, tau)
+    if ts[-1] < float(tau) * (1 - 1e-9):
+        raise InputError(f"τ = {float(tau):g} is beyond the NCF flow's blow-up time (‖u‖ exceeded 1e6 near τ ≈ "
+                         f"{ts[-1]:.4g}): the scaling law w(t) ≈ δ·u(δ^(L−2) t) only applies before it; take a "
+                         "smaller τ")
+    u_tau = U[-1]
+    cos = float(w @ u_tau / (np.linalg.norm(w) * np.linalg.norm(u_tau)))
+    return {"L": L, "delta": dq, "t_end": t_end, "steps": steps, "norm_w_over_delta": float(np.linalg.norm(w) / dq),
+            "norm_u_tau": float(np.linalg.norm(u_tau)), "cos_w_u_tau": cos,
+            "cos_w_flow_direction": float(w @ direction / np.linalg.norm(w))}
