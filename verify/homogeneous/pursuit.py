@@ -205,6 +205,10 @@ def gd_small_init(data: Dataset, activation="relu", width: int = 8, *, delta: fl
     return theta, hist
 
 
+#: GD steps allowed in one small-initialisation run (≈ 20 µs each on a small net)
+MAX_STEPS = 2_000_000
+
+
 def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=None, seed: int = 0) -> dict:
     """GD on ½‖H − y‖² from δ·w0 up to t = τ/δ^(L−2) (τ for L = 2) against the NCF flow u from w0 up to τ
     (claims C4–C6): returns ‖w(t)‖/δ, ‖u(τ)‖, cos(w(t), u(τ)) and cos with the flow's direction at τ."""
@@ -218,18 +222,23 @@ def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=N
     rng = np.random.default_rng(seed)
     w0 = np.asarray(w0, dtype=float) if w0 is not None else rng.standard_normal(net.n_params)
     w0 = w0 / np.linalg.norm(w0)
-    t_end = float(tau) / dq ** (L - 2)
-    h = eta if eta is not None else min(1e-2, t_end / 2000)
-    steps = max(1, int(round(t_end / h)))
-    h = t_end / steps
-    w = dq * w0
-    for _ in range(steps):
-        w = w - h * np.asarray(loss.grad(w), dtype=float)
     ts, U, direction = ncf_flow(net, np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1), w0, tau)
     if ts[-1] < float(tau) * (1 - 1e-9):
         raise InputError(f"τ = {float(tau):g} is beyond the NCF flow's blow-up time (‖u‖ exceeded 1e6 near τ ≈ "
                          f"{ts[-1]:.4g}): the scaling law w(t) ≈ δ·u(δ^(L−2) t) only applies before it; take a "
                          "smaller τ")
+    t_end = float(tau) / dq ** (L - 2)
+    h = eta if eta is not None else min(1e-2, t_end / 2000)
+    steps = max(1, int(round(t_end / h)))
+    if steps > MAX_STEPS:
+        from ..errors import SizeLimitError
+
+        raise SizeLimitError(f"{steps:,} GD steps (t = τ/δ^(L−2) = {t_end:.3g} at step {h:g}) exceed the limit "
+                             f"{MAX_STEPS:,}: take a larger δ, a smaller τ or a larger eta")
+    h = t_end / steps
+    w = dq * w0
+    for _ in range(steps):
+        w = w - h * np.asarray(loss.grad(w), dtype=float)
     u_tau = U[-1]
     cos = float(w @ u_tau / (np.linalg.norm(w) * np.linalg.norm(u_tau)))
     return {"L": L, "delta": dq, "t_end": t_end, "steps": steps, "norm_w_over_delta": float(np.linalg.norm(w) / dq),
