@@ -97,3 +97,17 @@ def test_neuron_pursuit_bad_input():
     with pytest.raises(InputError, match="relu"):
         neuron_pursuit(data, "tanh")
     assert math.isfinite(neuron_pursuit(data, "relu", max_neurons=1).history[0]["N_star"])
+
+
+def test_theorem7_two_layer_behaviour_and_the_flow_guard():
+    from verify.homogeneous import theorem7_experiment
+    from verify.homogeneous.pursuit import _loss_for, armijo_gd
+
+    data = vf.Dataset(X, Y)
+    small = _loss_for(data, RELU2, 1)
+    th, _ = armijo_gd(small, 0.5 * np.random.default_rng(7).standard_normal(small.n_params), 20000, 1e-12)
+    out = theorem7_experiment(data, RELU2, th, 1, 2, 1e-3, 0.05, seed=2)
+    assert out["drift_w_n"] < 1e-8 and out["cos_wz_z_tau"] > 1 - 1e-9
+    assert abs(out["norm_wz_over_delta"] / out["norm_z_tau"] - 1) < 1e-5
+    with pytest.raises(InputError):
+        theorem7_experiment(data, RELU2, th, 1, 2, -1, 0.05)

@@ -9,8 +9,9 @@ from .identities import (
     prove_homogeneity_symbolic,
 )
 from .ncf import NCF, KKTPoint, NotHomogeneousError, max_ncf, ncf_flow, require_homogeneous
-from .pursuit import PursuitResult, gd_small_init, neuron_pursuit, small_init_experiment
+from .pursuit import PursuitResult, gd_small_init, neuron_pursuit, small_init_experiment, theorem7_experiment
 
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
            "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "max_ncf", "ncf_flow",
-           "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult"]
+           "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult",
+           "theorem7_experiment"]

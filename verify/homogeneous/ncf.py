@@ -236,6 +236,10 @@ def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int =
     return found
 
 
+#: right-hand-side evaluations allowed per NCF-flow solve
+MAX_RHS_EVALS = 100_000
+
+
 def ncf_flow(net: MLP, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
     """Integrate u' = ∇N_z(u) from u0 on [0, T] (DOP853); stop early when ‖u‖ exceeds ``blowup``
     (finite-time blow-up for L > 2). Returns (times, states, direction u/‖u‖ at the end)."""
@@ -246,12 +250,20 @@ def ncf_flow(net: MLP, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
     if Tq <= 0:
         raise InputError("the horizon T must be > 0")
     u0 = np.asarray(u0, dtype=float)
+    count = [0]
+
+    def rhs(t, u):
+        count[0] += 1
+        if count[0] > MAX_RHS_EVALS:  # a ReLU kink makes the field discontinuous: stop instead of crawling
+            raise ArithmeticError(f"NCF flow stalled near t = {t:.6g} after {MAX_RHS_EVALS} evaluations (the path "
+                                  "may slide along an activation-region boundary)")
+        return np.asarray(ncf.grad(u), dtype=float)
 
     def big(t, u):
         return np.linalg.norm(u) - blowup
 
     big.terminal = True
-    res = solve_ivp(lambda t, u: np.asarray(ncf.grad(u), dtype=float), (0, Tq), u0, method="DOP853",
+    res = solve_ivp(rhs, (0, Tq), u0, method="DOP853",
                     t_eval=np.linspace(0, Tq, n_points), events=big, rtol=1e-10, atol=1e-12)
     ts, U = res.t, res.y.T
     if len(res.t_events[0]):  # blew up before T: end the path at the event

@@ -244,3 +244,50 @@ def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=N
     return {"L": L, "delta": dq, "t_end": t_end, "steps": steps, "norm_w_over_delta": float(np.linalg.norm(w) / dq),
             "norm_u_tau": float(np.linalg.norm(u_tau)), "cos_w_u_tau": cos,
             "cos_w_flow_direction": float(w @ direction / np.linalg.norm(w))}
+
+
+def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int, m_z: int, delta, tau, *,
+                        z0=None, seed: int = 0, eta=None) -> dict:
+    """Start GD at the padded saddle (w̄_n, δ·z0) of a two-layer net with m_n trained units (θ_n) and m_z new
+    units, run it to t = τ/δ^(K−2) (K the homogeneity degree of one unit), and compare with the residual-NCF
+    flow z(τ) from z0 (``homogeneous_np.md`` §2.5, claim C13; separable two-layer case, where
+    N_r(w_z) = rᵀH(X; w_z) exactly). Returns ‖w_n − w̄_n‖, ‖w_z‖/δ against ‖z(τ)‖ and cos(w_z, z(τ))."""
+    from .ncf import ncf_flow
+
+    dq = float(to_fraction(delta, what="δ"))
+    if dq <= 0:
+        raise InputError(f"δ must be > 0, got {delta}")
+    d = data.d
+    small = MLP([d, m_z, 1], activation)
+    K = require_homogeneous(small)
+    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    A_n, b_n = _units_from_theta(np.asarray(theta_n, float), d, m_n)
+    pf = float(_degree(activation))
+    r = y - (np.maximum(X @ A_n.T, 0.0) ** pf) @ b_n
+    rng = np.random.default_rng(seed)
+    z0 = np.asarray(z0, float) if z0 is not None else rng.standard_normal(small.n_params)
+    z0 = z0 / np.linalg.norm(z0)
+    ts, U, _ = ncf_flow(small, X, r, z0, tau)
+    if ts[-1] < float(tau) * (1 - 1e-9):
+        raise InputError(f"τ = {float(tau):g} is beyond the residual NCF flow's blow-up (near {ts[-1]:.4g})")
+    A_z, b_z = _units_from_theta(dq * z0, d, m_z)
+    A, b = np.vstack([A_n, A_z]), np.concatenate([b_n, b_z])
+    loss = _loss_for(data, activation, m_n + m_z)
+    t_end = float(tau) / dq ** (K - 2)
+    h = eta if eta is not None else min(1e-2, t_end / 2000)
+    steps = max(1, int(round(t_end / h)))
+    if steps > MAX_STEPS:
+        from ..errors import SizeLimitError
+
+        raise SizeLimitError(f"{steps:,} GD steps exceed the limit {MAX_STEPS:,}")
+    h = t_end / steps
+    w = _theta_from_units(A, b)
+    for _ in range(steps):
+        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    A2, b2 = _units_from_theta(w, d, m_n + m_z)
+    wn = _theta_from_units(A2[:m_n], b2[:m_n])
+    wz = _theta_from_units(A2[m_n:], b2[m_n:])
+    z_tau = U[-1]
+    return {"K": K, "delta": dq, "t_end": t_end, "drift_w_n": float(np.linalg.norm(wn - np.asarray(theta_n, float))),
+            "norm_wz_over_delta": float(np.linalg.norm(wz) / dq), "norm_z_tau": float(np.linalg.norm(z_tau)),
+            "cos_wz_z_tau": float(wz @ z_tau / (np.linalg.norm(wz) * np.linalg.norm(z_tau)))}
