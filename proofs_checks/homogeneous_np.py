@@ -249,8 +249,16 @@ def _c11():
     zero = [int(i) for i in list(np.asarray(v["W1"])[2]) + [np.asarray(v["W2"]).reshape(-1)[2]]]
     traj = gd(loss, th, Fraction(1, 10), 4, "exact")
     stays = all(all(t[i] == 0 for i in zero) for t in traj.thetas)
-    return Result(P if stays else R, claim="zero neurons stay exactly zero under GD", arithmetic="exact",
-                  message=f"4 exact GD steps: the zero neuron's weights {zero} remain exactly 0 = {stays}")
+    # embedded stationarity: the padded point's gradient is the small net's gradient, padded with exact zeros
+    small = SquareLoss(MLP([2, 2, 1], RELU2), data, normalization="half_sum")
+    keep = [i for i in range(net.n_params) if i not in zero]
+    g_big, g_small = loss.grad(th, "exact"), small.grad(th[keep], "exact")
+    embedded = all(g_big[i] == 0 for i in zero) and all(g_big[i] == gs for i, gs in zip(keep, g_small))
+    ok = stays and embedded
+    return Result(P if ok else R, claim="zero neurons stay exactly zero under GD; padded gradients are embedded",
+                  arithmetic="exact", message=f"4 exact GD steps: the zero neuron's weights {zero} remain exactly 0: "
+                  f"{stays}; ∇Loss at the padded point = (∇Loss of the 2-neuron net, 0) exactly: {embedded} (so a "
+                  "stationary point of the small net is one of the big net)")
 
 
 def _padded_saddle(act, seed):
