@@ -111,3 +111,19 @@ def test_theorem7_two_layer_behaviour_and_the_flow_guard():
     assert abs(out["norm_wz_over_delta"] / out["norm_z_tau"] - 1) < 1e-5
     with pytest.raises(InputError):
         theorem7_experiment(data, RELU2, th, 1, 2, -1, 0.05)
+
+
+def test_deep_theorem7_instance_follows_the_leading_order_residual_ncf():
+    from verify.homogeneous import deep_theorem7_experiment
+    from verify.homogeneous.pursuit import armijo_gd
+
+    rng = np.random.default_rng(5)
+    Xd, yd = rng.normal(size=(8, 2)), rng.normal(size=8)
+    data = vf.Dataset(Xd, yd)
+    loss = vf.SquareLoss(vf.MLP([2, 1, 2, 1], RELU2), data, normalization="half_sum")
+    th, _ = armijo_gd(loss, 0.7 * np.random.default_rng(0).standard_normal(loss.n_params), 30000, 1e-12)
+    out = deep_theorem7_experiment(data, RELU2, th, [2, 1, 2, 1], 1e-2, 0.2, seed=3)
+    assert out["K"] == 3 and out["drift_w_n"] < 1e-5
+    assert abs(out["norm_wz_over_delta"] / out["norm_u_tau"] - 1) < 1e-6 and out["cos_wz_u_tau"] > 1 - 1e-9
+    with pytest.raises(InputError):
+        deep_theorem7_experiment(data, RELU2, th, [2, 1, 2, 2], 1e-2, 0.2)

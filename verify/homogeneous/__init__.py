@@ -9,9 +9,16 @@ from .identities import (
     prove_homogeneity_symbolic,
 )
 from .ncf import NCF, KKTPoint, NotHomogeneousError, max_ncf, ncf_flow, require_homogeneous
-from .pursuit import PursuitResult, gd_small_init, neuron_pursuit, small_init_experiment, theorem7_experiment
+from .pursuit import (
+    PursuitResult,
+    deep_theorem7_experiment,
+    gd_small_init,
+    neuron_pursuit,
+    small_init_experiment,
+    theorem7_experiment,
+)
 
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
            "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "max_ncf", "ncf_flow",
            "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult",
-           "theorem7_experiment"]
+           "theorem7_experiment", "deep_theorem7_experiment"]

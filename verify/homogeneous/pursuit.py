@@ -291,3 +291,79 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
     return {"K": K, "delta": dq, "t_end": t_end, "drift_w_n": float(np.linalg.norm(wn - np.asarray(theta_n, float))),
             "norm_wz_over_delta": float(np.linalg.norm(wz) / dq), "norm_z_tau": float(np.linalg.norm(z_tau)),
             "cos_wz_z_tau": float(wz @ z_tau / (np.linalg.norm(wz) * np.linalg.norm(z_tau)))}
+
+
+def _relu_p(z, p):
+    return np.maximum(z, 0.0) ** p
+
+
+def _relu_p_prime(z, p):
+    return p * np.maximum(z, 0.0) ** (p - 1) * (z > 0) if p != 1 else (z > 0).astype(float)
+
+
+def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, widths_n, delta, tau, *, z0=None,
+                             seed: int = 0, eta=None) -> dict:
+    """Theorem-7 behaviour on a deep (three-layer, non-separable) network: a trained bias-free net with widths
+    ``widths_n`` = [d, m1, m2, 1] gets one new first-layer unit with incoming weights a and outgoing weights b
+    (to layer 2), started at δ·z0. To leading order its dynamics follow the residual NCF
+    N(a, b) = Σ_i r_i (g(x_i)ᵀ b) σ(aᵀx_i), g(x) = ∂H(x; w̄_n)/∂z_2 the back-propagated signal at the layer-2
+    pre-activations (``homogeneous_np.md`` §2.5 [R], degree K = p + 1). GD on the full network runs to
+    t = τ/δ^(K−2); returns the drift of w_n, ‖w_z‖/δ against ‖u(τ)‖ and cos(w_z, u(τ))."""
+    from scipy.integrate import solve_ivp
+
+    dq = float(to_fraction(delta, what="δ"))
+    if dq <= 0:
+        raise InputError(f"δ must be > 0, got {delta}")
+    d, m1, m2, out = list(widths_n)
+    if out != 1:
+        raise InputError("a scalar-output network [d, m1, m2, 1] is needed")
+    p = float(_degree(activation))
+    K = int(p + 1) if p == int(p) else p + 1
+    net_n = MLP([d, m1, m2, 1], activation)
+    require_homogeneous(net_n)
+    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    v = net_n.views(np.asarray(theta_n, float))
+    W1, W2, W3 = (np.asarray(v[k], float) for k in ("W1", "W2", "W3"))
+    z2 = _relu_p(X @ W1.T, p) @ W2.T
+    H = _relu_p(z2, p) @ W3.T
+    r = y - H.reshape(-1)
+    G = _relu_p_prime(z2, p) * W3.reshape(1, -1)  # g(x_i) = ∂H/∂z_2 (n × m2)
+
+    def grad_N(u):
+        a, b = u[:d], u[d:]
+        s = X @ a
+        gb = G @ b
+        return np.concatenate([X.T @ (r * gb * _relu_p_prime(s, p)), G.T @ (r * _relu_p(s, p))])
+
+    rng = np.random.default_rng(seed)
+    z0 = np.asarray(z0, float) if z0 is not None else rng.standard_normal(d + m2)
+    z0 = z0 / np.linalg.norm(z0)
+    res = solve_ivp(lambda t, u: grad_N(u), (0.0, float(tau)), z0, method="DOP853", rtol=1e-11, atol=1e-13)
+    if not res.success:
+        raise InputError(f"the residual NCF flow did not reach τ = {float(tau):g}: {res.message}")
+    u_tau = res.y[:, -1]
+    net = MLP([d, m1 + 1, m2, 1], activation)
+    loss = SquareLoss(net, data, normalization="half_sum")
+    W1b = np.vstack([W1, dq * z0[:d]])
+    W2b = np.hstack([W2, dq * z0[d:].reshape(-1, 1)])
+    w = net.flatten({"W1": W1b, "W2": W2b, "W3": W3})
+    w = np.asarray(w, dtype=float)
+    t_end = float(tau) / dq ** (K - 2)
+    h = eta if eta is not None else min(1e-2, t_end / 2000)
+    steps = max(1, int(round(t_end / h)))
+    if steps > MAX_STEPS:
+        from ..errors import SizeLimitError
+
+        raise SizeLimitError(f"{steps:,} GD steps exceed the limit {MAX_STEPS:,}")
+    h = t_end / steps
+    for _ in range(steps):
+        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    vv = net.views(w)
+    A, B, C = (np.asarray(vv[k], float) for k in ("W1", "W2", "W3"))
+    wz = np.concatenate([A[m1], B[:, m1]])
+    wn = np.concatenate([A[:m1].reshape(-1), B[:, :m1].reshape(-1), C.reshape(-1)])
+    wn0 = np.concatenate([W1.reshape(-1), W2.reshape(-1), W3.reshape(-1)])
+    return {"K": K, "delta": dq, "t_end": t_end, "drift_w_n": float(np.linalg.norm(wn - wn0)),
+            "norm_wz_over_delta": float(np.linalg.norm(wz) / dq), "norm_u_tau": float(np.linalg.norm(u_tau)),
+            "cos_wz_u_tau": float(wz @ u_tau / (np.linalg.norm(wz) * np.linalg.norm(u_tau))),
+            "cos_u_tau_z0": float(u_tau @ z0 / np.linalg.norm(u_tau)), "residual_norm": float(np.linalg.norm(r))}
