@@ -465,3 +465,18 @@ def _c13_deep():
 
 
 _addc("C13", "Theorem-7 behaviour, deep instance", "relu² [2,1(+1),2,1]", S, _c13_deep)
+
+
+def _c16_deep():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 4))
+    W1, W2, W3 = rng.normal(size=(2, 4)) / 2, rng.normal(size=(2, 2)), rng.normal(size=(1, 2))
+    y = ((np.maximum(np.maximum(X @ W1.T, 0) ** 2 @ W2.T, 0) ** 2) @ W3.T).ravel()
+    res = neuron_pursuit(_DS(X, y), RELU2, depth=3, max_neurons=3, inner_steps=3000)
+    Ls = [h["train_loss"] for h in res.history]
+    ok = all(a >= b - 1e-12 for a, b in zip(Ls, Ls[1:])) and res.history[-1]["widths"] == [4, 2, 2, 1] and Ls[-1] < 1e-3
+    return _sup(ok, "deep NP: loss non-increasing; it grows the widths of a [4, 2, 2, 1] teacher",
+                f"widths {[h['widths'] for h in res.history]}, train loss {', '.join(f'{v:.3g}' for v in Ls)}")
+
+
+_addc("C16", "Neuron Pursuit on a deep (3-layer) teacher", "relu² teacher [4,2,2,1], n=60", S, _c16_deep)

@@ -88,10 +88,21 @@ def test_neuron_pursuit_fits_a_one_neuron_teacher_and_stops_for_the_right_reason
     assert zero.neurons == 0 and "zero residual" in zero.stop_reason
 
 
+def test_deep_neuron_pursuit_grows_the_layers_a_deep_teacher_needs():
+    rng = np.random.default_rng(3)
+    Xd = rng.normal(size=(60, 4))
+    W1, W2, W3 = rng.normal(size=(2, 4)) / 2, rng.normal(size=(2, 2)), rng.normal(size=(1, 2))
+    yd = ((np.maximum(np.maximum(Xd @ W1.T, 0) ** 2 @ W2.T, 0) ** 2) @ W3.T).ravel()
+    res = neuron_pursuit(vf.Dataset(Xd, yd), RELU2, depth=3, max_neurons=3, inner_steps=3000)
+    losses = [h["train_loss"] for h in res.history]
+    assert all(a >= b - 1e-12 for a, b in zip(losses, losses[1:]))
+    assert res.history[-1]["widths"] == [4, 2, 2, 1] and losses[-1] < 1e-3 < losses[0]
+
+
 def test_neuron_pursuit_bad_input():
     data = vf.Dataset(X, Y)
-    with pytest.raises(InputError, match="two-layer"):
-        neuron_pursuit(data, RELU2, depth=3)
+    with pytest.raises(InputError, match="depth"):
+        neuron_pursuit(data, RELU2, depth=1)
     with pytest.raises(InputError):
         neuron_pursuit(data, RELU2, delta_add=0)
     with pytest.raises(InputError, match="relu"):

@@ -123,10 +123,14 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
                    delta_add: float = 0.1, restarts: int = 10, ncf_steps: int = 300, inner_steps: int = 5000,
                    tol_N: float = 1e-8, tol_L: float = 1e-12, tol_grad: float = 1e-10, test_data: Dataset | None = None,
                    seed: int = 0) -> PursuitResult:
-    """Greedy Neuron Pursuit (see the module docstring); ``history`` has one row per iteration."""
-    if depth != 2:
-        raise InputError("Neuron Pursuit is implemented for two-layer networks (depth=2); the deep insertion "
-                         "rule of homogeneous_np.md §3.3 is not built yet")
+    """Greedy Neuron Pursuit (see the module docstring); ``history`` has one row per iteration.
+    ``depth`` > 2 uses the deep insertion rule (:func:`_deep_pursuit`)."""
+    if not isinstance(depth, int) or depth < 2:
+        raise InputError(f"depth must be an integer ≥ 2, got {depth!r}")
+    if depth > 2:
+        return _deep_pursuit(data, activation, depth, max_neurons=max_neurons, delta_add=delta_add, restarts=restarts,
+                             ncf_steps=ncf_steps, inner_steps=inner_steps, tol_N=tol_N, tol_L=tol_L, tol_grad=tol_grad,
+                             test_data=test_data, seed=seed)
     if not isinstance(data, Dataset):
         data = Dataset(*data)
     if data.k != 1:
@@ -170,6 +174,129 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
             break
     else:
         out.stop_reason = f"max_neurons = {max_neurons} reached"
+    return out
+
+
+def _sphere_ascent(f_and_grad, dim: int, restarts: int, steps: int, rng):
+    """max f on the unit sphere by projected ascent with backtracking, best of ``restarts`` random starts."""
+    best_v, best_u = -np.inf, None
+    for _ in range(restarts):
+        u = rng.standard_normal(dim)
+        u /= np.linalg.norm(u)
+        v, g = f_and_grad(u)
+        h = 0.5
+        for _ in range(steps):
+            rg = g - (g @ u) * u
+            if np.linalg.norm(rg) < 1e-12:
+                break
+            while h > 1e-12:
+                c = u + h * rg
+                c /= np.linalg.norm(c)
+                vc, gc = f_and_grad(c)
+                if vc > v:
+                    u, v, g, h = c, vc, gc, h * 1.5
+                    break
+                h /= 2
+            else:
+                break
+        if v > best_v:
+            best_v, best_u = v, u
+    return best_u, best_v
+
+
+def _forward(Ws, X, p):
+    """Pre-activations z_1..z_D and hidden outputs h_0 = X, h_1.. (relu^p, bias-free)."""
+    hs, zs = [X], []
+    for l, W in enumerate(Ws):
+        z = hs[-1] @ W.T
+        zs.append(z)
+        if l < len(Ws) - 1:
+            hs.append(_relu_p(z, p))
+    return zs, hs
+
+
+def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, ncf_steps, inner_steps, tol_N, tol_L,
+                  tol_grad, test_data, seed) -> PursuitResult:
+    """Neuron Pursuit for depth ≥ 3 (homogeneous_np.md §3.3 [R]). Start: one unit per hidden layer along the best
+    KKT direction of the NCF at the origin (``max_ncf``), scaled by δ_add, then trained. Each iteration: for every
+    hidden layer l, the leading-order residual NCF of a new unit with incoming a (from layer l−1) and outgoing b
+    (to layer l+1), N_l(a, b) = Σ_i r_i (g_l(x_i)ᵀ b) σ(aᵀ h_{l−1}(x_i)), g_l = ∂H/∂z_{l+1}, is maximised on the unit
+    sphere (restarts); the unit goes into the layer with the largest N*, at scale δ_add, and all weights are trained
+    by Armijo GD. ``history`` rows carry the chosen layer."""
+    from .ncf import max_ncf
+
+    if not isinstance(data, Dataset):
+        data = Dataset(*data)
+    if delta_add <= 0:
+        raise InputError(f"delta_add must be > 0, got {delta_add}")
+    p = float(_degree(activation))
+    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    widths = [data.d] + [1] * (depth - 1) + [1]
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    out = PursuitResult(np.zeros(0), 0)
+    net = MLP(widths, activation)
+    kkt = max_ncf(net, X, y, restarts=restarts, seed=seed, refine=False)
+    if not kkt:
+        out.stop_reason = "no positive NCF direction at the origin: nothing to pursue"
+        return out
+    theta = delta_add * kkt[0].u
+    n_star0 = kkt[0].N
+    for it in range(1, max_neurons + 1):
+        loss = SquareLoss(MLP(widths, activation), data, normalization="half_sum")
+        theta, hist = armijo_gd(loss, theta, inner_steps, tol_grad)
+        row = {"iteration": it, "neurons": sum(widths[1:-1]), "widths": list(widths), "N_star": n_star0,
+               "train_loss": hist[-1], "inner_steps": len(hist) - 1, "time": time.perf_counter() - t0}
+        if test_data is not None:
+            row["test_loss"] = float(SquareLoss(MLP(widths, activation), test_data, normalization="half_sum")
+                                     .value(theta))
+        out.history.append(row)
+        out.theta, out.neurons, out.loss = theta, row["neurons"], loss
+        if hist[-1] <= tol_L:
+            out.stop_reason = f"training loss {hist[-1]:.3g} ≤ tol_L"
+            return out
+        if it == max_neurons:
+            break
+        views = loss.net.views(theta)
+        Ws = [np.asarray(views[f"W{l}"], float) for l in range(1, depth + 1)]
+        zs, hs = _forward(Ws, X, p)
+        r = y - zs[-1].reshape(-1)
+        if not np.any(r):
+            out.stop_reason = "zero residual: nothing to pursue"
+            return out
+        # back-propagated signals g_j = ∂H/∂z_j (n × m_j), g_D = 1
+        gs = {depth: np.ones((len(y), 1))}
+        for j in range(depth - 1, 0, -1):
+            gs[j] = (gs[j + 1] @ Ws[j]) * _relu_p_prime(zs[j - 1], p)
+        best = (-np.inf, None, None)
+        for l in range(1, depth):
+            Hin, G = hs[l - 1], gs[l + 1]
+            din = Hin.shape[1]
+
+            def fg(u, Hin=Hin, G=G, din=din, r=r):
+                a, b = u[:din], u[din:]
+                s = Hin @ a
+                gb = G @ b
+                val = float(r @ (gb * _relu_p(s, p)))
+                grad = np.concatenate([Hin.T @ (r * gb * _relu_p_prime(s, p)), G.T @ (r * _relu_p(s, p))])
+                return val, grad
+
+            u, v = _sphere_ascent(fg, din + G.shape[1], restarts, ncf_steps, rng)
+            if v > best[0]:
+                best = (v, l, u)
+        n_star, l, u = best
+        if n_star <= tol_N:
+            out.stop_reason = f"max residual NCF N* = {n_star:.3g} ≤ tol_N over all layers: no escape direction"
+            return out
+        din = Ws[l - 1].shape[1]
+        Ws[l - 1] = np.vstack([Ws[l - 1], delta_add * u[:din]])
+        Ws[l] = np.hstack([Ws[l], delta_add * u[din:].reshape(-1, 1)])
+        widths[l] += 1
+        new_net = MLP(widths, activation)
+        theta = np.asarray(new_net.flatten({f"W{k + 1}": W for k, W in enumerate(Ws)}), dtype=float)
+        n_star0 = n_star
+        out.history[-1]["next_layer"] = l
+    out.stop_reason = out.stop_reason or f"max_neurons = {max_neurons} iterations reached"
     return out
 
 
