@@ -278,30 +278,13 @@ def _padded_saddle(act, seed):
 
 
 def _c12(act, K, seed):
-    from verify.stability import spectrum
-    from verify.stability.minima import _lam_max_min
+    from verify.homogeneous import saddle_analysis
 
-    net, loss, w = _padded_saddle(act, seed)
-    # the zero neurons sit on the kinks, where σ'' (relu²) or σ' (ReLU) has no value: take the spectrum
-    # at (w̄_n, ε z), ε = 1e−8, just off the kinks (for relu² the Hessian is continuous there)
-    near = w + 1e-8 * np.random.default_rng(9).standard_normal(len(w)) * (w == 0)
-    g = float(np.linalg.norm(np.asarray(loss.grad(near), float)))
-    kind, eigs = spectrum(loss, near, 128)
-    (_, _, lo, hi), _ = _lam_max_min(kind, eigs)
-    lam_min_lo, lam_min_hi = float(lo), float(hi)
-    r = Y_NCF - np.asarray(loss.outputs(w), float).reshape(-1)
-    kk = max_ncf(MLP([2, 1, 1], act), X_NCF, r, restarts=6, seed=1)
-    nmax = kk[0].N if kk else 0.0
-    if g > 1e-6:
-        ok, what = False, "not a stationary point"
-    elif K == 2:
-        ok = lam_min_hi < 0 and nmax > 0
-        what = f"strict saddle: λ_min ≤ {lam_min_hi:.3g} < 0 (certified)"
-    else:
-        ok = lam_min_lo > -1e-6 and nmax > 0
-        what = f"degenerate saddle: λ_min ≥ {lam_min_lo:.2g} (no clearly negative eigenvalue)"
-    return _sup(ok, f"saddle order at (w̄_n, 0) (K = {K})", f"{what} at (w̄_n, 1e−8·z); max N_r = {nmax:.4g} > 0: an "
-                f"escape direction; ‖∇Loss‖ = {g:.1e} there")
+    _, _, w = _padded_saddle(act, seed)
+    res = saddle_analysis(_DS(X_NCF, Y_NCF), act, w, 3)
+    want = "strict saddle" if K == 2 else "degenerate saddle"
+    ok = res.verdict == S and res.certificate["classification"].startswith(want)
+    return _sup(ok, f"saddle order at (w̄_n, 0) (K = {K}): {want}", res.message)
 
 
 def _c16():

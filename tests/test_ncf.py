@@ -138,3 +138,19 @@ def test_deep_theorem7_instance_follows_the_leading_order_residual_ncf():
     assert abs(out["norm_wz_over_delta"] / out["norm_u_tau"] - 1) < 1e-6 and out["cos_wz_u_tau"] > 1 - 1e-9
     with pytest.raises(InputError):
         deep_theorem7_experiment(data, RELU2, th, [2, 1, 2, 2], 1e-2, 0.2)
+
+
+def test_saddle_analysis_classifies_strict_and_degenerate_saddles():
+    from verify.homogeneous import saddle_analysis
+    from verify.homogeneous.pursuit import _loss_for, armijo_gd
+
+    data = vf.Dataset(X, Y)
+    small = _loss_for(data, RELU2, 1)
+    th, _ = armijo_gd(small, 0.5 * np.random.default_rng(7).standard_normal(small.n_params), 20000, 1e-12)
+    w = np.zeros(9)
+    w[[0, 1]], w[6] = th[:2], th[2]  # unit 0 trained, units 1 and 2 zero: the padded point (w̄_n, 0)
+    res = saddle_analysis(data, RELU2, w, 3)
+    assert res.certificate["grad_norm"] < 1e-6 and res.certificate["max_residual_ncf"] > 0
+    assert res.certificate["classification"].startswith(("degenerate saddle", "strict saddle"))
+    far = saddle_analysis(data, RELU2, w + 0.3, 3)
+    assert far.verdict == vf.Verdict.INCONCLUSIVE and "not a stationary point" in far.message

@@ -14,6 +14,7 @@ from .pursuit import (
     deep_theorem7_experiment,
     gd_small_init,
     neuron_pursuit,
+    saddle_analysis,
     small_init_experiment,
     theorem7_experiment,
 )
@@ -21,4 +22,5 @@ from .pursuit import (
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
            "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "max_ncf", "ncf_flow",
            "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult",
-           "theorem7_experiment", "deep_theorem7_experiment"]
+           "theorem7_experiment", "deep_theorem7_experiment",
+           "saddle_analysis"]

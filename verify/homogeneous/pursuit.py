@@ -494,3 +494,51 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
             "norm_wz_over_delta": float(np.linalg.norm(wz) / dq), "norm_u_tau": float(np.linalg.norm(u_tau)),
             "cos_wz_u_tau": float(wz @ u_tau / (np.linalg.norm(wz) * np.linalg.norm(u_tau))),
             "cos_u_tau_z0": float(u_tau @ z0 / np.linalg.norm(u_tau)), "residual_norm": float(np.linalg.norm(r))}
+
+
+#: eigenvalues above −NEG_TOL count as "not negative": the point is stationary only to ~1e−8 and is
+#: evaluated at an offset of 1e−8 off the kinks, which moves eigenvalues by that much
+NEG_TOL = 1e-6
+
+
+def saddle_analysis(data: Dataset, activation, theta: np.ndarray, m: int, *, offset: float = 1e-8, seed: int = 0,
+                    prec: int = 128):
+    """Classify the point θ of a two-layer net with m units, some of them zero, as a saddle of the loss
+    ½ Σ (H − y)² (``homogeneous_np.md`` C11, C12, C14): gradient norm; certified spectrum of the Hessian at
+    (w̄_n, offset·z) just off the kinks (σ'' of relu² and σ' of ReLU have no value at the zero units); the
+    escape certificate max N_r over one new unit (closed form of §3.3). Returns a Result: SUPPORTED
+    "strict saddle" (λ_min < −1e−6 certified), "degenerate saddle" (no eigenvalue below −1e−6 but
+    max N_r > 0), or INCONCLUSIVE with the reason (not stationary, no escape direction)."""
+    from ..result import Quantity, Result, Verdict
+    from ..stability.minima import _lam_max_min, spectrum
+
+    loss = _loss_for(data, activation, m)
+    require_homogeneous(loss.net)
+    w = np.asarray(theta, float)
+    if w.shape != (loss.n_params,):
+        raise InputError(f"θ must have {loss.n_params} entries for {m} units")
+    near = w + offset * np.random.default_rng(seed).standard_normal(len(w)) * (w == 0)
+    g = float(np.linalg.norm(np.asarray(loss.grad(near), float)))
+    kind, eigs = spectrum(loss, near, prec)
+    (_, _, lo, hi), _ = _lam_max_min(kind, eigs)
+    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    r = y - np.asarray(loss.outputs(w), float).reshape(-1)
+    p = float(_degree(activation))
+    _, gval = best_unit_direction(X, r, p, restarts=10, seed=seed)
+    n_star = (p + 1) ** -0.5 * (p / (p + 1)) ** (p / 2) * abs(gval)
+    cert = {"grad_norm": g, "lambda_min": [float(lo), float(hi)], "spectrum": kind, "max_residual_ncf": n_star,
+            "offset": offset}
+    if g > 1e-6:
+        verdict, cls = Verdict.INCONCLUSIVE, f"not a stationary point (‖∇‖ = {g:.2g})"
+    elif hi < -NEG_TOL:
+        verdict, cls = Verdict.SUPPORTED, "strict saddle"
+    elif lo > -NEG_TOL and n_star > 0:
+        verdict, cls = Verdict.SUPPORTED, "degenerate saddle (no negative eigenvalue; escape direction exists)"
+    elif n_star <= 0:
+        verdict, cls = Verdict.INCONCLUSIVE, "no escape direction over one new unit"
+    else:
+        verdict, cls = Verdict.INCONCLUSIVE, "λ_min enclosure straddles the threshold"
+    cert["classification"] = cls
+    return Result(verdict, claim="θ is a saddle of the loss", quantity=Quantity("max N_r", n_star), margin=n_star,
+                  certificate=cert, arithmetic="float", message=f"{cls}: λ_min ∈ [{float(lo):.3g}, {float(hi):.3g}] at "
+                  f"offset {offset:g}, ‖∇‖ = {g:.2g}, max N_r = {n_star:.4g}")
