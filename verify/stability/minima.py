@@ -31,6 +31,12 @@ from ..result import Quantity, Result, Verdict
 
 
 def _rational_point(theta):
+    """θ as exact rationals when the user gave exact numbers (ints, Fractions, sympy/flint rationals); None for
+    floats — their exact binary values have ~50-digit denominators, which makes exact spectra needlessly slow
+    (root isolation of a characteristic polynomial with huge coefficients): balls are used for them."""
+    arr = np.asarray(theta, dtype=object).reshape(-1)
+    if any(isinstance(v, float | np.floating) for v in arr):
+        return None
     try:
         return fraction_array(theta, what="θ*")
     except InputError:
