@@ -191,3 +191,8 @@ def test_cli_search_recheck_sweep_report(tmp_path, capsys):
     tampered.write_text(ce.read_text().replace('"schema": 1', '"schema": 7', 1))
     assert main(["recheck", str(tampered)]) == 2
     assert "schema" in capsys.readouterr().err
+
+
+def test_the_pl_claim_survives():
+    rep = check("pl-ntk-lower-bound", max_examples=40, seed=2)
+    assert rep.verdict == Verdict.SUPPORTED and rep.min_margin >= 0

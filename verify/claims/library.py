@@ -8,6 +8,8 @@ sweep`` and the search benchmark.
   then ∇²L is constant and every eigen-component of the error contracts when η λ_max < 2.
 * ``gd-map-nonsingular-relu`` — det(I − η∇²L(θ)) ≠ 0 at the generated θ and η for bias-free two-layer
   ReLU networks (``shared/theory/gd_map.md`` §2; a generic point of a generic step size).
+* ``pl-ntk-lower-bound`` — ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) for square losses (``local_pl.md`` §6 claim 8, NTK
+  form): **true** at every θ, the inequality behind the certified NTK bound of ``vf.pl.alpha``.
 
 Each ``prop(instance, arith, prec)`` returns a Result with a signed margin: float while searching; in
 ``"ball"`` every quantity is an enclosure and a violation is REFUTED only when certified.
@@ -195,3 +197,52 @@ NONSINGULAR_RELU = register(Claim(
     from_params=lambda width=2, seed=0, eta=Fraction(1, 3), n=2, d=2: random_instance(
         (d, width, 1), "relu", seed=seed, n=n, scalars={"eta": Fraction(eta)}),
     description="bias-free two-layer ReLU nets: det(I − η∇²L(θ)) ≠ 0 at generated θ, η (gd_map.md §2)"))
+
+
+def _ntk_pl_bound(inst, arith="float", prec=None) -> Result:
+    """margin = (‖∇L‖²/L − 4s·λ_min(JJᵀ)) / (‖∇L‖²/L) at θ (``local_pl.md`` §6 claim 8, NTK form)."""
+    from ..pl.alpha import weyl_lambda_min_lower
+
+    loss, th = inst.loss(), inst.theta_array()
+    s = loss.scale
+    claim = "‖∇L‖²/L ≥ 4s·λ_min(J Jᵀ)"
+    if arith == "float":
+        L = float(loss.value(th))
+        if L <= 0:
+            return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, message="L(θ) = 0: nothing to bound")
+        g = np.asarray(loss.grad(th), dtype=float)
+        J = np.asarray(loss.jacobian(th), dtype=float)
+        lam = float(np.linalg.eigvalsh(J @ J.T).min())
+        ratio = float(g @ g) / L
+        m = (ratio - 4 * float(s) * lam) / ratio if ratio > 0 else 0.0
+        return Result(Verdict.SUPPORTED if m >= -1e-12 else Verdict.INCONCLUSIVE, claim=claim,
+                      margin=0.0 if abs(m) <= 1e-12 else m, arithmetic="float", message=f"ratio {ratio:.6g}, bound "
+                      f"{4 * float(s) * lam:.6g}")
+    from ..pl.ratio import ratio as pl_ratio
+
+    p = prec or 128
+    r = pl_ratio(loss, th, "ball", p)
+    J = loss.jacobian(th, "ball", p)
+    from ..arith import get_arith
+
+    a = get_arith("ball", p)
+    with a.context():
+        K = a.matmul(J, J.T)
+    bound = 4 * s * weyl_lambda_min_lower(K)  # a certified lower bound of 4s·λ_min
+    r_lo = to_fraction(r.mid()) - to_fraction(r.rad())
+    # a certified lower bound of 4s·λ_min cannot certify a violation (that needs an upper bound): the ball mode
+    # only confirms the inequality's margin or says INCONCLUSIVE, it never reports REFUTED
+    if r_lo >= bound:
+        return Result(Verdict.SUPPORTED, claim=claim, margin=_f((r_lo - bound) / r_lo) if r_lo else 0.0,
+                      arithmetic="ball", precision=p, message=f"ratio ≥ {_f(r_lo):.6g} ≥ bound {_f(bound):.6g}")
+    return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, arithmetic="ball", precision=p,
+                  message="the enclosures overlap")
+
+
+NTK_PL = register(Claim(
+    name="pl-ntk-lower-bound",
+    instances=instances(depth=(1, 2), width=(1, 3), input_dim=(1, 3), n=(1, 3), activations=st.sampled_from(
+        ["tanh", "sigmoid", "softplus", "relu"]), bias=None),
+    prop=_ntk_pl_bound,
+    from_params=lambda width=2, seed=0, n=2, d=2: random_instance((d, width, 1), "tanh", seed=seed, n=n),
+    description="square losses: ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (local_pl.md §6 claim 8, NTK form; true)"))
