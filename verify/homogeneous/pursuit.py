@@ -73,41 +73,22 @@ def armijo_gd(loss, theta, steps: int, tol_grad: float = 1e-10, eta0: float = 1.
 
 
 def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, steps: int = 300, seed: int = 0):
-    """max over the unit sphere of |g(â)|, g(â) = Σ r_i relu(âᵀx_i)^p (projected ascent with restarts)."""
+    """max over the unit sphere of |g(â)|, g(â) = Σ r_i relu(âᵀx_i)^p: projected ascent (with restarts) on g and
+    on −g. Returns (â, g(â))."""
     rng = np.random.default_rng(seed)
     pf = float(p)
-    best = (-1.0, None, 0.0)
 
-    def g_and_grad(a):
+    def f_and_grad(a, sign):
         z = X @ a
-        pos = np.maximum(z, 0.0)
-        g = float(r @ pos**pf)
-        dg = X.T @ (r * pf * pos ** (pf - 1) * (z > 0)) if pf != 1 else X.T @ (r * (z > 0))
-        return g, dg
+        return sign * float(r @ _relu_p(z, pf)), sign * (X.T @ (r * _relu_p_prime(z, pf)))
 
-    for _ in range(restarts):
-        a = rng.standard_normal(X.shape[1])
-        a /= np.linalg.norm(a)
-        g, dg = g_and_grad(a)
-        s = 1.0 if g >= 0 else -1.0
-        h = 0.5
-        for _ in range(steps):
-            rg = s * dg - (s * dg @ a) * a
-            if np.linalg.norm(rg) < 1e-12:
-                break
-            while h > 1e-12:
-                c = a + h * rg
-                c /= np.linalg.norm(c)
-                gc, dgc = g_and_grad(c)
-                if s * gc > s * g:
-                    a, g, dg, h = c, gc, dgc, h * 1.5
-                    break
-                h /= 2
-            else:
-                break
-        if abs(g) > best[0]:
-            best = (abs(g), a, g)
-    return best[1], best[2]
+    best = None
+    for sign in (1.0, -1.0):
+        a, v = _sphere_ascent(lambda u, sign=sign: f_and_grad(u, sign), X.shape[1], restarts, steps, rng)
+        if best is None or v > best[1]:
+            best = (a, v, sign)
+    a, v, sign = best
+    return a, sign * v
 
 
 @dataclass
@@ -336,6 +317,23 @@ def gd_small_init(data: Dataset, activation="relu", width: int = 8, *, delta: fl
 MAX_STEPS = 2_000_000
 
 
+def _gd_for_time(loss, w, tau, delta: float, degree, eta=None):
+    """GD on ``loss`` from w up to real time t = τ/δ^(degree−2) (the rescaled NCF time τ) with a step of at most
+    1e−2 (or ``eta``), refusing runs beyond MAX_STEPS. Returns (w, t_end, steps)."""
+    t_end = float(tau) / delta ** (degree - 2)
+    h = eta if eta is not None else min(1e-2, t_end / 2000)
+    steps = max(1, int(round(t_end / h)))
+    if steps > MAX_STEPS:
+        from ..errors import SizeLimitError
+
+        raise SizeLimitError(f"{steps:,} GD steps (t = τ/δ^(K−2) = {t_end:.3g} at step {h:g}) exceed the limit "
+                             f"{MAX_STEPS:,}: take a larger δ, a smaller τ or a larger eta")
+    h = t_end / steps
+    for _ in range(steps):
+        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    return w, t_end, steps
+
+
 def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=None, seed: int = 0) -> dict:
     """GD on ½‖H − y‖² from δ·w0 up to t = τ/δ^(L−2) (τ for L = 2) against the NCF flow u from w0 up to τ
     (claims C4–C6): returns ‖w(t)‖/δ, ‖u(τ)‖, cos(w(t), u(τ)) and cos with the flow's direction at τ."""
@@ -354,18 +352,7 @@ def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=N
         raise InputError(f"τ = {float(tau):g} is beyond the NCF flow's blow-up time (‖u‖ exceeded 1e6 near τ ≈ "
                          f"{ts[-1]:.4g}): the scaling law w(t) ≈ δ·u(δ^(L−2) t) only applies before it; take a "
                          "smaller τ")
-    t_end = float(tau) / dq ** (L - 2)
-    h = eta if eta is not None else min(1e-2, t_end / 2000)
-    steps = max(1, int(round(t_end / h)))
-    if steps > MAX_STEPS:
-        from ..errors import SizeLimitError
-
-        raise SizeLimitError(f"{steps:,} GD steps (t = τ/δ^(L−2) = {t_end:.3g} at step {h:g}) exceed the limit "
-                             f"{MAX_STEPS:,}: take a larger δ, a smaller τ or a larger eta")
-    h = t_end / steps
-    w = dq * w0
-    for _ in range(steps):
-        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    w, t_end, steps = _gd_for_time(loss, dq * w0, tau, dq, L, eta)
     u_tau = U[-1]
     cos = float(w @ u_tau / (np.linalg.norm(w) * np.linalg.norm(u_tau)))
     return {"L": L, "delta": dq, "t_end": t_end, "steps": steps, "norm_w_over_delta": float(np.linalg.norm(w) / dq),
@@ -400,17 +387,7 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
     A_z, b_z = _units_from_theta(dq * z0, d, m_z)
     A, b = np.vstack([A_n, A_z]), np.concatenate([b_n, b_z])
     loss = _loss_for(data, activation, m_n + m_z)
-    t_end = float(tau) / dq ** (K - 2)
-    h = eta if eta is not None else min(1e-2, t_end / 2000)
-    steps = max(1, int(round(t_end / h)))
-    if steps > MAX_STEPS:
-        from ..errors import SizeLimitError
-
-        raise SizeLimitError(f"{steps:,} GD steps exceed the limit {MAX_STEPS:,}")
-    h = t_end / steps
-    w = _theta_from_units(A, b)
-    for _ in range(steps):
-        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    w, t_end, _ = _gd_for_time(loss, _theta_from_units(A, b), tau, dq, K, eta)
     A2, b2 = _units_from_theta(w, d, m_n + m_z)
     wn = _theta_from_units(A2[:m_n], b2[:m_n])
     wz = _theta_from_units(A2[m_n:], b2[m_n:])
@@ -474,17 +451,7 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
     W1b = np.vstack([W1, dq * z0[:d]])
     W2b = np.hstack([W2, dq * z0[d:].reshape(-1, 1)])
     w = net.flatten({"W1": W1b, "W2": W2b, "W3": W3})
-    w = np.asarray(w, dtype=float)
-    t_end = float(tau) / dq ** (K - 2)
-    h = eta if eta is not None else min(1e-2, t_end / 2000)
-    steps = max(1, int(round(t_end / h)))
-    if steps > MAX_STEPS:
-        from ..errors import SizeLimitError
-
-        raise SizeLimitError(f"{steps:,} GD steps exceed the limit {MAX_STEPS:,}")
-    h = t_end / steps
-    for _ in range(steps):
-        w = w - h * np.asarray(loss.grad(w), dtype=float)
+    w, t_end, _ = _gd_for_time(loss, np.asarray(w, dtype=float), tau, dq, K, eta)
     vv = net.views(w)
     A, B, C = (np.asarray(vv[k], float) for k in ("W1", "W2", "W3"))
     wz = np.concatenate([A[m1], B[:, m1]])
