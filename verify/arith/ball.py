@@ -200,6 +200,14 @@ def int_power(x: arb, n: int) -> arb:
     return _point_power(lo, n).union(_point_power(hi, n))
 
 
+def ball_bounds(x: arb) -> tuple[Fraction, Fraction]:
+    """[mid − rad, mid + rad] of a ball as exact rationals (no rounding to python-flint's print precision)."""
+    from ..numbers import to_fraction
+
+    m, r = to_fraction(x.mid()), to_fraction(x.rad())
+    return m - r, m + r
+
+
 def radius_array(a: np.ndarray) -> np.ndarray:
     """Upper bounds of the radii of a ball array, as floats."""
     return np.vectorize(lambda v: float(v.rad()), otypes=[float])(a) if a.size else np.zeros(a.shape)

@@ -23,6 +23,7 @@ import sympy as sp
 from flint import acb_mat, arb, arb_mat, fmpq, fmpq_mat, fmpq_poly
 
 from ..errors import SizeLimitError
+from .ball import _ArbPrec, ball_bounds
 
 #: acb_mat.eig took 0.5 s at p = 100 and 12.5 s at p = 300 (128 bits, 2 cores): ~ p³ scaling
 BALL_EIG_MAX = 300
@@ -106,8 +107,6 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
     Valid for every symmetric matrix inside the balls. Raises SizeLimitError beyond
     :data:`BALL_EIG_MAX`, ArithmeticError if the enclosures cannot be computed at this precision.
     """
-    from flint import ctx
-
     M = H if isinstance(H, arb_mat) else to_arb_mat(H)
     p = M.nrows()
     if p > BALL_EIG_MAX:
@@ -115,12 +114,8 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
         raise SizeLimitError(f"certified eigenvalues of a {p}×{p} ball matrix: estimated {est:.0f} s "
                              f"(limit p ≤ {BALL_EIG_MAX}); use a determinant test (check_nonsingular) or "
                              "arith='float' to screen")
-    saved = ctx.prec
-    ctx.prec = prec
-    try:
+    with _ArbPrec(prec):
         E = acb_mat(M).eig(multiple=True, nonstop=True)
-    finally:
-        ctx.prec = saved
     out = []
     for e in E:
         re = e.real
@@ -135,18 +130,13 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
 WEYL_FALLBACK_MAX = 80
 
 
-def _weyl_fallback(M, prec: int) -> list:
-    """Enclosures when Arb cannot isolate the eigenvalues (clusters, e.g. repeated zero eigenvalues):
-    the exact eigenvalues of the symmetrised rational midpoint K̂ (exact characteristic polynomial and
-    real-root isolation, multiplicities kept), each widened by ‖M − K̂‖_F ≥ ‖M − K̂‖₂ (Weyl)."""
-    from flint import ctx
-
+def symmetric_midpoint(M, prec: int = 128) -> tuple[np.ndarray, Fraction]:
+    """(K̂, ε): the symmetrised rational midpoint K̂ of a square ball matrix M (arb_mat or object array) and a
+    rational ε ≥ ‖K − K̂‖_F for every symmetric K inside M, |K_ij − K̂_ij| ≤ rad_ij + |K̂_ij − mid M_ij|.
+    By Weyl's inequality every eigenvalue of such a K lies within ε of an eigenvalue of K̂."""
     from ..numbers import to_fraction
 
-    p = M.nrows()
-    if p > WEYL_FALLBACK_MAX:
-        raise ArithmeticError(f"eigenvalue enclosures failed at {prec} bits (clustered eigenvalues); raise the "
-                              "precision")
+    p = M.nrows() if isinstance(M, arb_mat) else M.shape[0]
     mid = [[to_fraction(M[i, j].mid()) for j in range(p)] for i in range(p)]
     sym = np.array([[(mid[i][j] + mid[j][i]) / 2 for j in range(p)] for i in range(p)], dtype=object)
     e2 = Fraction(0)
@@ -154,17 +144,25 @@ def _weyl_fallback(M, prec: int) -> list:
         for j in range(p):
             e = to_fraction(M[i, j].rad()) + abs(sym[i, j] - mid[i][j])
             e2 += e * e
-    saved = ctx.prec
-    ctx.prec = prec
-    try:
-        frob = arb(fmpq(e2.numerator, e2.denominator)).sqrt()
-        widen = to_fraction(frob.mid()) + to_fraction(frob.rad())
-        out = []
+    with _ArbPrec(prec):
+        eps = ball_bounds(arb(fmpq(e2.numerator, e2.denominator)).sqrt())[1]
+    return sym, eps
+
+
+def _weyl_fallback(M, prec: int) -> list:
+    """Enclosures when Arb cannot isolate the eigenvalues (clusters, e.g. repeated zero eigenvalues):
+    the exact eigenvalues of the symmetrised rational midpoint K̂ (exact characteristic polynomial and
+    real-root isolation, multiplicities kept), each widened by ‖M − K̂‖_F ≥ ‖M − K̂‖₂ (Weyl)."""
+    p = M.nrows()
+    if p > WEYL_FALLBACK_MAX:
+        raise ArithmeticError(f"eigenvalue enclosures failed at {prec} bits (clustered eigenvalues); raise the "
+                              "precision")
+    sym, widen = symmetric_midpoint(M, prec)
+    out = []
+    with _ArbPrec(prec):
         for root in exact_eigen_intervals(sym, width=Fraction(1, 2 ** min(prec, 200))):
             lo, hi = root.lo - widen, root.hi + widen
             ball = arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
             out.extend([ball] * root.multiplicity)
-    finally:
-        ctx.prec = saved
     out.sort(key=lambda b: float(b.mid()))
     return out

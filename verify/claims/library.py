@@ -22,6 +22,7 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
+from ..arith.ball import ball_bounds
 from ..arith.eigen import ball_eigen_enclosures
 from ..errors import RegionBoundaryError
 from ..numbers import to_fraction
@@ -112,7 +113,7 @@ def _monotone_ball(loss, th, frac, prec, claim) -> Result:
 
     H = loss.hessian(th, "ball", prec)
     eigs = ball_eigen_enclosures(H, prec)
-    lam_hi = max(to_fraction(e.mid()) + to_fraction(e.rad()) for e in eigs)
+    lam_hi = max(ball_bounds(e)[1] for e in eigs)
     if lam_hi <= 0:
         return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, arithmetic="ball", precision=prec,
                       message="λ_max ≤ 0")
@@ -126,7 +127,7 @@ def _monotone_ball(loss, th, frac, prec, claim) -> Result:
     for k in range(K):
         a, b = traj.losses[k], traj.losses[k + 1]
         # certified increase: L_{k+1} > L_k for sure
-        lo_gap = to_fraction(b.mid()) - to_fraction(b.rad()) - (to_fraction(a.mid()) + to_fraction(a.rad()))
+        lo_gap = ball_bounds(b)[0] - ball_bounds(a)[1]
         if lo_gap > 0 and (worst is None or lo_gap > worst):
             worst, where = lo_gap, k
     L0 = to_fraction(traj.losses[0].mid())
@@ -229,7 +230,7 @@ def _ntk_pl_bound(inst, arith="float", prec=None) -> Result:
     with a.context():
         K = a.matmul(J, J.T)
     bound = 4 * s * weyl_lambda_min_lower(K)  # a certified lower bound of 4s·λ_min
-    r_lo = to_fraction(r.mid()) - to_fraction(r.rad())
+    r_lo = ball_bounds(r)[0]
     # a certified lower bound of 4s·λ_min cannot certify a violation (that needs an upper bound): the ball mode
     # only confirms the inequality's margin or says INCONCLUSIVE, it never reports REFUTED
     if r_lo >= bound:

@@ -18,6 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..arith import get_arith
+from ..arith.ball import ball_bounds
 from ..errors import InputError
 from ..gdmap.maps import _check_steps, check_eta
 from ..numbers import fraction_array, to_fraction
@@ -88,8 +89,7 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
 def _bounds(v, arith):
     """(lo, hi) exact rationals of a number of the arithmetic (floats: their exact value)."""
     if arith == "ball":
-        m, r = to_fraction(v.mid()), to_fraction(v.rad())
-        return m - r, m + r
+        return ball_bounds(v)
     if arith == "exact":
         q = Fraction(int(v.p), int(v.q))
         return q, q

@@ -56,7 +56,7 @@ from ..errors import InputError, SizeLimitError
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict
 from .linalg_exact import nullspace, poly_of_matrix, vstack
-from .regions import RegionPolynomial, is_polynomial_objective, random_region_points, region_of
+from .regions import RegionPolynomial, _patterns_equal, is_polynomial_objective, random_region_points, region_of
 
 
 @dataclass
@@ -381,7 +381,7 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
     found: dict = {}
     for j, theta in enumerate(thetas):
         pat = region_of(objective, theta)
-        if any(_same_pattern(pat, s) for s in seen):
+        if any(_patterns_equal(pat, s) for s in seen):
             continue
         seen.append(pat)
         ex = exceptional_step_sizes(objective, theta, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
@@ -400,10 +400,6 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
                   quantity=Quantity("exceptional η", all_etas), margin=len(all_etas),
                   certificate={"regions": regions}, arithmetic=arith,
                   precision=None if arith == "exact" else prec, elapsed=time.perf_counter() - t0, message=msg)
-
-
-def _same_pattern(a, b) -> bool:
-    return len(a) == len(b) and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
 
 
 __all__ = ["ExceptionalSet", "ExceptionalStepSize", "exceptional_step_sizes", "scan_step_sizes"]

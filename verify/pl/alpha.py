@@ -33,7 +33,8 @@ import numpy as np
 from flint import arb, fmpq
 
 from ..arith import get_arith
-from ..arith.eigen import ball_eigen_enclosures
+from ..arith.ball import _ArbPrec, ball_bounds
+from ..arith.eigen import ball_eigen_enclosures, symmetric_midpoint
 from ..errors import InputError, RegionBoundaryError, SizeLimitError
 from ..numbers import fraction_array, to_fraction
 from .ratio import numeric_ratio_and_grad, ratio, simplified_ratio_expr
@@ -83,17 +84,12 @@ def _arbq(q: Fraction) -> arb:
     return arb(fmpq(q.numerator, q.denominator))
 
 
-def _aq(x: arb) -> Fraction:
-    """Exact value of an exact arb (e.g. an endpoint)."""
-    return to_fraction(x)
-
-
 def _lower_endpoint(x: arb) -> Fraction:
-    return to_fraction(x.mid()) - to_fraction(x.rad())
+    return ball_bounds(x)[0]
 
 
 def _upper_endpoint(x: arb) -> Fraction:
-    return to_fraction(x.mid()) + to_fraction(x.rad())
+    return ball_bounds(x)[1]
 
 
 # ------------------------------------------------------------------------------------ upper bound
@@ -198,26 +194,12 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
 def weyl_lambda_min_lower(K) -> Fraction:
     """A certified lower bound of λ_min over the symmetric matrices in the ball matrix K (n × n array
     of arb): λ_min(K̂) − ‖E‖_F with K̂ the symmetrised midpoint and |E_ij| ≤ rad_ij + |K̂_ij − mid K_ij|."""
-    n = K.shape[0]
-    mid = [[to_fraction(K[i, j].mid()) for j in range(n)] for i in range(n)]
-    sym = [[(mid[i][j] + mid[j][i]) / 2 for j in range(n)] for i in range(n)]
-    e2 = Fraction(0)
-    for i in range(n):
-        for j in range(n):
-            e = to_fraction(K[i, j].rad()) + abs(sym[i][j] - mid[i][j])
-            e2 += e * e
-    from flint import arb_mat, ctx
+    from flint import arb_mat
 
-    saved = ctx.prec
-    ctx.prec = 128
-    try:
+    sym, eps = symmetric_midpoint(K, 128)
+    with _ArbPrec(128):
         eig = ball_eigen_enclosures(arb_mat([[_arbq(v) for v in row] for row in sym]), 128)
-        lam = _lower_endpoint(eig[0])
-        frob = _arbq(e2).sqrt()
-        bound = lam - _upper_endpoint(frob)
-    finally:
-        ctx.prec = saved
-    return bound
+    return _lower_endpoint(eig[0]) - eps
 
 
 def _square_scale(objective):
@@ -239,15 +221,9 @@ def ntk_lower_on_box(objective, box, prec: int) -> Fraction:
 
 
 def _box(center, half, prec):
-    from flint import ctx
-
-    saved = ctx.prec
-    ctx.prec = prec
-    try:
+    with _ArbPrec(prec):
         return np.array([arb(fmpq(c.numerator, c.denominator), fmpq(h.numerator, h.denominator)) if h else
                          _arbq(c) for c, h in zip(center, half)], dtype=object)
-    finally:
-        ctx.prec = saved
 
 
 def alpha_lower_ntk(objective, x0, r, prec: int = 128) -> Fraction:

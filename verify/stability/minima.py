@@ -22,6 +22,7 @@ from itertools import combinations
 import numpy as np
 import sympy as sp
 
+from ..arith.ball import _ArbPrec, ball_bounds
 from ..arith.eigen import ball_eigen_enclosures, exact_eigen_intervals, to_fmpq_mat
 from ..errors import InputError
 from ..gdmap.maps import batch_objective, check_eta, eta_str
@@ -70,16 +71,7 @@ def _lam_max_min(kind, eigs):
         return (top.lo, top.hi, bot.lo, bot.hi), (top, bot)
     top = max(eigs, key=lambda b: float(b.upper()))
     bot = min(eigs, key=lambda b: float(b.lower()))
-    q = _arb_bounds
-    return (*q(top), *q(bot)), (top, bot)
-
-
-def _arb_bounds(b):
-    """[mid − rad, mid + rad] as exact rationals (no outward rounding to the printing precision)."""
-    from ..numbers import to_fraction
-
-    m, r = to_fraction(b.mid()), to_fraction(b.rad())
-    return m - r, m + r
+    return (*ball_bounds(top), *ball_bounds(bot)), (top, bot)
 
 
 def gd(objective, theta_star, eta, prec: int = 128) -> Result:
@@ -297,7 +289,7 @@ def _mean_square_operator_radius(objective, th, q, batches, probs):
     """Certified enclosure of ρ(Σ_B π_B C_B ⊗ C_B), C_B the batch maps' linear parts (I − ηH_B)
     restricted to N^⊥ (the flat directions N of an over-parameterised minimum are fixed by every
     batch map and carry eigenvalue 1 for any η, so they are factored out)."""
-    from flint import acb_mat, arb_mat, ctx, fmpq_mat
+    from flint import acb_mat, arb_mat, fmpq_mat
 
     p = objective.n_params
     HBs = [to_fmpq_mat(batch_objective(objective, b).hessian(th, "exact")) for b in batches]
@@ -310,12 +302,8 @@ def _mean_square_operator_radius(objective, th, q, batches, probs):
         C = _np(_reduce(eye - HB * _fq(q), Q))
         K = np.kron(C, C) * _fq(pr)
         op = K if op is None else op + K
-    saved = ctx.prec
-    ctx.prec = 128
-    try:
+    with _ArbPrec(128):
         ev = acb_mat(arb_mat(op.tolist())).eig(multiple=True, nonstop=True)
-    finally:
-        ctx.prec = saved
     ups = [float(abs(e).upper()) for e in ev]
     los = [float(abs(e).lower()) for e in ev]
     if any(math.isnan(u) for u in ups):
