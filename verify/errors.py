@@ -68,3 +68,27 @@ class RegionBoundaryError(VerifyError):
 
 class SchemaError(InputError):
     """A serialised file does not follow the documented schema."""
+
+
+class UncertifiedValueError(VerifyError):
+    """A certified decision was asked of a value that is not an exact rational, an enclosure or an exact
+    algebraic number (e.g. a float), or an enclosure could not be separated from a threshold. Callers of
+    the decision kernel (:mod:`verify.arith.decide`) turn it into INCONCLUSIVE, never into a verdict."""
+
+
+class NonRealError(InputError):
+    """The objective is not real-valued (or not defined) at the given point: ``sqrt(-1 - x**2)``,
+    ``log(x)`` at x = −1, ``1/x`` at 0."""
+
+
+class EnclosureError(VerifyError, ArithmeticError):
+    """A certified enclosure could not be computed at this precision (e.g. clustered eigenvalues); raise
+    the precision or use exact arithmetic. Subclasses the builtin ``ArithmeticError`` for compatibility."""
+
+
+class IntegrationError(VerifyError, ArithmeticError):
+    """A (non-validated) ODE integration or iteration stalled, failed, or met an activation boundary."""
+
+
+class PointTimeoutError(VerifyError):
+    """One point of a sweep exceeded its time limit (it is recorded as failed; the sweep goes on)."""

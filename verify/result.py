@@ -30,7 +30,9 @@ import numpy as np
 from .errors import InputError, SchemaError
 from .numbers import fraction_str, parse_fraction_str
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: schema 1 had no ``scope``; it is still read
+READABLE_SCHEMAS = (1, 2)
 CERTIFIED_ARITHMETICS = ("exact", "ball", "symbolic")
 
 
@@ -67,6 +69,9 @@ class Result:
     seed: int | None = None
     elapsed: float = 0.0
     message: str = ""
+    #: what a PROVED covers, in words (``"what"``) and data (``"regions"``, ``"points"``, ``"horizon"``,
+    #: ``"precision"``, ``"eta"``, ``"count"`` …); see :func:`make_scope`
+    scope: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.verdict, Verdict):
@@ -78,6 +83,17 @@ class Result:
             raise InputError(
                 f"a {self.verdict} verdict needs certified arithmetic ({', '.join(CERTIFIED_ARITHMETICS)}); "
                 f"got {self.arithmetic!r}. Report SUPPORTED (numerical evidence) instead.")
+        if not isinstance(self.scope, dict):
+            raise InputError(f"scope must be a dict, got {type(self.scope).__name__}")
+        if self.verdict == Verdict.PROVED:
+            what = self.scope.get("what")
+            if not isinstance(what, str) or not what.strip():
+                raise InputError("a PROVED verdict must state its scope: Result(scope=make_scope(what=..., ...))")
+            if self.scope.get("count") == 0:
+                # a proof over an empty scope proves nothing: never PROVED
+                self.verdict = Verdict.INCONCLUSIVE
+                self.message = (f"INCONCLUSIVE: the scope is empty ({what}: nothing was covered). "
+                                + (self.message or ""))
 
     @property
     def certified(self) -> bool:
@@ -90,7 +106,7 @@ class Result:
         d["quantity"] = None if self.quantity is None else {
             "name": self.quantity.name, "value": encode(self.quantity.value),
             "enclosure": None if self.quantity.enclosure is None else [encode(x) for x in self.quantity.enclosure]}
-        for k in ("margin", "certificate", "counterexample"):
+        for k in ("margin", "certificate", "counterexample", "scope"):
             d[k] = encode(getattr(self, k))
         d["schema"] = SCHEMA_VERSION
         return d
@@ -102,7 +118,7 @@ class Result:
     def from_dict(cls, d: dict) -> Result:
         if not isinstance(d, dict):
             raise SchemaError("a Result must be a JSON object")
-        if d.get("schema") != SCHEMA_VERSION:
+        if d.get("schema") not in READABLE_SCHEMAS:
             raise SchemaError(f"unsupported Result schema version {d.get('schema')!r} "
                               f"(this toolkit reads {SCHEMA_VERSION})")
         known = set(cls.__dataclass_fields__)
@@ -117,9 +133,13 @@ class Result:
             enc = q.get("enclosure")
             quantity = Quantity(q["name"], decode(q.get("value")),
                                 None if enc is None else tuple(decode(x) for x in enc))
-        kw = {k: d[k] for k in known & set(d) if k not in ("quantity", "margin", "certificate", "counterexample")}
+        kw = {k: d[k] for k in known & set(d)
+              if k not in ("quantity", "margin", "certificate", "counterexample", "scope")}
+        scope = decode(d.get("scope") or {})
+        if d.get("schema") == 1 and not scope:
+            scope = {"what": "not recorded (a schema-1 file)"}
         return cls(quantity=quantity, margin=decode(d.get("margin")), certificate=decode(d.get("certificate") or {}),
-                   counterexample=decode(d.get("counterexample")), **kw)
+                   counterexample=decode(d.get("counterexample")), scope=scope, **kw)
 
     @classmethod
     def from_json(cls, s: str) -> Result:
@@ -131,6 +151,23 @@ class Result:
     def summary(self) -> str:
         m = format_number(self.margin)
         return f"{self.verdict}: {self.claim} [{self.instance}] margin {m}"
+
+
+def make_scope(what: str, *, count: int | None = None, **data) -> dict:
+    """The scope of a verdict: ``what`` it covers in words, and the data (``regions``, ``points``,
+    ``horizon``, ``precision``, ``eta`` …). ``count`` is the number of items covered (regions,
+    points, steps …): a PROVED with ``count == 0`` becomes INCONCLUSIVE (a proof about nothing).
+
+    >>> make_scope("the critical point in the box", points=1, precision=128, count=1)["what"]
+    'the critical point in the box'
+    """
+    if not isinstance(what, str) or not what.strip():
+        raise InputError("a scope needs a non-empty description 'what'")
+    out = {"what": what}
+    if count is not None:
+        out["count"] = int(count)
+    out.update(data)
+    return out
 
 
 # ================================================================================= codec
