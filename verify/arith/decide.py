@@ -207,6 +207,26 @@ def to_arb(x, prec: int = 128):
         return arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
 
 
+def rational_below(x, bits: int = 30) -> Fraction:
+    """A short dyadic rational q with 0 < q < x (about ``bits`` significant bits), for an exact x > 0.
+
+    Used to pick a step size certainly below a certified bound without ever rounding it to 0 (as
+    ``limit_denominator`` does for tiny bounds).
+
+    >>> rational_below(Fraction(1, 3)) < Fraction(1, 3), rational_below(Fraction(1, 10**40)) > 0
+    (True, True)
+    """
+    lo, _ = bounds(x)
+    if lo <= 0:
+        raise UncertifiedValueError(f"rational_below needs a certified positive bound, got lower end {lo}")
+    k = max(0, bits + 1 - (lo.numerator.bit_length() - lo.denominator.bit_length()))
+    n = (lo.numerator * 2**k) // lo.denominator - 1
+    while n <= 0:  # only for bits < 2; keep the loop bounded and the result positive
+        k += 1
+        n = (lo.numerator * 2**k) // lo.denominator - 1
+    return Fraction(n, 2**k)
+
+
 # ------------------------------------------------------------------------------ algebraic numbers
 def _is_algebraic(x) -> bool:
     if not type(x).__module__.startswith("sympy"):
@@ -324,4 +344,5 @@ def algebraic_sign(e) -> int:
 
 
 __all__ = ["Interval", "bounds", "compare", "sign", "certainly_lt", "certainly_le", "certainly_gt", "certainly_ge",
-           "decide", "hull_max", "hull_min", "abs_bounds", "to_arb", "algebraic_bounds", "algebraic_sign"]
+           "decide", "hull_max", "hull_min", "abs_bounds", "to_arb", "rational_below",
+           "algebraic_bounds", "algebraic_sign"]

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from flint import acb_mat, arb, arb_mat, fmpq, fmpq_mat, fmpq_poly
 
-from ..errors import SizeLimitError
+from ..errors import EnclosureError, SizeLimitError
 from .ball import _ArbPrec, ball_bounds
 
 #: acb_mat.eig took 0.5 s at p = 100 and 12.5 s at p = 300 (128 bits, 2 cores): ~ p³ scaling
@@ -105,7 +105,7 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
     """Real enclosures of the eigenvalues of a symmetric ball matrix (sorted by midpoint).
 
     Valid for every symmetric matrix inside the balls. Raises SizeLimitError beyond
-    :data:`BALL_EIG_MAX`, ArithmeticError if the enclosures cannot be computed at this precision.
+    :data:`BALL_EIG_MAX`, EnclosureError if the enclosures cannot be computed at this precision.
     """
     M = H if isinstance(H, arb_mat) else to_arb_mat(H)
     p = M.nrows()
@@ -155,7 +155,7 @@ def _weyl_fallback(M, prec: int) -> list:
     real-root isolation, multiplicities kept), each widened by ‖M − K̂‖_F ≥ ‖M − K̂‖₂ (Weyl)."""
     p = M.nrows()
     if p > WEYL_FALLBACK_MAX:
-        raise ArithmeticError(f"eigenvalue enclosures failed at {prec} bits (clustered eigenvalues); raise the "
+        raise EnclosureError(f"eigenvalue enclosures failed at {prec} bits (clustered eigenvalues); raise the "
                               "precision")
     sym, widen = symmetric_midpoint(M, prec)
     out = []

@@ -13,6 +13,7 @@ Claims are registered by name (:func:`register`, :func:`get_claim`) so that work
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -93,5 +94,8 @@ def margin_float(res) -> float:
         m = m[0]
     try:
         return float(m)
+    except OverflowError:  # an exact rational beyond the float range
+        return math.inf if m > 0 else -math.inf
     except (TypeError, ValueError):
-        raise TypeError(f"margin {m!r} is not a number") from None
+        raise InputError(f"margin {m!r} is not a number: a claim's prop must return a Result whose margin is a "
+                         "number (or an enclosure (lo, hi))") from None

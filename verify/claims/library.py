@@ -23,10 +23,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..arith.ball import ball_bounds
+from ..arith.decide import rational_below
 from ..arith.eigen import ball_eigen_enclosures
-from ..errors import RegionBoundaryError
+from ..errors import InputError, RegionBoundaryError
 from ..numbers import to_fraction
-from ..result import Result, Verdict
+from ..result import Result, Verdict, make_scope
 from ..strategies import instances
 from .claim import Claim, register
 
@@ -59,7 +60,8 @@ def random_instance(widths, activation="relu", *, seed: int = 0, n: int = 2, sca
             return inst
         except RegionBoundaryError:
             continue
-    raise ArithmeticError("no θ inside an activation region after 50 draws")
+    raise InputError(f"no θ inside an activation region after 50 draws (seed {seed}); choose another seed or "
+                     "a smooth activation")
 
 
 def _frac():
@@ -117,10 +119,8 @@ def _monotone_ball(loss, th, frac, prec, claim) -> Result:
     if lam_hi <= 0:
         return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, arithmetic="ball", precision=prec,
                       message="λ_max ≤ 0")
-    # η ≤ frac·2/λ_max certainly (uses the upper bound of λ_max), written as a short rational
-    eta = Fraction(frac * 2 / lam_hi).limit_denominator(10**12)
-    while eta * lam_hi >= 2 * frac:
-        eta -= Fraction(1, 10**12)
+    # 0 < η < frac·2/λ_max certainly (uses the upper bound of λ_max), a short rational
+    eta = rational_below(frac * 2 / lam_hi)
     traj = gd(loss, th, eta, STEPS, "ball", prec)
     worst, where = None, None
     K = len(traj.losses) - 1  # the ball run stops early if its enclosures stop being finite
@@ -184,6 +184,8 @@ def _nonsingular(inst, arith="float", prec=None) -> Result:
         q = Fraction(int(d.p), int(d.q))
         return Result(Verdict.PROVED if q != 0 else Verdict.REFUTED, claim=claim, margin=abs(q) if q else -1,
                       arithmetic="exact", counterexample=None if q else {"eta": eta},
+                      scope=make_scope("the single point θ of the instance, at the single step size η (exact "
+                                       "rational arithmetic)", count=1, points=[list(th)], eta=eta),
                       message=f"det(I − η∇²L(θ)) = {q} exactly")
     except RegionBoundaryError as exc:
         return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, message=f"region boundary: {exc}")
