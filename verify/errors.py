@@ -92,3 +92,25 @@ class IntegrationError(VerifyError, ArithmeticError):
 
 class PointTimeoutError(VerifyError):
     """One point of a sweep exceeded its time limit (it is recorded as failed; the sweep goes on)."""
+
+
+class ClaimError(InputError):
+    """A claim's property raised on an instance, or returned something that is not a Result with a margin
+    (the instance, when known, is attached as ``instance``)."""
+
+    def __init__(self, message, instance=None):
+        super().__init__(message)
+        self.instance = instance
+
+
+class NotHomogeneousError(InputError):
+    """The network is not positively homogeneous (biases, or a non-homogeneous activation)."""
+
+
+class ClaimViolation(Exception):
+    """Internal control flow of the counterexample search: a generated instance violates the claim. Never
+    reaches a user (``verify.check`` catches it and returns a report)."""
+
+    def __init__(self, instance, result):
+        super().__init__("claim violated")
+        self.instance, self.result = instance, result

@@ -29,7 +29,7 @@ import numbers
 from fractions import Fraction
 from typing import Any
 
-from ..errors import UncertifiedValueError
+from ..errors import InputError, UncertifiedValueError
 
 Interval = tuple[Fraction, Fraction]
 
@@ -163,7 +163,7 @@ def decide(x, relation: str, y) -> bool | None:
         if eq is None and (certainly_lt(x, y) or certainly_gt(x, y)):
             eq = False
         return eq if (relation == "==" or eq is None) else (not eq)
-    raise ValueError(f"unknown relation {relation!r}")
+    raise InputError(f"unknown relation {relation!r}; use one of <, <=, >, >=, ==, !=")
 
 
 def hull_max(values) -> Interval:

@@ -25,26 +25,12 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import seed as hyp_seed
 
-from ..errors import InputError
+from ..errors import ClaimError, ClaimViolation, InputError
 from ..result import Result, Verdict, encode
 from .claim import Claim, get_claim, margin_float
 
 COUNTEREXAMPLE_SCHEMA = 1
 RECHECK_PRECISIONS = (128, 256, 512)
-
-
-class _Violation(Exception):
-    def __init__(self, instance, result):
-        super().__init__("claim violated")
-        self.instance, self.result = instance, result
-
-
-class ClaimError(InputError):
-    """The claim's property raised on an instance (the instance is attached)."""
-
-    def __init__(self, message, instance=None):
-        super().__init__(message)
-        self.instance = instance
 
 
 @dataclass
@@ -107,12 +93,12 @@ def _search(claim: Claim, max_examples: int, deadline, seed: int) -> dict:
         if math.isfinite(m):
             target(-m, label="negative margin")
         if m < 0 or res.verdict == Verdict.REFUTED:
-            raise _Violation(instance, res)
+            raise ClaimViolation(instance, res)
 
     out = {"violation": None, "notes": [], "error": None}
     try:
         run()
-    except _Violation as v:
+    except ClaimViolation as v:
         out["violation"] = (v.instance, v.result)
         out["notes"] = list(getattr(v, "__notes__", []))
     except ClaimError as e:

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import InputError
+from ..errors import ClaimError, InputError
 
 _REGISTRY: dict = {}
 
@@ -59,9 +59,9 @@ class Claim:
 
         res = self.prop(instance, arith=arith, prec=prec) if self.certifiable else self.prop(instance)
         if not isinstance(res, Result):
-            raise TypeError(f"claim {self.name!r}: prop returned a {type(res).__name__}, not a verify.Result")
+            raise ClaimError(f"claim {self.name!r}: prop returned a {type(res).__name__}, not a verify.Result")
         if res.margin is None:
-            raise TypeError(f"claim {self.name!r}: prop's Result has no margin (positive = the claim holds)")
+            raise ClaimError(f"claim {self.name!r}: prop's Result has no margin (positive = the claim holds)")
         return res
 
 
