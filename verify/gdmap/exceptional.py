@@ -21,11 +21,13 @@ the exceptional set is then only bracketed (INCONCLUSIVE), never guessed. Factor
 gives no step size. Step sizes are returned exactly (η = 1/λ, rational or ``1/CRootOf``) with
 rational enclosures.
 
-**Scope.** A region is one activation pattern. The determinant on it is one analytic expression; for
-polynomial regions (and pieces that are entire functions: tanh, sigmoid, softplus, exp) it extends to
-all of R^p, so "≢ 0" proved at one point holds on the whole pattern. With pieces that are analytic
-only on their interval (e.g. z^{3/2}) and depth ≥ 2, a pattern may be disconnected; a verdict then
-covers the connected component of the point (one-hidden-layer regions are convex).
+**Scope** (:mod:`verify.gdmap.regions`). When the loss's expression E_P on the pattern P is analytic on
+all of R^p (polynomial regions; pieces such as tanh, sigmoid, softplus, exp), a constant eigenvalue on
+one open subset is one on all of R^p, and the verdict covers every point with pattern P
+(``scope`` ``"pattern"``). Otherwise (a user ``Piecewise`` with ``sqrt(x**2)``, ``log``, fractional powers;
+activations such as z^{3/2} in deep networks) a pattern may be disconnected and E_P may differ between
+components: the verdict covers only the connected analytic piece containing θ (``"component"``), and
+every sample point used is certified to lie in it (:func:`~verify.gdmap.regions.same_piece`).
 
 **Analytic, non-polynomial pieces** (tanh, sigmoid, softplus, logistic loss). A constant
 eigenvalue lies in the certified eigenvalue enclosures (Arb) at *every* point, so it lies in their
@@ -41,9 +43,11 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
-from flint import arb, fmpq_poly
+from flint import fmpq_poly
 
+from .. import validate
 from ..arith import get_arith
+from ..arith.decide import algebraic_bounds, bounds, certainly_le, sign
 from ..arith.eigen import (
     BALL_EIG_MAX,
     EXACT_CHARPOLY_MAX,
@@ -52,11 +56,19 @@ from ..arith.eigen import (
     fmpq_poly_to_sympy,
     real_root_intervals,
 )
-from ..errors import InputError, SizeLimitError
+from ..errors import InputError, SizeLimitError, UncertifiedValueError
 from ..numbers import fraction_array, to_fraction
-from ..result import Quantity, Result, Verdict
+from ..result import Quantity, Result, Verdict, make_scope
 from .linalg_exact import nullspace, poly_of_matrix, vstack
-from .regions import RegionPolynomial, _patterns_equal, is_polynomial_objective, random_region_points, region_of
+from .regions import (
+    RegionPolynomial,
+    _patterns_equal,
+    is_polynomial_objective,
+    random_region_points,
+    region_of,
+    same_piece,
+    scope_kind,
+)
 
 
 @dataclass
@@ -86,6 +98,9 @@ class ExceptionalSet:
     points: int = 0
     eta_range: tuple = (Fraction(0), None)
     result: Result | None = None
+    #: "pattern" (every point with this pattern) or "component" (the analytic piece containing ``theta``)
+    scope: str = "pattern"
+    theta: list | None = None
 
     @property
     def complete(self) -> bool:
@@ -99,38 +114,43 @@ class ExceptionalSet:
         """Is η exceptional on this region? True/False when decided, None when undecided."""
         q = to_fraction(eta, what="η")
         for e in self.confirmed:
-            if e.enclosure[0] <= q <= e.enclosure[1] and _eta_equals(e, q):
+            if _in_enclosure(q, e.enclosure) and _eta_equals(e, q):
                 return True
         for e in self.unconfirmed:
-            if e.enclosure[0] <= q <= e.enclosure[1] and _eta_equals(e, q):
+            if _in_enclosure(q, e.enclosure) and _eta_equals(e, q):
                 return None
         for lo, hi in self.unresolved:
-            if lo <= q and (hi is None or q <= hi):
+            if certainly_le(lo, q) and (hi is None or certainly_le(q, hi)):
                 return None
         return False
+
+
+def _in_enclosure(q: Fraction, enc) -> bool:
+    return certainly_le(enc[0], q) and certainly_le(q, enc[1])
 
 
 def _eta_equals(e: ExceptionalStepSize, q: Fraction) -> bool:
     """Exact test η == q for an algebraic η = 1/λ: λ is a root of its factor f iff f(1/q) = 0."""
     if e.enclosure[0] == e.enclosure[1]:
-        return e.enclosure[0] == q
-    return q != 0 and e.factor.eval(sp.Rational(q.denominator, q.numerator)) == 0
+        return sign(e.enclosure[0] - q) == 0
+    return q != 0 and sign(e.factor.eval(sp.Rational(q.denominator, q.numerator))) == 0
 
 
 def _in_range(lo, hi, eta_range) -> bool:
     rlo, rhi = eta_range
-    return (rhi is None or lo <= rhi) and (hi is None or hi >= rlo)
+    return (rhi is None or certainly_le(lo, rhi)) and (hi is None or certainly_le(rlo, hi))
 
 
 def _check_range(eta_range):
+    """(lo, hi) exact with 0 ≤ lo < hi; hi may be None for ∞. Exactly two entries."""
     if eta_range is None:
         return (Fraction(0), None)
-    lo, hi = eta_range
-    lo = to_fraction(lo, what="eta_range[0]")
-    hi = None if hi is None else to_fraction(hi, what="eta_range[1]")
-    if lo < 0 or (hi is not None and hi <= lo):
-        raise InputError(f"eta_range must be (lo, hi) with 0 ≤ lo < hi (hi may be None for ∞), got {eta_range}")
-    return lo, hi
+    if isinstance(eta_range, str | bytes) or not hasattr(eta_range, "__len__") or len(eta_range) != 2:
+        raise InputError(f"eta_range must be a pair (lo, hi) with 0 ≤ lo < hi (hi may be None for ∞), "
+                         f"got {eta_range!r}")
+    if eta_range[1] is None:
+        return validate.nonneg_rational(eta_range[0], "eta_range[0]"), None
+    return validate.rational_interval(eta_range, "eta_range", positive=True)
 
 
 def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int = 4, seed: int = 0,
@@ -144,8 +164,10 @@ def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int
     t0 = time.perf_counter()
     if isinstance(theta, tuple) and theta and all(isinstance(x, np.ndarray) for x in theta):
         raise InputError("give a point θ inside the region (a pattern alone does not locate it)")
-    if points < 2:
-        raise InputError("points must be ≥ 2 (a gcd over one point is just that point's spectrum)")
+    points = validate.integer(points, "points", minimum=2)  # a gcd over one point is that point's spectrum
+    max_points = validate.integer(max_points, "max_points", minimum=points)
+    seed = validate.nonneg_int(seed, "seed")
+    prec = validate.precision(prec, "prec")
     rng = np.random.default_rng(seed)
     eta_range = _check_range(eta_range)
     if theta is None:
@@ -177,6 +199,22 @@ def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int
                 break
     out.result.elapsed = time.perf_counter() - t0
     return out
+
+
+def _scope(objective, th, pattern) -> tuple[str, str]:
+    """(kind, words) of what an exceptional-set verdict on the region of θ covers."""
+    kind = scope_kind(objective, pattern)
+    if not pattern and kind == "pattern":
+        return kind, "all of R^p (the loss is one expression, analytic everywhere)"
+    if kind == "pattern":
+        return kind, (f"every point with the activation pattern of θ = {_short(th)} (the loss's expression there "
+                      "is analytic on all of R^p)")
+    return kind, (f"the connected component containing θ = {_short(th)} of the open set where θ's activation "
+                  "pattern holds and the loss's expression on it is analytic")
+
+
+def _short(th) -> str:
+    return "[" + ", ".join(str(x) for x in list(th)[:6]) + (", …]" if len(th) > 6 else "]")
 
 
 def _exact_cost_estimate(p: int) -> float:
@@ -227,10 +265,14 @@ def _polynomial_region(objective, th, pattern, rng, points, max_points, eta_rang
             if eliminated:
                 continue
         for root in real_root_intervals(f):
-            if root.hi <= 0:  # λ ≤ 0 gives η ≤ 0: not a step size
+            enc_lam = _positive_root_enclosure(root)
+            if enc_lam is None:  # λ < 0 gives η < 0: not a step size (λ = 0 was removed above)
                 continue
-            eta_exact = sp.nsimplify(1 / root.exact) if root.lo == root.hi else 1 / root.exact
-            enc = (1 / root.hi, 1 / root.lo)
+            if root.lo == root.hi:
+                eta_exact = sp.Rational(root.lo.denominator, root.lo.numerator)
+            else:
+                eta_exact = 1 / root.exact
+            enc = (1 / enc_lam[1], 1 / enc_lam[0])
             if not _in_range(enc[0], enc[1], eta_range):
                 continue
             e = ExceptionalStepSize(eta_exact, root.exact, enc, fmpq_poly_to_sympy(f, LAM),
@@ -239,9 +281,26 @@ def _polynomial_region(objective, th, pattern, rng, points, max_points, eta_rang
     confirmed.sort(key=lambda e: e.enclosure[0])
     out = ExceptionalSet(region=pattern, method="exact gcd of characteristic polynomials + symbolic certificate",
                          confirmed=confirmed, unconfirmed=unconfirmed, gcd=gcd_str,
-                         points=len(pts) + len(extra_pts), eta_range=eta_range)
-    out.result = _result(out, "exact")
+                         points=len(pts) + len(extra_pts), eta_range=eta_range, theta=list(th))
+    out.scope, words = _scope(objective, th, pattern)
+    out.result = _result(out, "exact", words=words)
     return out
+
+
+def _positive_root_enclosure(root) -> tuple[Fraction, Fraction] | None:
+    """A rational enclosure [lo, hi] with 0 < lo of a positive root λ, or None when λ < 0 (exact sign)."""
+    if root.lo > 0:
+        return root.lo, root.hi
+    if root.hi < 0:
+        return None
+    s = sign(root.exact)  # the isolating interval straddles 0: the exact algebraic sign decides
+    if s is None or s <= 0:
+        return None
+    for prec in (256, 1024, 4096, 16384):
+        lo, hi = algebraic_bounds(root.exact, prec)
+        if lo > 0:
+            return lo, hi
+    raise UncertifiedValueError(f"could not separate the eigenvalue {root.exact} from 0 at 16384 bits")
 
 
 def _certify_factor(f: fmpq_poly, rp: RegionPolynomial, hess: list) -> str | None:
@@ -273,9 +332,13 @@ def _analytic_piece(objective, th, pattern, rng, points, max_points, prec, eta_r
     used = 0
 
     def spectrum(pt):
+        """Exact rational hulls of the eigenvalue enclosures at pt (None if an enclosure is not finite)."""
         H = objective.hessian(pt, a, prec)
         with a.context():
-            return [(e.lower(), e.upper()) for e in ball_eigen_enclosures(H, prec)]
+            try:
+                return [bounds(e) for e in ball_eigen_enclosures(H, prec)]
+            except UncertifiedValueError:
+                return None
 
     queue = list(pts)
     while True:
@@ -286,44 +349,46 @@ def _analytic_piece(objective, th, pattern, rng, points, max_points, prec, eta_r
         pt = queue.pop(0)
         ivs = spectrum(pt)
         used += 1
+        if ivs is None:  # no finite enclosure at this point: it excludes nothing
+            continue
         surviving = ivs if surviving is None else _intersect(surviving, ivs)
         surviving = [iv for iv in surviving if _lam_interval_in_eta_range(iv, eta_range)]
         if not surviving and used >= 2:
             break
+    if surviving is None:  # no point gave finite enclosures: nothing is excluded
+        surviving = [(Fraction(0), None)]
     unresolved = []
-    for lo, hi in surviving or []:
-        # λ ∈ [lo, hi] with λ > 0 ↔ η = 1/λ ∈ [1/hi, 1/lo] (unbounded above when lo ≤ 0)
-        eta_lo = Fraction(1) / _to_q(hi)
-        eta_hi = None if lo <= 0 else Fraction(1) / _to_q(lo)
+    for lo, hi in surviving:
+        # λ ∈ [lo, hi] with λ > 0 ↔ η = 1/λ ∈ [1/hi, 1/lo] (unbounded above when lo ≤ 0; hi None is +∞)
+        eta_lo = Fraction(0) if hi is None else Fraction(1) / hi
+        eta_hi = None if lo <= 0 else Fraction(1) / lo
         eta_lo = max(eta_lo, eta_range[0])
         if eta_range[1] is not None:
             eta_hi = eta_range[1] if eta_hi is None else min(eta_hi, eta_range[1])
         unresolved.append((eta_lo, eta_hi))
     out = ExceptionalSet(region=pattern, method=f"intersection of certified eigenvalue enclosures (Arb, {prec} bits)",
-                         unresolved=unresolved, points=used, eta_range=eta_range)
-    out.result = _result(out, "ball", prec)
+                         unresolved=unresolved, points=used, eta_range=eta_range, theta=list(th))
+    out.scope, words = _scope(objective, th, pattern)
+    out.result = _result(out, "ball", prec, words=words)
     return out
 
 
-def _to_q(x: arb) -> Fraction:
-    man, exp = x.mid().man_exp()
-    return Fraction(int(man)) * Fraction(2) ** int(exp)
-
-
 def _lam_interval_in_eta_range(iv, eta_range) -> bool:
+    """Can some η = 1/λ with λ ∈ [lo, hi], λ > 0, lie in the η range? (exact rational endpoints)"""
     lo, hi = iv
     if hi <= 0:
         return False
     rlo, rhi = eta_range
     # λ ≤ hi ⇒ η ≥ 1/hi; the interval matters if some η = 1/λ, λ ∈ (0, hi], lies in the range
-    if rhi is not None and Fraction(1) / _to_q(hi) > rhi:
+    if rhi is not None and Fraction(1) / hi > rhi:
         return False
-    if rlo > 0 and lo > 0 and Fraction(1) / _to_q(lo) < rlo:
+    if rlo > 0 and lo > 0 and Fraction(1) / lo < rlo:
         return False
     return True
 
 
 def _intersect(A, B):
+    """Pairwise intersections of two unions of closed rational intervals (exact endpoints)."""
     out = []
     for alo, ahi in A:
         for blo, bhi in B:
@@ -337,13 +402,14 @@ def _fmt_range(r) -> str:
     return f"({r[0]}, {'∞' if r[1] is None else r[1]})"
 
 
-def _result(out: ExceptionalSet, arith: str, prec=None) -> Result:
+def _result(out: ExceptionalSet, arith: str, prec=None, *, words: str = "the region of θ") -> Result:
     rng = _fmt_range(out.eta_range)
     etas = ", ".join(f"{e.eta} ≈ {float(e):.10g}" for e in out.confirmed) or "none"
     if out.complete:
         verdict = Verdict.PROVED
         msg = (f"exceptional step sizes in {rng} on this region: {etas} (each certified: "
-               f"{'; '.join(sorted({e.certificate.split(':')[0] for e in out.confirmed})) or 'no candidate survived'})")
+               f"{'; '.join(sorted({e.certificate.split(':')[0] for e in out.confirmed})) or 'no candidate survived'})"
+               f". Covers {words}")
     else:
         verdict = Verdict.INCONCLUSIVE
         if out.unconfirmed:
@@ -366,40 +432,72 @@ def _result(out: ExceptionalSet, arith: str, prec=None) -> Result:
                                              for e in out.confirmed],
                                "unconfirmed": [str(e.eta) for e in out.unconfirmed],
                                "unresolved": [[lo, hi] for lo, hi in out.unresolved]},
-                  arithmetic=arith, precision=prec, message=msg)
+                  arithmetic=arith, precision=prec, message=msg,
+                  scope=make_scope(f"step sizes η in {rng} on {words}", count=1, regions=[
+                      {"region": [np.asarray(x).tolist() for x in out.region], "scope": out.scope,
+                       "point": out.theta}], eta_range=list(out.eta_range), points=out.points, precision=prec))
 
 
 def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int = 0, prec: int = 128) -> Result:
-    """The exceptional step sizes in ``eta_range`` on the regions of the points ``thetas``
-    (one region per distinct activation pattern). ``Result.certificate['regions']`` lists, per
-    region, the point that located it and its exceptional η; PROVED when every region is decided."""
+    """The exceptional step sizes in ``eta_range`` on the regions of the points ``thetas``.
+
+    Points are grouped into regions as in :func:`check_nonsingular`: by activation pattern when the
+    loss's expression on the pattern is analytic on all of R^p, otherwise only when
+    :func:`~verify.gdmap.regions.same_piece` certifies that they lie in one connected analytic piece.
+    ``Result.certificate['regions']`` lists, per region, the point that located it, the scope kind and
+    its exceptional η. PROVED when every region is decided and at least one region was examined (no
+    points: INCONCLUSIVE)."""
     t0 = time.perf_counter()
     eta_range = _check_range(eta_range)
-    seen = []
+    points = validate.integer(points, "points", minimum=2)
+    seed = validate.nonneg_int(seed, "seed")
+    prec = validate.precision(prec, "prec")
+    if isinstance(thetas, str | bytes) or not hasattr(thetas, "__len__"):
+        raise InputError(f"thetas must be a list of points θ, got {thetas!r}")
+    pts = []
+    for j, theta in enumerate(thetas):
+        th = fraction_array(theta, what=f"thetas[{j}]")
+        if th.shape != (objective.n_params,):
+            raise InputError(f"thetas[{j}] must be a point θ with {objective.n_params} entries, got shape {th.shape}")
+        pts.append((j, th, region_of(objective, th)))  # a point on a boundary: RegionBoundaryError, before any work
+    groups: list = []  # (pattern, representative point, scope kind)
     regions = []
     undecided = 0
     found: dict = {}
-    for j, theta in enumerate(thetas):
-        pat = region_of(objective, theta)
-        if any(_patterns_equal(pat, s) for s in seen):
+    for j, th, pat in pts:
+        if any(_patterns_equal(pat, p) and (k == "pattern" or same_piece(objective, pat, rep, th))
+               for p, rep, k in groups):
             continue
-        seen.append(pat)
-        ex = exceptional_step_sizes(objective, theta, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
+        ex = exceptional_step_sizes(objective, th, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
+        groups.append((pat, th, ex.scope))
         undecided += not ex.complete
-        found.update({str(e.eta): float(e) for e in ex.confirmed})
-        regions.append({"point_index": j, "region": [np.asarray(x).tolist() for x in pat],
-                        "exceptional": [str(e.eta) for e in ex.confirmed],
+        for e in ex.confirmed:
+            found.setdefault(str(e.eta), e.enclosure[0])
+        regions.append({"point_index": j, "point": list(th), "region": [np.asarray(x).tolist() for x in pat],
+                        "scope": ex.scope, "exceptional": [str(e.eta) for e in ex.confirmed],
                         "enclosures": [list(e.enclosure) for e in ex.confirmed],
                         "complete": ex.complete, "message": ex.result.message})
     all_etas = sorted(found, key=found.get)
     arith = "exact" if is_polynomial_objective(objective) else "ball"
+    claim = f"exceptional step sizes in {_fmt_range(eta_range)} on the examined regions"
+    elapsed = time.perf_counter() - t0
+    if not regions:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("exceptional η", []), margin=0,
+                      certificate={"regions": []}, arithmetic=arith, elapsed=elapsed,
+                      message="no point given (thetas is empty): no region was examined, nothing is proved")
     verdict = Verdict.PROVED if undecided == 0 else Verdict.INCONCLUSIVE
+    n_pat = sum(r["scope"] == "pattern" for r in regions)
     msg = (f"{len(regions)} region(s) examined; exceptional η in {_fmt_range(eta_range)}: "
            f"{', '.join(all_etas) or 'none'}" + (f"; {undecided} region(s) undecided" if undecided else ""))
-    return Result(verdict, claim=f"exceptional step sizes in {_fmt_range(eta_range)} on the examined regions",
+    scope = make_scope(f"step sizes η in {_fmt_range(eta_range)} on the {len(regions)} region(s) of the given points: "
+                       f"{n_pat} whole activation pattern(s) (loss analytic on all of R^p there) and "
+                       f"{len(regions) - n_pat} connected analytic piece(s) containing the listed points",
+                       count=len(regions), regions=[{k: r[k] for k in ("region", "scope", "point")} for r in regions],
+                       eta_range=list(eta_range), precision=None if arith == "exact" else prec)
+    return Result(verdict, claim=claim,
                   quantity=Quantity("exceptional η", all_etas), margin=len(all_etas),
                   certificate={"regions": regions}, arithmetic=arith,
-                  precision=None if arith == "exact" else prec, elapsed=time.perf_counter() - t0, message=msg)
+                  precision=None if arith == "exact" else prec, elapsed=elapsed, message=msg, scope=scope)
 
 
 __all__ = ["ExceptionalSet", "ExceptionalStepSize", "exceptional_step_sizes", "scan_step_sizes"]

@@ -1,22 +1,39 @@
 """Certified non-singularity of the GD / SGD map at a step size η (``shared/theory/gd_map.md`` §2).
 
-On an activation region R the map G_η is analytic, so det DG_η = det(I − η∇²L) is either ≡ 0 on
-R or non-zero off a null set. Hence *one* point θ ∈ R where the Arb enclosure of det(I − η∇²L(θ))
-excludes 0 (or the exact rational determinant is non-zero) proves that G_η is non-singular on R.
-For the k-step map, det D(G^k)(θ) = Π_j det(I − η∇²L(θ_j)) along the orbit θ_j = G^j(θ): each
-factor must exclude 0, on the piece of θ where the orbit keeps its regions.
+**The argument.** Let U be a connected open set on which L equals one real-analytic expression E.
+Then det DG_η = det(I − η∇²E) is analytic on U, so it is either ≡ 0 on U or non-zero off a null
+subset of U (identity theorem). Hence *one* point θ ∈ U where the Arb enclosure of
+det(I − η∇²L(θ)) excludes 0 (or the exact rational determinant is non-zero) proves that G_η is
+non-singular on U (det DG_η ≠ 0 almost everywhere, so preimages of null sets are null).
+For the k-step map, det D(G^k)(θ) = Π_j det(I − η∇²L(θ_j)) along the orbit θ_j = G^j(θ): each factor
+must exclude 0, on the set of θ whose orbit keeps its regions.
+
+**What U is — the scope of a verdict** (see :mod:`verify.gdmap.regions`). An activation pattern P is
+*not* in general a connected set on which one analytic expression holds: a user ``Piecewise`` with
+condition ``x**2 > 1`` has two components with one pattern, and ``sqrt(x**2)`` is x on one and −x on
+the other. So each examined region is one of
+
+* ``"pattern"`` — E_P (L's expression on P) is real-analytic on all of R^p (ReLU-type networks,
+  polynomial pieces, tanh/sigmoid/softplus networks, …): det(I − η∇²E_P) is analytic on the connected
+  R^p, and the verdict covers *every* point with pattern P (all components). Points with the same
+  pattern are merged;
+* ``"component"`` — otherwise: the verdict covers the connected component, containing the listed
+  point, of the open set where the pattern is P and E_P is analytic. A point is used only if it is
+  certified inside that set, and two points are merged only if a chain of boxes covering the segment
+  between them is certified to lie in it (one-step maps); otherwise they are separate regions.
 
 Verdicts of :func:`check_nonsingular`:
 
-* PROVED — in every region examined a certifying point was found; the Result lists the regions,
-  how many sample points located them, and states that unexamined regions are not covered;
+* PROVED — every examined region (at least one) has a certifying point; ``Result.scope`` lists the
+  regions (pattern, scope kind, the point that located it), η and the precision. Regions no point
+  fell in are not covered;
 * REFUTED — η is an exceptional step size of an examined region, with the exact certificate of
   :func:`~verify.gdmap.exceptional_step_sizes` (polynomial regions);
-* INCONCLUSIVE — some region had every enclosure containing 0 up to ``max_prec`` bits and could
-  not be decided; the message says which and what to try.
+* INCONCLUSIVE — some region had every enclosure containing 0 up to ``max_prec`` bits, a point was not
+  certified inside an analytic piece, or *no* region was examined (every point on a boundary).
 
 Float64 determinants are never used for a verdict (§4: a tiny determinant near an exceptional η is
-not zero).
+not zero); every decision goes through :mod:`verify.arith.decide`.
 """
 
 from __future__ import annotations
@@ -27,15 +44,36 @@ from fractions import Fraction
 import numpy as np
 from flint import arb
 
+from .. import validate
 from ..arith import get_arith
+from ..arith.decide import bounds, sign
 from ..arith.eigen import to_arb_mat, to_fmpq_mat
-from ..errors import InputError, RegionBoundaryError
+from ..errors import InputError, PrecisionError, RegionBoundaryError, UncertifiedValueError
 from ..numbers import fraction_array
-from ..result import Quantity, Result, Verdict
-from .maps import GDMap, SGDMap, _check_steps, check_eta, eta_str
-from .regions import is_polynomial_objective, random_region_points, region_of
+from ..result import Quantity, Result, Verdict, make_scope
+from .maps import GDMap, SGDMap, check_eta, eta_str
+from .regions import (
+    COMPONENT,
+    PATTERN,
+    is_polynomial_objective,
+    pattern_is_global,
+    point_in_piece,
+    random_region_points,
+    region_of,
+    same_piece,
+)
 
 PRECISIONS = (128, 256, 512)
+
+
+def _ladder(max_prec: int) -> list[int]:
+    """128, 256, 512, … (doubling) up to and including ``max_prec``."""
+    out, p = [], PRECISIONS[0]
+    while p < max_prec:
+        out.append(p)
+        p *= 2
+    out.append(max_prec)
+    return out
 
 
 def _ball_det(gmap: GDMap, theta, prec):
@@ -45,6 +83,14 @@ def _ball_det(gmap: GDMap, theta, prec):
         return to_arb_mat(D).det()
 
 
+def _nonzero(d) -> bool:
+    """det certainly ≠ 0 (decided on exact endpoints; a non-finite ball decides nothing)."""
+    try:
+        return sign(d) in (-1, 1)
+    except UncertifiedValueError:
+        return False
+
+
 def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int):
     """Certified det(DG) ≠ 0 at the orbit points ``pts`` (all factors).
 
@@ -52,16 +98,16 @@ def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int):
     enclosures = []
     for th in pts:
         done = False
-        for prec in [p for p in PRECISIONS if p <= max_prec]:
+        for prec in _ladder(max_prec):
             d = _ball_det(gmap, th, prec)
-            if d.is_finite() and not d.contains(0):
+            if _nonzero(d):
                 enclosures.append({"det": d, "arith": "ball", "prec": prec})
                 done = True
                 break
         if not done and polynomial and all(isinstance(x, Fraction) for x in th):
             D = gmap.jacobian(th, "exact")
             d = to_fmpq_mat(D).det()
-            if d != 0:
+            if _nonzero(d):
                 enclosures.append({"det": d, "arith": "exact", "prec": None})
                 done = True
         if not done:
@@ -82,62 +128,126 @@ def _orbit_points(gmap: GDMap, theta, steps: int, polynomial: bool):
     return pts, pats
 
 
+def _check_points(regions, n_params: int) -> list:
+    if regions is None:
+        return []
+    if isinstance(regions, str | bytes) or not hasattr(regions, "__len__"):
+        raise InputError(f"regions must be a list of points θ (each with {n_params} entries), got {regions!r}")
+    out = []
+    for i, t in enumerate(regions):
+        th = fraction_array(t, what=f"regions[{i}]")
+        if th.shape != (n_params,):
+            raise InputError(f"regions[{i}] must be a point θ with {n_params} entries, got shape {th.shape}")
+        out.append(th)
+    return out
+
+
+def _check_batches(batches, n_data: int | None):
+    if batches is None:
+        return None
+    if isinstance(batches, str | bytes) or not hasattr(batches, "__len__") or len(batches) == 0:
+        raise InputError(f"batches must be a non-empty list of mini-batches (lists of data indices), got {batches!r}")
+    out = []
+    for j, b in enumerate(batches):
+        if isinstance(b, str | bytes) or not hasattr(b, "__len__") or len(b) == 0:
+            raise InputError(f"batches[{j}] must be a non-empty list of data indices, got {b!r}")
+        idx = [validate.nonneg_int(i, f"batches[{j}] entry") for i in b]
+        if n_data is not None and max(idx) >= n_data:
+            raise InputError(f"batches[{j}] has the index {max(idx)}, but the dataset has {n_data} points")
+        out.append(idx)
+    return out
+
+
+def _sample_points(rng, n_params: int, samples: int, scale: Fraction) -> list:
+    """θ ~ N(0, scale²), each coordinate rounded to a multiple of 2⁻²⁰ (exact rationals: the sample is
+    only a way to find regions, it certifies nothing by itself)."""
+    return [np.array([Fraction(round(float(x) * 2**20), 2**20) * scale for x in rng.standard_normal(n_params)],
+                     dtype=object) for _ in range(samples)]
+
+
 def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=None, steps: int = 1, *,
                       seed: int = 0, scale=1, max_prec: int = 512, points_per_region: int = 3) -> Result:
     """Certify that G_η (each SGD map G_{η,B} when ``batches`` is given; the k-step map when
-    ``steps`` = k > 1) is non-singular on the activation regions of the given points.
+    ``steps`` = k > 1) is non-singular on the regions (analytic pieces) of the given points.
 
     ``regions``: points θ (one per region of interest; a point on a region boundary is an error);
     ``samples``: additionally draw this many random points θ ~ N(0, scale²) (rounded to rationals)
-    and examine every region they fall in. At least one point is needed.
+    and examine every region they fall in (points on boundaries are skipped). At least one point is
+    needed; if no region at all could be examined the verdict is INCONCLUSIVE. See the module
+    docstring for what a region covers ("pattern" vs "component" scope).
     """
     t0 = time.perf_counter()
+    if not hasattr(objective, "n_params") or not hasattr(objective, "hessian"):
+        raise InputError(f"check_nonsingular needs a verify objective (Objective.from_sympy, SquareLoss, …), "
+                         f"got {type(objective).__name__}")
     q_eta = check_eta(eta)
-    steps = _check_steps(steps)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
-        raise InputError(f"samples must be an integer ≥ 0, got {samples!r}")
+    steps = validate.positive_int(steps, "steps")
+    samples = validate.nonneg_int(samples, "samples")
+    seed = validate.nonneg_int(seed, "seed")
+    sc = validate.positive_rational(scale, "scale")
+    max_prec = validate.precision(max_prec, "max_prec")
     if max_prec < PRECISIONS[0]:
-        raise InputError(f"max_prec must be ≥ {PRECISIONS[0]} bits")
-    rng = np.random.default_rng(seed)
-    user_pts = [fraction_array(t, what=f"regions[{i}]") for i, t in enumerate(regions or [])]
-    for i, t in enumerate(user_pts):
-        if t.shape != (objective.n_params,):
-            raise InputError(f"regions[{i}] must be a point θ with {objective.n_params} entries, got shape {t.shape}")
+        raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
+    points_per_region = validate.nonneg_int(points_per_region, "points_per_region")
+    data = getattr(objective, "data", None)
+    batches = _check_batches(batches, None if data is None else data.n)
+    user_pts = _check_points(regions, objective.n_params)
+    for t in user_pts:
         region_of(objective, t)  # a user point on a boundary: RegionBoundaryError, before any work
-    sc = Fraction(scale)
-    rand_pts = [np.array([Fraction(float(x)).limit_denominator(2**20) * sc
-                          for x in rng.standard_normal(objective.n_params)], dtype=object) for _ in range(samples)]
-    if not user_pts and not rand_pts:
+    if not user_pts and samples == 0:
         raise InputError("give at least one point (regions=[θ, …]) or samples > 0")
+    rng = np.random.default_rng(seed)
+    rand_pts = _sample_points(rng, objective.n_params, samples, sc)
     maps = [GDMap(objective, q_eta)] if batches is None else [SGDMap(objective, q_eta, b) for b in batches]
     polynomial = is_polynomial_objective(objective)
 
     per_region = []
-    undecided, refuted, skipped = [], [], 0
+    undecided, refuted = [], []
+    skipped, not_analytic = 0, 0
     for gmap in maps:
-        seen = {}
+        groups: dict = {}  # pattern key -> list of (entry, representative point)
         for src, th in [("given", t) for t in user_pts] + [("sampled", t) for t in rand_pts]:
             try:
                 pts, pats = _orbit_points(gmap, th, steps, polynomial)
             except RegionBoundaryError:
-                skipped += 1  # a sampled point on a boundary (null event): not evidence either way
+                skipped += 1  # a sampled point (or an orbit point) on a boundary: not evidence either way
                 continue
+            kind = PATTERN if all(pattern_is_global(gmap.objective, p) for p in pats) else COMPONENT
             key = _pattern_key(pats)
-            if key in seen:
-                seen[key]["points"] += 1
+            if kind == COMPONENT and not all(point_in_piece(gmap.objective, pt, p) for pt, p in zip(pts, pats)):
+                # θ (or an orbit point) is not certified inside the open set where its pattern holds and
+                # the expression there is analytic: no region can be claimed from it
+                not_analytic += 1
+                if src == "given":
+                    entry = {"map": repr(gmap), "batch": getattr(gmap, "batch", None), "region": key,
+                             "scope": kind, "point": list(th), "points": 1, "source": src, "certified": False,
+                             "det": [], "reason": "the point is not certified inside an analytic piece"}
+                    per_region.append(entry)
+                    undecided.append(entry)
                 continue
-            entry = {"map": repr(gmap), "batch": getattr(gmap, "batch", None), "region": key, "points": 1,
-                     "source": src}
-            seen[key] = entry
+            merged = None
+            for ent, rep in groups.get(key, []):
+                if kind == PATTERN or (steps == 1 and same_piece(gmap.objective, pats[0], rep, th)):
+                    merged = ent
+                    break
+            if merged is not None:
+                merged["points"] += 1
+                continue
+            entry = {"map": repr(gmap), "batch": getattr(gmap, "batch", None), "region": key, "scope": kind,
+                     "point": list(th), "points": 1, "source": src}
+            groups.setdefault(key, []).append((entry, th))
             per_region.append(entry)
             ok, encl, bad = _det_decides(gmap, pts, polynomial, max_prec)
-            tries = [th]
-            if not ok and steps == 1:  # other points of the same region
+            if not ok and steps == 1 and points_per_region > 0:  # other points of the same piece
                 rr = np.random.default_rng(seed + len(per_region))
-                for alt in random_region_points(gmap.objective, th, points_per_region, rr):
-                    tries.append(alt)
+                try:
+                    alts = random_region_points(gmap.objective, th, points_per_region, rr)
+                except InputError:
+                    alts = []
+                for alt in alts:
                     ok, encl, bad = _det_decides(gmap, [alt], polynomial, max_prec)
                     if ok:
+                        entry["certifying_point"] = list(alt)
                         break
             entry["certified"] = ok
             entry["det"] = [_fmt_det(e) for e in encl]
@@ -149,7 +259,7 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
                 from .exceptional import exceptional_step_sizes
 
                 ex = exceptional_step_sizes(gmap.objective, pts[bad] if steps > 1 else th, seed=seed)
-                if ex.contains(q_eta):
+                if ex.contains(q_eta) is True:
                     entry["exceptional"] = ex.result.certificate
                     entry["exceptional_at_step"] = bad if steps > 1 else 0
                     refuted.append(entry)
@@ -162,31 +272,67 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
         what += f" composed {steps} times"
     elapsed = time.perf_counter() - t0
     cert = {"regions": per_region, "sampled_points": samples, "given_points": len(user_pts),
-            "skipped_boundary_points": skipped}
+            "skipped_boundary_points": skipped, "points_not_in_analytic_piece": not_analytic}
     claim = f"{what} is non-singular at η = {eta_str(q_eta)} on the examined regions"
     if refuted:
         e = refuted[0]
         return Result(Verdict.REFUTED, claim=claim, quantity=Quantity("η", q_eta), margin=-len(refuted),
                       certificate=cert, counterexample={"eta": q_eta, "region": e["region"], "map": e["map"],
-                                                        "exceptional": e["exceptional"]},
+                                                        "point": e["point"], "exceptional": e["exceptional"]},
                       arithmetic="exact", elapsed=elapsed,
+                      scope=make_scope(f"the activation region of the point {_short(e['point'])} "
+                                       f"({e['map']})", count=1, regions=[e["region"]], points=[e["point"]],
+                                       eta=q_eta, steps=steps),
                       message=f"η = {eta_str(q_eta)} is an exceptional step size on {len(refuted)} of "
                               f"{n_regions} region(s): det(I − η∇²L) ≡ 0 there (certified constant eigenvalue 1/η)")
+    if n_regions == 0:
+        # every point lay on a region boundary (or outside a certified analytic piece): nothing was examined,
+        # so nothing is proved — say so explicitly (the Result guard would also refuse a PROVED with count 0)
+        return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("regions certified", 0), margin=0,
+                      certificate=cert, arithmetic="ball", precision=max_prec, elapsed=elapsed,
+                      message=f"no region was examined: all {samples + len(user_pts)} point(s) lay on region "
+                              f"boundaries ({skipped}) or were not certified inside an analytic piece "
+                              f"({not_analytic}); give points inside regions (regions=[θ, …]) or sample with a "
+                              "different seed/scale")
     if undecided:
         return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("η", q_eta),
                       margin=-len(undecided), certificate=cert, arithmetic="ball", precision=max_prec, elapsed=elapsed,
                       message=f"{len(undecided)} of {n_regions} region(s) undecided: every det(I − η∇²L) enclosure "
-                              f"contained 0 up to {max_prec} bits at {points_per_region + 1} points; raise max_prec, "
-                              "or use exceptional_step_sizes on that region")
+                              f"contained 0 up to {max_prec} bits at {points_per_region + 1} points, or the point "
+                              "was not certified inside an analytic piece; raise max_prec, or use "
+                              "exceptional_step_sizes on that region")
     arith = "exact" if all(d["arith"] == "exact" for r in per_region for d in r["det"]) else "ball"
+    prec_used = None if arith == "exact" else max((d["prec"] or 0) for r in per_region for d in r["det"])
+    n_pat = sum(r["scope"] == PATTERN for r in per_region)
+    n_comp = n_regions - n_pat
+    parts = []
+    if n_pat:
+        parts.append(f"{n_pat} whole activation pattern(s) (every point with that pattern: the loss there is "
+                     "one expression analytic on all of R^p)")
+    if n_comp:
+        parts.append(f"{n_comp} connected analytic piece(s) (the component, containing the listed point, of the "
+                     "open set where the pattern holds and the loss's expression there is analytic)")
+    scope = make_scope(f"{what} at η = {eta_str(q_eta)}: det DG ≠ 0 almost everywhere on the {n_regions} "
+                       f"activation region(s) containing the given/sampled points — {'; '.join(parts)}",
+                       count=n_regions,
+                       regions=[{"region": r["region"], "scope": r["scope"], "point": r["point"], "map": r["map"]}
+                                for r in per_region],
+                       eta=q_eta, steps=steps, precision=prec_used,
+                       points={"given": len(user_pts), "sampled": samples, "skipped_boundary": skipped,
+                               "not_in_analytic_piece": not_analytic})
     return Result(Verdict.PROVED, claim=claim, quantity=Quantity("regions certified", n_regions), margin=n_regions,
-                  certificate=cert, arithmetic=arith, precision=None if arith == "exact" else max(
-                      (d["prec"] or 0) for r in per_region for d in r["det"]), elapsed=elapsed,
+                  certificate=cert, arithmetic=arith, precision=prec_used, elapsed=elapsed, scope=scope,
                   message=f"{what} is non-singular at η = {eta_str(q_eta)} on each of the {n_regions} region(s) "
                           "examined "
                           f"({len(user_pts)} given point(s), {samples} sampled, {skipped} on boundaries skipped): "
-                          "a certified det ≠ 0 at one point of an analytic piece rules out det ≡ 0 there. Regions "
-                          "that no point fell in are not covered.")
+                          "a certified det ≠ 0 at one point of a connected set on which the loss is one analytic "
+                          f"expression rules out det ≡ 0 there. Covered: {'; '.join(parts)}. Regions that no point "
+                          "fell in are not covered.")
+
+
+def _short(point) -> str:
+    s = "[" + ", ".join(str(x) for x in point[:6]) + (", …]" if len(point) > 6 else "]")
+    return s
 
 
 def _pattern_key(pats) -> tuple:
@@ -196,5 +342,7 @@ def _pattern_key(pats) -> tuple:
 def _fmt_det(e) -> dict:
     d = e["det"]
     if isinstance(d, arb):
-        return {"arith": "ball", "prec": e["prec"], "lower": float(d.lower()), "upper": float(d.upper())}
+        lo, hi = bounds(d)
+        return {"arith": "ball", "prec": e["prec"], "enclosure": d,
+                "lower": float(lo), "upper": float(hi)}  # floats for reading only; the decision used `enclosure`
     return {"arith": "exact", "prec": None, "value": Fraction(int(d.p), int(d.q))}

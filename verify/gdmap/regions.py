@@ -1,9 +1,36 @@
-"""Activation regions: points inside them, and the loss on them as an exact sparse polynomial.
+"""Activation regions and analytic pieces: points inside them, whether two points lie in the same
+analytic piece, and the loss on a region as an exact sparse polynomial.
 
-A region is the set of θ with a fixed activation pattern (``objective.region(θ)``); the loss is
-analytic there, and for networks whose activations are polynomial on their pieces (ReLU, leaky
-ReLU, |x|, hard-tanh, x^p) with a square loss it is a polynomial in θ with rational coefficients
-(``shared/theory/gd_map.md`` §2, "Computing E exactly").
+A region is the set of θ with a fixed activation pattern P (``objective.region(θ)``); on it the loss
+equals one expression E_P (the branches the pattern selects). For networks whose activations are
+polynomial on their pieces (ReLU, leaky ReLU, |x|, hard-tanh, x^p) with a square loss, E_P is a
+polynomial in θ with rational coefficients (``shared/theory/gd_map.md`` §2, "Computing E exactly").
+
+**Pieces, components and what a verdict may cover.** Results about G_η on a region use the identity
+theorem: an analytic function that is non-zero at one point of a *connected* open set U on which it
+is analytic vanishes only on a null subset of U. Two situations make a pattern a valid U-substitute:
+
+* ``"pattern"`` scope — E_P is real-analytic on all of R^p (a polynomial; or built from +, ×,
+  non-negative integer powers, exp, sin, cos, sinh, cosh, tanh, atan, erf, and powers/logarithms of
+  subexpressions that are positive everywhere: sigmoid, softplus, the logistic loss). Then
+  det(I − η∇²E_P) is analytic on the connected set R^p, so one non-zero value makes it non-zero
+  almost everywhere on *every* component of the pattern. Points with the same pattern may be merged.
+  (:func:`pattern_is_global`.)
+* ``"component"`` scope — otherwise (e.g. ``sqrt(x**2)``, ``log``, fractional powers, ``1/x``, a user
+  ``Piecewise`` whose conditions cut R^p into several pieces with one pattern, activations such as
+  z^{3/2}): a verdict covers only the connected component, containing the point, of the open set
+  where the pattern is P and E_P is analytic. Two points are merged only when a chain of boxes
+  covering the segment between them is certified to lie in that set (:func:`same_piece`); a point at
+  which analyticity cannot be certified is not inside any piece (:func:`point_in_piece`).
+
+For a user ``Piecewise`` the pattern is a tuple of branch indices, one per ``Piecewise`` node: it does
+*not* identify a connected set (``x**2 > 1`` has two components) and E_P need not be analytic on it
+(``sqrt(x**2)`` is |x|: x on one component, −x on the other). Analyticity on a box is certified by
+walking L's own expression in ball arithmetic (:func:`analytic_on_box`): every Piecewise condition
+decided strictly on the whole box, every ``sqrt``/fractional power/``log`` argument certainly > 0,
+every negative power's base and every ``tan``'s cosine certainly ≠ 0. Networks rely on the
+activation contract (each piece is analytic on its open interval): one hidden layer gives convex
+regions; deeper networks use boxes on which the pattern is decided (``objective.region(box)``).
 """
 
 from __future__ import annotations
@@ -12,11 +39,19 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from flint import arb, fmpq
 from sympy import QQ
 from sympy.polys.rings import ring
 
-from ..errors import InputError, RegionBoundaryError
+from ..arith.ball import _ArbPrec
+from ..arith.decide import sign, to_arb
+from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
 from ..numbers import fraction_array
+
+#: scope kinds (see the module docstring)
+PATTERN, COMPONENT = "pattern", "component"
+#: bits for the analyticity certificates on boxes (retried once at twice the precision)
+BOX_PREC = 128
 
 
 def region_of(objective, theta):
@@ -39,46 +74,349 @@ def _patterns_equal(a, b) -> bool:
     return all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
 
 
+# ------------------------------------------------------------------------------- analytic pieces
+def piece_expression(objective, pattern) -> sp.Expr:
+    """E_P: the expression of a sympy objective on the pattern P, every ``Piecewise`` node (nested ones
+    too) replaced by the branch P selects."""
+    pw = objective.pieces()
+    if len(pattern) != len(pw):
+        raise InputError(f"a pattern gives one branch index per Piecewise node ({len(pw)}), got {len(pattern)}")
+    mapping = {node: node.args[int(b)][0] for node, b in zip(pw, pattern)}
+    e = objective.expr
+    for _ in range(len(pw) + 1):
+        new = e.xreplace(mapping)
+        if new == e:
+            break
+        e = new
+    if e.has(sp.Piecewise):
+        raise InputError(f"could not resolve every Piecewise node of {objective.expr} on the pattern {pattern}")
+    return e
+
+
+_ENTIRE = (sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.tanh, sp.atan, sp.erf)
+
+
+def globally_analytic(e) -> bool:
+    """Is the real expression ``e`` (real symbols) certainly real-analytic on all of R^p?
+
+    A sufficient, syntactic test: rationals, π, e, symbols, +, ×, non-negative integer powers, the
+    functions exp, sin, cos, sinh, cosh, tanh, atan, erf, and negative/fractional powers or logarithms
+    only of subexpressions proved positive everywhere by :func:`_positive` (1 + exp(−z), …)."""
+    if e.is_Symbol or e.is_Rational or e is sp.pi or e is sp.E:
+        return True
+    if e.is_Float:
+        return True
+    if e.is_Add or e.is_Mul:
+        return all(globally_analytic(a) for a in e.args)
+    if e.is_Pow:
+        base, ex = e.args
+        if ex.is_Integer and ex >= 0:
+            return globally_analytic(base)
+        if base is sp.E:
+            return globally_analytic(ex)
+        return globally_analytic(base) and globally_analytic(ex) and _positive(base)
+    if isinstance(e, _ENTIRE):
+        return globally_analytic(e.args[0])
+    if isinstance(e, sp.log):
+        return globally_analytic(e.args[0]) and _positive(e.args[0])
+    return False
+
+
+def _positive(e) -> bool:
+    """e(θ) > 0 for every real θ (syntactic proof; False means 'not proved')."""
+    if e.is_Rational or e.is_Float:
+        return bool(e > 0)
+    if e is sp.pi or e is sp.E:
+        return True
+    if isinstance(e, sp.exp | sp.cosh):
+        return globally_analytic(e.args[0])
+    if e.is_Add:
+        return all(_nonneg(a) for a in e.args) and any(_positive(a) for a in e.args)
+    if e.is_Mul:
+        return all(_positive(a) for a in e.args)
+    if e.is_Pow:
+        base, ex = e.args
+        if base is sp.E:
+            return globally_analytic(ex)
+        return _positive(base) and globally_analytic(ex)
+    return False
+
+
+def _nonneg(e) -> bool:
+    if _positive(e):
+        return True
+    if e.is_Rational or e.is_Float:
+        return bool(e >= 0)
+    if e.is_Pow:
+        base, ex = e.args
+        return bool(ex.is_Integer and ex >= 0 and ex % 2 == 0 and globally_analytic(base))
+    if e.is_Add or e.is_Mul:
+        return all(_nonneg(a) for a in e.args)
+    return False
+
+
+def pattern_is_global(objective, pattern) -> bool:
+    """Is L's expression on the pattern real-analytic on all of R^p (``"pattern"`` scope)?"""
+    from ..models.objective import LogisticLoss, SquareLoss, SympyObjective
+
+    if isinstance(objective, SquareLoss | LogisticLoss):
+        from ..models.activation import Z
+
+        return all(globally_analytic(sp.sympify(pc)) and pc.free_symbols <= {Z}
+                   for act in objective.net.activations for pc in act.pieces)
+    if isinstance(objective, SympyObjective):
+        try:
+            return globally_analytic(piece_expression(objective, pattern) if pattern else objective.expr)
+        except InputError:
+            return False
+    return False
+
+
+def _rat_arb(e):
+    r = sp.Rational(e)
+    return arb(fmpq(int(r.p), int(r.q)))
+
+
+def _strict_sign(x) -> int | None:
+    """+1 / −1 when the enclosure certainly excludes 0, else None (exact 0 included: a boundary)."""
+    try:
+        s = sign(x)
+    except UncertifiedValueError:
+        return None
+    return None if s in (None, 0) else s
+
+
+class _BoxWalker:
+    """Enclosures of subexpressions over a box, or None where analyticity is not certified."""
+
+    _FUNCS = {sp.exp: "exp", sp.sin: "sin", sp.cos: "cos", sp.sinh: "sinh", sp.cosh: "cosh",
+              sp.tanh: "tanh", sp.atan: "atan", sp.erf: "erf"}
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.memo: dict = {}
+
+    def value(self, e):
+        if e in self.memo:
+            return self.memo[e]
+        v = self._value(e)
+        if v is not None and not v.is_finite():
+            v = None
+        self.memo[e] = v
+        return v
+
+    def _value(self, e):
+        if e.is_Symbol:
+            return self.env.get(e)
+        if e.is_Rational or e.is_Float:
+            return _rat_arb(e)
+        if e is sp.pi:
+            return arb.pi()
+        if e is sp.E:
+            return arb(1).exp()
+        if e.is_Add or e.is_Mul:
+            vals = [self.value(a) for a in e.args]
+            if any(v is None for v in vals):
+                return None
+            out = vals[0]
+            for v in vals[1:]:
+                out = out + v if e.is_Add else out * v
+            return out
+        if e.is_Pow:
+            base, ex = e.args
+            if base is sp.E:
+                x = self.value(ex)
+                return None if x is None else x.exp()
+            b = self.value(base)
+            if b is None:
+                return None
+            if ex.is_Integer:
+                n = int(ex)
+                if n >= 0:
+                    return b**n
+                return None if _strict_sign(b) is None else 1 / b ** (-n)
+            if _strict_sign(b) != 1:  # fractional/real powers: analytic only where the base is > 0
+                return None
+            if ex.is_Rational:
+                return b ** fmpq(int(ex.p), int(ex.q))
+            x = self.value(ex)
+            return None if x is None else (x * b.log()).exp()
+        if type(e) in self._FUNCS:
+            x = self.value(e.args[0])
+            return None if x is None else getattr(x, self._FUNCS[type(e)])()
+        if isinstance(e, sp.log):
+            x = self.value(e.args[0])
+            return None if x is None or _strict_sign(x) != 1 else x.log()
+        if isinstance(e, sp.tan):
+            x = self.value(e.args[0])
+            return None if x is None or _strict_sign(x.cos()) is None else x.tan()
+        if isinstance(e, sp.Piecewise):
+            for val, cond in e.args:
+                c = self.condition(cond)
+                if c is None:
+                    return None
+                if c:
+                    return self.value(val)
+            return None
+        return None
+
+    def condition(self, c) -> bool | None:
+        """True/False when decided strictly on the whole box by analytic functions, else None."""
+        if c is sp.true:
+            return True
+        if c is sp.false:
+            return False
+        if isinstance(c, sp.And | sp.Or):
+            parts = [self.condition(t) for t in c.args]
+            if any(p is None for p in parts):
+                return None
+            return all(parts) if isinstance(c, sp.And) else any(parts)
+        if isinstance(c, sp.Not):
+            inner = self.condition(c.args[0])
+            return None if inner is None else not inner
+        if isinstance(c, sp.StrictLessThan | sp.LessThan | sp.StrictGreaterThan | sp.GreaterThan):
+            g = self.value(c.lhs - c.rhs)
+            s = None if g is None else _strict_sign(g)
+            if s is None:
+                return None
+            less = isinstance(c, sp.StrictLessThan | sp.LessThan)
+            return (s < 0) == less
+        return None
+
+
+def analytic_on_box(objective, box, pattern, prec: int = BOX_PREC) -> bool:
+    """Certify that the box (a list of ``arb``; exact points allowed) lies in the open set where the
+    pattern is ``pattern`` and L's expression on it is analytic. False means "not certified"."""
+    from ..models.objective import NetworkLoss, SympyObjective
+
+    for pr in (prec, 2 * prec):
+        with _ArbPrec(pr):
+            try:
+                got = region_of(objective, box)
+            except (RegionBoundaryError, InputError):
+                continue
+            if not _patterns_equal(got, pattern):
+                return False
+            if isinstance(objective, NetworkLoss):
+                # the activation contract: each piece is analytic on its open interval, and the pattern,
+                # decided on the whole box, keeps every pre-activation inside one interval
+                return True
+            if not isinstance(objective, SympyObjective):
+                return False
+            walker = _BoxWalker(dict(zip(objective.variables, box)))
+            if walker.value(objective.expr) is not None:
+                return True
+    return False
+
+
+def _box(a, b, prec: int) -> list:
+    return [to_arb((min(x, y), max(x, y)), prec) for x, y in zip(a, b)]
+
+
+def point_in_piece(objective, theta, pattern, prec: int = BOX_PREC) -> bool:
+    """Is the exact point θ (or the ball vector θ) certified inside the analytic piece of its pattern?
+    Always True for ``"pattern"`` scope."""
+    if pattern_is_global(objective, pattern):
+        return True
+    box = [x if isinstance(x, arb) else to_arb(x, prec) for x in theta]
+    return analytic_on_box(objective, box, pattern, prec)
+
+
+def same_piece(objective, pattern, a, b, *, max_depth: int = 6, prec: int = BOX_PREC) -> bool:
+    """Certify that the exact points a and b lie in one connected component of the open set where the
+    pattern is P and E_P is analytic: the segment [a, b] is covered by the bounding boxes of
+    sub-segments (bisected up to ``max_depth`` times), each certified by :func:`analytic_on_box`.
+    For ``"pattern"`` scope only the patterns are compared; for one-hidden-layer networks the region
+    is convex (pre-activations are affine in θ)."""
+    if not (_same_region(objective, a, pattern) and _same_region(objective, b, pattern)):
+        return False
+    if pattern_is_global(objective, pattern):
+        return True
+    from ..models.objective import NetworkLoss
+
+    if isinstance(objective, NetworkLoss) and objective.net.depth == 2:
+        return True
+    a = fraction_array(a, what="θ")
+    b = fraction_array(b, what="θ")
+
+    def covered(x, y, depth) -> bool:
+        if analytic_on_box(objective, _box(x, y, prec), pattern, prec):
+            return True
+        if depth == 0:
+            return False
+        m = np.array([(u + v) / 2 for u, v in zip(x, y)], dtype=object)
+        return covered(x, m, depth - 1) and covered(m, y, depth - 1)
+
+    return covered(a, b, max_depth)
+
+
+def scope_kind(objective, pattern) -> str:
+    return PATTERN if pattern_is_global(objective, pattern) else COMPONENT
+
+
 def random_region_points(objective, theta, count: int, rng: np.random.Generator, scale=Fraction(1, 8),
                          den: int = 997, max_tries: int = 60) -> list[np.ndarray]:
-    """``count`` random rational points of the region of θ (θ itself not included).
+    """``count`` random rational points of the analytic piece of θ (θ itself not included).
 
-    Points θ + δ with δ_j = k_j/den · scale, k_j uniform in [−den, den]; a point that leaves the
-    region is rejected and the scale halved after repeated rejections. The region is open, so
-    small perturbations stay inside; rationals keep every later computation exact.
+    Points θ + δ with δ_j = k_j/den · scale, k_j uniform in [−den, den]; a point is kept only if it
+    has θ's pattern and, when the pattern is not globally analytic, :func:`same_piece` certifies it
+    lies in θ's component; otherwise it is rejected and the scale halved after repeated rejections.
+    The piece is open, so small perturbations stay inside; rationals keep later computations exact.
     """
     th = fraction_array(theta, what="θ")
     pattern = region_of(objective, th)
+    glob = pattern_is_global(objective, pattern)
     out = []
     tries = 0
     s = Fraction(scale)
     while len(out) < count:
         ks = rng.integers(-den, den + 1, size=th.shape)
         cand = np.array([t + Fraction(int(k), den) * s for t, k in zip(th, ks)], dtype=object)
-        if _same_region(objective, cand, pattern):
+        if _same_region(objective, cand, pattern) and (glob or same_piece(objective, pattern, th, cand)):
             out.append(cand)
             continue
         tries += 1
         if tries % 4 == 0:
             s /= 2
         if tries > max_tries:
-            raise InputError(f"could not find {count} random points in the region of θ after {max_tries} tries "
-                             "(is θ extremely close to a region boundary?)")
+            raise InputError(f"could not find {count} random points in the analytic piece of θ after {max_tries} "
+                             "tries (is θ extremely close to a region boundary or a point where the loss is not "
+                             "analytic?)")
     return out
 
 
 def is_polynomial_objective(objective) -> bool:
-    """Is the objective a polynomial with rational coefficients on each region?"""
+    """Is the objective a polynomial with rational coefficients on each region (so that exact
+    arithmetic evaluates it, its derivatives and its Piecewise conditions)?"""
     from ..models.objective import SquareLoss, SympyObjective
 
     if isinstance(objective, SquareLoss):
         return all(act.polynomial_pieces for act in objective.net.activations)
     if isinstance(objective, SympyObjective):
-        pw = objective.pieces()
-        exprs = [objective.expr] if not pw else [b[0] for node in pw for b in node.args] + [objective.expr.xreplace(
-            {node: sp.Integer(0) for node in pw})]
-        return all(e.is_polynomial(*objective.variables) and _rational_coeffs(e, objective.variables) for e in exprs)
+        return _piecewise_polynomial(objective.expr, objective.variables)
     return False
+
+
+def _piecewise_polynomial(e, variables) -> bool:
+    """Polynomial with rational coefficients on every branch, nested Piecewise included, with
+    polynomial conditions."""
+    nodes = e.atoms(sp.Piecewise)
+    if not nodes:
+        return bool(e.is_polynomial(*variables)) and _rational_coeffs(e, variables)
+    dummies = {n: sp.Dummy() for n in nodes}
+    stripped = e.xreplace(dummies)  # the outermost nodes become symbols
+    used = [n for n, d in dummies.items() if stripped.has(d)]
+    ds = [dummies[n] for n in used]
+    if not (stripped.is_polynomial(*variables, *ds) and _rational_coeffs(stripped, [*variables, *ds])):
+        return False
+    for n in used:
+        for val, cond in n.args:
+            if not _piecewise_polynomial(val, variables):
+                return False
+            for rel in cond.atoms(sp.core.relational.Relational):
+                if not _piecewise_polynomial(rel.lhs - rel.rhs, variables):
+                    return False
+    return True
 
 
 def _rational_coeffs(expr, variables) -> bool:
@@ -131,7 +469,7 @@ def _region_poly(objective, pattern, R, gens):
     from ..models.objective import SquareLoss, SympyObjective
 
     if isinstance(objective, SympyObjective):
-        return R.from_expr(sp.expand(objective.on_region(pattern)))
+        return R.from_expr(sp.expand(piece_expression(objective, pattern) if pattern else objective.expr))
     if not isinstance(objective, SquareLoss):
         raise InputError(f"{type(objective).__name__} is not polynomial on its regions")
     net, data = objective.net, objective.data
