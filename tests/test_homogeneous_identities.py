@@ -51,7 +51,7 @@ def test_wrong_degree_is_refuted_with_a_counterexample():
     th = [Fraction(k + 1, 7) for k in range(net.n_params)]  # all positive: every neuron active
     r = check_euler_identity(net, [[1, 2]], th, "ball", degree=3)
     assert r.verdict is vf.Verdict.REFUTED and r.counterexample["data_point"] == 0
-    assert float(r.margin.upper()) < 0
+    assert r.margin < 0 and r.scope["count"] == 1
     assert vf.Result.from_json(r.to_json()).verdict is vf.Verdict.REFUTED
 
 

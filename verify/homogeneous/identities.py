@@ -27,6 +27,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from .. import validate as V
 from ..arith import get_arith
 from ..certify import zero_test
 from ..errors import InputError, ShapeError, SizeLimitError
@@ -34,14 +35,15 @@ from ..models.dataset import Dataset
 from ..models.layerwise import Layerwise
 from ..models.mlp import MLP
 from ..numbers import to_fraction
-from ..result import Quantity, Result, Verdict
+from ..result import Quantity, Result, Verdict, make_scope
 
 __all__ = ["euler_residuals", "homogeneity_residuals", "check_euler_identity", "check_homogeneity",
            "prove_homogeneity_symbolic"]
 
 
 def _degree_fraction(d, what) -> Fraction:
-    d = sp.nsimplify(d)
+    """An exact rational degree (degrees are ints or sympy Rationals by construction; no rounding)."""
+    d = sp.sympify(d)
     if not d.is_Rational:
         raise InputError(f"{what} must be rational, got {d}")
     return Fraction(int(d.p), int(d.q))
@@ -74,6 +76,10 @@ def _inputs(net: MLP, X, theta, a):
         return a.array(Xs, what="X"), a.array(theta, what="θ")
 
 
+def _arith(arith, prec):
+    return get_arith(arith, None if prec is None else V.precision(prec))
+
+
 def euler_residuals(net: MLP, X, theta, arith="ball", prec=None, degree=None) -> dict:
     """Residuals of Euler's identity at each data point and output.
 
@@ -81,7 +87,7 @@ def euler_residuals(net: MLP, X, theta, arith="ball", prec=None, degree=None) ->
     ``R = <θ, ∇_θ H> − L·H`` and ``R_l = <W_l, ∇_{W_l} H> − k_l H`` (blocks only when the degrees are
     the network's own, i.e. ``degree`` is None).
     """
-    a = get_arith(arith, prec)
+    a = _arith(arith, prec)
     L, kd = _resolve_degree(net, degree)
     Xa, th = _inputs(net, X, theta, a)
     eng = Layerwise(net, a)
@@ -102,7 +108,7 @@ def euler_residuals(net: MLP, X, theta, arith="ball", prec=None, degree=None) ->
 
 def homogeneity_residuals(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> dict:
     """``H(X; c·θ) − c^L H(X; θ)`` (n × k) for a scale c > 0 (``c`` rational, or a ball)."""
-    a = get_arith(arith, prec)
+    a = _arith(arith, prec)
     L, _ = _resolve_degree(net, degree)
     Xa, th = _inputs(net, X, theta, a)
     with a.context():
@@ -129,28 +135,38 @@ def _data_rows(net, X) -> np.ndarray:
 
 
 def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, certificate_scope):
+    """A Result from a :func:`~verify.certify.zero_test` of the residuals ``R`` (any arithmetic: a
+    certified one can PROVE or REFUTE, an uncertified one only SUPPORT)."""
     arith = a.name
     cert = {"arithmetic": arith, "scope": certificate_scope, **extra_cert}
     ub = zt.max_abs_upper
-    if arith == "exact":
-        quantity = Quantity(qname, value=ub, enclosure=(Fraction(0), ub))
-    elif arith == "ball":
-        quantity = Quantity(qname, enclosure=(Fraction(0), ub))
-    else:
+    if not a.certified:
         quantity = Quantity(qname, value=ub)
+    elif ub is None:
+        quantity = Quantity(qname)
+    else:
+        quantity = Quantity(qname, value=ub if ub == 0 else None, enclosure=(Fraction(0), ub))
     counterexample = None
     margin = Fraction(0) if zt.verdict is Verdict.PROVED else None
-    if zt.verdict is Verdict.REFUTED:
+    n_entries = int(np.size(R))
+    n_points = int(np.shape(R)[0]) if np.ndim(R) else 1
+    scope = {}
+    if zt.verdict is Verdict.PROVED:
+        scope = make_scope(f"the identity at {certificate_scope}: {n_entries} residual entries over {n_points} data "
+                           f"point(s), each exactly 0", count=n_entries, points=n_points, arithmetic=arith)
+    elif zt.verdict is Verdict.REFUTED:
         i, o = int(zt.witness[0]), int(zt.witness[1])
         margin = -zt.witness_lower  # positive = holds; an equality fails by at least this much
         counterexample = {"data_point": i, "output": o, "x": np.asarray(X, dtype=object)[i],
                           "theta": np.asarray(theta, dtype=object), "residual": R.reshape(np.shape(R))[i, o]}
+        scope = make_scope(f"the counterexample: data point {i}, output {o} ({certificate_scope})", count=1,
+                           points=[i], arithmetic=arith)
     elif zt.verdict is Verdict.SUPPORTED:
         margin = Fraction(0)
     return Result(zt.verdict, claim=claim, instance=instance, quantity=quantity, margin=margin,
                   certificate=cert, counterexample=counterexample, arithmetic=arith,
                   precision=a.prec if arith in ("mp", "ball") else None,
-                  elapsed=time.perf_counter() - t0, message=zt.message)
+                  elapsed=time.perf_counter() - t0, message=zt.message, scope=scope)
 
 
 def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=None) -> Result:
@@ -160,10 +176,10 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     ``ball`` → REFUTED if an enclosure excludes 0, else SUPPORTED with the certified bound.
     """
     t0 = time.perf_counter()
-    a = get_arith(arith, prec)
+    a = _arith(arith, prec)
     res = euler_residuals(net, X, theta, a, prec, degree)
     parts = [res["total"]] + list(res["blocks"].values())
-    zt = zero_test(np.stack(parts), a.name, tol=1e-9)  # (1 + D) × n × k
+    zt = zero_test(np.stack(parts), a, tol=1e-9)  # (1 + D) × n × k
     Xarr = _data_rows(net, X)
     if zt.verdict is Verdict.REFUTED:
         part = int(zt.witness[0])
@@ -183,9 +199,9 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
 def check_homogeneity(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> Result:
     """C2: ``H(x; c·θ) = c^L H(x; θ)`` at every data point, for one scale c > 0."""
     t0 = time.perf_counter()
-    a = get_arith(arith, prec)
+    a = _arith(arith, prec)
     res = homogeneity_residuals(net, X, theta, c, a, prec, degree)
-    zt = zero_test(res["residual"], a.name, tol=1e-9)
+    zt = zero_test(res["residual"], a, tol=1e-9)
     Xarr = _data_rows(net, X)
     L = res["degree"]
     return _verdict_result(
@@ -207,9 +223,12 @@ def prove_homogeneity_symbolic(net: MLP, max_patterns: int = 4096) -> Result:
     (arithmetic "symbolic") or INCONCLUSIVE if sympy cannot reduce a difference to 0.
     """
     t0 = time.perf_counter()
+    max_patterns = V.positive_int(max_patterns, "max_patterns")
+    if not isinstance(net, MLP):
+        raise InputError(f"expected a verify.MLP, got {type(net).__name__}")
     if net.homogeneity_degree is None:
         _resolve_degree(net, None)  # raises the explanatory error
-    L = sp.nsimplify(net.homogeneity_degree)
+    L = sp.sympify(net.homogeneity_degree)  # an exact int or Rational
     acts = net.activations
     states = []
     for act in acts:
@@ -231,9 +250,11 @@ def prove_homogeneity_symbolic(net: MLP, max_patterns: int = 4096) -> Result:
     thc = [c * s for s in th]
     degs = [sp.Integer(1)]
     for act in acts:
-        degs.append(1 + sp.nsimplify(act.homogeneity_degree) * degs[-1])  # d_{l+1} = 1 + p_l d_l
-    if sp.simplify(degs[-1] - L) != 0:
-        raise AssertionError(f"degree bookkeeping: {degs[-1]} != {L}")
+        degs.append(1 + sp.sympify(act.homogeneity_degree) * degs[-1])  # d_{l+1} = 1 + p_l d_l
+    if sp.simplify(degs[-1] - L) != 0:  # cannot happen for L = Σ k_l; never PROVED if it did
+        return Result(Verdict.INCONCLUSIVE, claim=f"C2 homogeneity of degree {_deg(L)} (all x, w, c>0)",
+                      instance=f"{net!r}", arithmetic="symbolic", elapsed=time.perf_counter() - t0,
+                      message=f"degree bookkeeping: the pre-activation degrees give {degs[-1]}, not L = {L}")
     choices = [range(len(states[l])) for l, m in enumerate(hidden) for _ in range(m)]
     checked = 0
     for pattern in itertools.product(*choices):
@@ -259,8 +280,11 @@ def prove_homogeneity_symbolic(net: MLP, max_patterns: int = 4096) -> Result:
                 h = [e.subs(Z, zi) for e, zi in zip(sel, z)]
                 hc = [e.subs(Z, c**target * zi) for e, zi in zip(sel, z)]
         checked += 1
+    scope = make_scope(f"all inputs x, all weights w and all scales c > 0 of {net!r}: each of the {checked} "
+                       "activation patterns (one piece or breakpoint value per hidden neuron)", count=checked,
+                       patterns=checked, widths=list(net.widths))
     return Result(Verdict.PROVED, claim=f"C2 homogeneity H(x;cw) = c^{_deg(L)}·H(x;w) for all x, w, c > 0",
-                  instance=f"{net!r}", quantity=Quantity("activation patterns checked", checked),
+                  instance=f"{net!r}", quantity=Quantity("activation patterns checked", checked), scope=scope,
                   margin=Fraction(0), arithmetic="symbolic",
                   certificate={"method": "per-pattern symbolic identity of every pre-activation and output",
                                "pre_activation_degrees": [str(d) for d in degs], "degree": str(L),

@@ -1,19 +1,50 @@
-"""The neural correlation function and its KKT points (``shared/theory/homogeneous_np.md`` §2.2).
+"""The neural correlation function and its KKT points (``shared/theory/homogeneous_np.md`` §2.2;
+Kumar & Haupt, arXiv:2509.12154, and the "early directional convergence" analysis it builds on).
 
 For a bias-free network H homogeneous of degree L and a vector z (the labels at the origin, the
 residual at a saddle), N_z(u) = zᵀ H(X; u) and ∇N_z(u) = J(u)ᵀ z (J the output Jacobian). Near the
 origin gradient flow on ½‖H − y‖² is the NCF flow u' = ∇N_y(u), and its direction converges to a
-KKT point of max N_z(u) on ‖u‖ = 1: ∇N(u*) = λu* with λ = L·N(u*) (Euler's identity).
+KKT point of the constrained NCF
 
-:func:`max_ncf` finds KKT points by multi-start projected gradient ascent on the sphere, refines
-them by Newton's method on the KKT system at high precision (mpmath), and certifies the sign of
-N(u*) and a bound on the KKT residual in Arb; it also reports the sparsity structure (active
-neurons, near-rank-one layers). For ReLU (non-smooth) nets a maximiser can sit on a kink, where only
-Clarke stationarity holds: the smooth KKT residual is then reported as it is, not forced to 0.
+    max N_z(u)  subject to  ‖u‖² = 1.
+
+**KKT system.** With the multiplier λ written as in the theory file (∇N(u*) = λ u*), the KKT points
+are the zeros of
+
+    F(u, λ) = ( ∇N(u) − λ u ,  (‖u‖² − 1)/2 ),    F: ℝ^(p+1) → ℝ^(p+1),
+
+whose Jacobian is the bordered Hessian [[∇²N(u) − λI, −u], [uᵀ, 0]]. At a KKT point Euler's identity
+⟨u, ∇N(u)⟩ = L·N(u) forces λ = L·N(u*) (used as a second enclosure of N(u*)).
+
+**Certificate** (:func:`certify_kkt`). A KKT point is certified when Krawczyk's test
+(:func:`verify.arith.krawczyk.certify_zero`) proves that F has exactly one zero (u*, λ*) in a small
+box — the *whole* system, sphere constraint included. N(u*) is then enclosed over that box (and
+intersected with λ*/L). Hidden neurons that are numerically zero at the candidate (the sparse KKT
+points of relu^p, p ≥ 2) are *pinned* to exactly 0: Krawczyk runs on the network without them, and a
+ball evaluation of ∇N over the padded box proves that the gradient is identically 0 in the pinned
+coordinates, so the padded point is a KKT point of the full problem (it is then unique in the box
+*within the subspace where the pinned neurons vanish*; the scope says so). A degenerate KKT point (a
+flat direction of N on the sphere, e.g. the rotations of the hidden layer of a linear network, or
+equal-value splits of a ReLU neuron) or a box meeting a ReLU kink makes the test fail: the point is
+then reported *uncertified*, with no certified claim about it.
+
+:func:`max_ncf` finds candidates by multi-start projected gradient ascent on the sphere (float64),
+refines them by Newton's method on F at high precision (mpmath) and certifies each one. The list is
+the KKT points *found*, best first; it is **not** a certificate that the first one is the global
+maximiser (a KKT point is not necessarily the global maximum, §2.2 pitfalls). What is certified
+about the maximum is a lower bound: for every candidate, ``N_lower`` encloses N at an exact point of
+the unit sphere, so max_{‖u‖=1} N ≥ ``N_lower``.
+
+**Float paths** (the ascent, :func:`ncf_flow`, the Newton refinement) evaluate activations with the
+one-sided convention relu′(0) = 0 of torch and ``jax.nn.relu`` (implemented by
+:mod:`verify.models`): they are numerical evidence and never raise a certified-path error. Ball
+arithmetic, used for certificates, raises :class:`~verify.errors.RegionBoundaryError` at a kink,
+and a certificate that meets one fails.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,14 +52,21 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from .. import validate as V
 from ..arith import get_arith
-from ..errors import InputError
+from ..arith.decide import abs_bounds, bounds, sign
+from ..arith.krawczyk import certify_zero
+from ..errors import (
+    InputError,
+    IntegrationError,
+    NotHomogeneousError,
+    UncertifiedValueError,
+    VerifyError,
+)
 from ..models import MLP, Dataset, SquareLoss
 from ..numbers import to_fraction
 
-
-class NotHomogeneousError(InputError):
-    """The network is not positively homogeneous (biases, or a non-homogeneous activation)."""
+__all__ = ["NCF", "KKTPoint", "NotHomogeneousError", "certify_kkt", "max_ncf", "ncf_flow", "require_homogeneous"]
 
 
 def require_homogeneous(net: MLP) -> int:
@@ -54,12 +92,19 @@ class NCF:
         self.L = require_homogeneous(net)
         self.net = net
         zz = np.asarray(z, dtype=object).reshape(-1)
-        self._outputs = SquareLoss(net, Dataset(X, [0] * len(zz)) if net.output_dim == 1 else Dataset(
-            X, np.zeros((len(zz) // net.output_dim, net.output_dim))))
-        if len(zz) != self._outputs.data.n * net.output_dim:
-            raise InputError(f"z must have one entry per data point and output ({self._outputs.data.n}), got {len(zz)}")
+        if isinstance(X, Dataset):
+            X = X.X_exact
+        Xa = np.asarray(X, dtype=object)
+        if Xa.ndim != 2 or Xa.shape[1] != net.input_dim:
+            raise InputError(f"X must be an (n, {net.input_dim}) array for this network, got shape {Xa.shape}")
+        n = Xa.shape[0]
+        if len(zz) != n * net.output_dim:
+            raise InputError(f"z must have one entry per data point and output ({n * net.output_dim}), got {len(zz)}")
         self.z = [to_fraction(v, what="z") for v in zz]
+        self._outputs = SquareLoss(net, Dataset(Xa, [0] * n) if net.output_dim == 1 else Dataset(
+            Xa, np.zeros((n, net.output_dim))))
         self.p = net.n_params
+        self.X = Xa
 
     def _z(self, a):
         with a.context():
@@ -89,30 +134,50 @@ class NCF:
             return eng._to_public_square(eng.weighted_hessian(th, X, C))
 
     def kkt_residual(self, u) -> float:
-        """‖∇N(u) − L·N(u)·u‖ / ‖∇N(u)‖ for a unit vector u (float64)."""
+        """‖∇N(u) − L·N(u)·u‖ / ‖∇N(u)‖ for a unit vector u (float64; numerical evidence only)."""
         u = np.asarray(u, dtype=float)
         g = np.asarray(self.grad(u), dtype=float)
         n = float(self.value(u))
-        return float(np.linalg.norm(g - self.L * n * u) / max(np.linalg.norm(g), 1e-300))
+        return float(np.linalg.norm(g - float(self.L) * n * u) / max(np.linalg.norm(g), 1e-300))
 
 
 @dataclass
 class KKTPoint:
-    """A KKT point u* of max N_z on the unit sphere, with certified facts about it."""
+    """A candidate KKT point of max N_z on the unit sphere, and what is certified about it.
+
+    ``u``, ``N``, ``kkt_residual`` are float64 approximations (numerical evidence). If ``certified``,
+    Krawczyk's test proved that a true KKT point u* (with its multiplier λ*) lies in ``box`` (a list of
+    ``arb``, one per parameter; pinned coordinates are exactly 0); then ``N_enclosure = (lo, hi)``
+    (exact rationals) encloses N(u*), ``lam_enclosure`` encloses λ* = L·N(u*), and ``sign_certified``
+    says N(u*) > 0 is certified. If not certified, ``N_enclosure`` is None and nothing is claimed about
+    the point. ``N_lower`` (certified whenever not None) is the lower end of an enclosure of N at an
+    exact point of the unit sphere: max_{‖u‖=1} N ≥ N_lower. ``residual_upper`` bounds (rounded up to a
+    float) the whole KKT system's residual max |F(v, L·N(v))| at the rational point v nearest ``u`` —
+    the sphere constraint included; it is a diagnostic, the certificate is ``certified``.
+    """
 
     u: np.ndarray
     N: float
     kkt_residual: float
-    N_enclosure: tuple = None
-    residual_upper: float | None = None
+    certified: bool = False
+    N_enclosure: tuple | None = None
+    lam_enclosure: tuple | None = None
+    N_lower: Fraction | None = None
+    residual_upper: float = math.inf
     sign_certified: bool = False
+    box: list | None = None
+    pinned_neurons: list = field(default_factory=list)
+    certificate: dict = field(default_factory=dict)
+    result: object = None
     active_neurons: list = field(default_factory=list)
     rank_one: dict = field(default_factory=dict)
     restarts_reaching: int = 1
+    elapsed: float = 0.0
 
 
+# ============================================================================== float search (evidence)
 def _ascent(ncf: NCF, u, steps: int, tol: float):
-    """Projected gradient ascent on the sphere with backtracking on N."""
+    """Projected gradient ascent on the sphere with backtracking on N (float64)."""
     u = u / np.linalg.norm(u)
     n = float(ncf.value(u))
     h = 1.0
@@ -135,7 +200,8 @@ def _ascent(ncf: NCF, u, steps: int, tol: float):
 
 
 def _newton_refine(ncf: NCF, u, prec: int, iters: int = 30):
-    """Newton on [∇N(u) − λu; (uᵀu − 1)/2] = 0 at ``prec`` bits, λ = L·N(u) initially."""
+    """Newton on F(u, λ) = (∇N(u) − λu, (uᵀu − 1)/2) at ``prec`` bits (mpmath; not rigorous: it only
+    gives a good centre for the certificate), λ = L·N(u) initially. Returns float u and the mp vector."""
     a = get_arith("mp", prec)
     p = len(u)
     with mpmath.workprec(prec):
@@ -154,7 +220,7 @@ def _newton_refine(ncf: NCF, u, prec: int, iters: int = 30):
                 M[p, i] = x[i]
             try:
                 d = mpmath.lu_solve(M, mpmath.matrix(F))
-            except ZeroDivisionError:
+            except ZeroDivisionError:  # a singular bordered Hessian (degenerate point): stop here
                 break
             x = [x[i] - d[i] for i in range(p)]
             lam = lam - d[p]
@@ -163,21 +229,188 @@ def _newton_refine(ncf: NCF, u, prec: int, iters: int = 30):
         return np.array([float(v) for v in x]), x
 
 
-def _certify(ncf: NCF, x_mp, prec: int):
-    """Arb enclosures at the rational point nearest the refined u*: N(u) and the KKT residual bound."""
+# ============================================================================== certificate
+def _kkt_system(ncf: NCF, prec: int):
+    """F(u, λ) and its Jacobian on lists of ``arb`` (points or boxes)."""
+    p = ncf.p
+
+    def F(x):
+        u = np.array(x[:p], dtype=object)
+        lam = x[p]
+        g = ncf.grad(u, "ball", prec)
+        return [g[i] - lam * u[i] for i in range(p)] + [(sum(v * v for v in u) - 1) / 2]
+
+    def J(x):
+        u = np.array(x[:p], dtype=object)
+        lam = x[p]
+        H = ncf.hessian(u, "ball", prec)
+        rows = [[H[i, j] - lam if i == j else H[i, j] for j in range(p)] + [-u[i]] for i in range(p)]
+        rows.append(list(u) + [0 * lam])
+        return rows
+
+    return F, J
+
+
+def _hidden_neurons(net: MLP):
+    """(layer, neuron, parameter indices of its incoming row and outgoing column) for every hidden neuron."""
+    idx = net.views(np.arange(net.n_params))
+    out = []
+    for l in range(1, net.depth):
+        Win, Wout = np.asarray(idx[f"W{l}"]), np.asarray(idx[f"W{l + 1}"])
+        for j in range(net.widths[l]):
+            out.append((l, j, np.concatenate([Win[j], Wout[:, j]])))
+    return out
+
+
+def _reduced(net: MLP, pinned: list[tuple[int, int]]):
+    """The network without the ``pinned`` hidden neurons, and the full-vector index of each of its
+    parameters (None if a hidden layer would be empty: then N ≡ 0)."""
+    idx = net.views(np.arange(net.n_params))
+    keep = {l: [j for j in range(net.widths[l]) if (l, j) not in set(pinned)] for l in range(1, net.depth)}
+    if any(not v for v in keep.values()):
+        return None, None
+    keep[0] = list(range(net.widths[0]))
+    keep[net.depth] = list(range(net.widths[-1]))
+    widths = [len(keep[l]) for l in range(net.depth + 1)]
+    small = MLP(widths, list(net.activations)) if net.depth > 1 else MLP(widths)
+    where = np.concatenate([np.asarray(idx[f"W{l}"])[np.ix_(keep[l], keep[l - 1])].reshape(-1)
+                            for l in range(1, net.depth + 1)])
+    return small, where
+
+
+def _upper_float(q: Fraction) -> float:
+    """The smallest float ≥ q (for display of a certified upper bound)."""
+    f = float(q)  # not-a-decision: rounded for display, then corrected upward below
+    if Fraction(f) < q:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def _sphere_point_facts(ncf: NCF, u, prec: int):
+    """At the rational point v = u (floats taken exactly): an enclosure of N at the sphere point v/‖v‖ (its lower
+    end is a certified lower bound on max N over the sphere) and a bound on max |F(v, L·N(v))|."""
     a = get_arith("ball", prec)
-    uq = np.array([to_fraction(v) for v in x_mp], dtype=object)
-    n = ncf.value(uq, a, prec)
-    g = ncf.grad(uq, a, prec)
+    v = np.array([to_fraction(x) for x in u], dtype=object)
+    nv2 = sum(x * x for x in v)
+    if nv2 == 0:
+        return None, math.inf
+    L = to_fraction(ncf.L)
     with a.context():
-        ub = a.array(uq)
-        nu2 = a.sum(ub * ub)
-        r = g - a.const(Fraction(ncf.L)) * n * ub / nu2  # KKT residual with λ = L·N(u)/‖u‖² (u not exactly unit)
-        sq = a.vectorize(lambda v: a.pow_rational(v, Fraction(2)))  # squares as non-negative enclosures
-        rn2, gn2 = a.sum(sq(r)), a.sum(sq(g))
-        res_upper = (float((rn2.upper() / gn2.lower()).sqrt().upper()) if gn2.lower() > 0 else float("inf"))
-    lo, hi = float(n.lower()), float(n.upper())
-    return (lo, hi), res_upper, lo > 0 or hi < 0
+        n = ncf.value(v, a, prec)
+        g = ncf.grad(v, a, prec)
+        n_sphere = n / a.pow_rational(a.const(nv2), L / 2)   # homogeneity: N(v/‖v‖) = N(v)/‖v‖^L
+        lam = a.const(L) * n
+        res = [g[i] - lam * a.const(v[i]) for i in range(len(v))] + [a.const((nv2 - 1) / 2)]
+    worst = max(abs_bounds(r)[1] for r in res)
+    return bounds(n_sphere)[0], _upper_float(worst)
+
+
+def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10) -> dict:
+    """Try to certify a KKT point near the unit vector ``u`` (see the module docstring). Returns a dict
+    with ``certified`` and, if so, the box, enclosures and pinned neurons; ``message`` says why not."""
+    u = np.asarray(u, dtype=float)
+    net, L = ncf.net, to_fraction(ncf.L)
+    scale = float(np.max(np.abs(u))) if len(u) else 0.0
+    pinned = [(l, j) for l, j, ix in _hidden_neurons(net) if np.max(np.abs(u[ix])) <= pin_tol * scale]
+    attempts = [pinned, []] if pinned else [[]]
+    why = []
+    for pins in attempts:
+        if pins:
+            small, where = _reduced(net, pins)
+            if small is None:
+                why.append("pinning the numerically zero neurons empties a layer (N ≡ 0)")
+                continue
+            sub = NCF(small, ncf.X, ncf.z)
+        else:
+            sub, where = ncf, np.arange(ncf.p)
+        us = u[where]
+        if not np.any(us):
+            why.append("the candidate is 0 on the kept coordinates")
+            continue
+        us = us / np.linalg.norm(us)
+        lam0 = float(L) * float(sub.value(us))
+        F, J = _kkt_system(sub, prec)
+        try:
+            cert = certify_zero(F, J, list(us) + [lam0], prec=prec)
+        except VerifyError as exc:  # e.g. the Newton centre landed on a kink
+            why.append(f"{'reduced' if pins else 'full'} system: {exc}")
+            continue
+        if not cert.proved:
+            why.append(f"{'reduced' if pins else 'full'} system: {cert.message}")
+            continue
+        from flint import arb
+
+        box = [arb(0)] * ncf.p
+        for k, b in zip(where, cert.box[:-1]):
+            box[int(k)] = b
+        lam_box = cert.box[-1]
+        try:
+            if pins:  # the padded point solves the full system iff ∇N ≡ 0 in the pinned coordinates
+                g = ncf.grad(np.array(box, dtype=object), "ball", prec)
+                off = sorted(set(range(ncf.p)) - {int(k) for k in where})
+                if not all(bounds(g[k]) == (0, 0) for k in off):
+                    why.append("the gradient in the pinned coordinates is not certified to vanish")
+                    continue
+            n_box = sub.value(np.array(cert.box[:-1], dtype=object), "ball", prec)
+        except VerifyError as exc:
+            why.append(f"evaluation over the box failed: {exc}")
+            continue
+        nlo, nhi = bounds(n_box)
+        llo, lhi = bounds(lam_box)
+        if L > 0:  # λ* = L·N(u*) (Euler): intersect both enclosures of N(u*)
+            nlo, nhi = max(nlo, llo / L), min(nhi, lhi / L)
+        return {"certified": True, "box": box, "N": (nlo, nhi), "lam": (llo, lhi), "pinned": pins,
+                "zero_certificate": cert.to_dict(), "unique_in": "the search box" + (
+                    " within the subspace where the pinned neurons are exactly 0" if pins else ""),
+                "message": cert.message}
+    return {"certified": False, "pinned": pinned, "message": "; ".join(why) or "no attempt"}
+
+
+def _kkt_result(net, info: dict, prec: int, t0: float):
+    from ..result import Quantity, Result, Verdict, make_scope
+
+    claim = "a KKT point u* of max N_z(u) s.t. ‖u‖² = 1 (∇N(u*) = λu*) exists in the stated box"
+    if not info["certified"]:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="ball", precision=prec,
+                      certificate={"pinned_neurons": info.get("pinned", [])}, elapsed=time.perf_counter() - t0,
+                      message="no certificate: " + info["message"] + " (a degenerate KKT point — a flat direction "
+                              "of N on the sphere — or a box meeting a kink cannot be certified this way)")
+    nlo, nhi = info["N"]
+    s = sign((nlo, nhi))
+    radius = max(bounds(b)[1] - bounds(b)[0] for b in info["box"]) / 2
+    scope = make_scope(f"one KKT point of max N_z on the unit sphere, in the box of radius ≤ {float(radius):.3g} "
+                       f"around the centre (unique in {info['unique_in']})", count=1, points=1, precision=prec,
+                       box=info["box"], pinned_neurons=info["pinned"])
+    return Result(Verdict.PROVED, claim=claim, instance=f"{net!r}", quantity=Quantity("N(u*)", None, (nlo, nhi)),
+                  margin=None, certificate={"method": "Krawczyk on the full KKT system F(u, λ) = (∇N(u) − λu, "
+                                            "(‖u‖² − 1)/2) = 0" + (" of the network without the pinned neurons, "
+                                                                   "plus ∇N ≡ 0 in their coordinates (balls)"
+                                                                   if info["pinned"] else ""),
+                                            "N_enclosure": (nlo, nhi), "lambda_enclosure": info["lam"],
+                                            "N_positive": {1: True, -1: False}.get(s),
+                                            "zero_certificate": info["zero_certificate"]},
+                  arithmetic="ball", precision=prec, scope=scope, elapsed=time.perf_counter() - t0,
+                  message=f"a KKT point exists in the box; N(u*) ∈ [{float(nlo):.12g}, {float(nhi):.12g}]"
+                          + (f"; neurons {info['pinned']} are exactly 0 there" if info["pinned"] else ""))
+
+
+def certify_kkt(net: MLP, X, z, u, *, prec: int = 128):
+    """Certify that a KKT point of max N_z(u) s.t. ‖u‖ = 1 lies near the (approximate) point ``u``.
+
+    PROVED (scope: that one point and its box) when Krawczyk's test succeeds on the full KKT system
+    (see the module docstring); the quantity is an enclosure of N(u*). INCONCLUSIVE otherwise (a
+    degenerate KKT point, a kink in the box, or no KKT point near ``u``): nothing is claimed then.
+    """
+    t0 = time.perf_counter()
+    ncf = NCF(net, X, z)
+    prec = V.precision(prec)
+    uu = np.asarray(u, dtype=object).reshape(-1)
+    if uu.shape != (ncf.p,):
+        raise InputError(f"u must have {ncf.p} entries (one per parameter), got {np.shape(u)}")
+    uf = np.array([float(to_fraction(v, what="u")) for v in uu])
+    if not np.any(uf):
+        raise InputError("u must be nonzero (a point near the unit sphere)")
+    return _kkt_result(net, _certify(ncf, uf / np.linalg.norm(uf), prec), prec, t0)
 
 
 def _sparsity(net: MLP, u: np.ndarray, rel: float = 1e-3):
@@ -195,45 +428,92 @@ def _sparsity(net: MLP, u: np.ndarray, rel: float = 1e-3):
     return out_active, ranks
 
 
+def _bool(x, what):
+    if not isinstance(x, bool | np.bool_):
+        raise InputError(f"{what} must be True or False, got {x!r}")
+    return bool(x)
+
+
 def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int = 0, prec: int = 128,
-            refine: bool = True, tol: float = 1e-10) -> list[KKTPoint]:
-    """Non-negative KKT points of max N_z(u) on ‖u‖ = 1, best first (duplicates merged)."""
+            refine: bool = True, tol: float = 1e-10, certify: bool = True) -> list[KKTPoint]:
+    """Non-negative KKT points of max N_z(u) on ‖u‖ = 1 found from ``restarts`` random starts.
+
+    Each start: projected ascent (``steps``, relative tolerance ``tol``), Newton refinement of the
+    KKT system at 2·``prec`` bits (``refine``), then the certificate of :func:`certify_kkt` at
+    ``prec`` bits (``certify``). Candidates with the same point or the same value (symmetric copies
+    under neuron permutations) are merged numerically (``restarts_reaching`` counts them).
+
+    Returned sorted by N descending, ties by coordinates (deterministic). The first entry is the best
+    KKT point *found*, not a certified global maximiser; ``N_lower`` is a certified lower bound on
+    the maximum. See :class:`KKTPoint` for what is certified about each point.
+    """
     t0 = time.perf_counter()
     ncf = NCF(net, X, z)
-    if restarts < 1:
-        raise InputError("restarts must be ≥ 1")
+    restarts = V.positive_int(restarts, "restarts")
+    steps = V.positive_int(steps, "steps")
+    seed = V.nonneg_int(seed, "seed")
+    prec = V.precision(prec)
+    refine, certify = _bool(refine, "refine"), _bool(certify, "certify")
+    tol = V.finite_float(tol, "tol")
+    if tol < 0:
+        raise InputError(f"tol must be ≥ 0, got {tol!r}")
     rng = np.random.default_rng(seed)
     found: list[KKTPoint] = []
     for _ in range(restarts):
         u, n = _ascent(ncf, rng.standard_normal(ncf.p), steps, tol)
-        if n <= 0:
+        if not n > 0:  # a float filter on candidates (no verdict): non-negative KKT points only
             continue
-        uf, xm = (u, None)
+        uf = u
         if refine:
             try:
-                uf, xm = _newton_refine(ncf, u, 2 * prec)
-            except Exception:  # noqa: BLE001 - refinement failing (a kink) keeps the ascent point
-                uf, xm = u, None
-            if (not np.all(np.isfinite(uf)) or abs(np.linalg.norm(uf) - 1) > 1e-6 or float(ncf.value(uf)) < n - 1e-9
-                    or ncf.kkt_residual(uf) > ncf.kkt_residual(u)):
-                uf, xm = u, None  # Newton left the activation region (a kink): keep the ascent point
-        # the same point, or the same value (neuron permutations give symmetric copies of a KKT point)
-        nf = float(ncf.value(uf))
-        dup = next((k for k in found if float(k.u @ uf) > 1 - 1e-8 or abs(k.N - nf) <= 1e-9 * max(abs(nf), 1)), None)
+                uf, _ = _newton_refine(ncf, u, 2 * prec)
+            except (VerifyError, ZeroDivisionError):  # refinement failing keeps the ascent point
+                uf = u
+            nf = np.linalg.norm(uf) if np.all(np.isfinite(uf)) else 0.0
+            if (not abs(nf - 1) <= 1e-6 or float(ncf.value(uf / nf)) < n - 1e-9
+                    or ncf.kkt_residual(uf / nf) > ncf.kkt_residual(u)):
+                uf = u  # Newton left the activation region (a kink) or diverged: keep the ascent point
+            else:
+                uf = uf / nf
+        nval = float(ncf.value(uf))
+        dup = next((k for k in found if float(k.u @ uf) > 1 - 1e-8 or abs(k.N - nval) <= 1e-9 * max(abs(nval), 1)),
+                   None)
         if dup is not None:
             dup.restarts_reaching += 1
             continue
-        kp = KKTPoint(uf, float(ncf.value(uf)), ncf.kkt_residual(uf))
-        try:
-            kp.N_enclosure, kp.residual_upper, kp.sign_certified = _certify(ncf, xm if xm is not None else uf, prec)
-        except Exception:  # noqa: BLE001 - e.g. a region boundary at the point: no certificate
-            pass
-        kp.active_neurons, kp.rank_one = _sparsity(net, uf)
+        kp = KKTPoint(uf, nval, ncf.kkt_residual(uf))
+        if certify:
+            t1 = time.perf_counter()
+            info = _certify(ncf, uf, prec)
+            kp.result = _kkt_result(net, info, prec, t1)
+            kp.certificate = {k: v for k, v in info.items() if k != "box"}
+            kp.pinned_neurons = list(info.get("pinned", []))
+            point = kp.u
+            if info["certified"]:
+                kp.certified = True
+                kp.box = info["box"]
+                kp.N_enclosure, kp.lam_enclosure = info["N"], info["lam"]
+                kp.sign_certified = sign(kp.N_enclosure) == 1
+                point = [_mid(b) for b in kp.box]  # exact rational centre of the box
+                mid = np.array([float(q) for q in point])
+                kp.u = mid / np.linalg.norm(mid)
+                kp.N = float(ncf.value(kp.u))
+                kp.kkt_residual = ncf.kkt_residual(kp.u)
+            try:
+                kp.N_lower, kp.residual_upper = _sphere_point_facts(ncf, point, prec)
+            except (VerifyError, UncertifiedValueError):  # a kink at the point: no sphere-point enclosure
+                pass
+        kp.active_neurons, kp.rank_one = _sparsity(net, kp.u)
         found.append(kp)
-    found.sort(key=lambda k: -k.N)
+    found.sort(key=lambda k: (-float(f"{k.N:.12g}"), tuple(float(f"{c:.12g}") for c in k.u)))
     for k in found:
         k.elapsed = time.perf_counter() - t0
     return found
+
+
+def _mid(b) -> Fraction:
+    lo, hi = bounds(b)
+    return (lo + hi) / 2
 
 
 #: right-hand-side evaluations allowed per NCF-flow solve
@@ -241,31 +521,41 @@ MAX_RHS_EVALS = 100_000
 
 
 def ncf_flow(net: MLP, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
-    """Integrate u' = ∇N_z(u) from u0 on [0, T] (DOP853); stop early when ‖u‖ exceeds ``blowup``
-    (finite-time blow-up for L > 2). Returns (times, states, direction u/‖u‖ at the end)."""
+    """Integrate u' = ∇N_z(u) from u0 on [0, T] (DOP853, float64: numerical evidence; activations use
+    relu′(0) = 0); stop early when ‖u‖ exceeds ``blowup`` (finite-time blow-up for L > 2).
+    Returns (times, states, direction u/‖u‖ at the end). Raises :class:`~verify.errors.IntegrationError`
+    if the integrator stalls or fails."""
     from scipy.integrate import solve_ivp
 
     ncf = NCF(net, X, z)
-    Tq = float(to_fraction(T, what="T"))
-    if Tq <= 0:
-        raise InputError("the horizon T must be > 0")
-    u0 = np.asarray(u0, dtype=float)
+    Tq = V.positive_rational(T, "the horizon T")
+    n_points = V.integer(n_points, "n_points", minimum=2)
+    blowup = V.finite_float(blowup, "blowup")
+    if blowup <= 0:
+        raise InputError(f"blowup must be > 0, got {blowup!r}")
+    u0 = np.asarray([float(to_fraction(v, what="u0")) for v in np.asarray(u0, dtype=object).reshape(-1)])
+    if u0.shape != (ncf.p,) or np.ndim(u0) != 1:
+        raise InputError(f"u0 must have {ncf.p} entries (one per parameter), got {u0.shape[0]}")
+    Tf = float(Tq)
     count = [0]
 
     def rhs(t, u):
         count[0] += 1
         if count[0] > MAX_RHS_EVALS:  # a ReLU kink makes the field discontinuous: stop instead of crawling
-            raise ArithmeticError(f"NCF flow stalled near t = {t:.6g} after {MAX_RHS_EVALS} evaluations (the path "
-                                  "may slide along an activation-region boundary)")
+            raise IntegrationError(f"NCF flow stalled near t = {t:.6g} after {MAX_RHS_EVALS} evaluations (the path "
+                                   "may slide along an activation-region boundary); take a smaller T")
         return np.asarray(ncf.grad(u), dtype=float)
 
     def big(t, u):
         return np.linalg.norm(u) - blowup
 
     big.terminal = True
-    res = solve_ivp(rhs, (0, Tq), u0, method="DOP853",
-                    t_eval=np.linspace(0, Tq, n_points), events=big, rtol=1e-10, atol=1e-12)
+    res = solve_ivp(rhs, (0, Tf), u0, method="DOP853",
+                    t_eval=np.linspace(0, Tf, n_points), events=big, rtol=1e-10, atol=1e-12)
+    if res.status == -1:
+        raise IntegrationError(f"the NCF flow integration failed: {res.message}")
     ts, U = res.t, res.y.T
     if len(res.t_events[0]):  # blew up before T: end the path at the event
         ts, U = np.append(ts, res.t_events[0][0]), np.vstack([U, res.y_events[0][0]])
-    return ts, U, U[-1] / np.linalg.norm(U[-1])
+    nrm = np.linalg.norm(U[-1])
+    return ts, U, (U[-1] / nrm if nrm > 0 else U[-1])

@@ -10,6 +10,12 @@ max_{‖â‖=1} |g(â)|, g(â) = Σ_i r_i σ(âᵀx_i), with u* = (√(p/(p+1))
 N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)| (the closed form of §3.3). The unit is inserted at scale
 δ_add·u*, then all weights are trained by GD with Armijo backtracking. Stops: N* ≤ tol_N (no escape
 direction), loss ≤ tol_L, zero residual, or max_neurons.
+
+Everything here is float64 numerical experimentation (evidence, never a certificate). Float paths use
+the one-sided convention relu′(0) = 0 (and (relu^p)′(0) = 0), as ``torch.relu`` and ``jax.nn.relu``:
+a pre-activation of exactly 0.0 — integer data, a zero data row, a dead unit — is not an error here
+(the local helpers below and :mod:`verify.models` in float arithmetic both use it). Only certified
+(ball/exact) evaluations raise :class:`~verify.errors.RegionBoundaryError` at a kink.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
+from .. import validate as V
+from ..errors import InputError, IntegrationError
 from ..models import MLP, Dataset, SquareLoss, activations
-from ..numbers import to_fraction
 from .ncf import require_homogeneous
 
 
@@ -45,6 +51,56 @@ def _theta_from_units(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _units_from_theta(theta: np.ndarray, d: int, m: int):
     return theta[: m * d].reshape(m, d), theta[m * d:]
+
+
+def _positive_float(x, what: str) -> float:
+    v = V.finite_float(x, what)
+    if not v > 0:
+        raise InputError(f"{what} must be > 0, got {x!r}")
+    return v
+
+
+def _nonneg_float(x, what: str) -> float:
+    v = V.finite_float(x, what)
+    if v < 0:
+        raise InputError(f"{what} must be ≥ 0, got {x!r}")
+    return v
+
+
+def _dataset(data, what: str = "data", scalar: bool = True) -> Dataset:
+    if not isinstance(data, Dataset):
+        if not isinstance(data, tuple | list) or len(data) != 2:
+            raise InputError(f"{what} must be a verify.Dataset or a pair (X, y), got {type(data).__name__}")
+        data = Dataset(*data)
+    if scalar and data.k != 1:
+        raise InputError(f"{what}: Neuron Pursuit needs scalar labels (y of shape (n,)), got {data.k} outputs")
+    return data
+
+
+def _unit(v, n: int, what: str) -> np.ndarray:
+    """A finite nonzero float vector of n entries, normalised."""
+    arr = np.asarray(v, dtype=object).reshape(-1) if np.ndim(v) else np.asarray([v], dtype=object)
+    if arr.shape != (n,):
+        raise InputError(f"{what} must have {n} entries, got shape {np.shape(v)}")
+    out = np.array([V.finite_float(x, f"{what}[{i}]") for i, x in enumerate(arr)])
+    nrm = np.linalg.norm(out)
+    if not nrm > 0:
+        raise InputError(f"{what} must be nonzero (it is normalised to a unit vector)")
+    return out / nrm
+
+
+def _finite_vector(v, n: int, what: str) -> np.ndarray:
+    arr = np.asarray(v, dtype=object).reshape(-1) if np.ndim(v) else np.asarray([v], dtype=object)
+    if arr.shape != (n,):
+        raise InputError(f"{what} must have {n} entries, got shape {np.shape(v)}")
+    return np.array([V.finite_float(x, f"{what}[{i}]") for i, x in enumerate(arr)])
+
+
+def _delta_tau(delta, tau) -> tuple[float, Fraction]:
+    dq = float(V.positive_rational(delta, "δ"))
+    if not dq > 0:
+        raise InputError(f"δ = {delta!r} underflows to 0 in float64; take a larger δ")
+    return dq, V.positive_rational(tau, "τ")
 
 
 def armijo_gd(loss, theta, steps: int, tol_grad: float = 1e-10, eta0: float = 1.0):
@@ -74,8 +130,13 @@ def armijo_gd(loss, theta, steps: int, tol_grad: float = 1e-10, eta0: float = 1.
 
 def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, steps: int = 300, seed: int = 0):
     """max over the unit sphere of |g(â)|, g(â) = Σ r_i relu(âᵀx_i)^p: projected ascent (with restarts) on g and
-    on −g. Returns (â, g(â))."""
-    rng = np.random.default_rng(seed)
+    on −g (float64, relu′(0) = 0). Returns (â, g(â))."""
+    restarts, steps = V.positive_int(restarts, "restarts"), V.positive_int(steps, "steps")
+    X, r = np.asarray(X, dtype=float), np.asarray(r, dtype=float).reshape(-1)
+    if X.ndim != 2 or r.shape != (X.shape[0],) or not (np.all(np.isfinite(X)) and np.all(np.isfinite(r))):
+        raise InputError(f"X must be a finite (n, d) array and r a finite vector of n entries; got shapes "
+                         f"{X.shape} and {r.shape}")
+    rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
     pf = float(p)
 
     def f_and_grad(a, sign):
@@ -106,18 +167,24 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
                    seed: int = 0) -> PursuitResult:
     """Greedy Neuron Pursuit (see the module docstring); ``history`` has one row per iteration.
     ``depth`` > 2 uses the deep insertion rule (:func:`_deep_pursuit`)."""
-    if not isinstance(depth, int) or depth < 2:
-        raise InputError(f"depth must be an integer ≥ 2, got {depth!r}")
+    depth = V.integer(depth, "depth", minimum=2)
+    max_neurons = V.positive_int(max_neurons, "max_neurons")
+    restarts = V.positive_int(restarts, "restarts")
+    ncf_steps = V.positive_int(ncf_steps, "ncf_steps")
+    inner_steps = V.nonneg_int(inner_steps, "inner_steps")
+    seed = V.nonneg_int(seed, "seed")
+    delta_add = _positive_float(delta_add, "delta_add")
+    tol_N, tol_L, tol_grad = (_nonneg_float(t, w) for t, w in ((tol_N, "tol_N"), (tol_L, "tol_L"),
+                                                             (tol_grad, "tol_grad")))
+    data = _dataset(data)
+    if test_data is not None:
+        test_data = _dataset(test_data, "test_data")
+        if test_data.d != data.d:
+            raise InputError(f"test_data has {test_data.d} features but data has {data.d}")
     if depth > 2:
         return _deep_pursuit(data, activation, depth, max_neurons=max_neurons, delta_add=delta_add, restarts=restarts,
                              ncf_steps=ncf_steps, inner_steps=inner_steps, tol_N=tol_N, tol_L=tol_L, tol_grad=tol_grad,
                              test_data=test_data, seed=seed)
-    if not isinstance(data, Dataset):
-        data = Dataset(*data)
-    if data.k != 1:
-        raise InputError("Neuron Pursuit needs scalar labels")
-    if delta_add <= 0:
-        raise InputError(f"delta_add must be > 0, got {delta_add}")
     p = _degree(activation)
     require_homogeneous(MLP([data.d, 1, 1], activation))
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
@@ -206,10 +273,6 @@ def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, 
     by Armijo GD. ``history`` rows carry the chosen layer."""
     from .ncf import max_ncf
 
-    if not isinstance(data, Dataset):
-        data = Dataset(*data)
-    if delta_add <= 0:
-        raise InputError(f"delta_add must be > 0, got {delta_add}")
     p = float(_degree(activation))
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
     widths = [data.d] + [1] * (depth - 1) + [1]
@@ -217,7 +280,7 @@ def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, 
     t0 = time.perf_counter()
     out = PursuitResult(np.zeros(0), 0)
     net = MLP(widths, activation)
-    kkt = max_ncf(net, X, y, restarts=restarts, seed=seed, refine=False)
+    kkt = max_ncf(net, X, y, restarts=restarts, seed=seed, refine=False, certify=False)
     if not kkt:
         out.stop_reason = "no positive NCF direction at the origin: nothing to pursue"
         return out
@@ -285,11 +348,17 @@ def gd_small_init(data: Dataset, activation="relu", width: int = 8, *, delta: fl
                   eta: float | None = None, test_data: Dataset | None = None, seed: int = 0, record_every: int = 100):
     """Plain GD from small initialisation δ·w0 (‖w0‖ = 1) on a two-layer net of ``width`` units — the
     baseline for Neuron Pursuit. ``eta`` None: Armijo backtracking. Returns (θ, history rows)."""
-    if delta <= 0:
-        raise InputError(f"δ must be > 0, got {delta}")
+    delta = _positive_float(delta, "δ")
+    width = V.positive_int(width, "width")
+    steps = V.positive_int(steps, "steps")
+    record_every = V.positive_int(record_every, "record_every")
+    eta = None if eta is None else _positive_float(eta, "eta")
+    data = _dataset(data)
+    if test_data is not None:
+        test_data = _dataset(test_data, "test_data")
     loss = _loss_for(data, activation, width)
     require_homogeneous(loss.net)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
     w0 = rng.standard_normal(loss.n_params)
     theta = delta * w0 / np.linalg.norm(w0)
     t0 = time.perf_counter()
@@ -340,13 +409,12 @@ def small_init_experiment(net: MLP, data: Dataset, delta, tau, *, w0=None, eta=N
     from .ncf import ncf_flow
 
     L = require_homogeneous(net)
-    dq = float(to_fraction(delta, what="δ"))
-    if dq <= 0:
-        raise InputError(f"δ must be > 0, got {delta}")
+    dq, tau = _delta_tau(delta, tau)
+    eta = None if eta is None else _positive_float(eta, "eta")
+    data = _dataset(data, scalar=False)
     loss = SquareLoss(net, data, normalization="half_sum")
-    rng = np.random.default_rng(seed)
-    w0 = np.asarray(w0, dtype=float) if w0 is not None else rng.standard_normal(net.n_params)
-    w0 = w0 / np.linalg.norm(w0)
+    rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
+    w0 = _unit(w0 if w0 is not None else rng.standard_normal(net.n_params), net.n_params, "w0")
     ts, U, direction = ncf_flow(net, np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1), w0, tau)
     if ts[-1] < float(tau) * (1 - 1e-9):
         raise InputError(f"τ = {float(tau):g} is beyond the NCF flow's blow-up time (‖u‖ exceeded 1e6 near τ ≈ "
@@ -368,19 +436,20 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
     N_r(w_z) = rᵀH(X; w_z) exactly). Returns ‖w_n − w̄_n‖, ‖w_z‖/δ against ‖z(τ)‖ and cos(w_z, z(τ))."""
     from .ncf import ncf_flow
 
-    dq = float(to_fraction(delta, what="δ"))
-    if dq <= 0:
-        raise InputError(f"δ must be > 0, got {delta}")
+    dq, tau = _delta_tau(delta, tau)
+    eta = None if eta is None else _positive_float(eta, "eta")
+    m_n, m_z = V.positive_int(m_n, "m_n"), V.positive_int(m_z, "m_z")
+    data = _dataset(data)
     d = data.d
     small = MLP([d, m_z, 1], activation)
     K = require_homogeneous(small)
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
-    A_n, b_n = _units_from_theta(np.asarray(theta_n, float), d, m_n)
+    theta_n = _finite_vector(theta_n, m_n * (d + 1), "θ_n")
+    A_n, b_n = _units_from_theta(theta_n, d, m_n)
     pf = float(_degree(activation))
     r = y - (np.maximum(X @ A_n.T, 0.0) ** pf) @ b_n
-    rng = np.random.default_rng(seed)
-    z0 = np.asarray(z0, float) if z0 is not None else rng.standard_normal(small.n_params)
-    z0 = z0 / np.linalg.norm(z0)
+    rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
+    z0 = _unit(z0 if z0 is not None else rng.standard_normal(small.n_params), small.n_params, "z0")
     ts, U, _ = ncf_flow(small, X, r, z0, tau)
     if ts[-1] < float(tau) * (1 - 1e-9):
         raise InputError(f"τ = {float(tau):g} is beyond the residual NCF flow's blow-up (near {ts[-1]:.4g})")
@@ -415,10 +484,14 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
     t = τ/δ^(K−2); returns the drift of w_n, ‖w_z‖/δ against ‖u(τ)‖ and cos(w_z, u(τ))."""
     from scipy.integrate import solve_ivp
 
-    dq = float(to_fraction(delta, what="δ"))
-    if dq <= 0:
-        raise InputError(f"δ must be > 0, got {delta}")
-    d, m1, m2, out = list(widths_n)
+    dq, tau = _delta_tau(delta, tau)
+    eta = None if eta is None else _positive_float(eta, "eta")
+    data = _dataset(data)
+    if isinstance(widths_n, str | bytes) or not hasattr(widths_n, "__len__") or len(widths_n) != 4:
+        raise InputError(f"widths_n must be [d, m1, m2, 1], got {widths_n!r}")
+    d, m1, m2, out = (V.positive_int(w, "a width in widths_n") for w in widths_n)
+    if d != data.d:
+        raise InputError(f"widths_n starts with d = {d} but the data have {data.d} features")
     if out != 1:
         raise InputError("a scalar-output network [d, m1, m2, 1] is needed")
     p = float(_degree(activation))
@@ -426,7 +499,8 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
     net_n = MLP([d, m1, m2, 1], activation)
     require_homogeneous(net_n)
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
-    v = net_n.views(np.asarray(theta_n, float))
+    theta_n = _finite_vector(theta_n, net_n.n_params, "θ_n")
+    v = net_n.views(theta_n)
     W1, W2, W3 = (np.asarray(v[k], float) for k in ("W1", "W2", "W3"))
     z2 = _relu_p(X @ W1.T, p) @ W2.T
     H = _relu_p(z2, p) @ W3.T
@@ -439,12 +513,12 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
         gb = G @ b
         return np.concatenate([X.T @ (r * gb * _relu_p_prime(s, p)), G.T @ (r * _relu_p(s, p))])
 
-    rng = np.random.default_rng(seed)
-    z0 = np.asarray(z0, float) if z0 is not None else rng.standard_normal(d + m2)
-    z0 = z0 / np.linalg.norm(z0)
+    rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
+    z0 = _unit(z0 if z0 is not None else rng.standard_normal(d + m2), d + m2, "z0")
     res = solve_ivp(lambda t, u: grad_N(u), (0.0, float(tau)), z0, method="DOP853", rtol=1e-11, atol=1e-13)
     if not res.success:
-        raise InputError(f"the residual NCF flow did not reach τ = {float(tau):g}: {res.message}")
+        raise IntegrationError(f"the residual NCF flow did not reach τ = {float(tau):g}: {res.message}; take a "
+                               "smaller τ")
     u_tau = res.y[:, -1]
     net = MLP([d, m1 + 1, m2, 1], activation)
     loss = SquareLoss(net, data, normalization="half_sum")
@@ -479,11 +553,13 @@ def saddle_analysis(data: Dataset, activation, theta: np.ndarray, m: int, *, off
     from ..result import Quantity, Result, Verdict
     from ..stability.minima import _lam_max_min, spectrum
 
+    m = V.positive_int(m, "m")
+    offset = _positive_float(offset, "offset")
+    seed, prec = V.nonneg_int(seed, "seed"), V.precision(prec)
+    data = _dataset(data)
     loss = _loss_for(data, activation, m)
     require_homogeneous(loss.net)
-    w = np.asarray(theta, float)
-    if w.shape != (loss.n_params,):
-        raise InputError(f"θ must have {loss.n_params} entries for {m} units")
+    w = _finite_vector(theta, loss.n_params, f"θ ({m} units)")
     near = w + offset * np.random.default_rng(seed).standard_normal(len(w)) * (w == 0)
     g = float(np.linalg.norm(np.asarray(loss.grad(near), float)))
     kind, eigs = spectrum(loss, near, prec)
