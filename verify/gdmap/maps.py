@@ -14,17 +14,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import validate
 from ..arith import get_arith
 from ..errors import InputError, ShapeError
-from ..numbers import to_fraction
 
 
 def check_eta(eta, what: str = "the step size η") -> Fraction:
-    """η as an exact positive rational; a clear error for η ≤ 0, NaN, inf or a non-number."""
-    q = to_fraction(eta, what=what)
-    if q <= 0:
-        raise InputError(f"{what} must be > 0, got {eta!r}")
-    return q
+    """η as an exact positive rational; a clear :class:`~verify.errors.InputError` for η ≤ 0, NaN, inf, a
+    string or a non-number (:func:`verify.validate.positive_rational`)."""
+    return validate.positive_rational(eta, what)
 
 
 def eta_str(q: Fraction) -> str:
@@ -40,7 +38,9 @@ def batch_objective(objective, batch):
         raise InputError("mini-batches need a network loss with a dataset (SquareLoss or LogisticLoss); "
                          f"got {type(objective).__name__}")
     n = objective.data.n
-    rows = [int(i) for i in batch]
+    if isinstance(batch, str | bytes) or not hasattr(batch, "__iter__"):
+        raise InputError(f"a batch must be a list of data indices, got {batch!r}")
+    rows = [validate.nonneg_int(i, "a data index in a batch") for i in batch]
     if not rows or len(set(rows)) != len(rows) or min(rows) < 0 or max(rows) >= n:
         raise InputError(f"a batch must be a non-empty list of distinct data indices in [0, {n}), got {list(batch)}")
     data = objective.data.subset(rows)
@@ -87,8 +87,8 @@ class GDMap:
             return a.eye(self.n_params) - a.const(self.eta) * H
 
     def orbit(self, theta, steps: int, arith="float", prec=None) -> list:
-        """[θ_0, θ_1, …, θ_steps] with θ_{j+1} = G(θ_j)."""
-        steps = _check_steps(steps)
+        """[θ_0, θ_1, …, θ_steps] with θ_{j+1} = G(θ_j) (``steps`` ≥ 0; 0 gives [θ_0])."""
+        steps = validate.nonneg_int(steps, "the number of steps")
         a = get_arith(arith, prec)
         out = [self._theta(theta, a)]
         for _ in range(steps):
@@ -96,7 +96,7 @@ class GDMap:
         return out
 
     def compose(self, k: int) -> ComposedMap:
-        """The k-step map G^k (k ≥ 1)."""
+        """The k-step map G^k (k ≥ 1; G^1 is G itself)."""
         return ComposedMap(self, _check_steps(k, "the number of steps k"))
 
     def __repr__(self):
@@ -109,7 +109,7 @@ class SGDMap(GDMap):
     def __init__(self, objective, eta, batch):
         super().__init__(batch_objective(objective, batch), eta)
         self.full_objective = objective
-        self.batch = [int(i) for i in batch]
+        self.batch = [int(i) for i in batch]  # validated by batch_objective
 
     def __repr__(self):
         return f"SGDMap(η={eta_str(self.eta)}, batch={self.batch}, p={self.n_params})"
@@ -119,7 +119,7 @@ class ComposedMap:
     """G^k for a :class:`GDMap` G: value and Jacobian (product of Jacobians along the orbit)."""
 
     def __init__(self, gmap: GDMap, k: int):
-        self.map, self.k = gmap, k
+        self.map, self.k = gmap, _check_steps(k, "the number of steps k")
         self.objective, self.eta = gmap.objective, gmap.eta
 
     @property
@@ -150,6 +150,5 @@ class ComposedMap:
 
 
 def _check_steps(k, what="the number of steps"):
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"{what} must be an integer ≥ 1, got {k!r}")
-    return int(k)
+    """A positive integer count (:func:`verify.validate.positive_int`): not a bool, not 1.5, not "3"."""
+    return validate.positive_int(k, what)

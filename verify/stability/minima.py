@@ -1,61 +1,389 @@
-"""Linear stability of minima under GD and SGD (``shared/theory/gd_map.md`` §3).
+"""Linear stability of critical points under GD and SGD (``shared/theory/gd_map.md`` §3).
 
-* GD: θ* is linearly stable for G_η iff the spectral radius of I − η∇²L(θ*) is ≤ 1; for a minimum
-  (∇²L ⪰ 0) that is η λ_max ≤ 2, asymptotically stable iff η λ_max < 2, "edge of stability" at
-  η λ_max = 2. :func:`gd` certifies λ_max (exactly from the characteristic polynomial for rational
-  θ* on polynomial pieces; else Arb eigenvalue enclosures) and decides the strict inequality.
-* SGD (Wu, Ma & E 2018): with sharpness a = λ_max(H) and non-uniformity s² = λ_max(Σ),
-  Σ = (1/n) Σ_i H_i² − H² (H_i the per-sample Hessians, H their mean), linear stability in mean
-  square with batch size B needs (1 − ηa)² + η²(n − B)/(B(n − 1)) s² ≤ 1. :func:`sgd` decides it
-  in exact arithmetic (a and s² as exact algebraic numbers). Chemnitz & Engel's criterion — the
-  top Lyapunov exponent λ of the random product Π (I − η H_{B_k}) is negative — is estimated by
-  Monte Carlo with a standard error (numerical evidence only).
+Every PROVED/REFUTED below is decided on exact rational endpoints or by exact algebra
+(:mod:`verify.arith.decide`, exact characteristic polynomials and Sturm counts) — never by a float
+comparison, a tolerance, ``nsimplify`` or python-flint's global precision.
+
+GD (:func:`gd`)
+    G_η(θ) = θ − η∇L(θ). A point θ* is a *fixed point* of G_η iff ∇L(θ*) = 0, and its linearisation
+    is DG_η(θ*) = I − η∇²L(θ*), with eigenvalues 1 − ηλ for the Hessian eigenvalues λ.
+
+    * ``unstable``: some λ < 0 or λ > 2/η — DG has an eigenvalue > 1 or < −1, the fixed point is
+      linearly unstable (a maximum or a saddle is always unstable for GD, at every η);
+    * ``edge``: every λ ∈ [0, 2/η] and some λ = 2/η exactly — DG has the eigenvalue −1 (the edge of
+      stability, a period-doubling direction); stable only in the non-strict (marginal) sense;
+    * ``stable``: every λ ∈ [0, 2/η) — the spectrum of DG lies in (−1, 1]. Eigenvalues λ = 0 are
+      *neutral* directions (DG eigenvalue +1, e.g. along a manifold of minima): linear stability in the
+      non-strict sense; ``asymptotically_stable`` in the certificate says whether every λ ∈ (0, 2/η).
+
+    The claim checked is "θ* is a fixed point and ``stable``": PROVED only when (a) θ* is certified
+    critical and (b) the whole Hessian spectrum is certified in [0, 2/η). REFUTED when θ* is certified
+    not critical (it is not a fixed point), or the spectrum is certified ``edge`` or ``unstable``.
+
+    Criticality is certified exactly for an exact (rational) θ*: the gradient is exactly zero (exact
+    arithmetic, or a ball of radius 0 around 0). For a float or ball θ* — a float is only an
+    approximation of the point the user means — the Krawczyk test (:func:`verify.arith.krawczyk.
+    certify_zero` on F = ∇L, J = ∇²L) proves that ∇L has exactly one zero θ̂ in a small search box X
+    containing θ*, and the verdict speaks of θ̂: the Hessian spectrum is enclosed over the box K ∋ θ̂
+    (``scope`` gives X, K and the precision). If instead ∇L is certified non-zero on a whole box around
+    θ*, there is no critical point there: REFUTED, with that box as the scope.
+
+SGD (:func:`sgd`) — the setting of Wu, Ma & E, "How SGD selects the global minima in
+over-parameterized learning" (NeurIPS 2018): θ* is a common fixed point of every batch map
+G_{η,B}(θ) = θ − η∇L_B(θ), i.e. ∇L_B(θ*) = 0 for every batch drawn (for uniform batches of size
+B < n: every per-sample gradient vanishes, as at an interpolating global minimum of a square loss).
+:func:`sgd` certifies this exactly and REFUTES the claim otherwise (θ* is then not a fixed point of
+SGD and no linearisation argument applies). Near θ* the error e = θ − θ* follows
+e_{t+1} = (I − ηH_{B_t}) e_t, and its second moment S_t = E[e_t e_tᵀ] follows S_{t+1} = T(S_t),
+T(S) = E[(I − ηH_B) S (I − ηH_B)].
+
+* ρ(T) < 1 ⇔ mean-square asymptotic stability (E‖e_t‖² → 0 for every e_0); ρ(T) ≤ 1 is *necessary*
+  for mean-square stability (bounded E‖e_t‖²). Directions N = ∩ ker H_B fixed by every batch map (flat
+  directions of a manifold of minima) carry the eigenvalue 1 for every η and are factored out: ρ is
+  taken on N^⊥. T preserves the cone of positive semi-definite matrices, so ρ(T) is itself an
+  eigenvalue (Krein–Rutman; Evans & Høegh-Krohn 1978 for positive maps on matrix algebras), the
+  largest real root of the characteristic polynomial of T restricted to symmetric matrices: it is
+  compared with 1 *exactly* by a Sturm count (``batch_probabilities`` path; reported in the
+  certificate of the ``batch_size`` path).
+* λ_max(M) ≤ 1 with M = T(I) = E[(I − ηH_B)²] = (I − ηH)² + η² (n−B)/(B(n−1)) Σ (uniform batches
+  of size B without replacement, Σ = (1/n) Σ_i H_i² − H²) is *sufficient* for mean-square stability:
+  ‖T‖ = λ_max(T(I)) for the positive map T, so E‖e_{t+1}‖² ≤ E‖e_t‖². This is the matrix condition of
+  Wu–Ma–E.
+* 0 ≤ λ ≤ 2/η for every eigenvalue λ of H is *necessary* (E[e_t] = (I − ηH)^t e_0 and
+  ‖E e_t‖² ≤ E‖e_t‖²).
+* The Wu–Ma–E scalar condition V = (1 − ηa)² + η² (n−B)/(B(n−1)) s² ≤ 1 with sharpness a = λ_max(H)
+  and non-uniformity s² = λ_max(Σ) — the quantity the ``batch_size`` path decides exactly — is the
+  exact mean-square criterion in one dimension (and whenever the top eigenvectors of H and Σ coincide
+  and attain λ_max(M)); in general it is neither necessary nor sufficient (a and s² may belong to
+  different directions), which is why the certificate also reports the three criteria above.
+
+Chemnitz & Engel's criterion — the top Lyapunov exponent of the random product Π (I − ηH_{B_k}) is
+negative — is estimated by Monte Carlo with a standard error (numerical evidence only).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 
 import numpy as np
 import sympy as sp
 
-from ..arith.ball import _ArbPrec, ball_bounds
-from ..arith.eigen import ball_eigen_enclosures, exact_eigen_intervals, to_fmpq_mat
-from ..errors import InputError
+from .. import validate
+from ..arith.decide import (
+    ALGEBRAIC_PRECISIONS,
+    abs_bounds,
+    algebraic_bounds,
+    algebraic_sign,
+    bounds,
+    compare,
+    hull_max,
+    hull_min,
+    sign,
+    to_arb,
+)
+from ..arith.eigen import LAM, ball_eigen_enclosures, fmpq_poly_to_sympy, to_fmpq_mat
+from ..arith.krawczyk import certify_zero
+from ..errors import (
+    ArithmeticNotSupportedError,
+    EnclosureError,
+    InputError,
+    RegionBoundaryError,
+    ShapeError,
+    SizeLimitError,
+    UncertifiedValueError,
+    VerifyError,
+)
 from ..gdmap.maps import batch_objective, check_eta, eta_str
 from ..gdmap.regions import is_polynomial_objective
-from ..numbers import fraction_array
-from ..result import Quantity, Result, Verdict
+from ..numbers import fraction_array, fraction_str
+from ..result import Quantity, Result, Verdict, make_scope
+
+#: the exact mean-square operator acts on symmetric r × r matrices: r(r+1)/2 ≤ 78 for r ≤ 12
+MEAN_SQUARE_MAX_DIM = 12
+#: isolating-interval width of reported eigenvalue enclosures (decisions never depend on it)
+REPORT_WIDTH = Fraction(1, 10**30)
 
 
+# ------------------------------------------------------------------------------------------ inputs
 def _rational_point(theta):
     """θ as exact rationals when the user gave exact numbers (ints, Fractions, sympy/flint rationals); None for
-    floats — their exact binary values have ~50-digit denominators, which makes exact spectra needlessly slow
-    (root isolation of a characteristic polynomial with huge coefficients): balls are used for them."""
+    floats and balls — a float stands for a point the user could not write exactly, so the verdict is about
+    the critical point near it (Krawczyk), not about its binary value."""
     arr = np.asarray(theta, dtype=object).reshape(-1)
-    if any(isinstance(v, float | np.floating) for v in arr):
+    if any(isinstance(v, float | np.floating) or type(v).__name__ == "arb" for v in arr):
         return None
     try:
-        return fraction_array(theta, what="θ*")
+        return fraction_array(arr, what="θ*")
     except InputError:
         return None
 
 
-def _gradient_bound(objective, th, exact: bool, prec: int):
-    """(certified max |∂L/∂θ_j| upper bound as float, exactly zero?)."""
-    if exact:
-        g = objective.grad(th, "exact")
-        vals = [abs(Fraction(int(x.p), int(x.q))) for x in g]
-        return float(max(vals, default=0)), all(v == 0 for v in vals)
-    g = objective.grad(th, "ball", prec)
-    return max((float(abs(x).upper()) for x in g), default=0.0), False
+def _centre(theta) -> list[Fraction]:
+    """Exact rational centre of θ (floats exactly, balls by their midpoint)."""
+    out = []
+    for i, v in enumerate(np.asarray(theta, dtype=object).reshape(-1)):
+        if type(v).__name__ == "arb":
+            try:
+                lo, hi = bounds(v)
+            except UncertifiedValueError as exc:
+                raise InputError(f"θ*[{i}] = {v} is not a finite ball") from exc
+            out.append((lo + hi) / 2)
+        else:
+            out.append(validate.rational(v, f"θ*[{i}]"))
+    return out
 
 
+def _check_point(objective, theta) -> None:
+    p = objective.n_params
+    if np.shape(theta) != (p,):
+        raise ShapeError(f"θ* must be a flat vector of {p} parameters, got shape {np.shape(theta)}")
+
+
+def _sq(q: Fraction) -> sp.Rational:
+    return sp.Rational(q.numerator, q.denominator)
+
+
+def _fq(q):
+    from flint import fmpq
+
+    q = Fraction(q)
+    return fmpq(q.numerator, q.denominator)
+
+
+def _frac(x) -> Fraction:
+    """fmpq / sympy Rational / Fraction → Fraction (exact)."""
+    lo, hi = bounds(x)
+    if lo != hi:
+        raise UncertifiedValueError(f"{x} is not an exact rational")
+    return lo
+
+
+# ---------------------------------------------------------------------------- certified criticality
+@dataclass
+class CriticalPoint:
+    """Outcome of :func:`certify_critical`.
+
+    ``status``: ``"exact"`` (θ* itself is critical, ∇L(θ*) = 0 exactly), ``"box"`` (∇L has exactly one zero in
+    ``search_box`` ∋ θ*, and it lies in ``box``), ``"not-critical"`` (∇L(θ*) ≠ 0 exactly for an exact θ*, or
+    ∇L ≠ 0 on the whole ``search_box`` around a float/ball θ*), ``"undecided"``.
+    """
+
+    status: str
+    exact_input: bool
+    point: list | None = None
+    box: list | None = None
+    search_box: list | None = None
+    gradient: list | None = None
+    precision: int | None = None
+    message: str = ""
+    krawczyk: dict | None = None
+
+    @property
+    def critical(self) -> bool:
+        return self.status in ("exact", "box")
+
+    def to_dict(self) -> dict:
+        d = {"status": self.status, "exact_input": self.exact_input, "message": self.message}
+        if self.point is not None:
+            d["point"] = [fraction_str(Fraction(v)) for v in self.point]
+        if self.box is not None:
+            d["box"] = list(self.box)
+        if self.search_box is not None:
+            d["search_box"] = list(self.search_box)
+        if self.gradient is not None:
+            d["gradient"] = [list(bounds(g)) for g in self.gradient]
+        if self.krawczyk is not None:
+            d["krawczyk"] = self.krawczyk
+        if self.precision is not None:
+            d["precision"] = self.precision
+        return d
+
+    def scope(self, eta: Fraction | None = None, *, what_tail: str = "") -> dict:
+        eta_d = {} if eta is None else {"eta": eta}
+        if self.status == "exact" or (self.status == "not-critical" and self.search_box is None):
+            return make_scope(f"the single point θ* (exact rational){what_tail}", count=1,
+                              points=[[fraction_str(Fraction(v)) for v in self.point]], precision=self.precision,
+                              **eta_d)
+        if self.status == "box":
+            return make_scope(f"the unique critical point of L in the search box X ∋ θ* (Krawczyk); it lies in the "
+                              f"box 'enclosure'{what_tail}", count=1, search_box=list(self.search_box),
+                              enclosure=list(self.box), precision=self.precision, **eta_d)
+        return make_scope(f"every point of the box X around θ* (∇L ≠ 0 on all of it){what_tail}", count=1,
+                          search_box=list(self.search_box), precision=self.precision, **eta_d)
+
+
+def _grad_fn(objective, prec):
+    def F(x):
+        return list(objective.grad(np.array(list(x), dtype=object), "ball", prec))
+    return F
+
+
+def _hess_fn(objective, prec):
+    def J(x):
+        return objective.hessian(np.array(list(x), dtype=object), "ball", prec)
+    return J
+
+
+def _inside(point: list[Fraction], box: list) -> bool:
+    for c, b in zip(point, box):
+        lo, hi = bounds(b)
+        if not lo <= c <= hi:
+            return False
+    return True
+
+
+def certify_critical(objective, theta, prec: int = 128) -> CriticalPoint:
+    """Certify that θ is (near) a critical point of L, or that it is not.
+
+    * exact θ (ints, Fractions, sympy/flint rationals): ∇L(θ) in exact arithmetic (polynomial objectives)
+      or in Arb balls at the exact point; all exactly zero → ``exact``; some certainly non-zero →
+      ``not-critical``; otherwise the Krawczyk test around θ as below.
+    * float/ball θ: Krawczyk's test proves a unique zero of ∇L in a search box X that contains θ
+      (``box``); else, if ∇L is certified non-zero over a box around θ, ``not-critical`` for that box;
+      else ``undecided``.
+    """
+    _check_point(objective, theta)
+    prec = validate.precision(prec)
+    th_q = _rational_point(theta)
+    if th_q is not None:
+        try:
+            if is_polynomial_objective(objective):
+                g = list(objective.grad(th_q, "exact"))
+            else:
+                g = list(objective.grad(th_q, "ball", prec))
+        except RegionBoundaryError as exc:
+            return CriticalPoint("undecided", True, point=list(th_q), precision=prec,
+                                 message=f"θ* lies on (or at) a region boundary, where ∇L is not defined: {exc}")
+        except ArithmeticNotSupportedError:
+            g = list(objective.grad(th_q, "ball", prec))
+        try:
+            signs = [sign(v) for v in g]
+        except UncertifiedValueError as exc:
+            return CriticalPoint("undecided", True, point=list(th_q), precision=prec,
+                                 message=f"the gradient at θ* has no finite enclosure: {exc}")
+        if all(s == 0 for s in signs):
+            return CriticalPoint("exact", True, point=list(th_q), gradient=g, precision=prec,
+                                 message="∇L(θ*) = 0 exactly")
+        if any(s in (-1, 1) for s in signs):
+            j = next(i for i, s in enumerate(signs) if s in (-1, 1))
+            lo, hi = bounds(g[j])
+            return CriticalPoint("not-critical", True, point=list(th_q), gradient=g, precision=prec,
+                                 message=f"∇L(θ*) ≠ 0: ∂L/∂θ_{j} ∈ [{float(lo):.6g}, {float(hi):.6g}] excludes 0")
+        centre = list(th_q)
+    else:
+        centre = _centre(theta)
+    return _krawczyk_critical(objective, centre, prec, exact_input=th_q is not None)
+
+
+def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input: bool) -> CriticalPoint:
+    F, J = _grad_fn(objective, prec), _hess_fn(objective, prec)
+    last = None
+    for refine in (True, False):
+        try:
+            cert = certify_zero(F, J, centre, prec=prec, refine=refine)
+        except (VerifyError, ArithmeticError, ZeroDivisionError, ValueError) as exc:
+            last = f"the Krawczyk test could not be evaluated: {exc}"
+            continue
+        if cert.proved and _inside(centre, cert.search_box):
+            return CriticalPoint("box", exact_input, point=centre if exact_input else None, box=cert.box,
+                                 search_box=cert.search_box, precision=prec, krawczyk=cert.to_dict(),
+                                 message=f"∇L has exactly one zero in the search box of radius "
+                                         f"{float(cert.radius):.3g} around θ* (Krawczyk, {prec} bits)")
+        last = cert.message if not cert.proved else "the certified critical point is not near θ*"
+    # no certified critical point: is ∇L non-zero on a whole box around θ*?
+    scale = max([Fraction(1)] + [abs(c) for c in centre])
+    for r in (Fraction(1, 2**10), Fraction(1, 2**20), Fraction(1, 2 ** (prec // 4)), Fraction(1, 2 ** (prec // 2))):
+        rr = r * scale
+        box = [to_arb((c - rr, c + rr), prec) for c in centre]
+        try:
+            g = F(box)
+            signs = [sign(v) for v in g]
+        except (VerifyError, ArithmeticError):
+            continue
+        if any(s in (-1, 1) for s in signs):
+            return CriticalPoint("not-critical", exact_input, point=centre if exact_input else None, search_box=box,
+                                 gradient=g, precision=prec,
+                                 message=f"∇L ≠ 0 on the whole box of radius {float(rr):.3g} around θ*: no critical "
+                                         "point there")
+    return CriticalPoint("undecided", exact_input, point=centre if exact_input else None, precision=prec,
+                         message=f"criticality not certified: {last} (a degenerate critical point — singular "
+                                 "Hessian — cannot be certified from a float θ*; give θ* exactly)")
+
+
+# ------------------------------------------------------------------------------------ exact spectra
+def _charpoly(M) -> sp.Poly:
+    """Exact characteristic polynomial det(λI − M) of a rational matrix (fmpq_mat or object array)."""
+    from flint import fmpq_mat
+
+    if not isinstance(M, fmpq_mat):
+        M = to_fmpq_mat(np.asarray(M, dtype=object))
+    if M.nrows() > 400:
+        raise SizeLimitError(f"an exact characteristic polynomial of a {M.nrows()}×{M.nrows()} matrix is beyond the "
+                             "exact method's limit (400)")
+    return fmpq_poly_to_sympy(M.charpoly(), LAM)
+
+
+def _count_open(g: sp.Poly, lo=None, hi=None) -> int:
+    """Number of distinct real roots of the square-free g in the open interval (lo, hi) (None: infinite)."""
+    n = g.count_roots(None if lo is None else _sq(Fraction(lo)), None if hi is None else _sq(Fraction(hi)))
+    if lo is not None and g.eval(_sq(Fraction(lo))) == 0:
+        n -= 1
+    if hi is not None and g.eval(_sq(Fraction(hi))) == 0:
+        n -= 1
+    return int(n)
+
+
+def _multiplicity(P: sp.Poly, t: Fraction) -> int:
+    m, x = 0, P.gen
+    f = P
+    while f.degree() > 0 and f.eval(_sq(t)) == 0:
+        f = f.quo(sp.Poly(x - _sq(t), x, domain="QQ"))
+        m += 1
+    return m
+
+
+@dataclass
+class ExactRoot:
+    """A real root of a rational polynomial: exact (``exact``, sympy) and in [lo, hi] (exact rationals)."""
+
+    exact: sp.Expr
+    lo: Fraction
+    hi: Fraction
+
+
+def _extreme_roots(P: sp.Poly, width: Fraction = REPORT_WIDTH) -> tuple[ExactRoot, ExactRoot] | None:
+    """(smallest, largest) real root of P, exactly: isolating intervals of the square-free part are disjoint,
+    so the last one holds the largest root (never "the top of overlapping enclosures")."""
+    g = P.sqf_part()
+    if g.degree() < 1:
+        return None
+    ivs = g.intervals(eps=_sq(width))
+    if not ivs:
+        return None
+    ivs = sorted(((Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))) for (a, b), _m in ivs),
+                 key=lambda iv: iv[0])
+    expr = g.as_expr()
+
+    def root(k, iv):
+        lo, hi = iv
+        e = sp.Rational(lo.numerator, lo.denominator) if lo == hi else sp.CRootOf(expr, g.gen, k)
+        return ExactRoot(e, lo, hi)
+
+    return root(0, ivs[0]), root(len(ivs) - 1, ivs[-1])
+
+
+# ----------------------------------------------------------------------------------------------- GD
 def spectrum(objective, theta, prec: int = 128):
-    """Certified eigenvalues of ∇²L(θ): ('exact', [RealRoot…]) or ('ball', [arb…]) (sorted)."""
+    """Certified eigenvalues of ∇²L(θ): ('exact', [RealRoot…]) for an exact θ on a polynomial objective, else
+    ('ball', [arb…]) (Arb enclosures, listed by midpoint — use :func:`verify.arith.decide.hull_max` to bound
+    λ_max, never the last entry)."""
+    from ..arith.eigen import exact_eigen_intervals
+
+    prec = validate.precision(prec)
     th = _rational_point(theta)
     if th is not None and is_polynomial_objective(objective):
         H = objective.hessian(th, "exact")
@@ -65,218 +393,244 @@ def spectrum(objective, theta, prec: int = 128):
 
 
 def _lam_max_min(kind, eigs):
-    """(λ_max lo, hi, λ_min lo, hi) as Fractions/float bounds and exact values where available."""
-    if kind == "exact":
-        top, bot = eigs[-1], eigs[0]
-        return (top.lo, top.hi, bot.lo, bot.hi), (top, bot)
-    top = max(eigs, key=lambda b: float(b.upper()))
-    bot = min(eigs, key=lambda b: float(b.lower()))
-    return (*ball_bounds(top), *ball_bounds(bot)), (top, bot)
+    """((λ_max lo, hi, λ_min lo, hi), (None, None)): exact rational hulls (:func:`hull_max`/:func:`hull_min`)
+    of the enclosures of :func:`spectrum` — valid even when enclosures overlap."""
+    mlo, mhi = hull_max(eigs)
+    nlo, nhi = hull_min(eigs)
+    return (mlo, mhi, nlo, nhi), (None, None)
 
+
+@dataclass
+class _Spectrum:
+    method: str
+    lam_max: tuple[Fraction, Fraction]
+    lam_min: tuple[Fraction, Fraction]
+    classification: str | None
+    asymptotic: bool | None
+    nonstrict: bool | None
+    lam_max_exact: sp.Expr | None = None
+    zero_multiplicity: int | None = None
+    edge_multiplicity: int | None = None
+    undecided_reason: str = ""
+
+
+def _classify_exact(H, q: Fraction) -> _Spectrum:
+    P = _charpoly(H)
+    g = P.sqf_part()
+    thr = 2 / q
+    neg = _count_open(g, None, 0)
+    above = _count_open(g, thr, None)
+    at_edge = g.eval(_sq(thr)) == 0
+    at_zero = g.eval(0) == 0
+    lo_root, hi_root = _extreme_roots(P)
+    if neg or above:
+        cls = "unstable"
+    elif at_edge:
+        cls = "edge"
+    else:
+        cls = "stable"
+    return _Spectrum("exact characteristic polynomial, Sturm counts against 0 and 2/η", (hi_root.lo, hi_root.hi),
+                     (lo_root.lo, lo_root.hi), cls, asymptotic=(cls == "stable" and not at_zero),
+                     nonstrict=(cls in ("stable", "edge")), lam_max_exact=hi_root.exact,
+                     zero_multiplicity=_multiplicity(P, Fraction(0)), edge_multiplicity=_multiplicity(P, thr))
+
+
+def _classify_ball(eigs, q: Fraction, prec: int) -> _Spectrum:
+    thr = 2 / q
+    lam_max, lam_min = hull_max(eigs), hull_min(eigs)
+    neg = compare(lam_min, 0) == -1          # some eigenvalue certainly < 0
+    above = compare(lam_max, thr) == 1       # some eigenvalue certainly > 2/η
+    reason = ""
+    if neg or above:
+        cls, asym, nonstrict = "unstable", False, False
+    elif bounds(lam_min)[0] >= 0 and compare(lam_max, thr) == -1:
+        cls, nonstrict = "stable", True
+        asym = compare(lam_min, 0) == 1
+        if not asym:
+            asym = None  # a zero eigenvalue cannot be excluded by enclosures
+    else:
+        cls, asym, nonstrict = None, None, None
+        if bounds(lam_min)[0] < 0 <= bounds(lam_min)[1]:
+            reason = ("the λ_min enclosure contains 0: a neutral (zero) direction cannot be certified ≥ 0 with balls; "
+                      "give θ* exactly on a polynomial objective")
+        else:
+            reason = f"the λ_max enclosure contains 2/η = {float(thr):.10g}: raise prec (now {prec})"
+    return _Spectrum(f"Arb eigenvalue enclosures at {prec} bits (hull of all enclosures)", lam_max, lam_min, cls,
+                     asym, nonstrict, undecided_reason=reason)
+
+
+def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int) -> _Spectrum:
+    if cp.status == "exact" and is_polynomial_objective(objective):
+        th = np.array(cp.point, dtype=object)
+        return _classify_exact(objective.hessian(th, "exact"), q)
+    where = np.array(cp.point, dtype=object) if cp.status == "exact" else np.array(cp.box, dtype=object)
+    H = objective.hessian(where, "ball", prec)
+    return _classify_ball(ball_eigen_enclosures(H, prec), q, prec)
+
+
+GD_SEMANTICS = ("PROVED: θ* (or the certified critical point near a float θ*) is a fixed point of G_η and every "
+                "Hessian eigenvalue λ satisfies 0 ≤ λ < 2/η (spectrum of DG in (−1, 1]; λ = 0 directions are "
+                "neutral, stability in the non-strict sense). REFUTED: not a fixed point, or some λ < 0 or "
+                "λ > 2/η (linearly unstable), or the edge λ = 2/η (DG has eigenvalue −1: only marginally stable)")
 
 def gd(objective, theta_star, eta, prec: int = 128) -> Result:
-    """Is the minimum θ* linearly stable for GD with step η, i.e. η λ_max(∇²L(θ*)) < 2?
+    """Is θ* a linearly stable fixed point of GD with step η? (see the module docstring for the semantics)
 
-    PROVED / REFUTED with a certified λ_max; ``certificate['classification']`` is ``stable``
-    (η λ_max < 2), ``edge`` (= 2, exact arithmetic only) or ``unstable`` (> 2). The margin is
-    2 − η λ_max (an enclosure). Also reports whether θ* is a certified critical point and minimum.
+    ``certificate['classification']``: ``stable`` / ``edge`` / ``unstable`` (decided exactly), or
+    ``not a fixed point``; ``asymptotically_stable`` (every λ in (0, 2/η)); ``linearly_stable_nonstrict``
+    (every λ in [0, 2/η]); ``critical_point`` (how criticality was certified, the Krawczyk box);
+    ``lambda_max``/``lambda_min`` exact rational enclosures. ``scope`` names the point or box and the
+    precision. The margin is min(ηλ_min, 2 − ηλ_max) (an enclosure; > 0 iff asymptotically stable).
     """
     t0 = time.perf_counter()
     q = check_eta(eta)
-    kind, eigs = spectrum(objective, theta_star, prec)
-    (mlo, mhi, nlo, nhi), (top, bot) = _lam_max_min(kind, eigs)
-    thr = Fraction(2) / q
-    exact = kind == "exact"
-    gbound, gzero = _gradient_bound(objective, _rational_point(theta_star) if exact else theta_star, exact, prec)
+    prec = validate.precision(prec)
+    cp = certify_critical(objective, theta_star, prec)
+    exact_pt = cp.exact_input and cp.status in ("exact", "not-critical") and cp.search_box is None
+    subject = "θ*" if exact_pt else "the critical point of L near θ*"
+    claim = (f"{subject} is a linearly stable fixed point of GD at η = {eta_str(q)} (∇L = 0 there and every "
+             "Hessian eigenvalue λ satisfies 0 ≤ λ < 2/η)")
+    cert = {"critical_point": cp.to_dict(), "eta": q, "two_over_eta": 2 / q, "semantics": GD_SEMANTICS}
+
+    def done(verdict, message, **kw):
+        return Result(verdict, claim=claim, certificate=cert, elapsed=time.perf_counter() - t0, message=message, **kw)
+
+    if cp.status == "undecided":
+        cert["classification"] = None
+        return done(Verdict.INCONCLUSIVE, f"criticality not certified: {cp.message}", arithmetic="ball",
+                    precision=prec)
+    if cp.status == "not-critical":
+        cert["classification"] = "not a fixed point"
+        exact_g = not any(type(v).__name__ == "arb" for v in cp.gradient)
+        margin = -hull_max([abs_bounds(v) for v in cp.gradient])[0]  # −(a lower bound of max_j |∂L/∂θ_j|)
+        return done(Verdict.REFUTED, f"not a fixed point of G_η: {cp.message}", arithmetic="exact" if exact_g else
+                    "ball", precision=None if exact_g else prec, margin=margin,
+                    counterexample={"eta": q, "classification": "not a fixed point"},
+                    scope=cp.scope(q, what_tail=", where ∇L ≠ 0"))
+    try:
+        spec = _spectrum_at(objective, cp, q, prec)
+    except (SizeLimitError, EnclosureError, ArithmeticError, RegionBoundaryError, UncertifiedValueError) as exc:
+        cert["classification"] = None
+        return done(Verdict.INCONCLUSIVE, f"the Hessian spectrum could not be certified: {exc}", arithmetic="ball",
+                    precision=prec)
+    exact = spec.lam_max_exact is not None
+    (mlo, mhi), (nlo, nhi) = spec.lam_max, spec.lam_min
+    cert.update({"classification": spec.classification, "asymptotically_stable": spec.asymptotic,
+                 "linearly_stable_nonstrict": spec.nonstrict, "lambda_max": [mlo, mhi], "lambda_min": [nlo, nhi],
+                 "edge_step": [2 / mhi if mhi > 0 else None, 2 / mlo if mlo > 0 else None],
+                 "method": spec.method, "is_minimum": _minimum_text(spec, cp)})
     if exact:
-        chi = to_fmpq_mat(objective.hessian(_rational_point(theta_star), "exact")).charpoly()
-        poly = sp.Poly([sp.Rational(int(c.p), int(c.q)) for c in reversed(chi.coeffs())], sp.Symbol("x"))
-        above = poly.count_roots(sp.Rational(thr.numerator, thr.denominator), None)
-        at = poly.eval(sp.Rational(thr.numerator, thr.denominator)) == 0
-        above -= 1 if at else 0  # count_roots counts closed intervals
-        cls = "unstable" if above > 0 else ("edge" if at else "stable")
-    else:
-        if mhi < thr:
-            cls = "stable"
-        elif mlo > thr:
-            cls = "unstable"
-        else:
-            cls = None
-    margin = (2 - q * mhi, 2 - q * mlo)
-    if nhi < 0:
-        minimum = "no: λ_min < 0"
-    elif nlo < 0:
-        minimum = "undecided: the λ_min enclosure contains 0"
-    elif gzero:
-        minimum = "yes: ∇L(θ*) = 0 exactly and ∇²L(θ*) ⪰ 0"
-    else:
-        minimum = f"∇²L(θ*) ⪰ 0; criticality not certified (|∂L/∂θ_j| ≤ {gbound:.3g})"
-    cert = {"classification": cls, "lambda_max": [mlo, mhi], "lambda_min": [nlo, nhi],
-            "edge_step": [2 / mhi if mhi else None, 2 / mlo if mlo > 0 else None],
-            "gradient_max_abs": gbound, "gradient_exactly_zero": gzero,
-            "is_minimum": minimum, "method": "exact characteristic polynomial (Sturm count)" if exact else
-            f"Arb eigenvalue enclosures at {prec} bits"}
-    if exact:
-        cert["lambda_max_exact"] = str(top.exact)
-    claim = f"θ* is linearly stable for GD at η = {eta_str(q)} (η λ_max < 2)"
-    elapsed = time.perf_counter() - t0
+        cert.update({"lambda_max_exact": str(spec.lam_max_exact), "zero_eigenvalue_multiplicity":
+                     spec.zero_multiplicity, "edge_eigenvalue_multiplicity": spec.edge_multiplicity})
+    margin = (min(q * nlo, 2 - q * mhi), min(q * nhi, 2 - q * mlo))
     arith = "exact" if exact else "ball"
-    lam_txt = f"λ_max ∈ [{float(mlo):.10g}, {float(mhi):.10g}]"
-    if cls is None:
-        return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("λ_max", None, (mlo, mhi)), margin=margin,
-                      certificate=cert, arithmetic=arith, precision=prec, elapsed=elapsed,
-                      message=f"{lam_txt} contains 2/η = {float(thr):.10g}: raise prec (now {prec})")
+    lam_txt = f"λ_min ∈ {_fmt_iv(nlo, nhi)}, λ_max ∈ {_fmt_iv(mlo, mhi)}, 2/η = {_fmt(2 / q, Fraction(0))}"
+    quantity = Quantity("λ_max", str(spec.lam_max_exact) if exact else None, (mlo, mhi))
+    if spec.classification is None:
+        return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", arithmetic=arith,
+                    precision=prec, quantity=quantity, margin=margin)
+    cls = spec.classification
     verdict = Verdict.PROVED if cls == "stable" else Verdict.REFUTED
-    return Result(verdict, claim=claim, quantity=Quantity("λ_max", str(top.exact) if exact else None, (mlo, mhi)),
-                  margin=margin, certificate=cert, arithmetic=arith, precision=None if exact else prec,
-                  counterexample=None if verdict == Verdict.PROVED else {"eta": q, "classification": cls},
-                  elapsed=elapsed, message=f"{cls}: {lam_txt}, η λ_max {_REL[cls]} 2 (edge of stability at "
-                  f"η = 2/λ_max ≈ {float(2 / ((mlo + mhi) / 2)) if mhi > 0 else float('inf'):.10g})")
+    where = "θ*" if cp.status == "exact" else "the certified critical point"
+    if cls == "stable":
+        detail = ("asymptotically stable: every λ ∈ (0, 2/η)" if spec.asymptotic else
+                  "stable in the non-strict sense: neutral λ = 0 directions" if spec.asymptotic is False else
+                  "stable (λ ≥ 0 certified; whether some λ = 0 is not decided by the enclosures)")
+    elif cls == "edge":
+        detail = "edge of stability: λ_max = 2/η exactly (DG has the eigenvalue −1), every λ ∈ [0, 2/η]"
+    else:
+        detail = ("linearly unstable: " + ("an eigenvalue λ < 0 (DG has an eigenvalue > 1)"
+                                           if compare((nlo, nhi), 0) == -1 else
+                                           "an eigenvalue λ > 2/η (DG has an eigenvalue < −1)"))
+    return done(verdict, f"{cls} at {where}: {detail}; {lam_txt}",
+                arithmetic=arith, precision=None if exact else prec, quantity=quantity, margin=margin,
+                counterexample=None if verdict == Verdict.PROVED else {"eta": q, "classification": cls},
+                scope=cp.scope(q, what_tail=f", step size η = {eta_str(q)}"))
 
 
-_REL = {"stable": "<", "edge": "=", "unstable": ">"}
+def _fmt(x: Fraction, width_ref: Fraction | None = None) -> str:
+    """x in decimal with enough digits to show the enclosure's width (at most 40)."""
+    from decimal import Decimal, localcontext
+
+    digits = 10
+    if width_ref == 0:
+        return fraction_str(x) if x.denominator < 10**12 else _fmt(x, Fraction(abs(x), 10**37) or Fraction(1))
+    if width_ref is not None and x != 0:
+        digits = min(40, max(10, len(str(int(abs(x) / abs(width_ref)))) + 3))
+    with localcontext() as ctx:
+        ctx.prec = digits
+        return str(+(Decimal(x.numerator) / Decimal(x.denominator)))
 
 
-# ----------------------------------------------------------------------------------------- SGD
+def _fmt_iv(lo: Fraction, hi: Fraction) -> str:
+    w = hi - lo
+    if w == 0:
+        return f"{{{_fmt(lo, Fraction(0))}}}"
+    return f"[{_fmt(lo, w)}, {_fmt(hi, w)}]"
+
+
+def _minimum_text(spec: _Spectrum, cp: CriticalPoint) -> str:
+    (nlo, nhi) = spec.lam_min
+    at = "θ*" if cp.status == "exact" else "the certified critical point"
+    if nhi < 0:
+        return f"no: {at} has a certified negative curvature direction (λ_min < 0): a saddle or a maximum"
+    if nlo > 0:
+        return f"yes: {at} is a strict local minimum (∇L = 0, ∇²L ≻ 0 certified)"
+    if nlo >= 0:
+        return f"undecided: ∇²L ⪰ 0 at {at} with a zero eigenvalue (second-order necessary condition only)"
+    return "undecided: the λ_min enclosure contains 0"
+
+
+# ---------------------------------------------------------------------------------------------- SGD
 def per_sample_hessians(objective, theta, arith="exact", prec=None):
     """[H_i] with H = (1/n) Σ H_i, H_i the Hessian of the loss on data point i alone."""
     n = objective.data.n
     return [batch_objective(objective, [i]).hessian(theta, arith, prec) for i in range(n)]
 
 
-def _exact_lam_max(M) -> tuple:
-    eigs = exact_eigen_intervals(M)
-    return eigs[-1]
+def _mat(H):
+    return to_fmpq_mat(np.asarray(H, dtype=object))
 
 
-def sgd(objective, theta_star, eta, batch_size: int | None = None, batch_probabilities=None, *,
-        lyapunov_steps: int = 2000, lyapunov_runs: int = 8, seed: int = 0) -> Result:
-    """Linear stability of θ* for SGD.
+def _eye(p):
+    from flint import fmpq_mat
 
-    With ``batch_size`` B (uniform batches without replacement): the Wu–Ma–E mean-square
-    condition (1 − ηa)² + η²(n − B)/(B(n − 1)) s² ≤ 1, decided exactly (PROVED: the necessary
-    condition holds; REFUTED: it fails, so θ* is not mean-square stable). With
-    ``batch_probabilities`` — a list of (batch, probability) — the mean-square operator criterion
-    is used instead: ρ(E[(I − ηH_B) ⊗ (I − ηH_B)]) ≤ 1 (exact for small p). In both cases the
-    Lyapunov exponent of the random product is estimated with an error bar
-    (``certificate['lyapunov']``, numerical).
-    """
-    t0 = time.perf_counter()
-    q = check_eta(eta)
-    from ..models.objective import NetworkLoss
-
-    if not isinstance(objective, NetworkLoss):
-        raise InputError("sgd stability needs a network loss with a dataset (per-sample Hessians)")
-    n = objective.data.n
-    th = _rational_point(theta_star)
-    if th is None or not is_polynomial_objective(objective):
-        raise InputError("the exact SGD criterion needs a rational θ* and activations polynomial on their pieces")
-    if (batch_size is None) == (batch_probabilities is None):
-        raise InputError("give exactly one of batch_size or batch_probabilities")
-    Hs = per_sample_hessians(objective, th)
-    F = [to_fmpq_mat(H) for H in Hs]
-    p = objective.n_params
-    Hm = F[0]
-    for M in F[1:]:
-        Hm = Hm + M
-    Hm = Hm / n
-    if batch_size is not None:
-        B = int(batch_size)
-        if not 1 <= B <= n:
-            raise InputError(f"batch_size must be in [1, {n}], got {batch_size}")
-        S = F[0] * F[0]
-        for M in F[1:]:
-            S = S + M * M
-        Sigma = S / n - Hm * Hm
-        a = _exact_lam_max(_np(Hm))
-        s2 = _exact_lam_max(_np(Sigma))
-        c = Fraction(n - B, B * (n - 1)) if n > 1 else Fraction(0)
-        A, S2 = sp.Symbol("a"), sp.Symbol("s2")
-        expr = (1 - sp.Rational(q.numerator, q.denominator) * A) ** 2 + sp.Rational(q.numerator, q.denominator) ** 2 \
-            * sp.Rational(c.numerator, c.denominator) * S2
-        val = sp.nsimplify(expr.subs({A: a.exact, S2: s2.exact}))
-        lo, hi = _interval_eval(q, c, (a.lo, a.hi), (s2.lo, s2.hi))
-        if hi < 1:
-            holds = True
-        elif lo > 1:
-            holds = False
-        else:
-            holds = bool(sp.simplify(val - 1) <= 0)
-        batches = [list(b) for b in combinations(range(n), B)]
-        probs = [Fraction(1, len(batches))] * len(batches)
-        crit = {"criterion": "Wu-Ma-E mean-square condition (necessary)", "sharpness_a": str(a.exact),
-                "non_uniformity_s2": str(s2.exact), "value": [lo, hi], "value_exact": str(val), "threshold": 1}
-        margin = (1 - hi, 1 - lo)
-    else:
-        batches, probs = _check_batch_probs(batch_probabilities, n)
-        if p > 12:
-            raise InputError(f"the exact mean-square operator is {p * p}×{p * p}; p = {p} exceeds the limit 12: "
-                             "use batch_size (the Wu-Ma-E condition)")
-        rho = _mean_square_operator_radius(objective, th, q, batches, probs)
-        holds = True if rho[1] < 1 else (False if rho[0] >= 1 else None)
-        crit = {"criterion": "spectral radius of E[(I − ηH_B)⊗(I − ηH_B)] < 1", "radius": list(rho)}
-        margin = (1 - rho[1], 1 - rho[0])
-    lyap = lyapunov_exponent(objective, th, q, batches, probs, steps=lyapunov_steps, runs=lyapunov_runs, seed=seed)
-    crit["lyapunov"] = lyap
-    claim = (f"Wu-Ma-E condition (necessary for mean-square stability) holds for SGD at η = {eta_str(q)}, "
-             f"B = {batch_size}"
-             if batch_size is not None else f"θ* is mean-square linearly stable for SGD at η = {eta_str(q)}")
-    elapsed = time.perf_counter() - t0
-    if holds is None:
-        return Result(Verdict.INCONCLUSIVE, claim=claim, margin=margin, certificate=crit, arithmetic="exact",
-                      elapsed=elapsed, message="the criterion sits at its threshold within the computed enclosure")
-    verdict = Verdict.PROVED if holds else Verdict.REFUTED
-    return Result(verdict, claim=claim, quantity=Quantity("mean-square criterion", crit.get("value_exact")),
-                  margin=margin, certificate=crit, arithmetic="exact", elapsed=elapsed,
-                  counterexample=None if holds else {"eta": q, "criterion": crit["criterion"]},
-                  message=f"{crit['criterion']}: {'holds' if holds else 'fails'}; Lyapunov exponent ≈ "
-                          f"{lyap['estimate']:.4g} ± {lyap['stderr']:.2g} (numerical)")
+    return fmpq_mat(p, p, [int(i == j) for i in range(p) for j in range(p)])
 
 
-def _np(M):
-    r = M.nrows()
-    return np.array(M.entries(), dtype=object).reshape(r, r)
-
-
-def _interval_eval(q, c, a_iv, s_iv):
-    """Enclosure of (1 − q a)² + q² c s² for a ∈ a_iv, s² ∈ s_iv (rational interval arithmetic)."""
-    t = [1 - q * a_iv[0], 1 - q * a_iv[1]]
-    sq = [x * x for x in t]
-    lo_sq = 0 if t[0] * t[1] <= 0 else min(sq)
-    k = q * q * c
-    return lo_sq + k * s_iv[0], max(sq) + k * s_iv[1]
-
-
-def _check_batch_probs(batch_probabilities, n):
-    batches, probs = [], []
-    for item in batch_probabilities:
+def _decide_le_one(expr) -> tuple[bool | None, tuple[Fraction, Fraction] | None, str]:
+    """Is the real algebraic number ``expr`` ≤ 1? Exact: rigorous enclosures on a precision ladder
+    (128 … 4096 bits) separate it from 1; if they cannot, the exact sign of expr − 1 (minimal polynomial
+    zero test) decides. (decision, last enclosure, how)."""
+    iv = None
+    for prec in ALGEBRAIC_PRECISIONS:
+        if prec < 128:
+            continue
         try:
-            b, pr = item
-        except (TypeError, ValueError):
-            raise InputError("batch_probabilities must be a list of (batch, probability) pairs") from None
-        from ..numbers import to_fraction
-
-        pr = to_fraction(pr, what="a batch probability")
-        if pr < 0:
-            raise InputError("batch probabilities must be ≥ 0")
-        batches.append([int(i) for i in b])
-        probs.append(pr)
-    if not batches or sum(probs) != 1:
-        raise InputError(f"batch probabilities must sum to exactly 1, got {sum(probs) if probs else 0}")
-    return batches, probs
+            iv = algebraic_bounds(expr, prec)
+        except UncertifiedValueError as exc:
+            return None, iv, f"no rigorous enclosure: {exc}"
+        if iv[1] < 1:
+            return True, iv, f"enclosure < 1 at {prec} bits"
+        if iv[0] > 1:
+            return False, iv, f"enclosure > 1 at {prec} bits"
+    try:
+        s = algebraic_sign(expr - 1)
+    except UncertifiedValueError as exc:
+        return None, iv, f"undecided: {exc}"
+    return s <= 0, iv, ("exactly 1 (minimal polynomial)" if s == 0 else "exact sign")
 
 
 def _flat_directions_complement(HBs):
     """Exact basis Q (p × r) of N^⊥, N = ∩ ker H_B the directions every batch map leaves fixed
-    (tangent to a manifold of minima), and the reduced matrices C_B with (I − ηH_B) Q = Q C_B."""
+    (tangent to a manifold of minima)."""
     from flint import fmpq_mat
 
     from ..gdmap.linalg_exact import vstack
 
     R, rank = vstack(HBs).rref()
     p = HBs[0].ncols()
-    Q = fmpq_mat(p, rank, [R[j, i] for i in range(p) for j in range(rank)])
-    return Q
+    return fmpq_mat(p, rank, [R[j, i] for i in range(p) for j in range(rank)])
 
 
 def _reduce(A, Q):
@@ -285,67 +639,294 @@ def _reduce(A, Q):
     return (Qt * Q).solve(Qt * A * Q)
 
 
-def _mean_square_operator_radius(objective, th, q, batches, probs):
-    """Certified enclosure of ρ(Σ_B π_B C_B ⊗ C_B), C_B the batch maps' linear parts (I − ηH_B)
-    restricted to N^⊥ (the flat directions N of an over-parameterised minimum are fixed by every
-    batch map and carry eigenvalue 1 for any η, so they are factored out)."""
-    from flint import acb_mat, arb_mat, fmpq_mat
+def _sym_restriction(terms, r: int):
+    """The matrix (fmpq_mat) of S ↦ Σ_k w_k C_k S C_kᵀ on symmetric r × r matrices, in the coordinates
+    (S_kl)_{k ≤ l} (basis E_ii and E_ij + E_ji)."""
+    from flint import fmpq, fmpq_mat
 
+    idx = [(i, j) for i in range(r) for j in range(i, r)]
+    m = len(idx)
+    Cs = [(_fq(w), [[C[a, b] for b in range(r)] for a in range(r)]) for w, C in terms]
+    out = [[fmpq(0)] * m for _ in range(m)]
+    for col, (i, j) in enumerate(idx):
+        for row, (k, l) in enumerate(idx):
+            s = fmpq(0)
+            for w, C in Cs:
+                if i == j:
+                    s += w * C[k][i] * C[l][i]
+                else:
+                    s += w * (C[k][i] * C[l][j] + C[k][j] * C[l][i])
+            out[row][col] = s
+    return fmpq_mat(m, m, [v for row in out for v in row])
+
+
+def _radius_vs_one(Tsym) -> dict:
+    """Exact comparison of ρ(T) with 1 for a positive map T given by its restriction to symmetric matrices:
+    ρ(T) is the largest real eigenvalue (Krein–Rutman), so a Sturm count of real roots ≥ 1 decides."""
+    if Tsym.nrows() == 0:
+        return {"rho": [Fraction(0), Fraction(0)], "rho_lt_1": True, "rho_le_1": True, "rho_exact": "0"}
+    P = _charpoly(Tsym)
+    g = P.sqf_part()
+    above = _count_open(g, 1, None)
+    at1 = g.eval(1) == 0
+    ext = _extreme_roots(P)
+    if ext is None or ext[1].hi < 0:  # impossible for a positive map: ρ(T) ≥ 0 is an eigenvalue
+        raise EnclosureError("the mean-square operator has no non-negative real eigenvalue (internal error)")
+    top = ext[1]
+    return {"rho": [max(top.lo, Fraction(0)), top.hi], "rho_exact": str(top.exact), "rho_lt_1": above == 0 and not at1,
+            "rho_le_1": above == 0, "rho_equals_1": above == 0 and at1}
+
+
+def _max_eig_le_one(M) -> bool:
+    """λ_max(M) ≤ 1 for a rational symmetric M, exactly (Sturm count of eigenvalues > 1)."""
+    return _count_open(_charpoly(M).sqf_part(), 1, None) == 0
+
+
+def _batch_size_operator(Hs, Hm, q, c, n, B):
+    """(Q, T|S) for uniform batches of size B without replacement: T(S) = C S Cᵀ + η²c (1/n) Σ D_i S D_iᵀ with
+    C = I − ηH, D_i = H_i − H (reduced to N^⊥), since E[(H_B − H) ⊗ (H_B − H)] = c (1/n) Σ D_i ⊗ D_i."""
+    p = Hm.nrows()
+    Q = _flat_directions_complement(Hs if B < n else [Hm])
+    r = Q.ncols()
+    if r > MEAN_SQUARE_MAX_DIM:
+        return Q, None
+    if r == 0:
+        return Q, _sym_restriction([], 0)
+    terms = [(Fraction(1), _reduce(_eye(p) - Hm * _fq(q), Q))]
+    if c:
+        terms += [(q * q * c / n, _reduce(H - Hm, Q)) for H in Hs]
+    return Q, _sym_restriction(terms, r)
+
+
+def _check_batch_probs(batch_probabilities, n):
+    batches, probs = [], []
+    if isinstance(batch_probabilities, str | bytes) or not hasattr(batch_probabilities, "__iter__"):
+        raise InputError("batch_probabilities must be a list of (batch, probability) pairs")
+    for item in batch_probabilities:
+        try:
+            b, pr = item
+        except (TypeError, ValueError):
+            raise InputError("batch_probabilities must be a list of (batch, probability) pairs") from None
+        pr = validate.nonneg_rational(pr, "a batch probability")
+        if isinstance(b, str | bytes) or not hasattr(b, "__iter__"):
+            raise InputError(f"a batch must be a list of data indices, got {b!r}")
+        rows = [validate.nonneg_int(i, "a data index") for i in b]
+        if not rows or len(set(rows)) != len(rows) or max(rows) >= n:
+            raise InputError(f"a batch must be a non-empty list of distinct data indices in [0, {n}), got {list(b)}")
+        batches.append(rows)
+        probs.append(pr)
+    if not batches or sum(probs) != 1:
+        raise InputError(f"batch probabilities must sum to exactly 1, got {sum(probs) if probs else 0}")
+    return batches, probs
+
+
+def sgd(objective, theta_star, eta, batch_size: int | None = None, batch_probabilities=None, *,
+        lyapunov_steps: int = 2000, lyapunov_runs: int = 8, seed: int = 0) -> Result:
+    """Linear stability of θ* for SGD (see the module docstring for what is necessary and what sufficient).
+
+    θ* must be exact (rationals) and the objective polynomial on its pieces (exact per-sample Hessians).
+    Both paths first certify that θ* is a common fixed point of the batch maps (∇L_B(θ*) = 0 exactly for every
+    batch drawn with positive probability; for uniform batches of size B < n that is every per-sample gradient)
+    and REFUTE the claim otherwise.
+
+    * ``batch_size`` B (uniform batches without replacement): the claim is the Wu–Ma–E scalar condition
+      V = (1 − ηa)² + η²(n − B)/(B(n − 1)) s² ≤ 1, decided exactly (a, s² exact algebraic numbers; enclosures on
+      a precision ladder, then the exact sign). ``certificate['mean_square']`` adds the exact necessary
+      condition 0 ≤ λ(H) ≤ 2/η, the sufficient condition λ_max(E[(I − ηH_B)²]) ≤ 1 and the exact criterion
+      ρ(T) < 1 (when N^⊥ has dimension ≤ 12).
+    * ``batch_probabilities`` — a list of (batch, probability): the claim is mean-square asymptotic stability
+      transverse to the flat directions, ρ(E[C_B ⊗ C_B]) < 1, decided exactly (Sturm count).
+
+    In both cases ``certificate['lyapunov']`` holds a Monte-Carlo estimate of the top Lyapunov exponent with
+    its standard error (numerical evidence).
+    """
+    t0 = time.perf_counter()
+    q = check_eta(eta)
+    lyapunov_steps = validate.positive_int(lyapunov_steps, "lyapunov_steps")
+    lyapunov_runs = validate.positive_int(lyapunov_runs, "lyapunov_runs")
+    seed = validate.nonneg_int(seed, "seed")
+    from ..models.objective import NetworkLoss
+
+    if not isinstance(objective, NetworkLoss):
+        raise InputError("sgd stability needs a network loss with a dataset (per-sample Hessians)")
+    _check_point(objective, theta_star)
+    n = objective.data.n
+    th = _rational_point(theta_star)
+    if th is None or not is_polynomial_objective(objective):
+        raise InputError("the exact SGD criteria need an exact rational θ* (not floats) and activations polynomial on "
+                         "their pieces")
+    if (batch_size is None) == (batch_probabilities is None):
+        raise InputError("give exactly one of batch_size or batch_probabilities")
+    if batch_size is not None:
+        B = validate.positive_int(batch_size, "batch_size", maximum=n)
+        fixed_batches = [[i] for i in range(n)] if B < n else [list(range(n))]
+        claim = (f"θ* is a fixed point of every SGD batch map and the Wu-Ma-E condition (1 − ηa)² + "
+                 f"η²(n−B)/(B(n−1)) s² ≤ 1 holds at η = {eta_str(q)}, B = {B}")
+    else:
+        batches, probs = _check_batch_probs(batch_probabilities, n)
+        keep = [k for k, pr in enumerate(probs) if pr > 0]
+        batches, probs = [batches[k] for k in keep], [probs[k] for k in keep]
+        fixed_batches = batches
+        claim = (f"θ* is a fixed point of every SGD batch map and is mean-square asymptotically stable at "
+                 f"η = {eta_str(q)} (ρ(E[C_B ⊗ C_B]) < 1 off the flat directions)")
+    point_scope = make_scope(f"the single point θ* (exact rational), η = {eta_str(q)}", count=1,
+                             points=[[fraction_str(Fraction(v)) for v in th]], eta=q)
+
+    def done(verdict, message, **kw):
+        return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, message=message,
+                      scope=point_scope, **kw)
+
+    # (1) θ* must be a common fixed point of the batch maps
+    try:
+        for b in fixed_batches:
+            g = batch_objective(objective, b).grad(th, "exact")
+            if any(_frac(v) != 0 for v in g):
+                j = next(k for k, v in enumerate(g) if _frac(v) != 0)
+                return done(Verdict.REFUTED, f"θ* is not a fixed point of the SGD map of batch {b}: ∂L_B/∂θ_{j} = "
+                            f"{g[j]} ≠ 0 (exact); the Wu-Ma-E / mean-square criteria are about a common fixed point "
+                            "(a global minimum where every per-sample gradient vanishes)",
+                            certificate={"criterion": "common fixed point", "batch": b, "classification":
+                                         "not a fixed point of SGD"},
+                            counterexample={"batch": b, "eta": q})
+        if batch_size is not None:
+            Hs = [_mat(H) for H in per_sample_hessians(objective, th)]
+        else:
+            HBs = [_mat(batch_objective(objective, b).hessian(th, "exact")) for b in batches]
+    except RegionBoundaryError as exc:
+        return done(Verdict.INCONCLUSIVE, f"θ* lies on a region boundary (derivatives undefined): {exc}")
     p = objective.n_params
-    HBs = [to_fmpq_mat(batch_objective(objective, b).hessian(th, "exact")) for b in batches]
-    Q = _flat_directions_complement(HBs)
-    if Q.ncols() == 0:
-        return (0.0, 0.0)
-    eye = fmpq_mat(p, p, [int(i == j) for i in range(p) for j in range(p)])
-    op = None
-    for HB, pr in zip(HBs, probs):
-        C = _np(_reduce(eye - HB * _fq(q), Q))
-        K = np.kron(C, C) * _fq(pr)
-        op = K if op is None else op + K
-    with _ArbPrec(128):
-        ev = acb_mat(arb_mat(op.tolist())).eig(multiple=True, nonstop=True)
-    ups = [float(abs(e).upper()) for e in ev]
-    los = [float(abs(e).lower()) for e in ev]
-    if any(math.isnan(u) for u in ups):
-        return (0.0, float("inf"))
-    return (max(los), max(ups))
-
-
-def _fq(q):
-    from flint import fmpq
-
-    return fmpq(q.numerator, q.denominator)
+    if batch_size is not None:
+        Hm = Hs[0]
+        for M in Hs[1:]:
+            Hm = Hm + M
+        Hm = Hm / n
+        S = Hs[0] * Hs[0]
+        for M in Hs[1:]:
+            S = S + M * M
+        Sigma = S / n - Hm * Hm
+        c = Fraction(n - B, B * (n - 1)) if n > 1 else Fraction(0)
+        a = _extreme_roots(_charpoly(Hm))[1]
+        s2 = _extreme_roots(_charpoly(Sigma))[1]
+        V = (1 - _sq(q) * a.exact) ** 2 + _sq(q) ** 2 * _sq(c) * s2.exact
+        holds, iv, how = _decide_le_one(V)
+        crit = {"criterion": "Wu-Ma-E scalar condition V = (1 − ηa)² + η²(n−B)/(B(n−1)) s² ≤ 1", "batch_size": B,
+                "sharpness_a": str(a.exact), "sharpness_a_enclosure": [a.lo, a.hi],
+                "non_uniformity_s2": str(s2.exact), "non_uniformity_s2_enclosure": [s2.lo, s2.hi],
+                "value": list(iv) if iv else None, "value_exact": str(V), "threshold": 1, "decided_by": how,
+                "c": c, "common_fixed_point": "every per-sample gradient is exactly 0" if B < n else
+                "∇L(θ*) = 0 exactly (full batch)"}
+        ms = {"necessary_0_le_lambda_H_le_2_over_eta": _count_open(_charpoly(Hm).sqf_part(), None, 0) == 0
+              and _count_open(_charpoly(Hm).sqf_part(), 2 / q, None) == 0}
+        Mmat = (_eye(p) - Hm * _fq(q)) * (_eye(p) - Hm * _fq(q)) + Sigma * _fq(q * q * c)
+        ms["sufficient_lambda_max_E_sq_le_1"] = _max_eig_le_one(Mmat)
+        Q, Tsym = _batch_size_operator(Hs, Hm, q, c, n, B)
+        if Tsym is not None:
+            rad = _radius_vs_one(Tsym)
+            ms.update({"rho_T": rad["rho"], "rho_T_exact": rad["rho_exact"],
+                       "mean_square_asymptotically_stable": rad["rho_lt_1"], "flat_directions": p - Q.ncols()})
+        else:
+            ms["rho_T"] = f"skipped: N^⊥ has dimension {Q.ncols()} > {MEAN_SQUARE_MAX_DIM}"
+        crit["mean_square"] = ms
+        margin = (1 - iv[1], 1 - iv[0]) if iv else None
+        lyap = lyapunov_exponent(objective, th, q, None, None, steps=lyapunov_steps, runs=lyapunov_runs, seed=seed,
+                                 batch_size=B)
+    else:
+        if p == 0:
+            raise InputError("the objective has no parameters")
+        Q = _flat_directions_complement(HBs)
+        r = Q.ncols()
+        if r > MEAN_SQUARE_MAX_DIM:
+            raise InputError(f"the exact mean-square operator acts on {r}×{r} symmetric matrices; r = {r} exceeds the "
+                             f"limit {MEAN_SQUARE_MAX_DIM}: use batch_size (the Wu-Ma-E condition)")
+        terms = [(pr, _reduce(_eye(p) - HB * _fq(q), Q)) for HB, pr in zip(HBs, probs)] if r else []
+        rad = _radius_vs_one(_sym_restriction(terms, r))
+        holds = rad["rho_lt_1"]
+        iv = tuple(rad["rho"])
+        crit = {"criterion": "spectral radius of E[(I − ηH_B)⊗(I − ηH_B)] < 1 (off the flat directions)",
+                "radius": rad["rho"], "radius_exact": rad["rho_exact"], "radius_equals_1": rad.get("rho_equals_1"),
+                "flat_directions": p - r, "decided_by": "exact characteristic polynomial, Sturm count of roots ≥ 1",
+                "common_fixed_point": "∇L_B(θ*) = 0 exactly for every batch with positive probability"}
+        margin = (1 - iv[1], 1 - iv[0])
+        lyap = lyapunov_exponent(objective, th, q, batches, probs, steps=lyapunov_steps, runs=lyapunov_runs,
+                                 seed=seed)
+    crit["lyapunov"] = lyap
+    if holds is None:
+        return done(Verdict.INCONCLUSIVE, f"the criterion could not be decided: {crit.get('decided_by')}",
+                    margin=margin, certificate=crit)
+    verdict = Verdict.PROVED if holds else Verdict.REFUTED
+    value = crit.get("value_exact") or crit.get("radius_exact")
+    extra = ""
+    if "mean_square" in crit:
+        ms = crit["mean_square"]
+        st = ms.get("mean_square_asymptotically_stable")
+        extra = (f"; exact mean-square criteria: necessary 0 ≤ λ(H) ≤ 2/η "
+                 f"{'holds' if ms['necessary_0_le_lambda_H_le_2_over_eta'] else 'fails'}, sufficient "
+                 f"λ_max(E[(I − ηH_B)²]) ≤ 1 {'holds' if ms['sufficient_lambda_max_E_sq_le_1'] else 'fails'}"
+                 + ("" if st is None else
+                    f", ρ(T) < 1 (mean-square asymptotic stability) {'holds' if st else 'fails'}"))
+    return done(verdict, f"{crit['criterion']}: {'holds' if holds else 'fails'} ({crit['decided_by']}){extra}; "
+                f"Lyapunov exponent ≈ {lyap['estimate']:.4g} ± {lyap['stderr']:.2g} (numerical)",
+                quantity=Quantity("mean-square criterion", value, tuple(iv) if iv else None), margin=margin,
+                certificate=crit, counterexample=None if holds else {"eta": q, "criterion": crit["criterion"]})
 
 
 def lyapunov_exponent(objective, theta, eta, batches, probs, *, steps: int = 2000, runs: int = 8,
-                      seed: int = 0) -> dict:
+                      seed: int = 0, batch_size: int | None = None) -> dict:
     """Monte-Carlo estimate of λ = lim (1/k) log ‖Π_{j≤k} (I − η H_{B_j}) v‖ (float64, renormalised),
     on the complement of the directions every H_B annihilates (flat directions of a minimum).
 
-    Returns the mean over ``runs`` independent runs and its standard error: numerical evidence.
+    Batches are drawn from ``batches`` with probabilities ``probs``, or (``batches=None``) uniformly among the
+    subsets of size ``batch_size`` without replacement. Returns the mean over ``runs`` independent runs and its
+    standard error: numerical evidence.
     """
-    rng = np.random.default_rng(seed)
+    steps = validate.positive_int(steps, "steps")
+    runs = validate.positive_int(runs, "runs")
+    rng = np.random.default_rng(validate.nonneg_int(seed, "seed"))
     p = objective.n_params
     eta_f = float(eta)
-    HBs = [np.asarray(batch_objective(objective, b).hessian(theta, "float"), dtype=float) for b in batches]
+    n = objective.data.n
+    if batches is None:
+        B = validate.positive_int(batch_size, "batch_size", maximum=n)
+        per = [np.asarray(H, dtype=float) for H in per_sample_hessians(objective, theta, "float")]
+        if math.comb(n, B) <= 2000:
+            batches = [list(b) for b in combinations(range(n), B)]
+            probs = [Fraction(1, len(batches))] * len(batches)
+            HBs = [sum(per[i] for i in b) / B for b in batches]
+            sampler = None
+        else:
+            HBs = [sum(per) / n]
+            sampler = (per, B)
+    else:
+        HBs = [np.asarray(batch_objective(objective, b).hessian(theta, "float"), dtype=float) for b in batches]
+        sampler = None
     # restrict to the complement of the common kernel (flat directions: exponent 0 for every η)
-    _, sv, Vt = np.linalg.svd(np.vstack(HBs))
+    _, sv, Vt = np.linalg.svd(np.vstack(HBs if sampler is None else sampler[0]))
     r = int((sv > 1e-10 * max(sv.max(), 1e-300)).sum())
     Q = Vt[:r].T
-    mats = [Q.T @ (np.eye(p) - eta_f * H) @ Q for H in HBs]
-    p = r
     if r == 0:
         return {"estimate": -math.inf, "stderr": 0.0, "runs": runs, "steps": steps, "arithmetic": "float",
                 "dimension": 0}
-    pr = np.array([float(x) for x in probs])
-    pr = pr / pr.sum()
+    eye = np.eye(p)
+    if sampler is None:
+        mats = [Q.T @ (eye - eta_f * H) @ Q for H in HBs]
+        pr = np.array([float(x) for x in probs])
+        pr = pr / pr.sum()
+
+        def draw(k):
+            return [mats[j] for j in rng.choice(len(mats), size=k, p=pr)]
+    else:
+        per, B = sampler
+
+        def draw(k):
+            return [Q.T @ (eye - eta_f * sum(per[i] for i in rng.choice(n, size=B, replace=False)) / B) @ Q
+                    for _ in range(k)]
     ests = []
     for _ in range(runs):
-        v = rng.standard_normal(p)
+        v = rng.standard_normal(r)
         v /= np.linalg.norm(v)
         acc = 0.0
-        for j in rng.choice(len(mats), size=steps, p=pr):
-            v = mats[j] @ v
+        for m in draw(steps):
+            v = m @ v
             nv = np.linalg.norm(v)
             if nv == 0:
                 acc = -math.inf
@@ -360,4 +941,5 @@ def lyapunov_exponent(objective, theta, eta, batches, probs, *, steps: int = 200
             "runs": runs, "steps": steps, "arithmetic": "float", "dimension": r}
 
 
-__all__ = ["gd", "sgd", "spectrum", "lyapunov_exponent", "per_sample_hessians"]
+__all__ = ["gd", "sgd", "spectrum", "lyapunov_exponent", "per_sample_hessians", "certify_critical", "CriticalPoint",
+           "GD_SEMANTICS"]

@@ -22,11 +22,13 @@ import mpmath
 import numpy as np
 from flint import acb_mat, arb, arb_mat
 
+from .. import validate
 from ..arith import get_arith
-from ..errors import InputError, RegionBoundaryError
-from ..gdmap.maps import GDMap, _check_steps, check_eta, eta_str
-from ..numbers import fraction_array, mpf_to_fraction, to_fraction
-from ..result import Quantity, Result, Verdict
+from ..arith.decide import abs_bounds, compare, hull_max, sign
+from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
+from ..gdmap.maps import GDMap, check_eta, eta_str
+from ..numbers import fraction_array, fraction_str, mpf_to_fraction, to_fraction
+from ..result import Quantity, Result, Verdict, make_scope
 
 
 def _newton(comp, x0, prec: int, max_iter: int):
@@ -58,16 +60,20 @@ def _divisors(k: int) -> list[int]:
 
 
 def find_periodic_orbit(objective, eta, period: int, guess, *, prec: int = 128, max_iter: int = 80) -> Result:
-    """Find and certify a periodic orbit of minimal period ``period`` of G_η near ``guess``.
+    """Find and certify a periodic orbit of minimal period ``period`` of G_η near ``guess``
+    (``period=1``: a fixed point of G_η, i.e. a critical point of L).
 
     PROVED: a unique zero of G^k(θ) − θ in the certificate box (``certificate['box']``: exact
-    midpoints and radius), of certified minimal period k, with the orbit's points and stability.
+    midpoints and radius; ``scope`` says the same), of certified minimal period k, with the orbit's
+    points and stability (spectral radius of D(G^k) over the box compared with 1 exactly).
     INCONCLUSIVE: Newton did not converge, the Krawczyk test failed for every box radius tried, the
     box meets a region boundary, or the orbit found has a smaller period (rejected; try another guess).
     """
     t0 = time.perf_counter()
     q = check_eta(eta)
-    k = _check_steps(period, "the period")
+    k = validate.positive_int(period, "the period")
+    prec = validate.precision(prec)
+    max_iter = validate.positive_int(max_iter, "max_iter")
     p = objective.n_params
     if np.shape(guess) != (p,):
         raise InputError(f"guess must be a flat vector of {p} parameters, got shape {np.shape(guess)}")
@@ -119,10 +125,25 @@ def find_periodic_orbit(objective, eta, period: int, guess, *, prec: int = 128, 
             I_YDF = arb_mat([[int(i == j) for j in range(p)] for i in range(p)]) - Y * DF
             dev = arb_mat([[arb(0, _arb_q(rq))] for _ in range(p)])
             Kc = I_YDF * dev - YF  # K(X) − x̃
-            if all(abs(Kc[i, 0]).upper() < _arb_q(rq) for i in range(p)):
+            if all(_certainly_below(Kc[i, 0], rq) for i in range(p)):
                 return _proved(objective, gmap, comp, k, q, xq, rq, box, Kc, DGX, a, prec, claim, t0)
         return inconclusive(f"the Krawczyk test failed for box radii up to {radii[-1]:g} at {prec} bits; raise prec",
                             point=[str(v) for v in xq])
+
+
+def _certainly_below(k, r: Fraction) -> bool:
+    """|k| < r for every point of the ball k (exact endpoints)."""
+    try:
+        return compare(abs_bounds(k), r) == -1
+    except UncertifiedValueError:
+        return False
+
+
+def _excludes_zero(v) -> bool:
+    try:
+        return sign(v) in (-1, 1)
+    except UncertifiedValueError:
+        return False
 
 
 def _arb_q(v: Fraction):
@@ -137,7 +158,7 @@ def _proved(objective, gmap, comp, k, q, xq, rq, box, Kc, DGX, a, prec, claim, t
     for d in _divisors(k):
         Xd = gmap.orbit(X, d, a, prec)[-1]
         diff = Xd - X
-        period_ok[d] = any(not v.contains(0) for v in diff)
+        period_ok[d] = any(_excludes_zero(v) for v in diff)
     if not all(period_ok.values()):
         bad = [d for d, v in period_ok.items() if not v]
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="ball", precision=prec,
@@ -148,21 +169,30 @@ def _proved(objective, gmap, comp, k, q, xq, rq, box, Kc, DGX, a, prec, claim, t
     with a.context():
         ev = acb_mat(arb_mat(DGX.tolist())).eig(multiple=True, nonstop=True)
     mods = [abs(e) for e in ev]
-    rho_lo = max(float(m.lower()) for m in mods)
-    rho_hi = max(float(m.upper()) for m in mods)
-    if rho_hi != rho_hi:  # nan: eigenvalues not isolated
+    try:
+        rho = hull_max(mods)  # exact rational hull: never "the top ball"
+    except UncertifiedValueError:  # non-finite: eigenvalues not isolated
+        rho = None
+    if rho is None:
         stab = "undecided"
     else:
-        stab = "stable" if rho_hi < 1 else ("unstable" if rho_lo > 1 else "undecided")
+        c = compare(rho, 1)
+        stab = "stable" if c == -1 else ("unstable" if c == 1 else "undecided")
+    kmax = hull_max([abs_bounds(Kc[i, 0]) for i in range(p)])[1]
     cert = {"method": "Krawczyk", "box": {"mid": [str(c) for c in xq], "radius": str(rq)},
-            "krawczyk_max_abs": max(float(abs(Kc[i, 0]).upper()) for i in range(p)),
+            "krawczyk_max_abs": kmax,
             "minimal_period_certified": True, "orbit": [[[float(v.lower()), float(v.upper())] for v in pt]
                                                         for pt in orbit],
-            "spectral_radius_DGk": [rho_lo, rho_hi], "stability": stab}
+            "spectral_radius_DGk": None if rho is None else [float(rho[0]), float(rho[1])],
+            "spectral_radius_DGk_exact": None if rho is None else list(rho), "stability": stab}
+    scope = make_scope(f"the unique zero of G^{k}(θ) − θ in the box X = mid ± radius (its existence, uniqueness in X "
+                       f"and minimal period {k})", count=1,
+                       box={"mid": [fraction_str(c) for c in xq], "radius": fraction_str(rq)}, precision=prec,
+                       eta=q, period=k)
+    rho_txt = "undecided" if rho is None else f"[{float(rho[0]):.6g}, {float(rho[1]):.6g}]"
     return Result(Verdict.PROVED, claim=claim, quantity=Quantity("periodic point", [float(c) for c in xq],
-                                                                     (float(xq[0] - rq), float(xq[0] + rq))),
-                  margin=float(rq) - cert["krawczyk_max_abs"], certificate=cert, arithmetic="ball", precision=prec,
-                  elapsed=time.perf_counter() - t0,
+                                                                     (xq[0] - rq, xq[0] + rq)),
+                  margin=rq - kmax, certificate=cert, arithmetic="ball", precision=prec,
+                  elapsed=time.perf_counter() - t0, scope=scope,
                   message=f"a unique period-{k} point lies in the box of radius {float(rq):.2g} around x̃ "
-                          f"(Krawczyk), minimal period certified; orbit {stab} "
-                          f"(ρ(DG^{k}) ∈ [{rho_lo:.6g}, {rho_hi:.6g}])")
+                          f"(Krawczyk), minimal period certified; orbit {stab} (ρ(DG^{k}) ∈ {rho_txt})")

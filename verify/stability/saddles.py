@@ -2,9 +2,11 @@
 
 At a strict saddle θ_s (∇L(θ_s) = 0, λ_min(∇²L(θ_s)) < 0) the centre-stable manifold is null when
 G_η is non-singular, so GD from almost every start near θ_s leaves its neighbourhood.
-:func:`saddle_escape` certifies the strict-saddle property (exact or Arb eigenvalues), then runs GD
-from random starts in a small ball and reports the fraction that escaped a larger ball and the
-escape times. The experiment itself is numerical evidence (SUPPORTED at best).
+:func:`saddle_escape` certifies the strict-saddle property — criticality exactly for an exact θ_s or by
+the Krawczyk test for a float θ_s (:func:`verify.stability.certify_critical`), λ_min < 0 from exact or
+Arb eigenvalue enclosures compared exactly — then runs GD from random starts in a small ball and
+reports the fraction that escaped a larger ball and the escape times. The experiment itself is
+numerical evidence (SUPPORTED at best).
 """
 
 from __future__ import annotations
@@ -14,35 +16,43 @@ import time
 
 import numpy as np
 
-from ..errors import InputError
+from .. import validate
+from ..arith.decide import bounds, compare
+from ..errors import EnclosureError, InputError, RegionBoundaryError, SizeLimitError, UncertifiedValueError
 from ..gdmap.maps import GDMap, check_eta, eta_str
-from ..numbers import to_fraction
 from ..result import Quantity, Result, Verdict
-from .minima import _gradient_bound, _lam_max_min, _rational_point, spectrum
+from .minima import _check_point, _spectrum_at, certify_critical
 
 
 def saddle_escape(objective, theta_saddle, eta, *, radius=1e-3, escape_radius=None, starts: int = 50,
                   max_steps: int = 10_000, seed: int = 0, prec: int = 128) -> Result:
     """Run GD (float64) from ``starts`` uniform points of the ball B(θ_s, radius); a run escapes
     when ‖θ_k − θ_s‖ > escape_radius (default 100·radius). SUPPORTED when the saddle is certified
-    strict and every run escaped; INCONCLUSIVE otherwise, with the numbers."""
+    strict (certified critical point with a certified negative Hessian eigenvalue) and every run
+    escaped; INCONCLUSIVE otherwise, with the numbers."""
     t0 = time.perf_counter()
     q = check_eta(eta)
-    r = float(to_fraction(radius, what="radius"))
-    if r <= 0:
-        raise InputError(f"radius must be > 0, got {radius!r}")
-    R = 100 * r if escape_radius is None else float(to_fraction(escape_radius, what="escape_radius"))
-    if R <= r:
-        raise InputError("escape_radius must exceed radius")
-    if starts < 1 or max_steps < 1:
-        raise InputError("starts and max_steps must be ≥ 1")
-    kind, eigs = spectrum(objective, theta_saddle, prec)
-    (_, _, nlo, nhi), _ = _lam_max_min(kind, eigs)
-    exact = kind == "exact"
-    th_q = _rational_point(theta_saddle) if exact else theta_saddle
-    gbound, gzero = _gradient_bound(objective, th_q, exact, prec)
-    strict = nhi < 0
-    critical = gzero if exact else gbound < 1e-20
+    r_q = validate.positive_rational(radius, "radius")
+    R_q = 100 * r_q if escape_radius is None else validate.positive_rational(escape_radius, "escape_radius")
+    if R_q <= r_q:
+        raise InputError(f"escape_radius must exceed radius ({radius!r}), got {escape_radius!r}")
+    starts = validate.positive_int(starts, "starts")
+    max_steps = validate.positive_int(max_steps, "max_steps")
+    seed = validate.nonneg_int(seed, "seed")
+    prec = validate.precision(prec)
+    _check_point(objective, theta_saddle)
+    r, R = float(r_q), float(R_q)
+    cp = certify_critical(objective, theta_saddle, prec)
+    nlo = nhi = None
+    spec_note = ""
+    if cp.critical:
+        try:
+            spec = _spectrum_at(objective, cp, q, prec)
+            nlo, nhi = spec.lam_min
+            spec_note = spec.method
+        except (SizeLimitError, EnclosureError, ArithmeticError, RegionBoundaryError, UncertifiedValueError) as exc:
+            spec_note = f"spectrum not certified: {exc}"
+    strict = nhi is not None and compare((nlo, nhi), 0) == -1
     gmap = GDMap(objective, q)
     center = np.array([float(v) for v in np.asarray(theta_saddle, dtype=object)], dtype=float)
     rng = np.random.default_rng(seed)
@@ -64,18 +74,28 @@ def saddle_escape(objective, theta_saddle, eta, *, radius=1e-3, escape_radius=No
         times.append(esc)
     escaped = [t for t in times if t is not None]
     frac = len(escaped) / starts
-    cert = {"strict_saddle_certified": strict, "critical_point": "exact" if gzero else f"|∇L| ≤ {gbound:.3g}",
-            "lambda_min": [float(nlo), float(nhi)], "spectrum_method": kind, "fraction_escaped": frac,
+    expected = None
+    if strict:
+        rate = 1 - q * nhi  # |1 − ηλ_min| ≥ 1 − ηλ_min^+ > 1
+        expected = math.log(R / r) / math.log(float(rate)) if rate > 1 else None
+    cert = {"strict_saddle_certified": strict, "critical_point": cp.to_dict(),
+            "lambda_min": None if nhi is None else [nlo, nhi], "spectrum_method": spec_note, "fraction_escaped": frac,
             "escape_steps": {"min": min(escaped, default=None), "max": max(escaped, default=None),
                              "median": float(np.median(escaped)) if escaped else None},
-            "expected_steps": (math.log(R / r) / math.log(1 - float(q) * float(nlo))) if nhi < 0 else None,
-            "radius": r, "escape_radius": R, "starts": starts, "max_steps": max_steps, "seed": seed}
+            "expected_steps": expected, "radius": r, "escape_radius": R, "starts": starts, "max_steps": max_steps,
+            "seed": seed}
     claim = f"GD at η = {eta_str(q)} escapes the strict saddle from random starts"
-    ok = strict and critical and frac == 1.0
+    ok = strict and frac == 1.0
+    if strict:
+        head = f"strict saddle certified ({cp.message}; λ_min ≤ {float(bounds(nhi)[1]):.6g} < 0)"
+    elif not cp.critical:
+        head = f"not a certified critical point ({cp.message})"
+    elif nhi is None:
+        head = f"not a certified strict saddle ({spec_note})"
+    else:
+        head = f"not a certified strict saddle (λ_min ∈ [{float(nlo):.3g}, {float(nhi):.3g}])"
     return Result(Verdict.SUPPORTED if ok else Verdict.INCONCLUSIVE, claim=claim,
                   quantity=Quantity("fraction escaped", frac), margin=frac, certificate=cert, arithmetic="float",
                   seed=seed, elapsed=time.perf_counter() - t0,
-                  message=(f"strict saddle certified (λ_min ≤ {float(nhi):.6g} < 0); {len(escaped)}/{starts} runs "
-                           f"escaped B(θ_s, {R:g}), median {cert['escape_steps']['median']} steps" if strict else
-                           f"not a certified strict saddle (λ_min ∈ [{float(nlo):.3g}, {float(nhi):.3g}]); "
-                           f"{len(escaped)}/{starts} runs escaped"))
+                  message=f"{head}; {len(escaped)}/{starts} runs escaped B(θ_s, {R:g}), median "
+                          f"{cert['escape_steps']['median']} steps")
