@@ -160,3 +160,42 @@ _add("ORBIT-reject a fixed point is not a period-2 orbit", "¼(θ²−1)², η=1
 SADDLE = vf.Objective.from_sympy((x**2 - 1) ** 2 / 4 + y**2 / 2, [x, y])
 _add("SADDLE GD escapes a strict saddle from random starts (numerical)", "¼(x²−1)²+y²/2 at 0, η=1/10", S,
      lambda: stability.saddle_escape(SADDLE, [0, 0], F(1, 10), starts=40), "§2 saddle avoidance")
+
+# ------------------------------------------------------------------ §3 soundness controls (issue 11, items 1–4)
+# A maximum, a saddle and a non-critical point are never "stable" fixed points; two eigenvalues 10⁻³⁰ apart
+# must not be confused (λ_max is a hull of enclosures, never "the top ball"); the mean-square radius and the
+# Wu–Ma–E condition are decided exactly, 10⁻²⁰ and 10⁻⁴⁰ from their thresholds.
+_add("GD-stable a maximum is linearly unstable (G(θ) = 1.2θ)", "−x² at 0, η=1/10", R,
+     lambda: stability.gd(vf.Objective.from_sympy(-(x**2), [x]), [0], F(1, 10)), "§3 GD", negative=True)
+_add("GD-stable a saddle is linearly unstable", "(x²−y²)/2 at 0, η=1/10", R,
+     lambda: stability.gd(vf.Objective.from_sympy((x**2 - y**2) / 2, [x, y]), [0, 0], F(1, 10)), "§3 GD",
+     negative=True)
+_add("GD-stable a non-critical point is not a fixed point", "x²+5x at 3, η=1/10", R,
+     lambda: stability.gd(vf.Objective.from_sympy(x**2 + 5 * x, [x]), [3], F(1, 10)), "§3 GD", negative=True)
+_add("GD-stable no critical point in a box around a float θ*", "x²+5x at 3.0, η=1/10", R,
+     lambda: stability.gd(vf.Objective.from_sympy(x**2 + 5 * x, [x]), [3.0], F(1, 10)), "§3 GD", negative=True)
+_add("GD-stable a float θ* speaks of the certified critical point near it (Krawczyk)", "x²+5x at −2.5000001", P,
+     lambda: stability.gd(vf.Objective.from_sympy(x**2 + 5 * x, [x]), [-2.5000001], F(1, 10)), "§3 GD")
+_E30 = sp.Rational(1, 10**30)
+CLOSE = vf.Objective.from_sympy((1 + _E30 / 2) * x**2 + (1 + _E30) * y**2, [x, y])  # λ = 2 + e, 2 + 2e
+ETA_CLOSE = 1 / (1 + F(3, 4) * F(1, 10**30))  # 2/η = 2 + 3e/2 lies between the two eigenvalues
+for _pt in ([0.0, 0.0], [0, 0]):
+    _add("GD-stable two eigenvalues 10⁻³⁰ apart, 2/η between them: unstable", f"θ*={_pt}", R,
+         lambda _pt=_pt: stability.gd(CLOSE, _pt, ETA_CLOSE), "§3 GD", negative=True)
+TINY = vf.SquareLoss(vf.MLP([1, 1], "identity"), vf.Dataset([[F(1, 10**10)]], [0]))
+_add("SGD-meansquare ρ = (1 − 2·10⁻²⁰)² < 1 is decided exactly", "x=10⁻¹⁰, η=1, one batch", P,
+     lambda: stability.sgd(TINY, [0], 1, batch_probabilities=[([0], 1)], lyapunov_steps=50, lyapunov_runs=2),
+     "§3 SGD", negative=True)
+LIN2 = vf.SquareLoss(vf.MLP([2, 1], "identity"), vf.Dataset([[1, 0], [1, 1]], [0, 0]))
+ETA_WME = F(5527864045000420607181652662537447529119, 10**40)  # just above 1 − 1/√5
+_add("SGD-WuMaE V = 1 + O(10⁻⁴⁰) just above the threshold η = 1 − 1/√5 fails", "X=[[1,0],[1,1]], B=1, η above", R,
+     lambda: stability.sgd(LIN2, [0, 0], ETA_WME, batch_size=1, lyapunov_steps=50, lyapunov_runs=2), "§3 SGD",
+     negative=True)
+_add("SGD-WuMaE just below the threshold η = 1 − 1/√5 holds", "X=[[1,0],[1,1]], B=1, η below", P,
+     lambda: stability.sgd(LIN2, [0, 0], ETA_WME - F(1, 10**39), batch_size=1, lyapunov_steps=50, lyapunov_runs=2),
+     "§3 SGD")
+_add("SGD-fixedpoint a point that is not a common fixed point of the batch maps", "regression, w=0, B=1", R,
+     lambda: stability.sgd(LR4, [0, 0, 0, 0], F(1, 4), batch_size=1, lyapunov_steps=50, lyapunov_runs=2), "§3 SGD",
+     negative=True)
+_add("ORBIT-period1 a period-1 orbit is a fixed point of G_η", "¼(θ²−1)², η=1/2, guess 1.05", P,
+     lambda: stability.find_periodic_orbit(QUARTIC, F(1, 2), 1, [1.05]), "§3 periodic orbits")
