@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .. import validate
 from ..arith import get_arith
 from ..arith.eigen import EXACT_CHARPOLY_MAX, exact_charpoly, real_root_intervals, to_arb_mat
 from ..errors import InputError, SizeLimitError
@@ -67,6 +68,8 @@ def det_polynomial(objective, theta, arith: str = "exact", prec: int | None = No
     polynomial region) or certified enclosures (``"ball"``)."""
     if arith not in ("exact", "ball"):
         raise InputError(f"det_polynomial is certified only: arith must be 'exact' or 'ball', got {arith!r}")
+    if prec is not None:
+        prec = validate.precision(prec, "prec")
     p = objective.n_params
     a = get_arith(arith, prec)
     if arith == "exact":

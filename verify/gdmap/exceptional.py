@@ -56,7 +56,7 @@ from ..arith.eigen import (
     fmpq_poly_to_sympy,
     real_root_intervals,
 )
-from ..errors import InputError, SizeLimitError, UncertifiedValueError
+from ..errors import InputError, RegionBoundaryError, SizeLimitError, UncertifiedValueError
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict, make_scope
 from .linalg_exact import nullspace, poly_of_matrix, vstack
@@ -64,6 +64,8 @@ from .regions import (
     RegionPolynomial,
     _patterns_equal,
     is_polynomial_objective,
+    pattern_is_global,
+    point_in_piece,
     random_region_points,
     region_of,
     same_piece,
@@ -173,11 +175,14 @@ def exceptional_step_sizes(objective, theta=None, *, eta_range=None, points: int
     if theta is None:
         if _has_pieces(objective):
             raise InputError("this objective has activation regions: give a point θ inside the region to analyse")
+        if not pattern_is_global(objective, ()):
+            raise InputError("this objective is not certified analytic on all of R^p (sqrt, log, fractional powers "
+                             "or poles): give a point θ inside the analytic piece to analyse")
         theta = [Fraction(int(k), 7) for k in rng.integers(-7, 8, size=objective.n_params)]
     th = fraction_array(theta, what="θ")
     if th.shape != (objective.n_params,):
         raise InputError(f"θ must have {objective.n_params} entries, got shape {th.shape}")
-    pattern = region_of(objective, th)  # raises RegionBoundaryError on a boundary
+    pattern = _checked_pattern(objective, th)
     if is_polynomial_objective(objective):
         if objective.n_params > EXACT_CHARPOLY_MAX:
             raise SizeLimitError(
@@ -215,6 +220,17 @@ def _scope(objective, th, pattern) -> tuple[str, str]:
 
 def _short(th) -> str:
     return "[" + ", ".join(str(x) for x in list(th)[:6]) + (", …]" if len(th) > 6 else "]")
+
+
+def _checked_pattern(objective, th, what: str = "θ"):
+    """θ's pattern; RegionBoundaryError if θ is on a boundary or not certified inside an analytic piece."""
+    pattern = region_of(objective, th)  # raises RegionBoundaryError on a boundary
+    if not point_in_piece(objective, th, pattern):
+        raise RegionBoundaryError(
+            f"{what} = {_short(th)} is not certified inside an analytic piece: the loss's expression on its "
+            "pattern could not be certified analytic near it (a sqrt/log/fractional-power argument or a pole "
+            "at or near the point, or an activation piece not analytic on its interval); move the point")
+    return pattern
 
 
 def _exact_cost_estimate(p: int) -> float:
@@ -459,7 +475,7 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
         th = fraction_array(theta, what=f"thetas[{j}]")
         if th.shape != (objective.n_params,):
             raise InputError(f"thetas[{j}] must be a point θ with {objective.n_params} entries, got shape {th.shape}")
-        pts.append((j, th, region_of(objective, th)))  # a point on a boundary: RegionBoundaryError, before any work
+        pts.append((j, th, _checked_pattern(objective, th, f"thetas[{j}]")))  # before any work
     groups: list = []  # (pattern, representative point, scope kind)
     regions = []
     undecided = 0

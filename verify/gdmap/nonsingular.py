@@ -295,12 +295,20 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
                               f"({not_analytic}); give points inside regions (regions=[θ, …]) or sample with a "
                               "different seed/scale")
     if undecided:
+        n_pos = sum("reason" in e for e in undecided)
+        why = []
+        if len(undecided) > n_pos:
+            why.append(f"{len(undecided) - n_pos} with every det(I − η∇²L) enclosure containing 0 up to {max_prec} "
+                       f"bits at up to {points_per_region + 1} points (raise max_prec, or use exceptional_step_sizes "
+                       "on that region)")
+        if n_pos:
+            why.append(f"{n_pos} given point(s) not certified inside an analytic piece (the loss's expression on "
+                       "the pattern could not be certified analytic near the point: move it away from points where "
+                       "sqrt/log/fractional powers/poles or Piecewise conditions degenerate, or use activations whose "
+                       "pieces are analytic on their intervals)")
         return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("η", q_eta),
                       margin=-len(undecided), certificate=cert, arithmetic="ball", precision=max_prec, elapsed=elapsed,
-                      message=f"{len(undecided)} of {n_regions} region(s) undecided: every det(I − η∇²L) enclosure "
-                              f"contained 0 up to {max_prec} bits at {points_per_region + 1} points, or the point "
-                              "was not certified inside an analytic piece; raise max_prec, or use "
-                              "exceptional_step_sizes on that region")
+                      message=f"{len(undecided)} of {n_regions} region(s) undecided: {'; '.join(why)}")
     arith = "exact" if all(d["arith"] == "exact" for r in per_region for d in r["det"]) else "ball"
     prec_used = None if arith == "exact" else max((d["prec"] or 0) for r in per_region for d in r["det"])
     n_pat = sum(r["scope"] == PATTERN for r in per_region)

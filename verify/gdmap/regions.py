@@ -29,8 +29,9 @@ For a user ``Piecewise`` the pattern is a tuple of branch indices, one per ``Pie
 walking L's own expression in ball arithmetic (:func:`analytic_on_box`): every Piecewise condition
 decided strictly on the whole box, every ``sqrt``/fractional power/``log`` argument certainly > 0,
 every negative power's base and every ``tan``'s cosine certainly ≠ 0. Networks rely on the
-activation contract (each piece is analytic on its open interval): one hidden layer gives convex
-regions; deeper networks use boxes on which the pattern is decided (``objective.region(box)``).
+activation contract — each piece analytic on its open interval, certified by exact real-root counting
+(:func:`network_pieces_analytic`; otherwise no point is used) —: one hidden layer gives convex regions;
+deeper networks use boxes on which the pattern is decided (``objective.region(box)``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from flint import arb, fmpq
 from sympy import QQ
 from sympy.polys.rings import ring
 
-from ..arith.ball import _ArbPrec
+from ..arith.ball import _ArbPrec, int_power
 from ..arith.decide import sign, to_arb
 from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
 from ..numbers import fraction_array
@@ -155,6 +156,79 @@ def _nonneg(e) -> bool:
     return False
 
 
+def _poly_sign_on_interval(g, var, lo, hi, strict_positive: bool) -> bool:
+    """g (a polynomial in ``var`` with rational coefficients) has no root in the open interval (lo, hi)
+    (None = unbounded) — and, if ``strict_positive``, is positive there. Decided exactly."""
+    try:
+        P = sp.Poly(g, var)
+    except sp.PolynomialError:
+        return False
+    if not all(c.is_Rational for c in P.coeffs()):
+        return False
+    if P.is_zero:
+        return False
+    lo_s = None if lo is None else sp.Rational(lo.numerator, lo.denominator)
+    hi_s = None if hi is None else sp.Rational(hi.numerator, hi.denominator)
+    if P.degree() > 0:
+        n = P.count_roots(lo_s, hi_s)  # roots in the closed interval
+        n -= sum(1 for b in (lo_s, hi_s) if b is not None and P.eval(b) == 0)
+        if n:
+            return False
+    if not strict_positive:
+        return True
+    if lo_s is not None and hi_s is not None:
+        t = (lo_s + hi_s) / 2
+    elif lo_s is not None:
+        t = lo_s + 1
+    elif hi_s is not None:
+        t = hi_s - 1
+    else:
+        t = sp.Integer(0)
+    return bool(P.eval(t) > 0)
+
+
+def analytic_on_interval(e, var, lo, hi) -> bool:
+    """Is the expression e(var) real-analytic on the open interval (lo, hi)? (None = unbounded.)
+
+    Sufficient test: :func:`globally_analytic` constructs, plus negative powers of polynomials without a
+    root in the interval and fractional powers / logarithms of polynomials positive on it (decided
+    exactly by real-root counting)."""
+    if globally_analytic(e):
+        return True
+    if e.is_Add or e.is_Mul:
+        return all(analytic_on_interval(a, var, lo, hi) for a in e.args)
+    if e.is_Pow:
+        base, ex = e.args
+        if base is sp.E:
+            return analytic_on_interval(ex, var, lo, hi)
+        if not analytic_on_interval(base, var, lo, hi):
+            return False
+        if ex.is_Integer:
+            return int(ex) >= 0 or _positive(base) or _poly_sign_on_interval(base, var, lo, hi, False)
+        return globally_analytic(ex) and (_positive(base) or _poly_sign_on_interval(base, var, lo, hi, True))
+    if isinstance(e, _ENTIRE):
+        return analytic_on_interval(e.args[0], var, lo, hi)
+    if isinstance(e, sp.log):
+        a = e.args[0]
+        return analytic_on_interval(a, var, lo, hi) and (_positive(a) or _poly_sign_on_interval(a, var, lo, hi, True))
+    return False
+
+
+def network_pieces_analytic(objective) -> bool:
+    """Does every activation piece f_j satisfy the activation contract — f_j real-analytic on its open
+    interval (b_j, b_{j+1}) — *certifiably* (:func:`analytic_on_interval`)? Then L's expression on a
+    pattern is analytic on the whole (open) region."""
+    from ..models.activation import Z
+
+    for act in objective.net.activations:
+        bps = [Fraction(int(b.p), int(b.q)) for b in act.breakpoints]
+        ends = [None, *bps, None]
+        for j, pc in enumerate(act.pieces):
+            if not analytic_on_interval(sp.sympify(pc), Z, ends[j], ends[j + 1]):
+                return False
+    return True
+
+
 def pattern_is_global(objective, pattern) -> bool:
     """Is L's expression on the pattern real-analytic on all of R^p (``"pattern"`` scope)?"""
     from ..models.objective import LogisticLoss, SquareLoss, SympyObjective
@@ -233,8 +307,8 @@ class _BoxWalker:
             if ex.is_Integer:
                 n = int(ex)
                 if n >= 0:
-                    return b**n
-                return None if _strict_sign(b) is None else 1 / b ** (-n)
+                    return int_power(b, n)
+                return None if _strict_sign(b) is None else 1 / int_power(b, -n)
             if _strict_sign(b) != 1:  # fractional/real powers: analytic only where the base is > 0
                 return None
             if ex.is_Rational:
@@ -298,9 +372,9 @@ def analytic_on_box(objective, box, pattern, prec: int = BOX_PREC) -> bool:
             if not _patterns_equal(got, pattern):
                 return False
             if isinstance(objective, NetworkLoss):
-                # the activation contract: each piece is analytic on its open interval, and the pattern,
-                # decided on the whole box, keeps every pre-activation inside one interval
-                return True
+                # each piece is certified analytic on its open interval, and the pattern, decided on the
+                # whole box, keeps every pre-activation inside one interval
+                return network_pieces_analytic(objective)
             if not isinstance(objective, SympyObjective):
                 return False
             walker = _BoxWalker(dict(zip(objective.variables, box)))
@@ -334,8 +408,8 @@ def same_piece(objective, pattern, a, b, *, max_depth: int = 6, prec: int = BOX_
         return True
     from ..models.objective import NetworkLoss
 
-    if isinstance(objective, NetworkLoss) and objective.net.depth == 2:
-        return True
+    if isinstance(objective, NetworkLoss) and objective.net.depth == 2 and network_pieces_analytic(objective):
+        return True  # convex region (pre-activations affine in θ), pieces analytic on their intervals
     a = fraction_array(a, what="θ")
     b = fraction_array(b, what="θ")
 
