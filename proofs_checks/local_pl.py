@@ -23,7 +23,7 @@ from verify import pl
 from verify.certify import zero_test
 from verify.numbers import to_fraction
 from verify.report import ProofCheck
-from verify.result import Quantity, Result, Verdict
+from verify.result import Quantity, Result, Verdict, make_scope
 
 PAPER = "local_pl (Chatterjee, arXiv:2203.16462)"
 REF = "shared/theory/local_pl.md"
@@ -83,6 +83,8 @@ def _alpha_equals(obj, x0, r, exact):
     if ok and b.lower == b.upper == exact:  # both certified bounds are the exact value: α is proved
         return Result(P, claim=f"α(x0, r) = {exact}", quantity=Quantity("α", exact, (b.lower, b.upper)),
                       margin=0, arithmetic="ball", precision=128,
+                      scope=make_scope("α over the closed ball B(x0, r)", count=1, x0=[str(v) for v in x0], r=r,
+                                       precision=128),
                       message=f"certified lower bound ({b.lower_method}) = certified upper bound (witness) = {exact}")
     return Result(S if ok and tight > 0.999 else R if not ok else I, claim=f"α(x0, r) = {exact}",
                   quantity=Quantity("α", float(exact), (b.lower, b.upper)), margin=tight, arithmetic="ball",
@@ -154,6 +156,7 @@ def _ls_equality():
     ok = lhs == rhs
     return Result(P if ok else R, claim="equality in the distance bound for an aligned residual",
                   quantity=Quantity("‖x* − x0‖²", str(lhs)), margin=0, arithmetic="exact",
+                  scope=make_scope("the instance A = [[1, 1, 0], [0, 1, 1]], b = (1, −1), x0 = 0 (exact)", count=1),
                   message=f"‖x* − x0‖² = {lhs} = 4f0/α = {rhs} exactly (x* = {list(xstar)}); the GD limit matches x* "
                           f"to {err:.1e} (float64, 400 steps)")
 
@@ -177,8 +180,10 @@ def _gd_certified(obj, x0, r, steps=200):
 
 
 def _lsq_floor():
-    tr = cv.gd(LSQ, [0, 0, 0], F(1, 4), 2000, "float")
-    res = pl.chatterjee_gd(LSQ, [0, 0, 0], F(2), eta=F(1, 4))
+    res = pl.chatterjee_gd(LSQ, [0, 0, 0], F(2))  # the certified step and rate (η = 1/4 is above η_max ≥ 0.185)
+    if res.verdict != P:
+        return res
+    tr = cv.gd(LSQ, [0, 0, 0], res.certificate["eta"], 2000, "float")
     return cv.check_rate(tr, res.certificate["q"])
 
 
@@ -201,8 +206,8 @@ def _spurious_limit():
 
 
 _add("C5-negative GD from −1.5 converges to the spurious minimum −0.81623", "η=0.01", S, _spurious_limit, "§5.4")
-_add("C5-trivial f(x0) = 0: the criterion holds trivially", "x², x0=0", P, lambda: pl.chatterjee(SQUARE, [0], 1),
-     "§5.5")
+_add("C5-zero f(x0) = 0: the criterion 0 < r²α holds with α = 4 certified", "x², x0=0", P,
+     lambda: pl.chatterjee(SQUARE, [0], 1), "§5.5")
 
 # ------------------------------------------------------------------ §6 network claims (tanh, n ≤ d)
 NET = vf.MLP([3, 4, 4, 1], "tanh")
@@ -227,7 +232,8 @@ def _claim7():
     zt = zero_test(np.array([*F_.reshape(-1), *rest, *minors, L - fmpq(mean_y2.numerator, mean_y2.denominator)],
                             dtype=object), "ball")
     return Result(zt.verdict, claim="F ≡ 0, f = mean(y²), ∇_{W_ℓ≥2} f = 0, rank ∇_{W1} f = 1 at W1 = 0",
-                  quantity=Quantity("max |entry|", None), arithmetic="ball", precision=128, message=zt.message)
+                  quantity=Quantity("max |entry|", None), arithmetic="ball", precision=128, message=zt.message,
+                  scope=make_scope("the point θ0 = positive init (λ = 3) of tanh [3,4,4,1]", count=1, precision=128))
 
 
 _add("C7-zero-layer at W1 = 0: F ≡ 0, f = mean(y²), other gradients 0, ∇_{W1} f rank 1", "tanh [3,4,4,1]", P,
@@ -251,6 +257,7 @@ def _claim8(seed):
                           message=f"could not certify at a point (ratio ≥ {rat.lower()}, bound {float(bound):.6g})")
         worst = slack if worst is None else min(worst, slack)
     return Result(P, claim="PL ratio ≥ (4/n) λ_min(XXᵀ) min_j ‖u_j‖²", margin=worst, arithmetic="ball", precision=128,
+                  scope=make_scope("θ0 and 4 rational points near it", count=len(pts), precision=128),
                   message=f"certified at θ0 and 4 random points nearby (smallest slack {float(worst):.6g})")
 
 
@@ -269,6 +276,7 @@ def _claim9_scaling():
     ok = len(set(vals)) == 1 and len(Ls) == 1
     return Result(P if ok else R, claim="at θ0 the bound scales exactly like λ² and f(θ0) does not depend on λ",
                   quantity=Quantity("bound/λ²", float(vals[0])), arithmetic="ball", precision=128,
+                  scope=make_scope("θ0 = positive init with λ = 1, 2, 4, 8", count=4, precision=128),
                   message=f"bound(λ)/λ² = {float(vals[0]):.10g} for λ = 1, 2, 4, 8 (identical values); f(θ0) = "
                           f"{float(next(iter(Ls))):.6g} for every λ")
 
@@ -308,6 +316,7 @@ def _claim11():
     lam = exact_eigen_intervals(G)[0]
     return Result(P if lam.lo == lam.hi == 0 else R, claim="λ_min(XXᵀ) = 0 when n > d",
                   quantity=Quantity("λ_min", str(lam.exact)), arithmetic="exact",
+                  scope=make_scope("the data matrix X = [[1, 0], [0, 1], [1, 1]]", count=1),
                   message="λ_min(XXᵀ) = 0 exactly: the first-layer bound is vacuous, as it must be (no failure "
                           "is claimed; the hypothesis n ≤ d is used)")
 
@@ -344,3 +353,63 @@ def _claim13():
 
 _add("C13-exploratory σ(0) ≠ 0 (softplus): no verdict until the construction is known", "softplus [3,4,4,1]", I,
      _claim13, "§6 claim 13")
+
+# ------------------------------------------------------------------ soundness: corrected expectations, controls
+# GD: the step is an exact rational strictly inside (0, η_max) and q < 1 is certified; a PROVED with
+# η = 0 or q ≥ 1 would be vacuous (it was issued for 1e8·x² when η was rounded to a 10⁻⁶ grid).
+STEEP = vf.Objective.from_sympy(sp.Float(1e8) * x**2, [x])
+
+
+def _gd_nonvacuous(obj, x0, r):
+    res = pl.chatterjee_gd(obj, x0, r)
+    if res.verdict == P:
+        c = res.certificate
+        if not (0 < c["eta"] < c["eta_max"] and 0 <= c["q"] < 1):
+            return Result(R, claim=res.claim, arithmetic="ball", precision=128,
+                          message=f"vacuous certificate: η = {c['eta']}, q = {c['q']}")
+        res.message = f"η = {float(c['eta']):.6g} ∈ (0, η_max), q = {float(1 - c['q']):.3g} below 1: " + res.message
+    return res
+
+
+_add("GD-nonvacuous linear convergence with η > 0 and q < 1 when η_max < 10⁻⁶", "1e8·x², x0=1, r=2", P,
+     lambda: _gd_nonvacuous(STEEP, [1], 2), "§2.2")
+_add("GD-nonvacuous η_max = 2⁻²⁰⁰: exact step, terminates (the old step search looped)", "x², x0=1−2⁻²⁰⁰, r=1", P,
+     lambda: _gd_nonvacuous(SQUARE, [1 - F(1, 2**200)], 1), "§2.2")
+_add("GD-nonvacuous at |x0| = r the GD criterion is refuted with the flow criterion", "x², x0=1, r=1", R,
+     lambda: pl.chatterjee_gd(SQUARE, [1], 1), "§1.2, §2.2", negative=True)
+# f(x0) = 0: the criterion reads 0 < r²α; α = 0 at a degenerate zero (x⁴: ratio 16x² → 0), and x³ is
+# not nonnegative (the theorem's hypothesis fails; 0 is no minimiser). Neither may be PROVED.
+_add("C5-zero f(x0) = 0 at a degenerate zero: α = 0, not PROVED", "x⁴, x0=0, r=1", I,
+     lambda: pl.chatterjee(vf.Objective.from_sympy(x**4, [x]), [0], 1), "§5.5", negative=True)
+_add("C5-zero f(x0) = 0 but f changes sign: L ≥ 0 fails, not PROVED", "x³, x0=0, r=1", I,
+     lambda: pl.chatterjee(vf.Objective.from_sympy(x**3, [x]), [0], 1), "§5.5", negative=True)
+# α near a non-degenerate zero of L: the near-zero Hessian bound gives α ≥ 2(a − ε)²/(a + ε), exact for
+# quadratics (ε = 0), where branch-and-bound alone stays at 0 (the ratio has no finite box enclosure at 0).
+y = sp.Symbol("y")
+ELLIPSE = vf.Objective.from_sympy(x**2 + 4 * y**2, [x, y])
+SOS_IRR = vf.Objective.from_sympy((x**2 - 2) ** 2 + (y - x) ** 2, [x, y])  # zero at (√2, √2)
+
+
+def _alpha_at_least(obj, x0, r, value):
+    b = pl.alpha(obj, x0, r)
+    claim = f"α(x0, r) ≥ {value}"
+    if b.upper is not None and b.upper < value:
+        return Result(R, claim=claim, quantity=Quantity("α", None, (b.lower, b.upper)), arithmetic="ball",
+                      precision=128, message=f"certified upper bound {float(b.upper):.6g} < {value}")
+    if b.lower is not None and b.lower >= value:
+        return Result(P, claim=claim, quantity=Quantity("α", None, (b.lower, b.upper)), margin=b.lower - value,
+                      arithmetic="ball", precision=128, message=f"certified lower bound by {b.lower_method}",
+                      scope=make_scope("α over the closed ball B(x0, r)", count=1, x0=[str(v) for v in x0], r=r,
+                                       boxes=b.methods["bnb"]["boxes"], precision=128))
+    return Result(I, claim=claim, quantity=Quantity("α", None, (b.lower, b.upper)), arithmetic="ball", precision=128,
+                  message=f"α ∈ [{float(b.lower):.6g}, {float(b.upper):.6g}] ({b.lower_method}); {b.note}")
+
+
+_add("C4-near-zero α = 2λ_min = 4 on a ball around the zero of x² + 4y² (near-zero Hessian bound)",
+     "x²+4y², x0=(0,1), r=3/2", P, lambda: _alpha_at_least(ELLIPSE, [0, 1], F(3, 2), 4), "§5.6")
+_add("CRIT-near-zero criterion certified on a ball containing the zero", "x²+4y², x0=(1,0), r=3/2", P,
+     lambda: pl.chatterjee(ELLIPSE, [1, 0], F(3, 2)), "§5.6")
+_add("CRIT-near-zero criterion at x0 = (0, 1): α = 4 but 4L(x0) = 16 > r²α = 9", "x²+4y², x0=(0,1), r=3/2", R,
+     lambda: pl.chatterjee(ELLIPSE, [0, 1], F(3, 2)), "§5.6", negative=True)
+_add("CRIT-near-zero irrational zero (√2, √2), certified by Krawczyk on the squared terms",
+     "(x²−2)²+(y−x)², x0=(7/5,7/5), r=1/10", P, lambda: pl.chatterjee(SOS_IRR, [F(7, 5), F(7, 5)], F(1, 10)), "§1.2")

@@ -1,16 +1,20 @@
-"""Local Polyak–Łojasiewicz inequalities (``shared/theory/local_pl.md``): the PL ratio, certified
-bounds on α(x0, r), and Chatterjee's criterion 4L(x0) < r²α for gradient flow and GD."""
+"""Local Polyak–Łojasiewicz inequalities (Chatterjee, arXiv:2203.16462): the PL ratio, certified
+bounds on α(x0, r) (closed forms, branch-and-bound, near-zero Hessian bound), and Chatterjee's
+criterion 4L(x0) < r²α for gradient flow and GD."""
 
 from .alpha import (
     AlphaBounds,
+    NearZero,
     alpha,
     alpha_lower_bnb,
     alpha_lower_ntk,
     alpha_lower_schur,
     alpha_upper,
+    near_zero_certificate,
+    nonnegativity,
 )
 from .criterion import chatterjee, chatterjee_gd, hessian_norm_sup
 from .ratio import ratio
 
 __all__ = ["ratio", "alpha", "AlphaBounds", "alpha_upper", "alpha_lower_bnb", "alpha_lower_ntk", "alpha_lower_schur",
-           "chatterjee", "chatterjee_gd", "hessian_norm_sup"]
+           "chatterjee", "chatterjee_gd", "hessian_norm_sup", "nonnegativity", "near_zero_certificate", "NearZero"]

@@ -1,18 +1,47 @@
 """Certified bounds on α(x0, r) = inf_{θ ∈ B(x0, r), L(θ) > 0} ‖∇L(θ)‖² / L(θ)
-(``shared/theory/local_pl.md`` §1.2, §6 "Numerical note on computing α").
+(Chatterjee, arXiv:2203.16462; the derived forms of ``local_pl.md`` §1.2, §6 "Numerical note").
 
 * **upper** — multi-start local minimisation of the ratio over the ball (SLSQP, float64), then the
   best point is rounded to a rational *witness* inside the closed ball (checked exactly) and the
-  ratio there is enclosed in Arb: α ≤ ratio(witness) ≤ ``upper``. An upper bound can refute the
-  criterion, never certify it.
+  ratio there is enclosed in Arb: α ≤ ratio(witness) ≤ ``upper`` (the enclosure of L(witness) is
+  certified > 0). An upper bound can refute the criterion, never certify it.
 * **lower, branch-and-bound** (``"bnb"``, dimension p ≤ :data:`BNB_MAX_DIM`): boxes covering the
-  ball, each bounded in Arb ball arithmetic — for sympy objectives the cancelled rational form of
-  ‖∇f‖²/f (finite near the zeros of f), otherwise (Σ g²)_lo / L_hi and, for square losses, the NTK
-  bound on the box; boxes outside the ball are discarded exactly; the box with the smallest bound
-  is split until the bound reaches the target, the gap closes or the box budget runs out. Where
-  the cancelled ratio has no finite enclosure (a box around a common zero of ‖∇f‖² and f that
-  cancelling cannot remove, e.g. ratios of quadratic forms at 0) the bound there stays 0: sound but
-  uninformative — write such objectives as square losses and use the NTK bound.
+  ball, each bounded in Arb ball arithmetic by the best of
+
+  - the *cancelled ratio*: for sympy objectives without ``Piecewise``, the rational form of
+    ‖∇f‖²/f after cancelling common factors (finite near the zeros of f that cancelling removes,
+    f = x² gives 4); its sign is the sign of f wherever f ≠ 0;
+  - the *enclosure* (Σ ∂ᵢL²)_lo / L_hi, valid where L > 0 (used only on boxes where L ≥ 0 is
+    certified, structurally or by L_lo ≥ 0);
+  - the *NTK bound on the box* for square losses (below);
+  - the *near-zero Hessian bound* (below) on boxes inside a certified neighbourhood of a zero of L.
+
+  Boxes outside the ball are discarded exactly, boxes where L ≡ 0 (structurally nonnegative L with
+  L_hi ≤ 0, or an exactly-zero enclosure) hold no point of the infimum; the box with the smallest
+  bound is split until the bound reaches the target, the gap closes or the box budget runs out.
+* **near-zero Hessian bound.** Around a zero θ* of L (L(θ*) = 0, ∇L(θ*) = 0) the ratio has no finite
+  box enclosure unless it cancels symbolically (x² + 4y² at 0). Let B' be a box containing θ* on
+  which the Hessian is enclosed: every H(θ), θ ∈ B', satisfies ‖H(θ) − A‖_op ≤ ε for a rational
+  symmetric A with λ_min(A) ≥ a > ε (A and ε from the symmetrised midpoint, Weyl). For θ ∈ B'
+  put d = θ − θ* (the segment [θ*, θ] lies in the convex B'), and by Taylor with integral remainder
+
+      ∇L(θ) = Ĥ d,  Ĥ = ∫₀¹ H(θ* + t d) dt;     L(θ) = ½ dᵀ H̃ d,  H̃ = ∫₀¹ 2(1 − t) H(θ* + t d) dt;
+
+  Ĥ and H̃ are averages of Hessians on B', so ‖Ĥ − A‖, ‖H̃ − A‖ ≤ ε. With u = d/|d| and q = uᵀAu ≥ a,
+  |Au|² = uᵀA²u ≥ a q (A² − aA = A^½(A − aI)A^½ ⪰ 0), hence |Au| ≥ √(aq) ≥ a > ε and
+
+      ‖∇L‖²/L = 2|Ĥu|²/(uᵀH̃u) ≥ 2(√(aq) − ε)²/(q + ε) ≥ 2(a − ε)²/(a + ε)   for every θ ≠ θ* in B'
+
+  (the middle expression increases with q when √(aq) > ε). With m = a − ε and M = λ_max(A) + ε this
+  is at least the textbook 2m²/M; for a quadratic (ε = 0) it is the exact 2λ_min. Also L > 0 on
+  B' \\ {θ*}. **L(θ*) = 0 must be certified**: if L(θ*) = c > 0 the same expansion gives
+  ‖∇L‖²/L ≥ m²|d|²/(c + M|d|²/2), which tends to 0 at θ* — and indeed α = 0 when the ball contains
+  a critical point with positive loss. θ* is located by Krawczyk's test on ∇L
+  (:func:`verify.arith.krawczyk.certify_zero`) from a box the branch-and-bound could not bound, and
+  L(θ*) = 0 is certified (a) at an exact rational point where L and ∇L evaluate to exactly 0, or
+  (b) by a Krawczyk zero of a square residual system: a :class:`SquareLoss` with n·k = p residuals,
+  or a sympy sum Σ cᵢ gᵢ² (cᵢ > 0) of p squares, whose common zero is a zero of L and of ∇L.
+  Otherwise the bound does not apply and the Result says so (``AlphaBounds.note``).
 * **lower, NTK** (``"ntk"``, square losses L = s‖r‖² of any size): ‖∇L‖² = 4s² rᵀJJᵀr ≥
   4s λ_min(JJᵀ) L, with J enclosed over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) in ball arithmetic
   and λ_min bounded below by Weyl's inequality: λ_min(K) ≥ λ_min(K̂) − ‖K − K̂‖_F for the symmetric
@@ -20,23 +49,38 @@
 * **lower, first layer** (``"schur"``, scalar-output network square losses, local_pl.md §3.3):
   ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖∂F(x_j)/∂z_1‖², with the sensitivities enclosed over the same box;
   robust far from the NTK regime (it needs only the first layer's gradient).
+
+**Nonnegativity.** Chatterjee's theorem assumes L ≥ 0. :func:`nonnegativity` certifies it
+structurally (square and logistic losses; sympy expressions that sympy's sign rules prove ≥ 0 for
+real arguments). For any other objective every box bound above is positive only where L ≥ 0 is
+certified on the box, so a *positive* branch-and-bound lower bound also certifies L ≥ 0 on the ball
+(``AlphaBounds.nonnegative`` says how L ≥ 0 is known, or is None).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, fmpq
+import sympy as sp
+from flint import arb, arb_mat, fmpq
 
+from .. import validate
 from ..arith import get_arith
 from ..arith.ball import _ArbPrec, ball_bounds
+from ..arith.decide import abs_bounds, bounds, certainly_gt, certainly_lt, hull_min, sign
 from ..arith.eigen import ball_eigen_enclosures, symmetric_midpoint
-from ..errors import InputError, RegionBoundaryError, SizeLimitError
-from ..numbers import fraction_array, to_fraction
+from ..errors import (
+    EnclosureError,
+    InputError,
+    SizeLimitError,
+    VerifyError,
+)
+from ..numbers import fraction_array
 from .ratio import numeric_ratio_and_grad, ratio, simplified_ratio_expr
 
 #: branch-and-bound over boxes is exponential in the dimension: 6 is where 10⁴ boxes still resolve
@@ -44,11 +88,32 @@ from .ratio import numeric_ratio_and_grad, ratio, simplified_ratio_expr
 BNB_MAX_DIM = 6
 #: the NTK Gram matrix is n·k × n·k; its certified spectrum needs n·k ≤ this
 NTK_MAX_ROWS = 300
+#: at most this many Krawczyk searches for zeros of L per branch-and-bound run
+NEAR_ZERO_MAX_SEEDS = 8
+#: neighbourhoods B' = θ* ± r·2^(−k), k = 0 … NEAR_ZERO_LADDER − 1, are tried around a certified zero
+NEAR_ZERO_LADDER = 48
+#: reported as the lower bound when every box of the ball has L ≡ 0 (α = +∞, an infimum over nothing)
+ALPHA_EMPTY = Fraction(10) ** 30
+
+# how a box's bound was obtained (reported as the method of the final bound)
+TAG_RATIO = "cancelled ratio ‖∇L‖²/L enclosed on boxes"
+TAG_ENCL = "enclosure (Σ ∂ᵢL²)_lo / L_hi on boxes"
+TAG_NTK = "NTK bound 4sλ_min(JJᵀ) on boxes"
+TAG_NEAR = "near-zero Hessian bound 2(a − ε)²/(a + ε)"
+TAG_NONE = "none: no finite bound on a box (it meets a zero of L, a kink, or L < 0 is possible there)"
+TAG_NONPOS = "none: the ratio enclosure on a box is not positive (L < 0 there, or the ratio tends to 0)"
+TAG_EMPTY = "L ≡ 0 on the whole ball (α = +∞)"
 
 
 @dataclass
 class AlphaBounds:
-    """Certified enclosure [lower, upper] of α(x0, r), with the witness of the upper bound."""
+    """Certified enclosure [lower, upper] of α(x0, r), with the witness of the upper bound.
+
+    ``lower_method`` names the method that gave the lower bound (``"ntk"``, ``"first-layer Schur
+    bound"``, ``"branch-and-bound (<box method>)"`` where the box method is the cancelled ratio, the
+    enclosure, the NTK bound on boxes or the near-zero Hessian bound, or ``"none"`` when no bound
+    applies on the worst box); ``note`` explains a weak bound (e.g. why the near-zero bound did not
+    apply); ``nonnegative`` says how L ≥ 0 on the ball is known (None: not certified)."""
 
     lower: Fraction | None
     upper: Fraction | None
@@ -56,6 +121,8 @@ class AlphaBounds:
     lower_method: str
     methods: dict = field(default_factory=dict)
     elapsed: float = 0.0
+    nonnegative: str | None = None
+    note: str = ""
 
     @property
     def tightness(self) -> float | None:
@@ -74,9 +141,7 @@ def _check_ball(objective, x0, r):
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
-    rq = to_fraction(r, what="r")
-    if rq <= 0:
-        raise InputError(f"the radius r must be > 0, got {r!r}")
+    rq = validate.positive_rational(r, "the radius r")
     return x0q, rq
 
 
@@ -92,20 +157,69 @@ def _upper_endpoint(x: arb) -> Fraction:
     return ball_bounds(x)[1]
 
 
+def exact_objective(objective):
+    """The objective with sympy ``Float`` coefficients replaced by their exact binary values.
+
+    L is unchanged (a Float *is* that binary rational), but sympy differentiates Floats in rounded
+    53-bit arithmetic (d/dx 0.1·x³ gives a rounded 0.3·x²): the certified bounds here need the
+    exact derivatives, so they work on this copy."""
+    from ..models.objective import SympyObjective
+
+    if isinstance(objective, SympyObjective) and objective.expr.atoms(sp.Float):
+        exact = objective.expr.xreplace({c: sp.Rational(c) for c in objective.expr.atoms(sp.Float)})
+        return SympyObjective(exact, objective.variables, name=objective.name)
+    return objective
+
+
+# ------------------------------------------------------------------------------------ nonnegativity
+def nonnegativity(objective) -> str | None:
+    """How L ≥ 0 on all of ℝᵖ is known structurally, or None.
+
+    Square losses s Σ‖f − y‖² (s > 0) and logistic losses (terms log(1 + e^{−t}) > 0) are nonnegative
+    by construction; a sympy objective is when sympy's sign rules prove the expression (or its
+    factorisation) nonnegative for real arguments (sums of even powers with positive coefficients,
+    products of such, …). Anything else: None (not known; the criterion may still certify L ≥ 0 on
+    the ball through a positive branch-and-bound bound)."""
+    from ..models.objective import LogisticLoss, SquareLoss, SympyObjective
+
+    if isinstance(objective, SquareLoss):
+        return "structural: a square loss s·Σ‖f(x_i; θ) − y_i‖² with s > 0 (L ≥ 0 everywhere)"
+    if isinstance(objective, LogisticLoss):
+        return "structural: a logistic loss, a mean of log(1 + e^(−y f)) > 0 (L > 0 everywhere)"
+    if isinstance(objective, SympyObjective):
+        reals = {v: sp.Dummy(v.name, real=True) for v in objective.variables}
+        e = objective.expr.xreplace(reals)
+        cands = [e]
+        if not objective.pieces() and e.is_polynomial(*reals.values()):
+            try:
+                cands.append(sp.factor(e))
+            except (sp.PolynomialError, TypeError, ValueError):
+                pass
+        for c in cands:
+            if c.is_nonnegative is True:
+                return ("structural: sympy's sign rules prove the expression ≥ 0 for all real arguments "
+                        "(L ≥ 0 everywhere)")
+    return None
+
+
 # ------------------------------------------------------------------------------------ upper bound
 def _inside(x0q, rq, x) -> bool:
     return sum((a - b) ** 2 for a, b in zip(x, x0q)) <= rq * rq
 
 
+#: shrink factors tried (in order) to pull a float minimiser into the closed ball exactly
+_SHRINK = (Fraction(1), Fraction(999_999, 1_000_000), Fraction(999, 1000), Fraction(99, 100), Fraction(9, 10),
+           Fraction(1, 2), Fraction(0))
+
+
 def _rational_in_ball(x0q, rq, xf: np.ndarray) -> np.ndarray:
-    x = np.array([Fraction(float(v)) for v in xf], dtype=object)
-    t = Fraction(1)
-    while not _inside(x0q, rq, x):
-        t *= Fraction(999_999, 1_000_000)
-        x = np.array([b + (a - b) * t for a, b in zip(x, x0q)], dtype=object)
-        if t < Fraction(1, 2):
-            return np.array(x0q, dtype=object)
-    return x
+    """A rational point of the closed ball near ``xf`` (a bounded number of exact tries; x0 last)."""
+    x = [Fraction(float(v)) for v in xf]
+    for t in _SHRINK:
+        y = np.array([b + (a - b) * t for a, b in zip(x, x0q)], dtype=object)
+        if _inside(x0q, rq, y):
+            return y
+    return np.array(x0q, dtype=object)
 
 
 #: SLSQP solves dense QPs (O(p³) per iteration); above this dimension the upper-bound search uses
@@ -124,7 +238,9 @@ def _projected_descent(objective, x, x0f, rf, iters: int = 60):
     v, g = numeric_ratio_and_grad(objective, x)
     step = rf / (np.linalg.norm(g) + 1e-300)
     for _ in range(iters):
-        while step > 1e-12 * rf:
+        for _ in range(64):  # backtracking, bounded
+            if not step > 1e-12 * rf:
+                return x
             y = _project(x - step * g, x0f, rf)
             vy, gy = numeric_ratio_and_grad(objective, y)
             if vy < v:
@@ -133,23 +249,33 @@ def _projected_descent(objective, x, x0f, rf, iters: int = 60):
                 break
             step /= 2
         else:
-            break
+            return x
     return x
 
 
 def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int = 128):
     """(certified upper bound of α, witness in the ball, float value found) by multi-start local
-    minimisation (SLSQP up to p = SLSQP_MAX_DIM, projected gradient descent above)."""
+    minimisation (SLSQP up to p = SLSQP_MAX_DIM, projected gradient descent above).
+
+    The witness w is a rational point of the closed ball with L(w) > 0 certified, and
+    α ≤ ratio(w) ≤ the returned bound. (None, None, value) when no such witness was found."""
     from scipy.optimize import minimize
 
     x0q, rq = _check_ball(objective, x0, r)
+    objective = exact_objective(objective)
+    starts = validate.nonneg_int(starts, "starts")
+    seed = validate.nonneg_int(seed, "seed")
+    prec = validate.precision(prec)
     x0f = np.array([float(v) for v in x0q])
     rf = float(rq)
     rng = np.random.default_rng(seed)
     p = objective.n_params
     cands = [x0f.copy()]
-    g = np.asarray(objective.grad(x0f, "float"), dtype=float)
-    if np.linalg.norm(g) > 0:
+    try:
+        g = np.asarray(objective.grad(x0f, "float"), dtype=float)
+    except VerifyError:
+        g = np.zeros(p)
+    if np.all(np.isfinite(g)) and np.linalg.norm(g) > 0:
         u = g / np.linalg.norm(g)
         cands += [x0f - 0.999 * rf * u, x0f + 0.999 * rf * u]
     for _ in range(max(0, starts - len(cands))):
@@ -166,14 +292,14 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
                 xs = [res.x, c]
             else:
                 xs = [_projected_descent(objective, c, x0f, rf), c]
-        except (ValueError, FloatingPointError, RegionBoundaryError):
+        except (ValueError, FloatingPointError, ArithmeticError, VerifyError):
             xs = [c]
         for x in xs:
             if not np.all(np.isfinite(x)) or ((x - x0f) ** 2).sum() > rf**2 * (1 + 1e-12):
                 continue
             try:
                 v = numeric_ratio_and_grad(objective, x)[0]
-            except RegionBoundaryError:
+            except (VerifyError, ArithmeticError, ValueError):
                 continue
             if v < best_val:
                 best_val, best_x = v, x
@@ -183,23 +309,26 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
     for cand in (w, x0q):
         try:
             enc = ratio(objective, cand, "ball", prec)
-        except (InputError, RegionBoundaryError):
+        except (VerifyError, ZeroDivisionError):
             continue
         if enc.is_finite():
             return _upper_endpoint(enc), cand, best_val
     return None, None, best_val
 
-
 # ------------------------------------------------------------------------------------ NTK lower bound
 def weyl_lambda_min_lower(K) -> Fraction:
     """A certified lower bound of λ_min over the symmetric matrices in the ball matrix K (n × n array
     of arb): λ_min(K̂) − ‖E‖_F with K̂ the symmetrised midpoint and |E_ij| ≤ rad_ij + |K̂_ij − mid K_ij|."""
-    from flint import arb_mat
-
     sym, eps = symmetric_midpoint(K, 128)
-    with _ArbPrec(128):
-        eig = ball_eigen_enclosures(arb_mat([[_arbq(v) for v in row] for row in sym]), 128)
-    return _lower_endpoint(eig[0]) - eps
+    return _lambda_min_lower_exact(sym, 128) - eps
+
+
+def _lambda_min_lower_exact(A, prec: int) -> Fraction:
+    """A certified lower bound of λ_min of the rational symmetric matrix A (the hull of the eigenvalue
+    enclosures: never "the first ball")."""
+    with _ArbPrec(prec):
+        eig = ball_eigen_enclosures(arb_mat([[_arbq(v) for v in row] for row in A]), prec)
+    return hull_min(eig)[0]
 
 
 def _square_scale(objective):
@@ -229,6 +358,7 @@ def _box(center, half, prec):
 def alpha_lower_ntk(objective, x0, r, prec: int = 128) -> Fraction:
     """The NTK lower bound of α over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) (square losses)."""
     x0q, rq = _check_ball(objective, x0, r)
+    prec = validate.precision(prec)
     if _square_scale(objective) is None:
         raise InputError("the NTK bound needs a square loss (vf.SquareLoss); use the branch-and-bound method")
     return max(Fraction(0), ntk_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec))
@@ -260,9 +390,8 @@ def schur_lower_on_box(objective, box, prec: int) -> Fraction:
         tot = Fraction(0)
         for c in cols:
             v = J[j, c]
-            lo = abs(to_fraction(v.mid())) - to_fraction(v.rad())
-            if lo > 0:
-                tot += lo * lo
+            lo = abs_bounds(v)[0] if v.is_finite() else Fraction(0)  # lower bound of |∂F(x_j)/∂W1_c|
+            tot += lo * lo
         x2 = sum(t * t for t in X[j])
         u2 = tot / x2 if x2 > 0 else Fraction(0)
         min_u2 = u2 if min_u2 is None else min(min_u2, u2)
@@ -272,18 +401,248 @@ def schur_lower_on_box(objective, box, prec: int) -> Fraction:
 def alpha_lower_schur(objective, x0, r, prec: int = 128) -> Fraction:
     """The first-layer (Schur) lower bound of α over the box [x0 − r, x0 + r]^p ⊇ B(x0, r)."""
     x0q, rq = _check_ball(objective, x0, r)
+    prec = validate.precision(prec)
     if _square_scale(objective) is None or not hasattr(objective, "net"):
         raise InputError("the first-layer bound needs a network square loss (vf.SquareLoss)")
     return schur_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec)
 
+# ------------------------------------------------------------------------------------ near a zero of L
+def _ball_callables(objective, prec: int):
+    """∇L and ∇²L as callables on lists of arb (points or boxes), for Krawczyk's test."""
+    a = get_arith("ball", prec)
+
+    def F(xs):
+        return list(objective.grad(np.array(xs, dtype=object), a, prec))
+
+    def J(xs):
+        return objective.hessian(np.array(xs, dtype=object), a, prec)
+
+    return F, J
+
+
+def _sos_residuals(expr):
+    """[g_1, …, g_k] when ``expr`` is structurally Σ c_i g_i² with every c_i a positive number (so that
+    expr = 0 exactly where every g_i = 0); None otherwise."""
+    c, rest = expr.as_coeff_Mul()
+    if not c.is_number or not c.is_positive:
+        return None
+    if rest.is_Add:
+        out = []
+        for t in rest.args:
+            s = _sos_residuals(t)
+            if s is None:
+                return None
+            out.extend(s)
+        return out
+    if rest.is_Pow and rest.exp == 2:
+        return [rest.base]
+    return None
+
+
+def _residual_system(objective, prec: int):
+    """(R, J_R, description) for a square residual system whose zeros are zeros of L and of ∇L, or None:
+    a SquareLoss with n·k = p residuals, or a sympy sum of p squares with positive coefficients."""
+    from ..arith.compile import Program
+    from ..models.objective import SquareLoss, SympyObjective
+
+    p = objective.n_params
+    a = get_arith("ball", prec)
+    if isinstance(objective, SquareLoss) and objective.data.n * objective.data.k == p:
+        return (lambda xs: list(objective.residuals(np.array(xs, dtype=object), a, prec)),
+                lambda xs: objective.jacobian(np.array(xs, dtype=object), a, prec),
+                "a Krawczyk zero of the n·k = p residuals r(θ) = f(X; θ) − y (so L = s‖r‖² = 0 and ∇L = 2sJᵀr = 0)")
+    if isinstance(objective, SympyObjective) and not objective.pieces():
+        gs = _sos_residuals(objective.expr)
+        if gs is None or len(gs) != p:
+            return None
+        jac = [sp.diff(g, v) for g in gs for v in objective.variables]
+        with a.context():
+            pg = Program(gs, objective.variables, a)
+            pj = Program(jac, objective.variables, a)
+
+        def JR(xs):
+            vals = pj(list(xs))
+            return [vals[i * p:(i + 1) * p] for i in range(p)]
+
+        return (lambda xs: pg(list(xs)), JR,
+                f"a Krawczyk zero of the p = {p} squared terms g_i of L = Σ c_i g_i² (so L = 0 and ∇L = 0 there)")
+    return None
+
+
+def _exact_zero_at(objective, th, prec: int) -> bool:
+    """Do L and ∇L evaluate to exactly 0 at the rational point ``th`` (exact arithmetic for polynomial
+    objectives, else a ball enclosure of radius 0 around 0)?"""
+    from ..gdmap.regions import is_polynomial_objective
+
+    th = np.array(th, dtype=object)
+    try:
+        if is_polynomial_objective(objective):
+            v, g = objective.value(th, "exact"), objective.grad(th, "exact")
+        else:
+            a = get_arith("ball", prec)
+            v, g = objective.value(th, a, prec), objective.grad(th, a, prec)
+        return sign(v) == 0 and all(sign(gi) == 0 for gi in g)
+    except (VerifyError, ZeroDivisionError, ArithmeticError):
+        return False
+
+
+def _box_center_radius(box) -> tuple[list[Fraction], Fraction]:
+    """Exact centre c and sup-norm radius ρ with box ⊂ c ± ρ."""
+    bs = [bounds(b) for b in box]
+    c = [(lo + hi) / 2 for lo, hi in bs]
+    return c, max((hi - lo) / 2 for lo, hi in bs)
+
+
+def _inside_box(pt, box) -> bool:
+    return all(lo <= v <= hi for v, (lo, hi) in zip(pt, (bounds(b) for b in box)))
+
+
+@dataclass
+class NearZero:
+    """A certified zero θ* of L (L(θ*) = 0 and ∇L(θ*) = 0) with θ* ∈ ``center`` ± ``radius`` (sup norm;
+    radius 0: θ* = center exactly), and the neighbourhoods B' = center ± ρ on which the Hessian bound
+    ‖∇L‖²/L ≥ 2(a − ε)²/(a + ε) holds (``regions``: dicts with rho, bound, a = λ_min(A) lower bound,
+    eps = sup_{B'} ‖H − A‖_F)."""
+
+    center: list
+    radius: Fraction
+    how: str
+    regions: list = field(default_factory=list)
+    krawczyk: dict | None = None
+    _index: tuple | None = field(default=None, repr=False, compare=False)
+
+    def bound_on(self, c, h) -> Fraction | None:
+        """The best bound of a region containing the box c ± h (exact test), or None."""
+        if not self.regions:
+            return None
+        if self._index is None:  # regions by increasing ρ, with the best bound among those of ρ' ≥ ρ
+            regs = sorted(self.regions, key=lambda reg: reg["rho"])
+            best, suffix = None, []
+            for reg in reversed(regs):
+                best = reg["bound"] if best is None or reg["bound"] > best else best
+                suffix.append(best)
+            self._index = ([reg["rho"] for reg in regs], suffix[::-1])
+        rhos, suffix = self._index
+        d = max(abs(ci - zi) + hi for ci, zi, hi in zip(c, self.center, h))  # box ⊂ center ± ρ iff d ≤ ρ
+        i = bisect.bisect_left(rhos, d)
+        return suffix[i] if i < len(rhos) else None
+
+    def covers(self, c) -> bool:
+        """Is the point c inside the widest neighbourhood?"""
+        return bool(self.regions) and max(abs(ci - zi) for ci, zi in zip(c, self.center)) <= self.widest_rho()
+
+    def widest_rho(self) -> Fraction:
+        return max((reg["rho"] for reg in self.regions), default=Fraction(0))
+
+    def to_dict(self) -> dict:
+        return {"center": [str(v) for v in self.center], "radius": self.radius, "how": self.how,
+                "regions": len(self.regions),
+                "best": None if not self.regions else max(r["bound"] for r in self.regions),
+                "widest": None if not self.regions else {k: v for k, v in max(self.regions,
+                                                                                key=lambda r: r["rho"]).items()},
+                "krawczyk": self.krawczyk}
+
+
+def _hessian_regions(objective, center, radius, scale, prec) -> list:
+    """Neighbourhoods center ± ρ (ρ = scale·2^−k > radius) where the Hessian bound applies."""
+    a = get_arith("ball", prec)
+    p = len(center)
+    out = []
+    for k in range(NEAR_ZERO_LADDER):
+        rho = scale / 2**k
+        if rho <= radius:
+            break
+        try:
+            H = objective.hessian(_box(center, [rho] * p, prec), a, prec)
+            if not all(H[i, j].is_finite() for i in range(p) for j in range(p)):
+                continue
+            A, eps = symmetric_midpoint(H, prec)
+            amin = _lambda_min_lower_exact(A, prec)
+        except (VerifyError, ZeroDivisionError, ArithmeticError):
+            continue
+        if certainly_gt(amin, eps):
+            out.append({"rho": rho, "bound": 2 * (amin - eps) ** 2 / (amin + eps), "a": amin, "eps": eps})
+    return out
+
+
+def near_zero_certificate(objective, seed, scale, prec: int = 128) -> tuple[NearZero | None, str]:
+    """Certify a zero θ* of L near ``seed`` and the Hessian-bound neighbourhoods around it (module
+    docstring, "near-zero Hessian bound"); ``scale`` > 0 is the largest neighbourhood radius tried.
+    Returns (NearZero, "") or (None, why not)."""
+    from ..arith.krawczyk import certify_zero
+
+    objective = exact_objective(objective)
+    scale = validate.positive_rational(scale, "scale")
+    prec = validate.precision(prec)
+    seed = fraction_array(seed, what="seed")
+    if seed.shape != (objective.n_params,):
+        raise InputError(f"seed must have {objective.n_params} entries, got shape {seed.shape}")
+
+    p = objective.n_params
+    seed = list(seed)
+    F, J = _ball_callables(objective, prec)
+    try:
+        cert = certify_zero(F, J, seed, prec, max_radius=scale)
+    except (VerifyError, ZeroDivisionError, ArithmeticError) as exc:
+        return None, f"Krawczyk's test on ∇L near {[float(v) for v in seed]} failed ({exc})"
+    if not cert.proved:
+        return None, (f"no non-degenerate critical point certified near {[float(v) for v in seed]} (Krawczyk on ∇L: "
+                      f"{cert.message}); a degenerate zero of L (singular Hessian, e.g. x⁴) has no such bound")
+    kdict = {k: v for k, v in cert.to_dict().items() if k not in ("box", "search_box")}
+    kdict["box"] = [str(b) for b in cert.box]
+    c, rad = _box_center_radius(cert.box)
+    cands = [c] + [[v.limit_denominator(d) for v in c] for d in (1, 2, 10, 100, 10**3, 10**6, 10**9, 10**12)]
+    seen = set()
+    for cand in cands:
+        key = tuple(cand)
+        if key in seen or not _inside_box(cand, cert.search_box):
+            continue
+        seen.add(key)
+        if _exact_zero_at(objective, cand, prec):
+            nz = NearZero(list(cand), Fraction(0), "an exact rational point where L and ∇L evaluate to exactly 0 "
+                          "(the unique critical point of the Krawczyk box)", krawczyk=kdict)
+            break
+    else:
+        nz = None
+        system = _residual_system(objective, prec)
+        if system is not None:
+            R, JR, how = system
+            try:
+                rc = certify_zero(R, JR, c, prec, max_radius=scale)
+            except (VerifyError, ZeroDivisionError, ArithmeticError):
+                rc = None
+            if rc is not None and rc.proved:
+                zc, zr = _box_center_radius(rc.box)
+                nz = NearZero(zc, zr, how, krawczyk=kdict)
+        if nz is None:
+            try:
+                Lb = objective.value(np.array(cert.box, dtype=object), get_arith("ball", prec), prec)
+                enc = f"L(θ̂) ∈ [{float(_lower_endpoint(Lb)):.3g}, {float(_upper_endpoint(Lb)):.3g}]"
+            except (VerifyError, ArithmeticError, ZeroDivisionError):
+                enc = "L(θ̂) not enclosed"
+            return None, (f"a unique critical point θ̂ ≈ {[float(v) for v in c]} is certified (Krawczyk), but "
+                          f"L(θ̂) = 0 could not be certified ({enc}; not an exact rational zero, no square residual "
+                          "system): if L(θ̂) > 0, α = 0 there, so no near-zero bound is claimed")
+    nz.regions = _hessian_regions(objective, nz.center, nz.radius, scale, prec)
+    if not nz.regions:
+        return None, (f"L has a certified zero near {[float(v) for v in nz.center]} but no box around it has a "
+                      "Hessian enclosure with λ_min(A) > ε (degenerate or too curved): no near-zero bound")
+    if p and nz.radius > 0:
+        nz.how += f" in a box of radius {float(nz.radius):.3g}"
+    return nz, ""
+
 
 # ------------------------------------------------------------------------------------ branch and bound
 class _BoxBound:
-    """Certified lower bound of the ratio over a box, by the best method available for the objective."""
+    """Certified lower bound of the ratio over a box, by the best method available for the objective.
 
-    def __init__(self, objective, prec):
+    Returns (bound, tag), or None when L ≡ 0 on the box (no point of the infimum). A positive bound
+    always certifies L ≥ 0 on the box (module docstring, "Nonnegativity")."""
+
+    def __init__(self, objective, prec, structural: bool):
         self.obj, self.prec = objective, prec
         self.a = get_arith("ball", prec)
+        self.structural = structural
         expr = simplified_ratio_expr(objective)
         self.program = None
         if expr is not None:
@@ -292,28 +651,41 @@ class _BoxBound:
             with self.a.context():
                 self.program = Program([expr], objective.variables, self.a)
         self.square = _square_scale(objective) is not None
+        self.zeros: list[NearZero] = []
 
-    def __call__(self, center, half) -> Fraction:
-        box = _box(center, half, self.prec)
+    def __call__(self, center, half):
+        best, tag = Fraction(0), TAG_NONE
         try:
+            box = _box(center, half, self.prec)
             if self.program is not None:
                 (v,) = self.program(list(box))
-                return max(Fraction(0), _lower_endpoint(v)) if v.is_finite() else Fraction(0)
-            L = self.obj.value(box, self.a, self.prec)
-            g = self.obj.grad(box, self.a, self.prec)
-            with self.a.context():
-                gg = self.a.sum(g * g)
-            best = Fraction(0)
-            if L.is_finite() and gg.is_finite():
-                Lhi = _upper_endpoint(L)
-                if Lhi <= 0:
-                    return Fraction(10) ** 30  # L ≡ 0 on the box: every point is excluded from the infimum
-                best = max(best, _lower_endpoint(gg) / Lhi)
-            if self.square:
-                best = max(best, ntk_lower_on_box(self.obj, box, self.prec))
-            return best
-        except (RegionBoundaryError, ZeroDivisionError, SizeLimitError):
-            return Fraction(0)
+                if v.is_finite():
+                    lo = _lower_endpoint(v)  # the signed ratio: > 0 only where L > 0
+                    best, tag = (lo, TAG_RATIO) if lo > 0 else (best, TAG_NONPOS)
+            else:
+                L = self.obj.value(box, self.a, self.prec)
+                g = self.obj.grad(box, self.a, self.prec)
+                with self.a.context():
+                    gg = self.a.sum(g * g)
+                if L.is_finite() and gg.is_finite():
+                    Llo, Lhi = ball_bounds(L)
+                    if Lhi <= 0 and (self.structural or Llo == Lhi == 0):
+                        return None  # L ≡ 0 on the box: no point of the infimum
+                    if Lhi > 0 and (self.structural or Llo >= 0):
+                        v = _lower_endpoint(gg) / Lhi
+                        if v > best:
+                            best, tag = v, TAG_ENCL
+                if self.square:
+                    v = ntk_lower_on_box(self.obj, box, self.prec)
+                    if v > best:
+                        best, tag = v, TAG_NTK
+        except (VerifyError, ZeroDivisionError, ArithmeticError):
+            pass
+        for nz in self.zeros:
+            v = nz.bound_on(center, half)
+            if v is not None and v > best:
+                best, tag = v, TAG_NEAR
+        return best, tag
 
 
 def _dist2_to_box(x0q, center, half) -> Fraction:
@@ -325,31 +697,65 @@ def _dist2_to_box(x0q, center, half) -> Fraction:
     return d2
 
 
+def _rel_tol(rel_tol) -> Fraction:
+    v = validate.finite_float(rel_tol, "rel_tol") if not isinstance(rel_tol, Fraction) else rel_tol
+    q = Fraction(v)
+    if not 0 <= q < 1:
+        raise InputError(f"rel_tol must be in [0, 1), got {rel_tol!r}")
+    return q
+
+
 def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000, target=None, upper=None,
-                    rel_tol: float = 1e-3) -> tuple[Fraction, dict]:
-    """Branch-and-bound lower bound of α over B(x0, r) in Arb arithmetic (p ≤ BNB_MAX_DIM)."""
+                    rel_tol: float = 1e-3, near_zero: bool = True) -> tuple[Fraction, dict]:
+    """Branch-and-bound lower bound of α over B(x0, r) in Arb arithmetic (p ≤ BNB_MAX_DIM).
+
+    Returns (lower, details); ``details["method"]`` is the method that bounded the worst open box
+    (the one that sets the bound), ``details["near_zero"]`` the certified zeros of L used and
+    ``details["near_zero_notes"]`` why the near-zero bound did not apply elsewhere. Stops when the
+    bound exceeds ``target`` (strictly), reaches ``upper``·(1 − rel_tol), or after ``max_boxes`` boxes."""
     x0q, rq = _check_ball(objective, x0, r)
+    objective = exact_objective(objective)
+    prec = validate.precision(prec)
+    max_boxes = validate.positive_int(max_boxes, "max_boxes")
+    rel = _rel_tol(rel_tol)
+    tq = None if target is None else validate.rational(target, "target")
+    uq = None if upper is None else validate.rational(upper, "upper")
     p = len(x0q)
     if p > BNB_MAX_DIM:
         raise SizeLimitError(f"branch-and-bound over boxes is limited to dimension {BNB_MAX_DIM} (p = {p}); "
                              "use methods=('ntk',) for square losses (certified NTK bound at any size)")
-    bound = _BoxBound(objective, prec)
-    stop = None
-    if target is not None:
-        stop = to_fraction(target)
-    if upper is not None:
-        u = Fraction(upper) * Fraction(1 - rel_tol).limit_denominator(10**9)
-        stop = u if stop is None else min(stop, u)
+    bound = _BoxBound(objective, prec, nonnegativity(objective) is not None)
+    stop_upper = None if uq is None else uq * (1 - rel)
     heap = []
     counter = 0
     center, half = list(x0q), [rq] * p
-    heapq.heappush(heap, (bound(center, half), counter, center, half))
+    first = bound(center, half)
+    if first is not None:
+        heap.append((first[0], counter, center, half, first[1]))
     evaluated = 1
+    seeds, tried, notes = 0, [], []
     while heap and evaluated < max_boxes:
         lo = heap[0][0]
-        if stop is not None and lo >= stop:
+        if (tq is not None and lo > tq) or (stop_upper is not None and lo >= stop_upper):
             break
-        lo, _, c, h = heapq.heappop(heap)
+        lo, cnt, c, h, tag = heapq.heappop(heap)
+        if (near_zero and tag == TAG_NONE and seeds < NEAR_ZERO_MAX_SEEDS and max(h) <= rq / 8
+                and not any(all(abs(ci - ti) <= th for ci, ti, th in zip(c, tc, thh)) for tc, thh in tried)
+                and not any(z.covers(c) for z in bound.zeros)):
+            seeds += 1
+            nz, why = near_zero_certificate(objective, c, rq, prec)
+            tried.append((c, h))  # a later box centred in this one is not tried again
+            if nz is None:
+                if why not in notes:
+                    notes.append(why)
+            elif not any(z.covers(nz.center) for z in bound.zeros):  # else: the same zero (unique in B')
+                bound.zeros.append(nz)
+                heap = [_rebound(e, nz) for e in heap]
+                heapq.heapify(heap)
+                nb = nz.bound_on(c, h)
+                if nb is not None and nb > lo:
+                    heapq.heappush(heap, (nb, cnt, c, h, TAG_NEAR))
+                    continue
         k = max(range(p), key=lambda i: h[i])
         for sgn in (-1, 1):
             c2, h2 = list(c), list(h)
@@ -359,26 +765,58 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
                 continue  # the box misses the ball
             counter += 1
             evaluated += 1
-            heapq.heappush(heap, (bound(c2, h2), counter, c2, h2))
-    lower = heap[0][0] if heap else Fraction(0)
-    return lower, {"boxes": evaluated, "open_boxes": len(heap), "budget_exhausted": evaluated >= max_boxes}
+            b2 = bound(c2, h2)
+            if b2 is not None:
+                heapq.heappush(heap, (b2[0], counter, c2, h2, b2[1]))
+    if heap:
+        lower, method = heap[0][0], heap[0][4]
+    else:
+        lower, method = ALPHA_EMPTY, TAG_EMPTY
+    used: dict[str, int] = {}
+    for e in heap:
+        used[e[4]] = used.get(e[4], 0) + 1
+    det = {"boxes": evaluated, "open_boxes": len(heap), "budget_exhausted": evaluated >= max_boxes,
+           "method": method, "open_box_methods": used, "near_zero": [z.to_dict() for z in bound.zeros],
+           "near_zero_notes": notes}
+    return lower, det
+
+
+def _rebound(entry, nz: NearZero):
+    lo, cnt, c, h, tag = entry
+    nb = nz.bound_on(c, h)
+    return (nb, cnt, c, h, TAG_NEAR) if nb is not None and nb > lo else entry
 
 
 # ------------------------------------------------------------------------------------ all together
+_METHODS = ("bnb", "ntk", "schur")
+
+
 def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, prec: int = 128,
-          max_boxes: int = 4000, target=None, rel_tol: float = 1e-3) -> AlphaBounds:
+          max_boxes: int = 4000, target=None, rel_tol: float = 1e-3, near_zero: bool = True) -> AlphaBounds:
     """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk", "schur".
 
     "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM, the NTK bound for square losses and the
-    first-layer (Schur) bound for scalar-output network square losses, and
-    refuses (SizeLimitError, naming the method to use) when neither applies. ``target``: stop
-    refining once the lower bound exceeds it (what a criterion check needs).
+    first-layer (Schur) bound for scalar-output network square losses, and refuses
+    (SizeLimitError, naming the method to use) when neither applies. ``target``: stop refining once
+    the lower bound exceeds it (what a criterion check needs). ``near_zero``: let branch-and-bound
+    certify zeros of L and use the near-zero Hessian bound around them (module docstring).
+    The result says which method gave the lower bound (``lower_method``), why it is weak when it
+    is (``note``) and how L ≥ 0 on the ball is known (``nonnegative``).
     """
     t0 = time.perf_counter()
     x0q, rq = _check_ball(objective, x0, r)
+    objective = exact_objective(objective)
+    prec = validate.precision(prec)
+    starts = validate.nonneg_int(starts, "starts")
+    seed = validate.nonneg_int(seed, "seed")
+    max_boxes = validate.positive_int(max_boxes, "max_boxes")
+    _rel_tol(rel_tol)
+    tq = None if target is None else validate.rational(target, "target")
+    if not isinstance(near_zero, bool):
+        raise InputError(f"near_zero must be True or False, got {near_zero!r}")
     p = objective.n_params
     square = _square_scale(objective) is not None
-    if methods == "auto":
+    if isinstance(methods, str) and methods == "auto":
         methods = tuple(m for m, ok in (("bnb", p <= BNB_MAX_DIM), ("ntk", square),
                                         ("schur", square and getattr(objective, "data", None) is not None
                                          and objective.data.k == 1)) if ok)
@@ -388,13 +826,18 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
                                  "(alpha_upper) is available")
     if isinstance(methods, str):
         methods = (methods,)
-    unknown = set(methods) - {"bnb", "ntk", "schur"}
-    if unknown:
-        raise InputError(f"unknown α method(s) {sorted(unknown)}; use 'bnb', 'ntk' and/or 'schur'")
+    try:
+        methods = tuple(methods)
+        unknown = {m for m in methods if not isinstance(m, str) or m not in _METHODS}
+    except TypeError:
+        raise InputError(f"methods must be 'auto' or a tuple of {_METHODS}, got {methods!r}") from None
+    if unknown or not methods:
+        raise InputError(f"unknown α method(s) {sorted(map(str, unknown))}; use 'bnb', 'ntk' and/or 'schur'")
+    structural = nonnegativity(objective)
     t = time.perf_counter()
     upper, witness, found = alpha_upper(objective, x0q, rq, starts=starts, seed=seed, prec=prec)
     info = {"upper": {"value": upper, "float_found": found, "time": time.perf_counter() - t}}
-    best, best_m = None, "none"
+    best, best_m, note = None, "none", ""
     for key, bound, label in (("ntk", alpha_lower_ntk, "ntk"), ("schur", alpha_lower_schur, "first-layer Schur bound")):
         if key in methods:
             t = time.perf_counter()
@@ -402,14 +845,34 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
             info[key] = {"lower": lo, "time": time.perf_counter() - t}
             if best is None or lo > best:
                 best, best_m = lo, label
-    reached = target is not None and best is not None and best > to_fraction(target)
+    bnb_positive = False
+    reached = tq is not None and best is not None and best > tq
     if "bnb" in methods and not reached:  # the costly method only when the closed forms fall short
         t = time.perf_counter()
-        lo, det = alpha_lower_bnb(objective, x0q, rq, prec=prec, max_boxes=max_boxes, target=target, upper=upper,
-                                  rel_tol=rel_tol)
+        lo, det = alpha_lower_bnb(objective, x0q, rq, prec=prec, max_boxes=max_boxes, target=tq, upper=upper,
+                                  rel_tol=rel_tol, near_zero=near_zero)
         info["bnb"] = {"lower": lo, "time": time.perf_counter() - t, **det}
+        bnb_positive = lo > 0
         if best is None or lo > best:
-            best, best_m = lo, "branch-and-bound"
-    if upper is not None and best is not None and best > upper:
-        raise ArithmeticError(f"internal inconsistency: certified lower bound {best} exceeds upper bound {upper}")
-    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0)
+            label = det["method"]
+            if det["near_zero"] and det["method"] != TAG_NEAR and det["open_box_methods"].get(TAG_NEAR):
+                label += (f"; near-zero Hessian bound on {det['open_box_methods'][TAG_NEAR]} boxes around "
+                          f"{len(det['near_zero'])} certified zero(s) of L")
+            best, best_m = lo, f"branch-and-bound ({label})"
+        if det["method"] in (TAG_NONE, TAG_NONPOS):
+            why = ("the worst box has no finite bound (it meets a zero of L, a kink, or L < 0 may occur there)"
+                   if det["method"] == TAG_NONE else
+                   "the ratio enclosure on the worst box is not positive (L < 0 there, or the ratio tends to 0)")
+            note = "branch-and-bound: " + "; ".join(
+                [why, *det["near_zero_notes"]]
+                + ([] if near_zero else ["the near-zero Hessian bound was disabled (near_zero=False)"]))
+        elif det["budget_exhausted"]:
+            note = f"branch-and-bound stopped at its box budget (max_boxes = {max_boxes}); raise it to tighten"
+    if upper is not None and best is not None and certainly_lt(upper, best):
+        raise EnclosureError(f"internal inconsistency: certified lower bound {best} exceeds upper bound {upper}; "
+                             "please report this objective")
+    nonneg = structural
+    if nonneg is None and bnb_positive:
+        nonneg = ("certified on the ball: the branch-and-bound lower bound is positive, and every positive box "
+                  "bound certifies L ≥ 0 on its box")
+    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0, nonneg, note)

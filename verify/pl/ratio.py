@@ -1,4 +1,4 @@
-"""The PL ratio ‖∇L(θ)‖² / L(θ) (``shared/theory/local_pl.md`` §1.2).
+"""The PL ratio ‖∇L(θ)‖² / L(θ) (Chatterjee, arXiv:2203.16462; ``local_pl.md`` §1.2).
 
 α(x0, r) = inf over the closed ball B(x0, r) (points with L = 0 excluded) of this ratio; the local
 PL criterion 4L(x0) < r²α guarantees linear convergence of gradient flow (and, with a step-size
@@ -50,7 +50,8 @@ def simplified_ratio_expr(objective):
 
     if not isinstance(objective, SympyObjective) or objective.pieces():
         return None
-    f = objective.expr
+    # sympy Float arithmetic rounds (diff(0.1·x³) gives a rounded 0.3): use the exact binary values
+    f = objective.expr.xreplace({c: sp.Rational(c) for c in objective.expr.atoms(sp.Float)})
     num = sp.Add(*[sp.diff(f, v) ** 2 for v in objective.variables])
     try:
         nf, df = sp.fraction(sp.together(f))
