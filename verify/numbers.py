@@ -1,9 +1,11 @@
 """Exact conversion and validation of user-supplied numbers.
 
 Every finite real number a user can hand us (int, float, ``fractions.Fraction``, sympy
-Integer/Rational/Float, numpy scalars, python-flint ``fmpz``/``fmpq``, mpmath ``mpf``) is a
-rational number; :func:`to_fraction` returns it *exactly* (a float becomes the exact value of its
-binary representation, so ``0.1`` is ``3602879701896397/36028797018963968``).
+Integer/Rational/Float, numpy scalars including ``np.longdouble``, python-flint ``fmpz``/``fmpq``,
+mpmath ``mpf``) is a rational number; :func:`to_fraction` returns it *exactly* (a float becomes the
+exact value of its binary representation, so ``0.1`` is ``3602879701896397/36028797018963968``; an
+80-bit ``np.longdouble`` keeps all 64 bits of its significand). Booleans are refused (``True`` is not
+a number here), complex numbers too (:class:`~verify.errors.NonRealError`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import InputError, NonFiniteError
+from .errors import InputError, NonFiniteError, NonRealError
 
 
 def _is_flint(x, name: str) -> bool:
@@ -25,15 +27,22 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
     """Return the exact rational value of ``x``; raise :class:`InputError` if it has none."""
     if isinstance(x, Fraction):
         return x
-    if isinstance(x, bool):
-        return Fraction(int(x))
+    if isinstance(x, bool | np.bool_):
+        raise InputError(f"{what} is the boolean {x!r}, not a number; pass 1 or 0 explicitly")
     if isinstance(x, numbers.Integral):
         return Fraction(int(x))
-    if isinstance(x, float | np.floating):
-        xf = float(x)
-        if not math.isfinite(xf):
-            raise NonFiniteError(f"{what} is {xf!r}; every entry must be a finite number")
-        return Fraction(xf)
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise NonFiniteError(f"{what} is {x!r}; every entry must be a finite number")
+        return Fraction(x)
+    if isinstance(x, np.floating):
+        # exactly, whatever the width: float(x) would round an np.longdouble to 53 bits
+        if not np.isfinite(x):
+            raise NonFiniteError(f"{what} is {x!r}; every entry must be a finite number")
+        num, den = x.as_integer_ratio()
+        return Fraction(int(num), int(den))
+    if isinstance(x, complex | np.complexfloating):
+        raise NonRealError(f"{what} is the complex number {x!r}; every entry must be real")
     if _is_flint(x, "fmpq"):
         return Fraction(int(x.p), int(x.q))
     if _is_flint(x, "fmpz"):
@@ -53,6 +62,8 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
             if not mpmath.isfinite(x):
                 raise NonFiniteError(f"{what} is {x}; every entry must be a finite number")
             return mpf_to_fraction(x)
+        if isinstance(x, mpmath.mpc):
+            raise NonRealError(f"{what} is the complex number {x}; every entry must be real")
     if mod.startswith("sympy"):
         import sympy
 
@@ -63,6 +74,8 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
                 raise NonFiniteError(f"{what} is {x}; every entry must be a finite number")
             r = sympy.Rational(x)
             return Fraction(int(r.p), int(r.q))
+        if getattr(x, "is_number", False) and x.is_extended_real is False:
+            raise NonRealError(f"{what} = {x} is not a real number")
         if getattr(x, "is_number", False):
             raise InputError(f"{what} = {x} is not a rational number; give a rational approximation "
                              "(e.g. sympy.Rational or a float) explicitly")
@@ -83,10 +96,23 @@ def mpf_to_fraction(x) -> Fraction:
 
 
 def fraction_array(values, *, what: str = "array") -> np.ndarray:
-    """Exact object array of :class:`Fraction` with the shape of ``values``."""
-    arr = np.asarray(values, dtype=object)
+    """Exact object array of :class:`Fraction` with the shape of ``values``.
+
+    A ragged nesting (rows of different lengths, a list where a number belongs) is a
+    :class:`~verify.errors.ShapeError`, not a list silently stored as an entry."""
+    from .errors import ShapeError
+
+    if isinstance(values, str | bytes):
+        raise InputError(f"{what} must be an array of numbers, got the string {values!r}")
+    try:
+        arr = np.asarray(values, dtype=object)
+    except ValueError as exc:  # numpy refuses some inhomogeneous nestings outright
+        raise ShapeError(f"{what} is ragged (its rows have different lengths): {exc}") from None
     out = np.empty(arr.shape, dtype=object)
     for idx, v in np.ndenumerate(arr):
+        if isinstance(v, list | tuple | np.ndarray):
+            raise ShapeError(f"{what} is ragged: the entry at {list(idx)} is a {type(v).__name__}, not a "
+                             "number (rows of different lengths?); give a rectangular array")
         out[idx] = to_fraction(v, what=f"{what}{list(idx)}")
     return out
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArithmeticNotSupportedError, PrecisionError
-
-MIN_PREC = 16
+from ..errors import ArithmeticNotSupportedError, ShapeError
+from ..validate import MAX_PREC, MIN_PREC, precision  # noqa: F401 - re-exported (verify.arith)
 
 
 class Arithmetic:
@@ -35,11 +34,12 @@ class Arithmetic:
 
     @staticmethod
     def _check_prec(prec):
+        """None (the arithmetic's default) or an int in [MIN_PREC, MAX_PREC] bits (16 ≤ prec ≤ 2**22:
+        FLINT aborts the whole interpreter near 2**33 bits, so far larger requests are refused here
+        with a :class:`~verify.errors.PrecisionError` instead)."""
         if prec is None:
             return None
-        if not isinstance(prec, int | np.integer) or prec < MIN_PREC:
-            raise PrecisionError(f"precision must be an integer number of bits >= {MIN_PREC}, got {prec!r}")
-        return int(prec)
+        return precision(prec)
 
     def __repr__(self) -> str:
         return f"<arithmetic {self.name}{'' if self.prec is None else f' at {self.prec} bits'}>"
@@ -64,9 +64,14 @@ class Arithmetic:
         return self.const(to_fraction(x, what=what))
 
     def array(self, values, what: str = "array") -> np.ndarray:
-        arr = np.asarray(values, dtype=object)
+        try:
+            arr = np.asarray(values, dtype=object)
+        except ValueError as exc:  # numpy refuses some inhomogeneous nestings outright
+            raise ShapeError(f"{what} is ragged (its rows have different lengths): {exc}") from None
         out = np.empty(arr.shape, dtype=self.dtype)
         for idx, v in np.ndenumerate(arr):
+            if isinstance(v, list | tuple | np.ndarray):
+                raise ShapeError(f"{what} is ragged: the entry at {list(idx)} is a {type(v).__name__}, not a number")
             out[idx] = self.from_input(v, what=f"{what}{list(idx)}")
         return out
 

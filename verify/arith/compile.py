@@ -5,9 +5,24 @@ subexpression elimination), then each node becomes a Python closure that calls t
 own operations (numpy ufuncs, mpmath, Arb, fmpq). No source text is generated and nothing is
 ``eval``-ed: the program is a tree of closures built from trusted sympy objects.
 
-``Piecewise`` nodes select their branch by evaluating the conditions *with certainty* in the
-arithmetic at hand; an undecidable condition (a ball straddling a branch boundary, or an exact
-tie) raises :class:`RegionBoundaryError` naming the condition.
+``Piecewise`` nodes select their branch by evaluating the conditions in the arithmetic at hand:
+
+* certified arithmetics (``ball``, ``exact``): *with certainty*; an undecidable condition (a ball
+  straddling a branch boundary) raises :class:`RegionBoundaryError` naming the condition, and so does
+  an exact tie when ``ties_are_boundaries`` (derivatives, which need not exist on a boundary);
+* ``float``/``mp`` (never certified, never a certified-path error): the condition as written, also
+  at a tie — ``x < 0`` is false and ``x <= 0`` true at x = 0 — i.e. a derivative on a boundary is
+  the derivative of the branch the Piecewise itself selects there (first branch whose condition
+  holds). A NaN condition value raises :class:`NonRealError`.
+
+Domains. ``log u`` needs u > 0, ``u**q`` with q non-integer needs u ≥ 0 (u > 0 if q < 0), ``u**(-n)``
+needs u ≠ 0, ``b**x`` (x not rational) needs b > 0. A value *certainly* outside its domain raises
+:class:`NonRealError` in every arithmetic (never a NaN, a complex ``mpc``, an ``inf`` from 1/0 or a
+builtin ``ZeroDivisionError``). A ball only *possibly* outside (straddling 0) is left to Arb, whose
+result is then non-finite; :class:`verify.models.objective.SympyObjective` refuses such results.
+In ``exact``, a transcendental node first checks its domain (NonRealError) and then raises
+:class:`ArithmeticNotSupportedError` — only when it is evaluated, so a transcendental branch that a
+Piecewise does not select at θ does not prevent an exact evaluation.
 """
 
 from __future__ import annotations
@@ -15,9 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
+import numpy as np
 import sympy as sp
 
-from ..errors import ArithmeticNotSupportedError, InputError, RegionBoundaryError
+from ..errors import ArithmeticNotSupportedError, InputError, NonRealError, NotAnalyticError, RegionBoundaryError
 from .base import Arithmetic
 
 #: sympy functions we evaluate (all real-analytic where defined)
@@ -33,6 +49,43 @@ NON_ANALYTIC = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceil
 def _rational(e) -> Fraction:
     r = sp.Rational(e)
     return Fraction(int(r.p), int(r.q))
+
+
+#: domain kinds: the condition the argument must satisfy, and how to say it
+_DOMAINS = {"pos": "> 0", "nonneg": "≥ 0", "nonzero": "≠ 0"}
+
+
+def _certainly_outside(a: Arithmetic, u, kind: str) -> bool:
+    """Is ``u`` (a number or, in float, an array) certainly outside the domain ``kind``?
+
+    float/mp/exact: by comparison (a NaN is not "certainly outside": it is caught elsewhere);
+    ball: only when *every* point of the ball is outside (python-flint's comparisons are certain).
+    """
+    if a.name == "float":
+        u = np.asarray(u)
+        if kind == "pos":
+            return bool(np.any(u <= 0))
+        if kind == "nonneg":
+            return bool(np.any(u < 0))
+        return bool(np.any(u == 0))
+    if a.name == "mp":
+        import mpmath
+
+        if isinstance(u, mpmath.mpc):
+            return True  # complex already (cannot happen for real inputs; kept as a guard)
+    if kind == "pos":
+        return bool(u <= 0)
+    if kind == "nonneg":
+        return bool(u < 0)
+    return bool(u == 0)
+
+
+def _describe(u, kind) -> str:
+    if np.ndim(u):
+        u = np.asarray(u)
+        bad = (u <= 0) if kind == "pos" else (u < 0) if kind == "nonneg" else (u == 0)
+        return f"{u[bad].reshape(-1)[0]!r} (at least one entry)"
+    return str(u)
 
 
 class _Compiler:
@@ -52,7 +105,15 @@ class _Compiler:
             c = a.const(_rational(e))
             return lambda env: c
         if e is sp.pi or e is sp.E:
-            c = a.func(str(e))
+            try:
+                c = a.func(str(e))
+            except ArithmeticNotSupportedError as exc:  # exact: no rational value; raised when used
+                err = str(exc)
+
+                def irrational(env):
+                    raise ArithmeticNotSupportedError(err)
+
+                return irrational
             return lambda env: c
         if e.is_Add:
             parts = [self.node(t) for t in e.args]
@@ -76,37 +137,76 @@ class _Compiler:
             return mul
         if e.is_Pow:
             base, ex = e.args
+            if base is sp.E:
+                f = self.func("exp")
+                x = self.node(ex)
+                return lambda env: f(x(env))
             b = self.node(base)
             if ex.is_Rational:
                 q = _rational(ex)
+                if q.denominator == 1:
+                    if q < 0:
+                        b = self.guarded(b, e, base, "nonzero")
+                    return lambda env: a.pow_rational(b(env), q)
+                b = self.guarded(b, e, base, "nonneg" if q > 0 else "pos")
                 if q == Fraction(1, 2):
-                    f = a.vectorize(a.func("sqrt"))
+                    f = self.func("sqrt")
                     return lambda env: f(b(env))
                 return lambda env: a.pow_rational(b(env), q)
-            if base is sp.E:
-                f = a.vectorize(a.func("exp"))
-                x = self.node(ex)
-                return lambda env: f(x(env))
+            b = self.guarded(b, e, base, "pos")
             x = self.node(ex)
-            fe, fl = a.vectorize(a.func("exp")), a.vectorize(a.func("log"))
+            fe, fl = self.func("exp"), self.func("log")
             return lambda env: fe(x(env) * fl(b(env)))
         if isinstance(e, sp.Piecewise):
             return self.piecewise(e)
         if isinstance(e, sp.logic.boolalg.Boolean):
             return self.condition(e)  # a condition that CSE pulled out as a common subexpression
         if isinstance(e, NON_ANALYTIC):
-            raise InputError(f"{type(e).__name__} is not analytic; rewrite it with Piecewise "
-                             "(e.g. expr.rewrite(sympy.Piecewise))")
+            raise NotAnalyticError(f"{type(e).__name__} is not analytic; rewrite it with Piecewise "
+                                   "(e.g. expr.rewrite(sympy.Piecewise))")
         fn = ANALYTIC_FUNCS.get(type(e))
         if fn is not None:
-            f = a.vectorize(a.func(fn))
+            f = self.func(fn)
             x = self.node(e.args[0])
+            if fn == "log":
+                x = self.guarded(x, e, e.args[0], "pos")
             return lambda env: f(x(env))
         raise InputError(f"cannot evaluate {type(e).__name__} ({e}); supported: + * ** and "
                          f"{', '.join(sorted(ANALYTIC_FUNCS.values()))}, Piecewise")
 
+    def func(self, name: str) -> Callable:
+        """The arithmetic's (vectorised) ``name``; in an arithmetic without it (``exact``), a function
+        that raises :class:`ArithmeticNotSupportedError` when — and only when — it is called."""
+        try:
+            return self.a.vectorize(self.a.func(name))
+        except ArithmeticNotSupportedError as exc:
+            err = str(exc)
+
+            def unsupported(x):
+                raise ArithmeticNotSupportedError(err)
+
+            return unsupported
+
+    def guarded(self, inner: Callable, node, arg, kind: str | None = None) -> Callable:
+        """``inner`` followed by the domain check ``kind`` of ``node``'s argument ``arg`` (see module doc)."""
+        if kind is None:
+            return inner
+        a = self.a
+
+        def check(env):
+            u = inner(env)
+            if _certainly_outside(a, u, kind):
+                raise NonRealError(
+                    f"{node} is not real or not defined here: its argument {arg} must be {_DOMAINS[kind]} but is "
+                    f"{_describe(u, kind)} at this point ({a.name} arithmetic). The objective is not real-valued "
+                    "(or has a pole) there; evaluate it where it is defined")
+            return u
+
+        return check
+
     def condition(self, c) -> Callable:
-        """Closure returning True/False with certainty, or raising RegionBoundaryError."""
+        """Closure returning True/False (with certainty in ball/exact; as written in float/mp, see the
+        module doc), or raising RegionBoundaryError (certified arithmetics only)."""
         a = self.a
         if c is sp.true:
             return lambda env: True
@@ -130,15 +230,20 @@ class _Compiler:
             zero = Fraction(0)
 
             def rel(env, g=g, c=c):
-                s = a.side(g(env), zero)
-                if s is None or (s == 0 and self.ties):
+                v = g(env)
+                if not a.certified and v != v:  # float/mp NaN: no branch can be chosen
+                    raise NonRealError(f"the Piecewise condition {c} cannot be evaluated at this point in "
+                                       f"{a.name} arithmetic: {c.lhs - c.rhs} is NaN (not real or not "
+                                       "defined there, or float overflow); try arith='ball'")
+                s = a.side(v, zero)
+                if s is None or (s == 0 and self.ties and a.certified):
                     what = "straddles 0" if s is None else "is exactly 0"
                     raise RegionBoundaryError(
                         f"cannot decide the Piecewise condition {c} at this point in {a.name} arithmetic "
                         f"(the value of {c.lhs - c.rhs} {what}): the point may lie on a region "
                         "boundary, where derivatives need not exist; move it or raise the precision",
                         condition=str(c))
-                if s == 0:
+                if s == 0:  # exact tie; in float/mp also for derivatives: the relation as written
                     return not strict
                 return (s < 0) == less
 
@@ -152,7 +257,7 @@ class _Compiler:
             for val, cond in branches:
                 if cond(env):
                     return val(env)
-            raise InputError(f"no branch of {e} applies at this point")
+            raise NonRealError(f"no branch of {e} applies at this point: the expression is not defined there")
 
         return pw
 
@@ -206,7 +311,6 @@ def compile_scalar(expr: sp.Expr, var: sp.Symbol, arith: Arithmetic) -> Callable
     """A function of one variable that works elementwise on arrays of ``arith``."""
     f = _Compiler(arith, [var]).node(expr)
     if arith.name == "float":
-        import numpy as np
 
         def ff(x):
             with np.errstate(over="ignore", invalid="ignore"):
@@ -217,10 +321,15 @@ def compile_scalar(expr: sp.Expr, var: sp.Symbol, arith: Arithmetic) -> Callable
 
 
 def check_evaluable(expr: sp.Expr) -> None:
-    """Raise :class:`InputError` if ``expr`` contains a node the compiler cannot evaluate."""
+    """Raise :class:`InputError` if ``expr`` contains a node the compiler cannot evaluate, and
+    :class:`NonRealError` if it contains a non-real or non-finite constant (``I``, ``zoo``, ``nan``,
+    ``oo``): such an expression is not a real-valued function anywhere it is used."""
     for node in sp.preorder_traversal(expr):
+        if node.is_Atom and node.is_number and (node.is_extended_real is not True or node.is_infinite):
+            raise NonRealError(f"the expression {expr} contains the constant {node}, which is not a finite real "
+                               "number; an objective must be real-valued")
         if isinstance(node, NON_ANALYTIC):
-            raise InputError(f"{type(node).__name__} is not analytic; rewrite with Piecewise")
+            raise NotAnalyticError(f"{type(node).__name__} is not analytic; rewrite with Piecewise")
         if isinstance(node, sp.Function) and not isinstance(node, sp.Piecewise) \
                 and type(node) not in ANALYTIC_FUNCS:
             raise InputError(f"unsupported function {type(node).__name__} in {expr}; supported: "

@@ -13,6 +13,20 @@ f_0, …, f_m, with σ = f_j on the open interval (b_j, b_{j+1}) (b_0 = −∞, 
 * ``homogeneity_degree``: k such that σ(cz) = c^k σ(z) for every c > 0 and z ∈ R, *proved*
   symbolically piece by piece (breakpoints must then all be 0), else None.
 
+Evaluation on a breakpoint b_j (see :meth:`Activation.__call__`):
+
+* certified arithmetics (``exact``, and ``ball`` for a ball that contains b_j): the value and
+  derivatives of order ≤ ``continuity[j]`` (both pieces agree there; a ball gets the union of the
+  pieces it meets); a higher derivative does not exist, and a :class:`RegionBoundaryError` is raised;
+* ``float`` and ``mp`` (never certified; never a certified-path error): the **left-piece convention**
+  σ(b_j) = the Piecewise's own value there and σ^(k)(b_j) = f_{j}^(k)(b_j) for k ≥ 1, the
+  derivative of the piece on the left of b_j (a one-sided derivative, from below). For the catalogue:
+  relu′(0) = 0 (as ``torch.relu`` and ``jax.nn.relu``); leaky_relu(a)′(0) = a (as torch);
+  abs′(0) = −1 (torch and jax use sign(0) = 0); hardtanh′(−1) = 0 and hardtanh′(1) = 1;
+  relu_power(p)^(k)(0) = 0; identity, power, sigmoid, tanh and softplus have no breakpoint. The same
+  rule applies to a user activation built with :meth:`Activation.from_piecewise`: at b_j, the
+  derivatives of the piece valid just below b_j.
+
 See ``shared/theory/gd_map.md`` §1 (piecewise analytic activations) and
 ``shared/theory/homogeneous_np.md`` §2.1 (positive homogeneity).
 """
@@ -28,26 +42,30 @@ import sympy as sp
 
 from ..arith import Arithmetic
 from ..arith.compile import ANALYTIC_FUNCS, NON_ANALYTIC, compile_scalar
-from ..errors import InputError, NotAnalyticError
+from ..errors import InputError, NotAnalyticError, RegionBoundaryError
 
 Z = sp.Symbol("z", real=True)
 _MAX_CONTINUITY_CHECK = 16
 
 
-class BoundaryHit(Exception):
-    """Internal: an entry's pre-activation may equal a breakpoint where the derivative is undefined."""
+class BoundaryHit(RegionBoundaryError):
+    """An entry's pre-activation may equal a breakpoint where the derivative is undefined (certified
+    arithmetics only). Network code turns it into a RegionBoundaryError naming the neuron and data point."""
 
     def __init__(self, index, breakpoint, value, order, continuity):
-        super().__init__(index)
+        super().__init__(f"the entry {tuple(int(i) for i in index)} ({value}) is on (or not separated from) the "
+                         f"breakpoint {breakpoint}, where derivatives of order {order} do not exist (the "
+                         f"activation is C^{continuity} there)", breakpoint=breakpoint, enclosure=value)
         self.index, self.breakpoint, self.value = index, breakpoint, value
         self.order, self.continuity = order, continuity
 
 
-def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str) -> None:
+def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str, given=None) -> None:
+    shown = expr if given is None else f"{given} (as {expr} once z is real)"
     for node in sp.preorder_traversal(expr):
         if isinstance(node, NON_ANALYTIC):
             raise NotAnalyticError(
-                f"activation {name!r}: the piece {expr} contains {type(node).__name__}, which is not "
+                f"activation {name!r}: the piece {shown} contains {type(node).__name__}, which is not "
                 "analytic; split it into more Piecewise pieces with explicit breakpoints instead")
         if isinstance(node, sp.Piecewise):
             raise NotAnalyticError(f"activation {name!r}: nested Piecewise in the piece {expr}; flatten it")
@@ -111,6 +129,8 @@ class Activation:
         if not isinstance(expr, sp.Basic):
             raise InputError("Activation.from_piecewise expects a sympy expression, e.g. "
                              "sympy.Piecewise((0, z < 0), (z, True)); strings are not parsed")
+        if var is not None and not isinstance(var, sp.Symbol):
+            raise InputError(f"Activation.from_piecewise: var must be a sympy Symbol, got {var!r}")
         free = sorted(expr.free_symbols, key=str)
         if var is None:
             if len(free) != 1:
@@ -126,6 +146,9 @@ class Activation:
         located = []
         for e, cond in branches:
             _check_analytic_piece(e, var, name)
+            # and again after substituting the real variable z: sympy then rewrites e.g. sqrt(z**2)
+            # (z not declared real) as Abs(z), which is not analytic
+            _check_analytic_piece(e.subs(var, Z), Z, name, given=e)
             try:
                 s = sp.S.Reals if cond is sp.true else cond.as_set()
             except Exception as exc:  # noqa: BLE001
@@ -159,7 +182,7 @@ class Activation:
         bounds = [None, *bps, None]
         pieces = [which(_sample_point(bounds[j], bounds[j + 1])) for j in range(len(bps) + 1)]
         at = [which(b) for b in bps]
-        at_vals = [sp.nsimplify(a.subs(Z, b)) for a, b in zip(at, bps)]
+        at_vals = [a.subs(Z, b) for a, b in zip(at, bps)]  # exact values (never nsimplify: it rounds)
         # merge adjacent pieces that are the same analytic function (no real breakpoint there)
         keep_b, keep_p, keep_at = [], [pieces[0]], []
         for b, val, nxt in zip(bps, at_vals, pieces[1:]):
@@ -317,10 +340,12 @@ class Activation:
     def __call__(self, z, arith: Arithmetic, order: int = 0) -> list:
         """[σ(z), σ'(z), …, σ^(order)(z)] elementwise for an array ``z`` of ``arith``.
 
-        An entry that may equal a breakpoint b_j (exactly, or a ball containing it) is allowed
-        only when ``order ≤ continuity[j]`` (then both pieces agree there, and a ball gets the
-        union of both pieces' enclosures); otherwise :class:`BoundaryHit` is raised and the caller
-        turns it into a :class:`RegionBoundaryError` naming the neuron and data point.
+        Certified arithmetics: an entry that may equal a breakpoint b_j (exactly, or a ball containing
+        it) is allowed only when ``order ≤ continuity[j]`` (then both pieces agree there, and a ball
+        gets the union of both pieces' enclosures); otherwise :class:`BoundaryHit` (a
+        :class:`RegionBoundaryError`) is raised and the caller names the neuron and data point.
+        ``float``/``mp``: never raised; an entry equal to b_j gets σ(b_j) and the derivatives of the
+        left piece (see the module docstring).
         """
         z = np.asarray(z)
         nb = len(self.breakpoints)
@@ -343,19 +368,13 @@ class Activation:
         return out
 
     def _eval_float(self, z, order):
+        """Float: piece j on (b_{j−1}, b_j], i.e. an entry equal to b_j takes its *left* piece j (the
+        one-sided convention); values on a breakpoint are the Piecewise's own value σ(b_j)."""
         from ..arith import get_arith
 
         fa = get_arith("float")
         bps = np.array([float(b) for b in self.breakpoints])
-        idx = np.searchsorted(bps, z, side="right")  # piece index if not on a breakpoint
-        on = np.zeros(z.shape, dtype=bool)
-        for j, b in enumerate(bps):
-            hit = z == b
-            if hit.any():
-                if order > self.continuity[j]:
-                    pos = tuple(np.argwhere(hit)[0])
-                    raise BoundaryHit(pos, self.breakpoints[j], z[pos], order, self.continuity[j])
-                on |= hit
+        idx = np.searchsorted(bps, z, side="left")  # b_{j-1} < z <= b_j  ->  j
         out = []
         for k in range(order + 1):
             r = np.zeros(z.shape)
@@ -363,9 +382,11 @@ class Activation:
                 m = idx == j
                 if m.any():
                     r[m] = self._fn(fa, k, j)(z[m])
-            if on.any() and k == 0:  # value at a breakpoint: the Piecewise's own value there
+            if k == 0:  # value at a breakpoint: the Piecewise's own value there
                 for j, b in enumerate(bps):
-                    r[z == b] = float(self.at_breakpoints[j])
+                    hit = z == b
+                    if hit.any():
+                        r[hit] = float(self.at_breakpoints[j])
             out.append(r)
         return out
 
@@ -391,6 +412,11 @@ class Activation:
                     outs[k][n] = fns[k][j](x)
                 continue
             jb = straddle
+            if not arith.certified:  # mp: x equals b_jb exactly; the left-piece convention, never an error
+                outs[0][n] = self._at_value(arith, jb, x)
+                for k in range(1, order + 1):
+                    outs[k][n] = fns[k][jb](x)
+                continue
             if order > self.continuity[jb]:
                 raise BoundaryHit(np.unravel_index(n, z.shape), self.breakpoints[jb], x, order,
                                   self.continuity[jb])
@@ -407,9 +433,17 @@ class Activation:
                     for jj in range(jb + 1, last + 2):
                         v = arith.union(v, fns[k][jj](x))
                     outs[k][n] = v
-                else:  # exact / mp: x equals b; order <= continuity, so the left piece is right
+                else:  # exact: x equals b; order <= continuity, so the left piece is right
                     outs[k][n] = fns[k][jb](x)
         return [o.reshape(z.shape) for o in outs]
+
+    def _at_value(self, arith, j, x):
+        """σ(b_j) (the Piecewise's own value at the breakpoint) in ``arith``."""
+        key = (arith.key(), "at", j)
+        f = self._compiled.get(key)
+        if f is None:
+            f = self._compiled[key] = compile_scalar(sp.sympify(self.at_breakpoints[j]), Z, arith)
+        return f(x)
 
     # ------------------------------------------------------------------ sympy side
     def sympy(self, x: sp.Expr) -> sp.Expr:

@@ -16,10 +16,21 @@ softplus      log(1 + e^z)                            –                   None
 ============  =====================================  ==================  ===========
 
 User-defined: ``Activation.from_piecewise(sympy.Piecewise(...))``.
+
+Names. :func:`get` accepts a catalogue name (``"relu"``), a parametrised name exactly as an
+activation prints it (``"leaky_relu(1/10)"``, ``"relu_power(3/2)"``, ``"power(3)"``: a tiny parser
+for ``name(p)`` / ``name(p/q)`` with integers p, q — nothing is evaluated or sympified), a
+``(name, parameter)`` pair or a factory.
+
+At a breakpoint, ``float``/``mp`` derivatives are those of the left piece (relu′(0) = 0,
+leaky_relu(a)′(0) = a, abs′(0) = −1, hardtanh′(−1) = 0, hardtanh′(1) = 1, relu_power(p)^(k)(0) = 0);
+``ball``/``exact`` raise RegionBoundaryError where a derivative does not exist (see
+:mod:`verify.models.activation`).
 """
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from functools import cache
 
@@ -27,7 +38,12 @@ import sympy as sp
 
 from ..errors import InputError, UnknownActivationError
 from ..numbers import to_fraction
+from ..validate import positive_int
 from .activation import Activation, Z
+
+#: "name(p)" or "name(p/q)": a parametrised catalogue name as it prints (integers only, optional sign)
+_PARAM_NAME = re.compile(r"([a-z_]+)\(\s*([+-]?\d{1,400}(?:\s*/\s*\d{1,400})?)\s*\)")
+_PARAMETRISED = ("leaky_relu", "power", "relu_power")
 
 __all__ = ["Activation", "relu", "leaky_relu", "abs", "hardtanh", "identity", "power", "relu_power",
            "sigmoid", "tanh", "softplus", "get", "CATALOGUE"]
@@ -120,9 +136,7 @@ def identity() -> Activation:
 
 def power(p: int = 2) -> Activation:
     """z^p for an integer p ≥ 1 (analytic, p-homogeneous)."""
-    if not isinstance(p, int) or p < 1:
-        raise InputError(f"power(p) needs an integer p >= 1, got {p!r}")
-    return _power(p)
+    return _power(positive_int(p, "power(p): the exponent p"))
 
 
 def relu_power(p=2) -> Activation:
@@ -158,14 +172,21 @@ def get(spec) -> Activation:
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str):
-        if spec not in CATALOGUE:
-            raise UnknownActivationError(
-                f"unknown activation {spec!r}; the catalogue has {', '.join(sorted(CATALOGUE))}, or build "
-                "one with Activation.from_piecewise")
-        return CATALOGUE[spec]()
+        if spec in CATALOGUE:
+            return CATALOGUE[spec]()
+        m = _PARAM_NAME.fullmatch(spec.strip())
+        if m is not None:
+            if m.group(1) not in _PARAMETRISED:
+                raise UnknownActivationError(
+                    f"activation {m.group(1)!r} takes no parameter (or is unknown); parametrised ones are "
+                    f"{', '.join(_PARAMETRISED)}")
+            return get((m.group(1), m.group(2).replace(" ", "")))
+        raise UnknownActivationError(
+            f"unknown activation {spec!r}; the catalogue has {', '.join(sorted(CATALOGUE))} (parametrised as "
+            "e.g. 'leaky_relu(1/10)', 'relu_power(3/2)', 'power(3)'), or build one with Activation.from_piecewise")
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
         name, param = spec
-        if name not in ("leaky_relu", "power", "relu_power"):
+        if name not in _PARAMETRISED:
             raise UnknownActivationError(f"activation {name!r} takes no parameter (or is unknown)")
         if isinstance(param, str):
             from ..numbers import parse_fraction_str

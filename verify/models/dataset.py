@@ -17,8 +17,11 @@ from ..numbers import fraction_array
 class Dataset:
     """``Dataset(X, y)``: X of shape (n, d); y of shape (n,) (one output) or (n, k).
 
-    Entries may be ints, floats, ``fractions.Fraction``, sympy rationals, python-flint ``fmpq``
-    or numpy arrays of those; NaN and infinities are rejected.
+    Entries may be ints, floats (also ``np.longdouble``, kept exactly), ``fractions.Fraction``, sympy
+    rationals, python-flint ``fmpq`` or numpy arrays of those. Refused with a :mod:`verify.errors`
+    exception before anything is stored: NaN and infinities, booleans, complex numbers, strings,
+    ragged rows, rows without features (d = 0), labels without columns (k = 0), a label count that
+    differs from the number of rows, an empty dataset.
     """
 
     def __init__(self, X, y):
@@ -29,6 +32,9 @@ class Dataset:
                              "for one feature use X.reshape(-1, 1)")
         if Xf.ndim != 2:
             raise ShapeError(f"X must be 2-D (n × d), got shape {Xf.shape}")
+        if Xf.shape[0] > 0 and Xf.shape[1] == 0:
+            raise ShapeError(f"the rows of X have no features (shape {Xf.shape}): every data point needs d ≥ 1 "
+                             "entries")
         if yf.ndim == 1:
             yf = yf.reshape(-1, 1)
             self.scalar_output = True
@@ -36,6 +42,9 @@ class Dataset:
             self.scalar_output = False
         else:
             raise ShapeError(f"y must have shape (n,) or (n, k), got {yf.shape}")
+        if yf.shape[1] == 0 and yf.shape[0] > 0:
+            raise ShapeError(f"y has no label columns (shape {yf.shape}): give one label (or one row of k ≥ 1 "
+                             "labels) per data point")
         if yf.shape[0] != Xf.shape[0]:
             raise ShapeError(f"X has {Xf.shape[0]} rows but y has {yf.shape[0]}: one label per data point")
         if Xf.shape[0] == 0:
@@ -76,7 +85,10 @@ class Dataset:
         return cache[key]
 
     def subset(self, rows) -> Dataset:
-        rows = list(rows)
+        """The data points with the given row indices (ints in [0, n))."""
+        from ..validate import integer
+
+        rows = [integer(r, "row index", minimum=0, maximum=self.n - 1) for r in rows]
         y = self.Y_exact[rows, 0] if self.scalar_output else self.Y_exact[rows]
         return Dataset(self.X_exact[rows], y)
 

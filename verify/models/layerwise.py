@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import RegionBoundaryError
+from ..errors import RegionBoundaryError, ShapeError
 from .activation import BoundaryHit
 
 
@@ -169,7 +169,7 @@ class Layerwise:
         if H is None:
             H = a.zeros((p, p))
         elif H.shape != (p, p):
-            raise ValueError(f"accumulator has shape {H.shape}, expected {(p, p)}")
+            raise ShapeError(f"accumulator has shape {H.shape}, expected {(p, p)}")
 
         def add(j, k, blk):
             sj = slice(offs[j - 1], offs[j])

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError, ShapeError
+from ..validate import positive_int
 from . import activations as _acts
 from .activation import Activation
 
@@ -40,10 +41,16 @@ class MLP:
     """A fully connected network with per-layer activations and a linear output layer."""
 
     def __init__(self, widths, activation="relu", bias: bool = False):
+        if isinstance(widths, str | bytes) or not hasattr(widths, "__iter__"):
+            raise InputError(f"widths must be a list of >= 2 positive integers [d, m_1, ..., k], got {widths!r}")
         widths = list(widths)
-        if len(widths) < 2 or not all(isinstance(w, int | np.integer) and w >= 1 for w in widths):
+        if len(widths) < 2:
             raise InputError(f"widths must be a list of >= 2 positive integers [d, m_1, ..., k], got {widths}")
-        self.widths = [int(w) for w in widths]
+        # ints only: True is not a width, 2.0 is not silently 2
+        widths = [positive_int(w, f"widths[{i}] (layer width)") for i, w in enumerate(widths)]
+        if not isinstance(bias, bool | np.bool_):
+            raise InputError(f"bias must be True or False, got {bias!r} ({type(bias).__name__})")
+        self.widths = widths
         nh = len(widths) - 2
         # a (name, parameter) tuple such as ("relu_power", "3/2") is one activation; any other
         # list or tuple gives one activation per hidden layer
@@ -87,7 +94,7 @@ class MLP:
         for b in self.blocks:
             if b.name == name:
                 return b
-        raise KeyError(f"no parameter block {name!r}; blocks are {[b.name for b in self.blocks]}")
+        raise InputError(f"no parameter block {name!r}; blocks are {[b.name for b in self.blocks]}")
 
     @cached_property
     def param_names(self) -> list[str]:
@@ -192,5 +199,7 @@ class MLP:
         return h
 
     def __repr__(self):
+        # catalogue names print as "relu", "leaky_relu(1/10)", "relu_power(3/2)": each is accepted back
+        # by MLP(widths, name) (parsed exactly, see verify.models.activations.get)
         acts = ",".join(a.name for a in self.activations)
         return f"MLP(widths={self.widths}, activations=[{acts}], bias={self.bias}, p={self.n_params})"

@@ -10,21 +10,41 @@ For a network loss L = Σ_i ℓ(F_i) the derivatives are assembled from the laye
 ∇L = Jᵀ ℓ'(F), ∇²L = Jᵀ diag(ℓ''(F)) J + Σ_i ℓ'(F_i) ∇²F_i (``verify/models/layerwise.py``).
 
 Every method takes ``arith`` (``"float"``, ``"mp"``, ``"ball"``, ``"exact"``) and ``prec`` (bits,
-for mp and ball; default 128) and returns numpy arrays of that arithmetic's numbers. In ``"ball"``
-θ may itself contain balls (a box): results then enclose the quantity for every point of the box.
+for mp and ball; default 128; at most 2**22) and returns numpy arrays of that arithmetic's numbers.
+In ``"ball"`` θ may itself contain balls (a box): results then enclose the quantity for every point
+of the box.
+
+Kinks (activation breakpoints, Piecewise boundaries). Certified arithmetics (``ball``, ``exact``)
+raise :class:`~verify.errors.RegionBoundaryError` when θ is (or a ball may be) on a kink where the
+requested derivative does not exist. ``float`` and ``mp`` never do: they use the one-sided
+conventions of :mod:`verify.models.activation` (σ^(k)(b) = left-piece derivative, so relu′(0) = 0 as
+in torch and ``jax.nn.relu``) and of :mod:`verify.arith.compile` (a Piecewise condition is taken as
+written at a tie). Their derivatives at a kink are therefore one-sided derivatives, never certified.
+
+Non-real objectives (``sqrt(-1 - x**2)``, ``log(x)`` at −1, ``1/x`` at 0) raise
+:class:`~verify.errors.NonRealError` in every arithmetic instead of returning NaN, a complex number
+or an infinity; a ball enclosure that is not finite raises :class:`~verify.errors.EnclosureError`.
 """
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from ..arith import get_arith
-from ..arith.compile import ANALYTIC_FUNCS
-from ..errors import ArithmeticNotSupportedError, InputError, ShapeError, SizeLimitError
+from ..arith.compile import NON_ANALYTIC
+from ..errors import (
+    ArithmeticNotSupportedError,
+    EnclosureError,
+    InputError,
+    NonRealError,
+    NotAnalyticError,
+    ShapeError,
+    SizeLimitError,
+)
+from ..validate import byte_limit, env_int
 from .dataset import Dataset
 from .layerwise import Layerwise
 from .mlp import MLP
@@ -35,9 +55,10 @@ DEFAULT_MAX_BYTES = 8 * 2**30
 
 
 def _max_bytes(override):
+    """The memory limit: ``max_bytes`` if given (a positive int), else VERIFY_MAX_BYTES, else the default."""
     if override is not None:
-        return int(override)
-    return int(os.environ.get("VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
+        return byte_limit(override, "max_bytes")
+    return env_int("VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
 def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, copies: int = 3) -> None:
@@ -60,10 +81,14 @@ class Objective:
     # -- input handling -------------------------------------------------------------------------
     def _prepare(self, theta, arith, prec, what="θ"):
         a = get_arith(arith, prec)
-        if np.shape(theta) != (self.n_params,):
+        try:
+            shape = np.shape(theta)
+        except ValueError:  # numpy refuses ragged nestings
+            shape = "ragged"
+        if shape != (self.n_params,):
             raise ShapeError(f"{what} must be a flat vector of {self.n_params} parameters "
                              f"({', '.join(self.param_names[:4])}{', …' if self.n_params > 4 else ''}), "
-                             f"got shape {np.shape(theta)}")
+                             f"got shape {shape}")
         with a.context():
             th = a.array(theta, what=what)
         return a, th
@@ -103,6 +128,8 @@ class NetworkLoss(Objective):
         if not isinstance(net, MLP):
             raise InputError(f"net must be a verify.MLP, got {type(net).__name__}")
         if not isinstance(data, Dataset):
+            if isinstance(data, str | bytes) or not isinstance(data, tuple | list) or len(data) != 2:
+                raise InputError(f"data must be a verify.Dataset or a pair (X, y), got {type(data).__name__}")
             data = Dataset(*data)
         if data.d != net.input_dim:
             raise ShapeError(f"the data have d = {data.d} features but the network takes {net.input_dim} inputs")
@@ -265,11 +292,16 @@ class NetworkLoss(Objective):
                     pat = np.asarray(pattern[l - 1])
                     if pat.shape != (self.data.n, m):
                         raise ShapeError(f"pattern[{l - 1}] must have shape {(self.data.n, m)}, got {pat.shape}")
+                    if pat.dtype.kind not in "iu" or pat.min() < 0 or pat.max() >= len(act.pieces):
+                        raise InputError(f"pattern[{l - 1}] must hold piece indices in [0, {len(act.pieces)}) of "
+                                         f"{act.name} (integers), got {pat.tolist()}")
                     h = [act.pieces[int(pat[i, a])].subs(Z, z[a]) for a in range(m)]
                 else:
                     h = z
             outs.append(h)
-        return self._symbolic_loss(outs)
+        out = self._symbolic_loss(outs)
+        _refuse_non_analytic(out, f"the loss on the region {tuple(np.asarray(p).tolist() for p in pattern)}")
+        return out
 
     def symbolic(self) -> sp.Expr:
         """L as an exact sympy expression (activations as Piecewise) in :attr:`symbols`."""
@@ -385,20 +417,43 @@ class LogisticLoss(NetworkLoss):
         return sp.Add(*terms) / n
 
 
+def _refuse_non_analytic(expr: sp.Expr, what: str) -> None:
+    """A region expression is meant to be analytic; sympy may have turned a piece into ``Abs`` (or another
+    non-analytic node) once pre-activations were substituted — e.g. ``sqrt(w**2 * v)`` → ``Abs(w)·sqrt(v)``."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, NON_ANALYTIC):
+            raise NotAnalyticError(
+                f"{what} is not analytic: after substitution a piece became {node} ({type(node).__name__}); "
+                "sympy rewrites roots of squares this way. Use activations/pieces that stay analytic under "
+                "substitution (e.g. integer powers) for region computations")
+
+
 # ============================================================================ sympy objectives
 class SympyObjective(Objective):
     """L(θ) = expr(θ_1, …, θ_p) for a sympy expression in the ordered ``variables``.
 
     ``Abs``, ``Max``, ``Min``, ``Heaviside`` and ``sign`` are rewritten as ``Piecewise``; the gradient
     and Hessian are the per-branch derivatives (valid inside each branch). Evaluation uses
-    CSE-reduced compiled programs (``verify/arith/compile.py``) in every arithmetic; derivatives at
-    a point where a branch condition is undecided (or exactly tied) raise RegionBoundaryError.
+    CSE-reduced compiled programs (``verify/arith/compile.py``) in every arithmetic. In ``ball`` and
+    ``exact``, derivatives at a point where a branch condition is undecided (or exactly tied) raise
+    RegionBoundaryError; ``float``/``mp`` take the condition as written there (the derivative of the
+    branch the Piecewise selects at that point: for ``Abs(x)``, rewritten as
+    ``Piecewise((x, x >= 0), (-x, True))``, the derivative 1 at 0) — a one-sided derivative, uncertified.
+
+    Not real-valued at θ (a logarithm of a number ≤ 0, a pole, an even root of a negative number,
+    no Piecewise branch applying): :class:`NonRealError` in every arithmetic. A ball result that is
+    not finite (an argument enclosure reaching outside its domain) raises :class:`EnclosureError`:
+    raise the precision or shrink the box. ``exact`` evaluates wherever the path through the
+    expression at θ is rational, and raises :class:`ArithmeticNotSupportedError` at the first
+    transcendental node it meets.
     """
 
     def __init__(self, expr, variables, name: str | None = None):
         if isinstance(expr, str) or not isinstance(expr, sp.Basic):
             raise InputError("Objective.from_sympy needs a sympy expression built in code; strings are not "
                              "parsed (no sympify of untrusted text)")
+        if isinstance(variables, sp.Basic | str) or not hasattr(variables, "__iter__"):
+            raise InputError("variables must be a non-empty list of sympy Symbols (the order of θ), e.g. [x, y]")
         variables = list(variables)
         if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
             raise InputError("variables must be a non-empty list of sympy Symbols (the order of θ)")
@@ -435,27 +490,65 @@ class SympyObjective(Objective):
         key = (kind, a.key())
         prog = self._programs.get(key)
         if prog is None:
+            # derivatives are evaluated together with the value (CSE-shared, output 0, dropped by _run):
+            # its domain checks refuse a gradient at a point where L itself is not real (log(x) at −1 has
+            # the real "derivative" −1)
             if kind == "value":
                 exprs, ties = [self.expr], False
             elif kind == "grad":
                 self._derivs(1)
-                exprs, ties = self._grad_exprs, True
+                exprs, ties = [self.expr, *self._grad_exprs], True
             else:
                 self._derivs(2)
-                exprs, ties = [e for row in self._hess_exprs for e in row], True
+                exprs, ties = [self.expr, *(e for row in self._hess_exprs for e in row)], True
             with a.context():
                 prog = self._programs[key] = Program(exprs, self.variables, a, ties_are_boundaries=ties)
         return prog
 
     def _run(self, kind, theta, arith, prec):
         a, th = self._prepare(theta, arith, prec)
-        if a.name == "exact" and self.expr.has(*ANALYTIC_FUNCS):
-            raise ArithmeticNotSupportedError(f"{self.name} contains transcendental functions: use arith='ball'")
-        vals = self._program(kind, a)(list(th))
+        try:
+            vals = self._program(kind, a)(list(th))
+        except ArithmeticNotSupportedError as exc:
+            raise ArithmeticNotSupportedError(f"{self.name} cannot be evaluated exactly at this point ({exc}); "
+                                              "use arith='ball'") from None
+        except ZeroDivisionError:  # defensive: the compiler's domain checks catch poles first
+            raise NonRealError(f"{self.name}: division by zero at θ = {list(theta)}") from None
+        self._check_real(vals, a, kind, theta)
+        if kind != "value":
+            vals = vals[1:]
         out = np.empty(len(vals), dtype=a.dtype)
         for i, v in enumerate(vals):
             out[i] = v
         return a, out
+
+    def _check_real(self, vals, a, kind, theta):
+        """Refuse NaN / complex results (float, mp) and non-finite enclosures (ball)."""
+        what = {"value": "the value", "grad": "the gradient", "hess": "the Hessian"}[kind]
+        if kind != "value":
+            what = f"{what} (or the value)"
+        if a.name == "float":
+            bad = [i for i, v in enumerate(vals) if np.iscomplexobj(v) or np.isnan(v)]
+            if bad:
+                raise NonRealError(f"{what} of {self.name} is NaN in float arithmetic at θ = {list(theta)} (entry "
+                                   f"{bad[0]}): the objective is not real or not defined there, or float64 "
+                                   "overflowed (inf − inf); evaluate with arith='ball' to tell")
+        elif a.name == "mp":
+            import mpmath
+
+            bad = [i for i, v in enumerate(vals) if isinstance(v, mpmath.mpc) or mpmath.isnan(v)]
+            if bad:
+                raise NonRealError(f"{what} of {self.name} is not a real number in mp arithmetic at θ = "
+                                   f"{list(theta)} (entry {bad[0]}: {vals[bad[0]]})")
+        elif a.name == "ball":
+            bad = [i for i, v in enumerate(vals) if not v.is_finite()]
+            if bad:
+                raise EnclosureError(
+                    f"{what} of {self.name} has no finite enclosure at this θ in ball arithmetic at {a.prec} bits "
+                    f"(entry {bad[0]}: {vals[bad[0]]}): an argument's enclosure reaches outside its domain "
+                    "(a logarithm or root of a possibly non-positive number, a possible pole) — at this point, "
+                    "or somewhere in the box if θ is a box. Raise the precision, shrink the box, or check that "
+                    "the objective is real-valued there")
 
     def value(self, theta, arith="float", prec=None):
         return self._run("value", theta, arith, prec)[1][0]
@@ -507,7 +600,18 @@ class SympyObjective(Objective):
         return tuple(out)
 
     def on_region(self, pattern) -> sp.Expr:
+        """L as the analytic expression valid on the region ``pattern`` (each Piecewise node replaced by
+        the branch ``pattern`` selects). Refused with :class:`NotAnalyticError` if the replacement turns
+        into a non-analytic expression (sympy rewrites e.g. ``sqrt(p**2)`` with p real as ``Abs(p)``)."""
         pw = self.pieces()
-        if len(pattern) != len(pw):
+        if isinstance(pattern, str) or not hasattr(pattern, "__len__") or len(pattern) != len(pw):
             raise ShapeError(f"pattern must give one branch index per Piecewise node ({len(pw)})")
-        return self.expr.xreplace({node: node.args[int(b)][0] for node, b in zip(pw, pattern)})
+        idx = []
+        for node, b in zip(pw, pattern):
+            if isinstance(b, bool | np.bool_) or not isinstance(b, int | np.integer) or not 0 <= b < len(node.args):
+                raise InputError(f"pattern entries must be branch indices in [0, {len(node.args)}) for {node}, "
+                                 f"got {b!r}")
+            idx.append(int(b))
+        out = self.expr.xreplace({node: node.args[b][0] for node, b in zip(pw, idx)})
+        _refuse_non_analytic(out, f"{self.name} on the region {tuple(idx)}")
+        return out
