@@ -152,7 +152,7 @@ def test_scan_step_sizes_collects_regions():
     loss = relu_bias_loss()
     r = gdmap.scan_step_sizes(loss, (F(1, 10), 10), [DEAD, ALIVE, DEAD])
     assert r.verdict == vf.Verdict.PROVED and r.quantity.value == ["1/2"]
-    assert len(r.certificate["regions"]) == 2
+    assert len(r.certificate["regions"]) == 2 and r.scope["count"] == 2
 
 
 # ------------------------------------------------------------------ non-singularity verdicts
@@ -160,6 +160,9 @@ def test_check_nonsingular_proves_refutes_and_counts_regions():
     loss = relu_bias_loss()
     r = gdmap.check_nonsingular(loss, F(1, 3), regions=[DEAD, ALIVE], samples=10)
     assert r.verdict == vf.Verdict.PROVED and r.certificate["given_points"] == 2
+    # the scope: every examined region, as whole ReLU patterns (the loss is a polynomial on each)
+    assert r.scope["count"] == len(r.certificate["regions"]) >= 2 and r.scope["eta"] == F(1, 3)
+    assert {reg["scope"] for reg in r.scope["regions"]} == {"pattern"}
     r = gdmap.check_nonsingular(loss, F(1, 2), regions=[DEAD, ALIVE])
     assert r.verdict == vf.Verdict.REFUTED and r.counterexample["eta"] == F(1, 2)
     r = gdmap.check_nonsingular(loss, F(1, 3), regions=[ALIVE], steps=2)

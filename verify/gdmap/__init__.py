@@ -1,6 +1,12 @@
 """The gradient-descent map (``shared/theory/gd_map.md``): G_η, its Jacobian, det(I − η∇²L) as a
 polynomial in η, exceptional step sizes, and certified non-singularity across step sizes.
 
+A verdict about "a region" covers a set certified to be connected with one analytic expression of the
+loss on it: a whole activation pattern when that expression is analytic on all of R^p (ReLU-type,
+tanh, sigmoid networks; polynomial pieces), otherwise the connected analytic piece containing the
+point (user ``Piecewise`` patterns, ``sqrt``, ``log``, fractional powers) — see
+:mod:`verify.gdmap.regions`. ``Result.scope`` says which, per region.
+
 >>> import verify as vf
 >>> from verify import gdmap
 """

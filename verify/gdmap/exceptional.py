@@ -84,7 +84,7 @@ class ExceptionalStepSize:
     certificate: str
 
     def __float__(self) -> float:
-        return float((self.enclosure[0] + self.enclosure[1]) / 2)
+        return float((self.enclosure[0] + self.enclosure[1]) / 2)  # not-a-decision: display and sorting only
 
 
 @dataclass
