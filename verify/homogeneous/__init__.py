@@ -1,6 +1,8 @@
-"""Homogeneous networks (``shared/theory/homogeneous_np.md``): positive homogeneity and Euler's identity,
-the neural correlation function and its KKT points, Neuron Pursuit and small-initialisation experiments."""
+"""Homogeneous networks (``shared/theory/homogeneous_np.md``; Kumar & Haupt, arXiv:2509.12154): positive
+homogeneity and Euler's identity, the neural correlation function and its certified KKT points, Neuron
+Pursuit and small-initialisation experiments."""
 
+from ..errors import NotHomogeneousError
 from .identities import (
     check_euler_identity,
     check_homogeneity,
@@ -8,7 +10,7 @@ from .identities import (
     homogeneity_residuals,
     prove_homogeneity_symbolic,
 )
-from .ncf import NCF, KKTPoint, NotHomogeneousError, max_ncf, ncf_flow, require_homogeneous
+from .ncf import NCF, KKTPoint, certify_kkt, max_ncf, ncf_flow, require_homogeneous
 from .pursuit import (
     PursuitResult,
     deep_theorem7_experiment,
@@ -20,7 +22,6 @@ from .pursuit import (
 )
 
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
-           "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "max_ncf", "ncf_flow",
-           "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment", "PursuitResult",
-           "theorem7_experiment", "deep_theorem7_experiment",
-           "saddle_analysis"]
+           "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "certify_kkt", "max_ncf",
+           "ncf_flow", "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment",
+           "PursuitResult", "theorem7_experiment", "deep_theorem7_experiment", "saddle_analysis"]

@@ -134,7 +134,7 @@ def _data_rows(net, X) -> np.ndarray:
     return X.X_exact if isinstance(X, Dataset) else np.asarray(X, dtype=object).reshape(-1, net.input_dim)
 
 
-def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, certificate_scope):
+def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, certificate_scope, entries=None):
     """A Result from a :func:`~verify.certify.zero_test` of the residuals ``R`` (any arithmetic: a
     certified one can PROVE or REFUTE, an uncertified one only SUPPORT)."""
     arith = a.name
@@ -148,7 +148,7 @@ def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, 
         quantity = Quantity(qname, value=ub if ub == 0 else None, enclosure=(Fraction(0), ub))
     counterexample = None
     margin = Fraction(0) if zt.verdict is Verdict.PROVED else None
-    n_entries = int(np.size(R))
+    n_entries = int(np.size(R)) if entries is None else entries  # residual entries tested
     n_points = int(np.shape(R)[0]) if np.ndim(R) else 1
     scope = {}
     if zt.verdict is Verdict.PROVED:
@@ -179,7 +179,8 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     a = _arith(arith, prec)
     res = euler_residuals(net, X, theta, a, prec, degree)
     parts = [res["total"]] + list(res["blocks"].values())
-    zt = zero_test(np.stack(parts), a, tol=1e-9)  # (1 + D) × n × k
+    stacked = np.stack(parts)  # (1 + D) × n × k
+    zt = zero_test(stacked, a, tol=1e-9)
     Xarr = _data_rows(net, X)
     if zt.verdict is Verdict.REFUTED:
         part = int(zt.witness[0])
@@ -193,7 +194,7 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     return _verdict_result(
         f"C1 Euler identity <θ,∇H> = {_deg(L)}·H" + (" (and per block)" if res["blocks"] else ""),
         _instance_text(net, len(Xarr), a), zt, R, a, t0, "max |<θ,∇H> − L·H|", Xarr, theta, cert,
-        "this θ and these inputs")
+        "this θ and these inputs", entries=int(stacked.size))
 
 
 def check_homogeneity(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> Result:

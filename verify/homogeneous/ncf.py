@@ -20,10 +20,19 @@ whose Jacobian is the bordered Hessian [[∇²N(u) − λI, −u], [uᵀ, 0]]. A
 (:func:`verify.arith.krawczyk.certify_zero`) proves that F has exactly one zero (u*, λ*) in a small
 box — the *whole* system, sphere constraint included. N(u*) is then enclosed over that box (and
 intersected with λ*/L). Hidden neurons that are numerically zero at the candidate (the sparse KKT
-points of relu^p, p ≥ 2) are *pinned* to exactly 0: Krawczyk runs on the network without them, and a
-ball evaluation of ∇N over the padded box proves that the gradient is identically 0 in the pinned
-coordinates, so the padded point is a KKT point of the full problem (it is then unique in the box
-*within the subspace where the pinned neurons vanish*; the scope says so). A degenerate KKT point (a
+points of relu^p) are *pinned* to exactly 0 and Krawczyk runs on the network without them (N_S):
+
+    Pinning lemma. Let every activation be positively homogeneous of degree k > 0 (so σ(0) = 0 and
+    |σ(t)| = |σ(±1)|·|t|^k), let (u_S*, λ*) solve the KKT system of N_S with N_S differentiable at
+    u_S*, and pad u_S* with zero incoming and outgoing weights for the pinned neurons. A perturbation
+    e moves a pinned neuron's output by O(|e|^k) and its contribution to the next layer by
+    O(|e|^(1+k)) = o(|e|), so N(u* + e) = N_S(u_S* + e_S) + o(|e|): N is differentiable at u* with
+    ∇N(u*) = (∇N_S(u_S*), 0) = λ*u* and ‖u*‖ = ‖u_S*‖ = 1. The padded point is a KKT point of the full
+    problem. (N_S is differentiable — indeed C² — on the whole box, or its ball evaluation would
+    have raised at a kink and the test failed.)
+
+It is then unique in the box *within the subspace where the pinned neurons vanish*; the scope says
+so. A degenerate KKT point (a
 flat direction of N on the sphere, e.g. the rotations of the hidden layer of a linear network, or
 equal-value splits of a ReLU neuron) or a box meeting a ReLU kink makes the test fail: the point is
 then reported *uncertified*, with no certified claim about it.
@@ -152,8 +161,9 @@ class KKTPoint:
     says N(u*) > 0 is certified. If not certified, ``N_enclosure`` is None and nothing is claimed about
     the point. ``N_lower`` (certified whenever not None) is the lower end of an enclosure of N at an
     exact point of the unit sphere: max_{‖u‖=1} N ≥ N_lower. ``residual_upper`` bounds (rounded up to a
-    float) the whole KKT system's residual max |F(v, L·N(v))| at the rational point v nearest ``u`` —
-    the sphere constraint included; it is a diagnostic, the certificate is ``certified``.
+    float) the whole KKT system's residual max |F(v, L·N(v))| — the sphere constraint included — at a
+    rational point v: the box centre if certified, else ``u`` taken exactly (inf if ∇N cannot be
+    enclosed there). It is a diagnostic; the certificate is ``certified``.
     """
 
     u: np.ndarray
@@ -278,6 +288,12 @@ def _reduced(net: MLP, pinned: list[tuple[int, int]]):
     return small, where
 
 
+def _pinning_applies(net: MLP) -> bool:
+    """The pinning lemma needs every activation positively homogeneous of a degree k > 0 (so σ(0) = 0
+    and |σ(t)| = O(|t|^k)); decided exactly on the (int or Rational) degrees."""
+    return all(to_fraction(a.homogeneity_degree) > 0 for a in net.activations)
+
+
 def _upper_float(q: Fraction) -> float:
     """The smallest float ≥ q (for display of a certified upper bound)."""
     f = float(q)  # not-a-decision: rounded for display, then corrected upward below
@@ -287,31 +303,39 @@ def _upper_float(q: Fraction) -> float:
 
 
 def _sphere_point_facts(ncf: NCF, u, prec: int):
-    """At the rational point v = u (floats taken exactly): an enclosure of N at the sphere point v/‖v‖ (its lower
-    end is a certified lower bound on max N over the sphere) and a bound on max |F(v, L·N(v))|."""
+    """At the rational point v = u (floats taken exactly): the lower end of an enclosure of N at the
+    sphere point v/‖v‖ (a certified lower bound on max N over the sphere), and an upper bound on
+    max |F(v, L·N(v))| (inf if ∇N cannot be enclosed there, e.g. on a ReLU kink)."""
     a = get_arith("ball", prec)
     v = np.array([to_fraction(x) for x in u], dtype=object)
     nv2 = sum(x * x for x in v)
     if nv2 == 0:
         return None, math.inf
     L = to_fraction(ncf.L)
+    n = ncf.value(v, a, prec)
     with a.context():
-        n = ncf.value(v, a, prec)
-        g = ncf.grad(v, a, prec)
         n_sphere = n / a.pow_rational(a.const(nv2), L / 2)   # homogeneity: N(v/‖v‖) = N(v)/‖v‖^L
+    n_lower = bounds(n_sphere)[0]
+    try:
+        g = ncf.grad(v, a, prec)
+    except VerifyError:
+        return n_lower, math.inf
+    with a.context():
         lam = a.const(L) * n
         res = [g[i] - lam * a.const(v[i]) for i in range(len(v))] + [a.const((nv2 - 1) / 2)]
-    worst = max(abs_bounds(r)[1] for r in res)
-    return bounds(n_sphere)[0], _upper_float(worst)
+    return n_lower, _upper_float(max(abs_bounds(r)[1] for r in res))
 
 
-def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10) -> dict:
-    """Try to certify a KKT point near the unit vector ``u`` (see the module docstring). Returns a dict
-    with ``certified`` and, if so, the box, enclosures and pinned neurons; ``message`` says why not."""
+def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fraction | None = None) -> dict:
+    """Try to certify a KKT point near the unit vector ``u`` (see the module docstring), within
+    ``max_distance`` of it in every coordinate (if given). Returns a dict with ``certified`` and, if so,
+    the box, enclosures and pinned neurons; ``message`` says why not."""
     u = np.asarray(u, dtype=float)
     net, L = ncf.net, to_fraction(ncf.L)
     scale = float(np.max(np.abs(u))) if len(u) else 0.0
     pinned = [(l, j) for l, j, ix in _hidden_neurons(net) if np.max(np.abs(u[ix])) <= pin_tol * scale]
+    if not _pinning_applies(net):
+        pinned = []
     attempts = [pinned, []] if pinned else [[]]
     why = []
     for pins in attempts:
@@ -344,13 +368,8 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10) -> dict:
         for k, b in zip(where, cert.box[:-1]):
             box[int(k)] = b
         lam_box = cert.box[-1]
+        # pinned neurons: the padded point solves the full system by the pinning lemma (module docstring)
         try:
-            if pins:  # the padded point solves the full system iff ∇N ≡ 0 in the pinned coordinates
-                g = ncf.grad(np.array(box, dtype=object), "ball", prec)
-                off = sorted(set(range(ncf.p)) - {int(k) for k in where})
-                if not all(bounds(g[k]) == (0, 0) for k in off):
-                    why.append("the gradient in the pinned coordinates is not certified to vanish")
-                    continue
             n_box = sub.value(np.array(cert.box[:-1], dtype=object), "ball", prec)
         except VerifyError as exc:
             why.append(f"evaluation over the box failed: {exc}")
@@ -359,8 +378,19 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10) -> dict:
         llo, lhi = bounds(lam_box)
         if L > 0:  # λ* = L·N(u*) (Euler): intersect both enclosures of N(u*)
             nlo, nhi = max(nlo, llo / L), min(nhi, lhi / L)
+        if nlo > nhi:  # two enclosures of one number must meet: never certify on inconsistent data
+            why.append("the enclosures of N(u*) and λ*/L do not meet (an evaluation is inconsistent)")
+            continue
+        if max_distance is not None:
+            far = [k for k in range(ncf.p) if not (bounds(box[k])[0] >= to_fraction(u[k]) - max_distance
+                                                   and bounds(box[k])[1] <= to_fraction(u[k]) + max_distance)]
+            if far:
+                why.append(f"the KKT point Newton's method reached (and Krawczyk certified) is farther than "
+                           f"{float(max_distance):.3g} from the given point in coordinate {far[0]}: the given point "
+                           "is not that close to a KKT point")
+                continue
         return {"certified": True, "box": box, "N": (nlo, nhi), "lam": (llo, lhi), "pinned": pins,
-                "zero_certificate": cert.to_dict(), "unique_in": "the search box" + (
+                "zero_certificate": cert.to_dict(), "sub": (sub, where), "unique_in": "the search box" + (
                     " within the subspace where the pinned neurons are exactly 0" if pins else ""),
                 "message": cert.message}
     return {"certified": False, "pinned": pinned, "message": "; ".join(why) or "no attempt"}
@@ -373,8 +403,9 @@ def _kkt_result(net, info: dict, prec: int, t0: float):
     if not info["certified"]:
         return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="ball", precision=prec,
                       certificate={"pinned_neurons": info.get("pinned", [])}, elapsed=time.perf_counter() - t0,
-                      message="no certificate: " + info["message"] + " (a degenerate KKT point — a flat direction "
-                              "of N on the sphere — or a box meeting a kink cannot be certified this way)")
+                      message="no certificate, nothing is claimed: " + info["message"] + " (Krawczyk's test "
+                              "cannot isolate a degenerate KKT point — a flat direction of N on the sphere — nor a "
+                              "point whose box meets a kink)")
     nlo, nhi = info["N"]
     s = sign((nlo, nhi))
     radius = max(bounds(b)[1] - bounds(b)[0] for b in info["box"]) / 2
@@ -384,7 +415,7 @@ def _kkt_result(net, info: dict, prec: int, t0: float):
     return Result(Verdict.PROVED, claim=claim, instance=f"{net!r}", quantity=Quantity("N(u*)", None, (nlo, nhi)),
                   margin=None, certificate={"method": "Krawczyk on the full KKT system F(u, λ) = (∇N(u) − λu, "
                                             "(‖u‖² − 1)/2) = 0" + (" of the network without the pinned neurons, "
-                                                                   "plus ∇N ≡ 0 in their coordinates (balls)"
+                                                                   "padded with zeros (pinning lemma)"
                                                                    if info["pinned"] else ""),
                                             "N_enclosure": (nlo, nhi), "lambda_enclosure": info["lam"],
                                             "N_positive": {1: True, -1: False}.get(s),
@@ -394,23 +425,26 @@ def _kkt_result(net, info: dict, prec: int, t0: float):
                           + (f"; neurons {info['pinned']} are exactly 0 there" if info["pinned"] else ""))
 
 
-def certify_kkt(net: MLP, X, z, u, *, prec: int = 128):
+def certify_kkt(net: MLP, X, z, u, *, prec: int = 128, max_distance=Fraction(1, 10**6)):
     """Certify that a KKT point of max N_z(u) s.t. ‖u‖ = 1 lies near the (approximate) point ``u``.
 
-    PROVED (scope: that one point and its box) when Krawczyk's test succeeds on the full KKT system
-    (see the module docstring); the quantity is an enclosure of N(u*). INCONCLUSIVE otherwise (a
-    degenerate KKT point, a kink in the box, or no KKT point near ``u``): nothing is claimed then.
+    ``u`` is normalised first; the KKT point must lie within ``max_distance`` of u/‖u‖ in every
+    coordinate. PROVED (scope: that one point and its box) when Krawczyk's test succeeds on the full
+    KKT system (see the module docstring); the quantity is an enclosure of N(u*) and the certificate
+    says whether N(u*) > 0 is certified. INCONCLUSIVE otherwise (a degenerate KKT point, a kink in
+    the box, or no KKT point near u): nothing is claimed then.
     """
     t0 = time.perf_counter()
     ncf = NCF(net, X, z)
     prec = V.precision(prec)
+    max_distance = V.positive_rational(max_distance, "max_distance")
     uu = np.asarray(u, dtype=object).reshape(-1)
     if uu.shape != (ncf.p,):
         raise InputError(f"u must have {ncf.p} entries (one per parameter), got {np.shape(u)}")
     uf = np.array([float(to_fraction(v, what="u")) for v in uu])
     if not np.any(uf):
         raise InputError("u must be nonzero (a point near the unit sphere)")
-    return _kkt_result(net, _certify(ncf, uf / np.linalg.norm(uf), prec), prec, t0)
+    return _kkt_result(net, _certify(ncf, uf / np.linalg.norm(uf), prec, max_distance=max_distance), prec, t0)
 
 
 def _sparsity(net: MLP, u: np.ndarray, rel: float = 1e-3):
@@ -426,6 +460,10 @@ def _sparsity(net: MLP, u: np.ndarray, rel: float = 1e-3):
         ranks[f"W{l}"] = {"singular_values": [float(v) for v in s[:3]],
                           "near_rank_one": bool(len(s) < 2 or s[1] <= rel * max(s[0], 1e-300))}
     return out_active, ranks
+
+
+#: a certified KKT point must lie this close (every coordinate) to the refined candidate it stands for
+MAX_DISTANCE = Fraction(1, 10**6)
 
 
 def _bool(x, what):
@@ -484,11 +522,11 @@ def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int =
         kp = KKTPoint(uf, nval, ncf.kkt_residual(uf))
         if certify:
             t1 = time.perf_counter()
-            info = _certify(ncf, uf, prec)
+            info = _certify(ncf, uf, prec, max_distance=MAX_DISTANCE)
             kp.result = _kkt_result(net, info, prec, t1)
-            kp.certificate = {k: v for k, v in info.items() if k != "box"}
+            kp.certificate = {k: v for k, v in info.items() if k not in ("box", "sub")}
             kp.pinned_neurons = list(info.get("pinned", []))
-            point = kp.u
+            point, facts_ncf = kp.u, ncf
             if info["certified"]:
                 kp.certified = True
                 kp.box = info["box"]
@@ -499,8 +537,10 @@ def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int =
                 kp.u = mid / np.linalg.norm(mid)
                 kp.N = float(ncf.value(kp.u))
                 kp.kkt_residual = ncf.kkt_residual(kp.u)
+                facts_ncf, where = info["sub"]  # pinned coordinates are exactly 0: N = N_S there
+                point = [point[int(k)] for k in where]
             try:
-                kp.N_lower, kp.residual_upper = _sphere_point_facts(ncf, point, prec)
+                kp.N_lower, kp.residual_upper = _sphere_point_facts(facts_ncf, point, prec)
             except (VerifyError, UncertifiedValueError):  # a kink at the point: no sphere-point enclosure
                 pass
         kp.active_neurons, kp.rank_one = _sparsity(net, kp.u)
@@ -544,14 +584,24 @@ def ncf_flow(net: MLP, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
         if count[0] > MAX_RHS_EVALS:  # a ReLU kink makes the field discontinuous: stop instead of crawling
             raise IntegrationError(f"NCF flow stalled near t = {t:.6g} after {MAX_RHS_EVALS} evaluations (the path "
                                    "may slide along an activation-region boundary); take a smaller T")
-        return np.asarray(ncf.grad(u), dtype=float)
+        if not np.all(np.isfinite(u)):
+            raise IntegrationError(f"the NCF flow overflowed near t = {t:.6g} (‖u‖ is not finite); start from a "
+                                   "smaller u0 or lower blowup")
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = np.asarray(ncf.grad(u), dtype=float)
+        if not np.all(np.isfinite(g)):
+            raise IntegrationError(f"∇N overflowed near t = {t:.6g}; start from a smaller u0 or lower blowup")
+        return g
 
     def big(t, u):
         return np.linalg.norm(u) - blowup
 
     big.terminal = True
-    res = solve_ivp(rhs, (0, Tf), u0, method="DOP853",
-                    t_eval=np.linspace(0, Tf, n_points), events=big, rtol=1e-10, atol=1e-12)
+    if not np.linalg.norm(u0) < blowup:
+        raise InputError(f"‖u0‖ must be below blowup = {blowup:g} (the flow is stopped when ‖u‖ reaches it)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = solve_ivp(rhs, (0, Tf), u0, method="DOP853",
+                        t_eval=np.linspace(0, Tf, n_points), events=big, rtol=1e-10, atol=1e-12)
     if res.status == -1:
         raise IntegrationError(f"the NCF flow integration failed: {res.message}")
     ts, U = res.t, res.y.T
