@@ -1,5 +1,5 @@
-"""Claims of ``shared/theory/gradient_flow.md`` (arXiv:2509.23887): gradient flow on ReLU, x²
-(relu_power(2)) and sigmoid networks.
+"""Claims of the gradient-flow paper (arXiv:2509.23887): gradient flow on ReLU, x² (relu_power(2))
+and sigmoid networks; and the soundness controls of the GD rate check (Chatterjee, arXiv:2203.16462).
 
 1. no finite-time blow-up: ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) (the bound computed in Arb);
 2. rate: with c = (4/n) min_t λ_min(K(θ(t))), L(θ(t)) ≤ e^{−ct} L(θ(0)) at every sample, and the fitted
@@ -9,6 +9,12 @@
    weights) stays at a distance ∝ ε, never reaching it;
 5. negative control: duplicated inputs with different labels bound the loss below by an exact
    positive constant, so "L → 0 linearly" is REFUTED (exact certificate), and the flow plateaus.
+6. negative control (GD rate check): a float64 GD run that leaves the ball B(x0, r) is never
+   SUPPORTED for the claim "θ_k ∈ B(x0, r) and L(θ_k) ≤ q^k L(θ_0)": the exit is re-checked in ball
+   arithmetic and REFUTED (x², x0 = 1, η = 1/4, r = 1/10: θ_1 = 1/2); the same run with r = 1 is
+   SUPPORTED, and PROVED in ball arithmetic (positive controls).
+7. a 6000-step ball run whose enclosures blow up (the wrapping effect of interval arithmetic) is
+   INCONCLUSIVE with the step named, never a crash and never PROVED; the first 300 steps are PROVED.
 
 Gradient-flow integration is numerical (DOP853, error estimate by a second tolerance): claims 1–4
 are SUPPORTED evidence, never PROVED. A ReLU path can reach a kink and slide along it (a Filippov
@@ -21,15 +27,20 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import numpy as np
+import sympy as sp
 
 import verify as vf
 from verify import convergence as cv
+from verify.arith.decide import decide
+from verify.errors import IntegrationError
 from verify.report import ProofCheck
-from verify.result import Quantity, Result, Verdict
+from verify.result import Quantity, Result, Verdict, make_scope
 
 PAPER = "gradient_flow (arXiv:2509.23887)"
 REF = "shared/theory/gradient_flow.md"
-S, R, I = Verdict.SUPPORTED, Verdict.REFUTED, Verdict.INCONCLUSIVE
+CHATTERJEE = "local PL criterion (Chatterjee, arXiv:2203.16462)"
+REF_PL = "shared/theory/local_pl.md §2.2"
+P, S, R, I = Verdict.PROVED, Verdict.SUPPORTED, Verdict.REFUTED, Verdict.INCONCLUSIVE
 CHECKS: list[ProofCheck] = []
 
 X = [[1, 0, F(1, 2)], [0, 1, -1], [F(1, 2), F(1, 2), 1]]
@@ -44,10 +55,10 @@ def _instance(act, seed=0):
     return loss, rng.normal(size=net.n_params) * 0.7
 
 
-def _add(claim, instance, expected, run, negative=False, slow=False):
+def _add(claim, instance, expected, run, negative=False, slow=False, paper=PAPER, reference=f"{REF} checkable claims"):
     CHECKS.append(ProofCheck(name=f"gradient_flow/{claim.split()[0]}/{instance}".replace(" ", ""), claim=claim,
-                             instance=instance, expected=expected, run=run, paper=PAPER,
-                             reference=f"{REF} checkable claims", negative_control=negative, slow=slow))
+                             instance=instance, expected=expected, run=run, paper=paper,
+                             reference=reference, negative_control=negative, slow=slow))
 
 
 def _claim1(act):
@@ -84,7 +95,7 @@ def _claim3(act):
 def _claim4(act, seed=0):
     try:
         return _claim4_run(act, seed)
-    except ArithmeticError as exc:  # a ReLU path that reaches a kink and slides along it
+    except IntegrationError as exc:  # a ReLU path that reaches a kink and slides along it
         return Result(I, claim="the flow keeps a distance ∝ ε from a codimension-6 subspace", arithmetic="float",
                       message=f"not decided: {exc}")
 
@@ -107,17 +118,23 @@ def _claim4_run(act, seed):
 
 
 def _claim5():
-    """Inputs x_0 = x_1 with labels 1 and −1: f(x_0) = f(x_1), so L ≥ (1/n)·min_f [(f−1)² + (f+1)²] = 2/n."""
+    """Inputs x_0 = x_1 with labels 1 and −1: f(x_0) = f(x_1), so L = s·Σ_i (f(x_i) − y_i)² ≥
+    s·min_f [(f − y_0)² + (f − y_1)²] = s·(y_0 − y_1)²/2 > 0 for every θ (s the loss's exact scale)."""
     Xd = [[1, 0, 1], [1, 0, 1], [0, 1, 0]]
     Yd = [1, -1, 0]
     loss = vf.SquareLoss(vf.MLP([3, 6, 1], "sigmoid"), vf.Dataset(Xd, Yd))
-    n = len(Yd)
-    inf_bound = F((Yd[0] - Yd[1]) ** 2, 2 * n)  # exact lower bound on L over all θ
+    claim = "L(θ(t)) → 0 linearly"
+    if [F(v) for v in Xd[0]] != [F(v) for v in Xd[1]] or Yd[0] == Yd[1]:  # the hypothesis, checked exactly
+        return Result(I, claim=claim, message="the duplicated-input construction does not hold")
+    inf_bound = loss.scale * F(Yd[0] - Yd[1]) ** 2 / 2  # exact lower bound on L over all θ
     rng = np.random.default_rng(0)
     sol = cv.gradient_flow(loss, rng.normal(size=loss.n_params) * 0.7, 20, method="scipy")
-    return Result(R, claim="L(θ(t)) → 0 linearly", quantity=Quantity("inf L ≥", inf_bound), margin=-inf_bound,
+    if decide(inf_bound, ">", 0) is not True:
+        return Result(I, claim=claim, message=f"the lower bound {inf_bound} is not certainly positive")
+    return Result(R, claim=claim, quantity=Quantity("inf L ≥", inf_bound), margin=-inf_bound,
                   arithmetic="exact", counterexample={"lower_bound_on_L": inf_bound, "reason": "x_0 = x_1, y_0 ≠ y_1"},
-                  message=f"L(θ) ≥ (y_0 − y_1)²/(2n) = {inf_bound} for every θ (exact); the flow plateaus at "
+                  scope=make_scope("every θ: L(θ) ≥ s·(y_0 − y_1)²/2 > 0, so L cannot tend to 0", count=1),
+                  message=f"L(θ) ≥ s·(y_0 − y_1)²/2 = {inf_bound} > 0 for every θ (exact); the flow plateaus at "
                           f"L(20) = {sol.losses[-1]:.6g}")
 
 
@@ -131,3 +148,33 @@ _add("C4-codim2 a ReLU path that reaches a kink and slides: the integrator stops
      "relu [3,6,1], seed 3", I, lambda: _claim4("relu", seed=3), slow=True)
 _add("C5-negative duplicated inputs with different labels: no convergence to zero", "sigmoid [3,6,1]", R,
      _claim5, negative=True)
+
+
+# ---------------------------------------------------------------- soundness of the GD rate check (Chatterjee)
+_X = sp.Symbol("x")
+SQUARE = vf.Objective.from_sympy(_X**2, [_X])
+QUARTIC = vf.Objective.from_sympy((_X**2 - 1) ** 2 / 4, [_X])
+#: ¼(x² − 1)² on B(6/5, 3/5): α ≥ 4(6/5 − 3/5)² = 36/25, β = sup|3x² − 1| = 218/25; η = 2/25 < η_max
+Q_QUARTIC = 1 - F(36, 25) * F(2, 25) * (1 - F(218, 25) * F(2, 25) / 2)
+
+
+def _float_run_leaves_ball():
+    """x_k = 2^−k from x0 = 1 with η = 1/4: θ_1 = 1/2 is outside B(1, 1/10). The float run must not be SUPPORTED."""
+    return cv.check_rate(cv.gd(SQUARE, [1], F(1, 4), 20, "float"), F(1, 4), [1], F(1, 10))
+
+
+_add("C6-negative a float GD run that leaves B(x0, r) is not SUPPORTED: the exit is certified in ball arithmetic",
+     "x², x0=1, η=1/4, r=1/10, float64", R, _float_run_leaves_ball, negative=True, paper=CHATTERJEE, reference=REF_PL)
+_add("C6-positive the same float run inside B(x0, 1): SUPPORTED (evidence only)", "x², x0=1, η=1/4, r=1, float64", S,
+     lambda: cv.check_rate(cv.gd(SQUARE, [1], F(1, 4), 20, "float"), F(1, 4), [1], 1), paper=CHATTERJEE,
+     reference=REF_PL)
+_add("C6-positive the same run in ball arithmetic: every step certified", "x², x0=1, η=1/4, r=1, ball", P,
+     lambda: cv.check_rate(cv.gd(SQUARE, [1], F(1, 4), 20, "ball"), F(1, 4), [1], 1), paper=CHATTERJEE,
+     reference=REF_PL)
+_add("C7-wrapping a 6000-step ball run whose enclosures blow up: INCONCLUSIVE at the named step, never PROVED",
+     "¼(x²−1)², x0=6/5, r=3/5, η=2/25", I,
+     lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball"), Q_QUARTIC, [F(6, 5)], F(3, 5)),
+     paper=CHATTERJEE, reference=REF_PL)
+_add("C7-wrapping the first 300 steps of the same run are certified", "¼(x²−1)², x0=6/5, r=3/5, η=2/25, 300 steps",
+     P, lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 300, "ball"), Q_QUARTIC, [F(6, 5)], F(3, 5)),
+     paper=CHATTERJEE, reference=REF_PL)

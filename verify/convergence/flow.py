@@ -1,5 +1,10 @@
-"""Gradient flow θ' = −∇L(θ) at high precision and in float64, with the rate quantities of
-``shared/theory/gradient_flow.md`` and ``local_pl.md`` §1.2.
+"""Gradient flow θ' = −∇L(θ) at high precision and in float64, with the rate quantities of the
+gradient-flow paper (arXiv:2509.23887) and of Chatterjee's local PL theorem (arXiv:2203.16462).
+
+Everything here is numerical evidence: the integrators are not validated, so no function of this
+module returns PROVED or REFUTED. Integration failures raise
+:class:`~verify.errors.IntegrationError`; bad arguments raise :class:`~verify.errors.InputError`
+before any work.
 
 * :func:`gradient_flow` — ``method="mp"``: mpmath's Taylor-series ODE solver (``mpmath.odefun``) at
   ``dps`` ≥ 30 digits, error estimated by re-solving at dps + 10; ``method="scipy"``: float64
@@ -8,7 +13,7 @@
 * :func:`observed_rate` — the slope of log L fitted on the linear phase, and the instantaneous PL
   ratio μ(t) = ‖∇L‖²/L = −d log L/dt along the path.
 * :func:`ntk_lambda_min_path` — λ_min(J Jᵀ) along the path (square losses).
-* :func:`no_blowup` — gradient_flow.md claim 1: ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))), with the bound itself
+* :func:`no_blowup` — claim 1 of arXiv:2509.23887: ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))), with the bound itself
   computed in Arb; the comparison with a numerical solution is evidence (SUPPORTED).
 * :func:`gd_vs_gf` — ‖θ_k − θ(kη)‖ on a horizon for decreasing η (claim 3: O(η)).
 """
@@ -23,8 +28,9 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from .. import validate
 from ..arith import get_arith
-from ..errors import InputError
+from ..errors import InputError, IntegrationError, RegionBoundaryError
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict
 
@@ -46,27 +52,49 @@ class FlowSolution:
     extra: dict = field(default_factory=dict)
 
 
-def _check_T(T) -> float:
-    t = to_fraction(T, what="the horizon T")
-    if t <= 0:
-        raise InputError(f"the horizon T must be > 0, got {T!r}")
-    return float(t)
+#: the integrators sample times in float64: a horizon must be a positive float64 number
+MAX_HORIZON = 1e12
+#: GD steps allowed per run in :func:`gd_vs_gf` (T/η)
+MAX_GD_STEPS = 10**6
 
 
-def gradient_flow(objective, x0, T, *, method: str = "auto", dps: int = 30, n_points: int = 41,
-                  rtol: float = 1e-12) -> FlowSolution:
-    """Integrate θ' = −∇L(θ) from x0 on [0, T]; sample at ``n_points`` equally spaced times."""
-    Tf = _check_T(T)
+def _check_T(T) -> tuple[Fraction, float]:
+    """The horizon T as an exact positive rational and as a float64 (both required to be usable)."""
+    t = validate.positive_rational(T, "the horizon T")
+    tf = float(t) if t <= Fraction(MAX_HORIZON) else math.inf
+    if not 0 < tf <= MAX_HORIZON:
+        raise InputError(f"the horizon T must be in (0, {MAX_HORIZON:g}] and representable as a float64 number "
+                         f"(the samples are float64 times), got {T!r}")
+    return t, tf
+
+
+def _check_x0(objective, x0) -> np.ndarray:
     x0q = fraction_array(x0, what="x0")
     p = objective.n_params
     if x0q.shape != (p,):
         raise InputError(f"x0 must have {p} entries, got shape {x0q.shape}")
+    return x0q
+
+
+def gradient_flow(objective, x0, T, *, method: str = "auto", dps: int = 30, n_points: int = 41,
+                  rtol: float = 1e-12) -> FlowSolution:
+    """Integrate θ' = −∇L(θ) from x0 on [0, T]; sample at ``n_points`` ≥ 2 equally spaced times.
+
+    ``method``: ``"mp"`` (``dps`` ≥ 30 digits), ``"scipy"`` (DOP853 at ``rtol`` ∈ (0, 1e−3]) or
+    ``"auto"``. Raises :class:`~verify.errors.IntegrationError` when the integration fails (a
+    non-finite state, a stalled solver, an activation-region boundary on the path).
+    """
+    _, Tf = _check_T(T)
+    x0q = _check_x0(objective, x0)
+    validate.one_of(method, ("auto", "mp", "scipy"), "method")
+    n_points = validate.integer(n_points, "n_points (the number of sample times)", minimum=2)
+    dps = validate.integer(dps, "dps (decimal digits of the mp integrator)", minimum=30, maximum=10**5)
+    rtol = validate.finite_float(rtol, "rtol")
+    if not 0 < rtol <= 1e-3:
+        raise InputError(f"rtol must be in (0, 1e-3] (the error estimate re-solves at 100·rtol), got {rtol!r}")
+    p = objective.n_params
     if method == "auto":
         method = "mp" if p <= MP_AUTO_MAX_PARAMS else "scipy"
-    if method not in ("mp", "scipy"):
-        raise InputError(f"method must be 'auto', 'mp' or 'scipy', got {method!r}")
-    if dps < 30 and method == "mp":
-        raise InputError("the high-precision integrator runs at ≥ 30 digits (dps ≥ 30)")
     ts = np.linspace(0.0, Tf, n_points)
     t0 = time.perf_counter()
     if method == "mp":
@@ -79,11 +107,28 @@ def gradient_flow(objective, x0, T, *, method: str = "auto", dps: int = 30, n_po
         sol = _scipy_solve(objective, x0q, ts, rtol)
         ref = _scipy_solve(objective, x0q, ts, rtol * 100)
         err = float(np.max(np.abs(sol - ref)))
+    if not np.all(np.isfinite(sol)):
+        raise IntegrationError("the gradient-flow solution is not finite on [0, T] (overflow): the flow may blow "
+                               "up; shorten the horizon T")
     losses = np.array([float(objective.value(th, "float")) for th in sol])
+    if not np.all(np.isfinite(losses)):
+        raise IntegrationError("the loss along the gradient-flow solution is not finite (overflow); shorten T")
     return FlowSolution(objective, ts, sol, losses, method, err, {"time": time.perf_counter() - t0, "dps": dps})
 
 
 def _mp_solve(objective, x0q, ts, dps):
+    try:
+        return _mp_solve_raw(objective, x0q, ts, dps)
+    except RegionBoundaryError as exc:
+        raise IntegrationError(f"gradient flow reached an activation-region boundary (mp integrator): {exc}") from exc
+    except (ArithmeticError, ValueError) as exc:  # mpmath's overflow / division / convergence failures
+        if isinstance(exc, IntegrationError | InputError):
+            raise
+        raise IntegrationError(f"the mp integrator failed ({type(exc).__name__}: {exc}); the flow may blow up or "
+                               "leave the domain of L; shorten T") from exc
+
+
+def _mp_solve_raw(objective, x0q, ts, dps):
     with mpmath.workdps(dps):
         y0 = [mpmath.mpf(v.numerator) / v.denominator for v in x0q]
 
@@ -105,30 +150,43 @@ MAX_RHS_EVALS = 200_000
 def _scipy_solve(objective, x0q, ts, rtol):
     from scipy.integrate import solve_ivp
 
-    from ..errors import RegionBoundaryError
-
     y0 = np.array([float(v) for v in x0q])
     count = [0]
 
     def rhs(t, y):
         count[0] += 1
         if count[0] > MAX_RHS_EVALS:
-            raise ArithmeticError(f"gradient flow stalled near t = {t:.6g}: {MAX_RHS_EVALS} evaluations (the path may "
+            raise IntegrationError(f"gradient flow stalled near t = {t:.6g}: {MAX_RHS_EVALS} evaluations (the path may "
                                   "slide along an activation-region boundary, where the flow is not smooth)")
         try:
             return -np.asarray(objective.grad(y, "float"), dtype=float)
         except RegionBoundaryError as exc:
-            raise ArithmeticError(f"gradient flow reached an activation-region boundary at t ≈ {t:.6g}: {exc}") from exc
+            raise IntegrationError(f"gradient flow reached an activation-region boundary at t ≈ {t:.6g}: "
+                                   f"{exc}") from exc
 
-    res = solve_ivp(rhs, (0.0, float(ts[-1])), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=rtol * 1e-2)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = solve_ivp(rhs, (0.0, float(ts[-1])), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=rtol * 1e-2)
+    except (ArithmeticError, ValueError) as exc:
+        if isinstance(exc, IntegrationError | InputError):
+            raise
+        raise IntegrationError(f"solve_ivp failed ({type(exc).__name__}: {exc})") from exc
     if not res.success:
-        raise ArithmeticError(f"solve_ivp failed: {res.message}")
+        raise IntegrationError(f"solve_ivp failed: {res.message}")
+    if res.y.shape[1] != len(ts) or not np.all(np.isfinite(res.y)):
+        raise IntegrationError("solve_ivp returned a non-finite or incomplete solution (the flow may blow up); "
+                               "shorten T")
     return res.y.T
 
 
 def observed_rate(sol: FlowSolution, floor: float = 1e-24) -> dict:
     """Fit log L(t) ≈ a − c t on the linear phase (the second half of the samples above the floor) and
-    return c, with μ(t) = ‖∇L‖²/L at the samples (the exact instantaneous rate of gradient flow)."""
+    return c, with μ(t) = ‖∇L‖²/L at the samples (the exact instantaneous rate of gradient flow).
+    Numerical (float64): the fitted rate is evidence, not a bound."""
+    _check_solution(sol)
+    floor = validate.finite_float(floor, "floor")
+    if not 0 <= floor < 1:
+        raise InputError(f"floor must be in [0, 1) (a fraction of L(θ(0))), got {floor!r}")
     L = sol.losses
     ok = L > floor * L[0]
     idx = np.nonzero(ok)[0]
@@ -146,6 +204,7 @@ def observed_rate(sol: FlowSolution, floor: float = 1e-24) -> dict:
 
 def ntk_lambda_min_path(sol: FlowSolution) -> np.ndarray:
     """λ_min(J Jᵀ) at each sample (float64)."""
+    _check_solution(sol)
     out = []
     for th in sol.thetas:
         J = np.asarray(sol.objective.jacobian(th, "float"), dtype=float)
@@ -154,8 +213,13 @@ def ntk_lambda_min_path(sol: FlowSolution) -> np.ndarray:
 
 
 def no_blowup(objective, sol: FlowSolution, prec: int = 128) -> Result:
-    """gradient_flow.md claim 1: max_t ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) along the computed flow."""
+    """Claim 1 of arXiv:2509.23887: max_t ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) along the computed
+    flow. The bound is enclosed in Arb; the flow is numerical, so the verdict is SUPPORTED (the sampled
+    norms plus the error estimate stay below the bound's certified lower end) or INCONCLUSIVE — never
+    PROVED or REFUTED."""
     t0 = time.perf_counter()
+    _check_solution(sol)
+    prec = validate.precision(prec)
     x0q = fraction_array(sol.thetas[0], what="θ(0)")
     a = get_arith("ball", prec)
     L0 = objective.value(x0q, a, prec)
@@ -164,11 +228,15 @@ def no_blowup(objective, sol: FlowSolution, prec: int = 128) -> Result:
         n0 = a.sum(a.array(x0q) * a.array(x0q)).sqrt()
         B = n0 + (a.const(T) * L0).sqrt()
         bound_lo = float(B.lower())
+    claim = "‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) on [0, T] (no finite-time blow-up)"
+    if not B.is_finite() or not math.isfinite(bound_lo):
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="float", elapsed=time.perf_counter() - t0,
+                      message=f"the bound ‖θ(0)‖ + √(T·L(θ(0))) has no finite enclosure at {prec} bits ({B}); "
+                              "is L(θ(0)) ≥ 0?")
     norms = np.linalg.norm(sol.thetas, axis=1)
     worst = float(norms.max()) + sol.error_estimate
     ok = worst <= bound_lo
-    return Result(Verdict.SUPPORTED if ok else Verdict.INCONCLUSIVE,
-                  claim="‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) on [0, T] (no finite-time blow-up)",
+    return Result(Verdict.SUPPORTED if ok else Verdict.INCONCLUSIVE, claim=claim,
                   quantity=Quantity("max ‖θ(t)‖", worst), margin=bound_lo - worst, arithmetic="float",
                   certificate={"bound": [float(B.lower()), float(B.upper())], "error_estimate": sol.error_estimate,
                                "method": sol.method}, elapsed=time.perf_counter() - t0,
@@ -177,20 +245,40 @@ def no_blowup(objective, sol: FlowSolution, prec: int = 128) -> Result:
                   f"{sol.error_estimate:.2g})")
 
 
+def _check_solution(sol) -> None:
+    if not isinstance(sol, FlowSolution):
+        raise InputError(f"expected a FlowSolution (from verify.convergence.gradient_flow), got {type(sol).__name__}")
+
+
 def gd_vs_gf(objective, x0, T, etas, *, method: str = "scipy") -> dict:
-    """For each η: max over k ≤ T/η of ‖θ_k − θ(kη)‖ (GD vs gradient flow) and that distance / η."""
+    """For each η: max over k ≤ T/η of ‖θ_k − θ(kη)‖ (GD vs gradient flow) and that distance / η
+    (claim 3 of arXiv:2509.23887: O(η) on a fixed horizon). Numerical evidence (float64)."""
     from .gd import gd
 
-    Tf = _check_T(T)
+    Tq, Tf = _check_T(T)
+    x0q = _check_x0(objective, x0)
+    validate.one_of(method, ("scipy", "mp"), "method")
+    if isinstance(etas, str | bytes) or not hasattr(etas, "__iter__"):
+        raise InputError(f"etas must be a list of step sizes, got {etas!r}")
+    qs = [validate.positive_rational(eta, "each step size η in etas") for eta in etas]
+    if not qs:
+        raise InputError("etas must contain at least one step size")
+    for q in qs:
+        K = int(Tq / q)
+        if K < 1:
+            raise InputError(f"the step size η = {q} exceeds the horizon T = {Tq}: no GD step fits in [0, T]")
+        if K > MAX_GD_STEPS:
+            raise InputError(f"T/η = {K} GD steps for η = {q} exceeds {MAX_GD_STEPS}; use a larger η or a shorter T")
     out = []
-    for eta in etas:
-        q = to_fraction(eta, what="η")
-        K = int(Fraction(Tf) / q)
-        traj = gd(objective, x0, q, K, "float")
+    for q in qs:
+        K = int(Tq / q)
+        traj = gd(objective, x0q, q, K, "float")
+        if traj.steps < K:
+            raise IntegrationError(f"GD with η = {q} stopped at step {traj.steps} of {K}: {traj.stopped}")
         ts = np.array([float(k * q) for k in range(K + 1)])
         th = traj.thetas_float()
-        sol = _scipy_solve(objective, fraction_array(x0), ts, 1e-12) if method == "scipy" else \
-            np.array([[float(v) for v in row] for row in _mp_solve(objective, fraction_array(x0), ts, 30)])
+        sol = _scipy_solve(objective, x0q, ts, 1e-12) if method == "scipy" else \
+            np.array([[float(v) for v in row] for row in _mp_solve(objective, x0q, ts, 30)])
         d = float(np.max(np.linalg.norm(th - sol, axis=1)))
         out.append({"eta": float(q), "max_distance": d, "distance_over_eta": d / float(q), "steps": K})
     return {"horizon": Tf, "runs": out}

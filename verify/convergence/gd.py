@@ -1,33 +1,74 @@
-"""GD trajectories in any arithmetic and certified checks of linear-rate bounds
-(``shared/theory/local_pl.md`` §2.2 and §6 claims 2–3).
+"""GD trajectories in any arithmetic and certified checks of the linear-convergence conclusion of
+Chatterjee's local PL theorem for gradient descent (arXiv:2203.16462; the checkable form in
+``verify.pl.chatterjee_gd``).
 
 :func:`gd` runs x_{k+1} = x_k − η∇L(x_k). In ``"ball"`` arithmetic (rational η and x0) every
-iterate and loss is an enclosure of the exact GD iterate, so :func:`check_rate` can certify
-L(x_k) ≤ q^k L(x0) and containment in B(x0, r) for every k. A float64 run is evidence only; near
-its round-off floor a float trajectory "violates" any rate (local_pl.md §6 claim 2: least squares
-floors near 6.5e−33 and breaks the bound at k ≈ 829): :func:`check_rate` stops at the floor and says
-so, and a float violation above the floor is re-checked in ball arithmetic before it is reported.
+iterate and loss is an enclosure of the exact GD iterate, so :func:`check_rate` can certify the
+claim below for every k; in ``"exact"`` arithmetic the iterates are the exact rationals.
+
+**The claim** checked by ``check_rate(traj, q, x0, r)`` (the conclusion of the theorem: with
+0 < η < η_max every iterate stays in the ball and the loss contracts by q per step):
+
+    for every k = 0..K:   L(θ_k) ≤ q^k · L(θ_0)   and (if r is given)   ‖θ_k − x0‖ ≤ r,
+
+with 0 < q < 1 (q ≥ 1 is no convergence, q ≤ 0 is not a rate: both are refused), η > 0, B(x0, r)
+the *closed* ball, θ_k the exact GD iterates from the run's exact start with the exact step η.
+
+**Verdicts.**
+
+* PROVED — only from a ``ball``/``exact`` run: every step 1..K certified (exact rational endpoints
+  compared by :mod:`verify.arith.decide`); the scope says which steps, η, q, r and the precision.
+  A run with no step checked is INCONCLUSIVE.
+* REFUTED — a certified violation at a step k (the loss above q^k L(θ_0), or θ_k certainly outside
+  the ball). From a float/mp run only after the ball re-check below certifies it.
+* SUPPORTED — a float/mp run satisfies the claim numerically: the loss bound with a relative
+  tolerance until the round-off floor, and containment in the ball at *every* iterate. A float64
+  run near its round-off floor "violates" any rate (least squares floors near 6.5e−33): the rate
+  check stops at the floor and says so. Any float excursion (above the bound, or outside the ball)
+  is re-checked in ball arithmetic from the exact start with the exact η: REFUTED if the ball run
+  certifies it, INCONCLUSIVE if it cannot decide, and only an excursion the ball run shows to be
+  round-off lets the float check go on.
+* INCONCLUSIVE — enclosures that overlap the bound, or that blow up. Ball arithmetic suffers from
+  the *wrapping effect*: evaluating θ − η∇L(θ) on an enclosure loses the cancellation between θ
+  and η∇L(θ), so each step can multiply the radius by about 1 + η‖∇²L‖ even while the exact
+  iterates contract by 1 − ηλ; after enough steps (about prec / log2(1 + η‖∇²L‖)) the enclosure
+  is no longer finite. The message names the step and the remedy (fewer steps, more precision).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
+from .. import validate
 from ..arith import get_arith
-from ..arith.ball import ball_bounds
-from ..errors import InputError
-from ..gdmap.maps import _check_steps, check_eta
+from ..arith.decide import bounds, decide
+from ..errors import InputError, UncertifiedValueError
+from ..gdmap.maps import check_eta
 from ..numbers import fraction_array, to_fraction
-from ..result import Quantity, Result, Verdict
+from ..result import Quantity, Result, Verdict, make_scope
+
+#: a ball/mp value whose binary exponent exceeds this in absolute value stops the run: its exact
+#: rational endpoints would need more than 2**20 bits (a divergent or super-linearly convergent run)
+MAX_EXPONENT_BITS = 2**20
+#: a float/mp run exceeding the claimed bound is re-checked in ball arithmetic at most this often
+MAX_ESCALATIONS = 3
 
 
 @dataclass
 class Trajectory:
-    """GD iterates θ_0..θ_K and losses L(θ_k) in one arithmetic."""
+    """GD iterates θ_0..θ_K and losses L(θ_k) in one arithmetic.
+
+    ``start`` is the exact (rational) start the run was given, ``eta`` the exact step: together they
+    define the exact GD iterates that a certified check speaks about. ``stopped`` says why the run
+    ended before the requested number of steps (``extra["stop_reason"]``: ``"stop_below"``,
+    ``"blowup"`` (a ball enclosure blown up by the wrapping effect), ``"not_finite"`` (float/mp overflow) or
+    ``"magnitude"``, at ``extra["stop_step"]``; the offending iterate is not stored).
+    """
 
     objective: object
     eta: Fraction
@@ -37,6 +78,7 @@ class Trajectory:
     prec: int | None
     stopped: str = ""
     extra: dict = field(default_factory=dict)
+    start: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -51,15 +93,62 @@ class Trajectory:
         return np.array([a.to_float(t) for t in self.thetas], dtype=float)
 
 
+# ------------------------------------------------------------------------------------------- GD run
+def _exponent_too_big(p) -> bool:
+    """|binary exponent| of an arb midpoint/radius or an mpf beyond MAX_EXPONENT_BITS."""
+    if p == 0:
+        return False
+    m, e = p.man_exp() if callable(getattr(p, "man_exp", None)) else p.man_exp
+    return abs(int(e)) > MAX_EXPONENT_BITS or abs(int(e) + int(m).bit_length()) > MAX_EXPONENT_BITS
+
+
+def _health(th, L, arith: str) -> str | None:
+    """None if the iterate and its loss are usable; otherwise the stop reason: ``"blowup"`` (a ball
+    enclosure that is not finite or whose radius left ±2**20 in binary exponent: the wrapping effect),
+    ``"not_finite"`` (float/mp overflow) or ``"magnitude"`` (a value beyond ±2**20 in binary exponent)."""
+    vals = [L, *list(np.ravel(th))]
+    if arith == "ball":
+        if not all(v.is_finite() for v in vals) or any(_exponent_too_big(v.rad()) for v in vals):
+            return "blowup"
+        if any(_exponent_too_big(v.mid()) for v in vals):
+            return "magnitude"
+        return None
+    if arith == "float":
+        return None if all(np.isfinite(float(v)) for v in vals) else "not_finite"
+    if arith == "mp":
+        import mpmath
+
+        if not all(mpmath.isfinite(v) for v in vals):
+            return "not_finite"
+        return "magnitude" if any(_exponent_too_big(v) for v in vals) else None
+    return None
+
+
+def _upper(v, arith: str) -> Fraction:
+    """An exact upper bound of a value of the run (its exact value for float/mp/exact numbers)."""
+    return bounds(v)[1] if arith == "ball" else (to_fraction(v) if arith != "exact" else bounds(v)[1])
+
+
 def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = None,
        stop_below: float | None = None) -> Trajectory:
-    """Run ``steps`` GD steps from x0 with step η in ``arith``.
+    """Run ``steps`` GD steps θ_{k+1} = θ_k − η∇L(θ_k) from x0 with step η in ``arith``.
 
-    ``stop_below``: stop once L(θ_k) ≤ stop_below · L(θ_0) (e.g. a float run at its round-off floor).
+    x0 and η are taken exactly (a float is its exact binary value); in ``"ball"`` every iterate is
+    an enclosure of the exact iterate, in ``"exact"`` it is the exact rational. ``stop_below``:
+    stop once L(θ_k) ≤ stop_below · L(θ_0) (e.g. a float run at its round-off floor). The run also
+    stops, with ``stopped`` saying why, when an iterate or loss stops being finite (float overflow;
+    a ball enclosure blown up by the wrapping effect) or its binary exponent leaves ±2**20.
     """
     q = check_eta(eta)
-    steps = _check_steps(steps)
+    steps = validate.positive_int(steps, "steps (the number of GD steps)")
+    if prec is not None:
+        prec = validate.precision(prec)
     a = get_arith(arith, prec)
+    if stop_below is not None:
+        sb = validate.finite_float(stop_below, "stop_below")
+        if sb < 0:
+            raise InputError(f"stop_below must be ≥ 0 (a fraction of L(θ_0)), got {stop_below!r}")
+        stop_q = Fraction(sb)
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
@@ -67,141 +156,334 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
         th = a.array(x0q, what="x0")
         eta_a = a.const(q)
     L, g = objective.value_and_grad(th, a, prec)
+    extra = {"requested_steps": steps}
+    bad = _health(th, L, a.name)
+    if bad is not None:
+        return Trajectory(objective, q, [th], [L], a.name, a.prec,
+                          f"the loss at the start is not usable ({bad}): nothing was run",
+                          {**extra, "stop_reason": bad, "stop_step": 0}, x0q)
     thetas, losses = [th], [L]
-    L0 = float(a.to_float(losses[0]))
+    L0_hi = _upper(L, a.name) if stop_below is not None else None
     stopped = ""
     for k in range(steps):
         with a.context():
             th = th - eta_a * g  # G_η(θ_k) = θ_k − η∇L(θ_k)
         L, g = objective.value_and_grad(th, a, prec)
+        bad = _health(th, L, a.name)
+        if bad is not None:
+            extra.update(stop_reason=bad, stop_step=k + 1)
+            if bad == "blowup":
+                stopped = (f"the ball enclosure of θ_{k + 1} or L(θ_{k + 1}) blew up at step {k + 1} (not finite, "
+                           "or a radius beyond 2**(2**20)): the wrapping effect of interval arithmetic")
+            elif bad == "not_finite":
+                stopped = f"θ_{k + 1} or L(θ_{k + 1}) is not finite (overflow at step {k + 1}): the run diverges"
+            else:
+                stopped = (f"θ_{k + 1} or L(θ_{k + 1}) has a binary exponent beyond ±{MAX_EXPONENT_BITS} at step "
+                           f"{k + 1}: stopped")
+            break
         thetas.append(th)
         losses.append(L)
-        Lf = float(a.to_float(L))
-        if not np.isfinite(Lf):
-            stopped = f"loss not finite at step {k + 1}"
-            break
-        if stop_below is not None and Lf <= stop_below * L0:
-            stopped = f"stopped at step {k + 1}: L ≤ {stop_below:g}·L(x0)"
-            break
-    return Trajectory(objective, q, thetas, losses, a.name, a.prec, stopped)
+        if stop_below is not None:
+            try:
+                lo_hi = _upper(L, a.name)
+            except UncertifiedValueError:
+                lo_hi = None
+            if lo_hi is not None and lo_hi <= stop_q * L0_hi:
+                extra.update(stop_reason="stop_below", stop_step=k + 1)
+                stopped = f"stopped at step {k + 1}: L ≤ {stop_below:g}·L(x0)"
+                break
+    return Trajectory(objective, q, thetas, losses, a.name, a.prec, stopped, extra, x0q)
 
 
-def _bounds(v, arith):
-    """(lo, hi) exact rationals of a number of the arithmetic (floats: their exact value)."""
-    if arith == "ball":
-        return ball_bounds(v)
-    if arith == "exact":
-        q = Fraction(int(v.p), int(v.q))
-        return q, q
-    q = to_fraction(v)
-    return q, q
+# ------------------------------------------------------------------------------------- formatting
+def _fmt(x: Fraction) -> str:
+    """A short decimal form of an exact rational of any size (no float overflow)."""
+    from flint import arb, fmpq
+
+    from ..arith.ball import _ArbPrec
+
+    with _ArbPrec(64):
+        return arb(fmpq(x.numerator, x.denominator)).str(6, radius=False)
 
 
+def _ratio(num: Fraction, den: Fraction) -> float | None:
+    """num/den as a float, for reporting only (None when undefined or beyond the float range)."""
+    if den <= 0:
+        return None
+    try:
+        v = float(num / den)
+    except OverflowError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+# ------------------------------------------------------------------------------------ the check
 def check_rate(traj: Trajectory, q, x0=None, r=None, *, floor: float = 1e-25, rel_tol: float = 1e-9) -> Result:
-    """Check L(θ_k) ≤ q^k L(θ_0) for every k of the trajectory, and ‖θ_k − x0‖ ≤ r if r is given.
+    """Check the linear-convergence conclusion of Chatterjee's theorem for GD (arXiv:2203.16462) on a run:
 
-    Ball/exact trajectories give PROVED or REFUTED (certified, with the first violating k). Float /
-    mp trajectories give SUPPORTED (relative tolerance ``rel_tol``), stop checking once
-    L ≤ floor·L(θ_0) (the round-off floor), and a violation above the floor is recomputed in ball
-    arithmetic before any verdict: REFUTED only if the ball run certifies it.
+        L(θ_k) ≤ q^k L(θ_0) for every k = 0..K, and ‖θ_k − x0‖ ≤ r (closed ball) if r is given,
+
+    with 0 < q < 1 exactly. ``x0`` is the centre of the ball (default: the run's exact start).
+    Ball/exact runs give PROVED (every step certified), REFUTED (a certified violation, with its
+    step) or INCONCLUSIVE (undecided or blown-up enclosures, with the step and the cause).
+    Float/mp runs give SUPPORTED (evidence: relative tolerance ``rel_tol`` on the loss, rate
+    checks stop once L ≤ floor·L(θ_0), containment checked at every iterate); any excursion is
+    re-checked in ball arithmetic (see the module docstring) and only that re-check can REFUTE.
     """
     t0 = time.perf_counter()
-    qq = to_fraction(q, what="q")
-    if not 0 <= qq <= 1:
-        raise InputError(f"the contraction factor q must be in [0, 1], got {q!r}")
-    rq = None if r is None else to_fraction(r, what="r")
-    if rq is not None and rq <= 0:
-        raise InputError(f"r must be > 0, got {r!r}")
-    x0q = fraction_array(x0 if x0 is not None else traj.thetas[0], what="x0") if (rq is not None) else None
-    if x0q is not None and x0q.shape != (traj.objective.n_params,):
-        raise InputError(f"x0 must have {traj.objective.n_params} entries, got shape {x0q.shape}")
-    certified = traj.arith in ("ball", "exact")
-    L0lo, L0hi = _bounds(traj.losses[0], traj.arith)
-    claim = f"L(θ_k) ≤ q^k L(θ_0) with q = {qq}" + (f" and θ_k ∈ B(x0, {rq})" if rq is not None else "")
-    worst = None  # smallest certified / observed slack ratio
-    checked = 0
-    undecided = []
-    floor_at = None
+    if not isinstance(traj, Trajectory):
+        raise InputError(f"check_rate needs a Trajectory (from verify.convergence.gd), got {type(traj).__name__}")
+    qq = validate.rational(q, "the contraction factor q")
+    if not 0 < qq < 1:
+        raise InputError(f"the contraction factor q must satisfy 0 < q < 1 (linear convergence); got q = {q!r}. "
+                         "q ≥ 1 claims no convergence at all, and L(θ_k) ≤ q^k L(θ_0) with q ≤ 0 is not a rate")
+    eta = validate.rational(traj.eta, "the trajectory's step size η")
+    if not eta > 0:
+        raise InputError(f"the trajectory's step size is η = {traj.eta!r}: GD with η ≤ 0 does not descend, and "
+                         "a rate claimed for it is vacuous; run gd with η > 0")
+    rq = None if r is None else validate.positive_rational(r, "the radius r")
+    fl = validate.finite_float(floor, "floor")
+    if not 0 <= fl < 1:
+        raise InputError(f"floor must be in [0, 1) (a fraction of L(θ_0)), got {floor!r}")
+    tol = validate.finite_float(rel_tol, "rel_tol")
+    if not 0 <= tol < 1:
+        raise InputError(f"rel_tol must be in [0, 1), got {rel_tol!r}")
+    if not traj.thetas or len(traj.thetas) != len(traj.losses):
+        raise InputError("the trajectory has no iterates (or a different number of iterates and losses)")
+    start = _start(traj)
+    center = None
+    if rq is not None:
+        center = fraction_array(x0, what="x0") if x0 is not None else start
+        if center.shape != (traj.objective.n_params,):
+            raise InputError(f"x0 must have {traj.objective.n_params} entries, got shape {center.shape}")
+    K = traj.steps
+    claim = (f"L(θ_k) ≤ q^k·L(θ_0) with q = {qq}" + (f" and ‖θ_k − x0‖ ≤ {rq} (θ_k in the closed ball B(x0, r))"
+                                                     if rq is not None else "")
+             + f" for k = 0..{K}, GD with η = {eta} (Chatterjee, arXiv:2203.16462)")
+    if traj.arith in ("ball", "exact"):
+        return _check_certified(traj, qq, center, rq, claim, t0)
+    return _check_evidence(traj, qq, center, rq, claim, t0, Fraction(fl), Fraction(tol), start)
+
+
+def _start(traj: Trajectory) -> np.ndarray:
+    """The exact start of the run (stored by :func:`gd`; else the exact value of θ_0 if it has one)."""
+    if traj.start is not None:
+        return fraction_array(traj.start, what="the trajectory's start")
+    th0 = traj.thetas[0]
+    if traj.arith == "ball":
+        out = []
+        for v in np.ravel(th0):
+            lo, hi = bounds(v)
+            if lo != hi:
+                raise InputError("the trajectory has no exact start (θ_0 is a ball of positive radius); build it "
+                                 "with verify.convergence.gd, or pass x0")
+            out.append(lo)
+        return np.array(out, dtype=object)
+    return fraction_array([to_fraction(v) if traj.arith != "exact" else bounds(v)[0] for v in np.ravel(th0)])
+
+
+def _dist2(intervals, center) -> tuple[Fraction, Fraction]:
+    """Exact enclosure of ‖θ − c‖² from exact enclosures [lo_i, hi_i] of the coordinates of θ."""
+    lo = hi = Fraction(0)
+    for (a, b), c in zip(intervals, center):
+        a, b = a - c, b - c
+        hi += max(a * a, b * b)
+        lo += 0 if a <= 0 <= b else min(a * a, b * b)
+    return lo, hi
+
+
+def _scope(what, *, count, K, traj, qq, rq, **data):
+    return make_scope(what, count=count, horizon=K, precision=traj.prec, eta=traj.eta, q=qq,
+                      **({} if rq is None else {"r": rq}), **data)
+
+
+def _wrapping_message(m: int, prec) -> str:
+    return (f"the ball enclosure of θ_{m} or L(θ_{m}) is not finite: it blew up at step {m}. The cause is the "
+            "wrapping effect of interval arithmetic, not GD: evaluating θ − η∇L(θ) on an enclosure loses the "
+            "cancellation between θ and η∇L(θ), so each step can multiply the radius by about 1 + η‖∇²L‖ while the "
+            f"exact iterates contract. Nothing is decided from step {m} on; check at most {m - 1} steps, or raise "
+            f"the precision (prec = {prec} now: the number of steps before the blow-up grows about linearly with prec)")
+
+
+def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
+    """Ball/exact run: every decision through exact rational endpoints (verify.arith.decide)."""
+    K = traj.steps
+    ar, prec = traj.arith, traj.prec
+    reason, stop_step = traj.extra.get("stop_reason"), traj.extra.get("stop_step")
+    try:
+        L0lo, L0hi = bounds(traj.losses[0])
+        th0 = [bounds(v) for v in np.ravel(traj.thetas[0])]
+    except UncertifiedValueError as exc:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec,
+                      elapsed=time.perf_counter() - t0,
+                      message=f"L(θ_0) or θ_0 has no finite enclosure ({exc}): nothing can be decided")
+    r2 = None if rq is None else rq * rq
+    undecided: list[tuple[int, str]] = []
+    worst = None
+    blown = None
+    decided_ok = 0  # steps k ≥ 1 with both parts certified
     qk = Fraction(1)
-    for k, (th, L) in enumerate(zip(traj.thetas, traj.losses)):
-        lo, hi = _bounds(L, traj.arith)
-        if not certified and k > 0 and float(hi) <= floor * float(L0hi):
-            floor_at = k
-            break
-        bound_lo, bound_hi = qk * L0lo, qk * L0hi
+    for k in range(K + 1):
         if k == 0:
-            pass  # L_0 ≤ q⁰ L_0 holds trivially (the same number)
-        elif certified:
-            if hi <= bound_lo:
-                pass
-            elif lo > bound_hi:
-                return _violation(traj, qq, k, (lo, hi), (bound_lo, bound_hi), claim, t0)
-            else:
-                undecided.append(k)
+            Lb, thb = (L0lo, L0hi), th0
         else:
-            if float(hi) > float(bound_hi) * (1 + rel_tol):
-                return _escalate(traj, qq, k, x0q, rq, claim, t0)
-        if rq is not None:
-            d2 = _dist2_bounds(th, x0q, traj.arith)
-            if certified and d2[0] > rq * rq:
-                return Result(Verdict.REFUTED, claim=claim, arithmetic=traj.arith, precision=traj.prec,
-                              counterexample={"step": k, "dist2_lower": d2[0]}, elapsed=time.perf_counter() - t0,
-                              message=f"θ_{k} is certainly outside B(x0, r): ‖θ_k − x0‖² ≥ {float(d2[0]):.6g}")
-            if d2[1] > rq * rq:
-                undecided.append(k)
-        if float(bound_hi) > 0:
-            s = float(hi) / float(bound_hi)
-            worst = s if worst is None else max(worst, s)
-        checked += 1
+            try:
+                Lb = bounds(traj.losses[k])
+                thb = [bounds(v) for v in np.ravel(traj.thetas[k])]
+            except UncertifiedValueError:
+                blown = k
+                break
+        ok = True
+        if k > 0:
+            bound = (qk * L0lo, qk * L0hi)  # q^k ≥ 0: an exact enclosure of q^k L(θ_0)
+            d = decide(Lb, "<=", bound)
+            if d is False:
+                return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=prec,
+                              margin=_ratio(bound[1] - Lb[0], L0hi) if L0hi > 0 else None,
+                              counterexample={"step": k, "part": "rate", "loss": list(Lb), "bound": list(bound)},
+                              scope=_scope(f"GD step {k}: the loss is certainly above q^k·L(θ_0)", count=1, K=K,
+                                           traj=traj, qq=qq, rq=rq, step=k),
+                              elapsed=time.perf_counter() - t0,
+                              message=f"certified violation of the rate at step {k}: L(θ_{k}) ≥ {_fmt(Lb[0])} > "
+                                      f"q^{k}·L(θ_0) ≤ {_fmt(bound[1])}")
+            if d is None:
+                undecided.append((k, "rate"))
+                ok = False
+            else:
+                s = _ratio(Lb[1], bound[0])
+                if s is not None:
+                    worst = s if worst is None else max(worst, s)
+        if r2 is not None:
+            d2 = _dist2(thb, center)
+            c = decide(d2, "<=", r2)
+            if c is False:
+                return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=prec,
+                              counterexample={"step": k, "part": "ball", "dist2_lower": d2[0], "r2": r2},
+                              scope=_scope(f"GD step {k}: the iterate is certainly outside the closed ball B(x0, r)",
+                                           count=1, K=K, traj=traj, qq=qq, rq=rq, step=k),
+                              elapsed=time.perf_counter() - t0,
+                              message=f"θ_{k} is certainly outside the closed ball B(x0, r): ‖θ_{k} − x0‖² ≥ "
+                                      f"{_fmt(d2[0])} > r² = {_fmt(r2)}; the claim requires every iterate to stay "
+                                      "in the ball")
+            if c is None:
+                undecided.append((k, "ball"))
+                ok = False
+        if ok and k > 0:
+            decided_ok += 1
         qk *= qq
-    msg_floor = (f"; float64 reached its round-off floor (L ≤ {floor:g}·L0) at step {floor_at}: later steps are not "
-                 "evidence either way (use arith='ball' for a certified check)") if floor_at is not None else ""
-    if certified:
+    if blown is None and reason in ("blowup", "not_finite", "magnitude"):
+        blown = stop_step
+    cert = {"steps": K + 1 if blown is None else blown, "certified_steps": decided_ok}
+    if blown is not None or undecided:
+        parts = []
         if undecided:
-            return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=traj.arith, precision=traj.prec,
-                          margin=None, certificate={"undecided_steps": undecided[:20]},
-                          elapsed=time.perf_counter() - t0,
-                          message=f"{len(undecided)} step(s) undecided at {traj.prec} bits (first {undecided[0]}): "
-                                  "the enclosures overlap the bound; rerun gd(..., arith='ball', prec=2·prec)")
-        return Result(Verdict.PROVED, claim=claim, quantity=Quantity("max L_k / (q^k L_0)", worst),
-                      margin=None if worst is None else 1 - worst, arithmetic=traj.arith, precision=traj.prec,
-                      certificate={"steps": checked}, elapsed=time.perf_counter() - t0,
-                      message=f"certified at every one of the {checked} iterates")
-    return Result(Verdict.SUPPORTED, claim=claim, quantity=Quantity("max L_k / (q^k L_0)", worst),
-                  margin=None if worst is None else 1 - worst, arithmetic=traj.arith, precision=traj.prec,
-                  certificate={"steps": checked, "floor_step": floor_at}, elapsed=time.perf_counter() - t0,
-                  message=f"holds numerically at {checked} iterates (relative tolerance {rel_tol:g}){msg_floor}")
-
-
-def _dist2_bounds(th, x0q, arith):
-    if arith == "ball":
-        lo = hi = Fraction(0)
-        for v, c in zip(th, x0q):
-            a, b = _bounds(v, "ball")
-            a, b = a - c, b - c
-            hi += max(a * a, b * b)
-            lo += 0 if a <= 0 <= b else min(a * a, b * b)
-        return lo, hi
-    d = sum((_bounds(v, arith)[0] - c) ** 2 for v, c in zip(th, x0q))
-    return d, d
-
-
-def _violation(traj, qq, k, L, bound, claim, t0):
-    return Result(Verdict.REFUTED, claim=claim, arithmetic=traj.arith, precision=traj.prec,
-                  margin=bound[1] - L[0], counterexample={"step": k, "loss": list(L), "bound": list(bound)},
+            ks = sorted({k for k, _ in undecided})
+            cert["undecided_steps"] = ks[:20]
+            parts.append(f"{len(ks)} step(s) undecided at {prec or 'exact'} bits (first {ks[0]}, "
+                         f"{'/'.join(sorted({w for k, w in undecided if k == ks[0]}))}): the enclosures overlap "
+                         "the bound (the exact value may sit at the bound, or the enclosures have widened: the "
+                         "wrapping effect makes them grow with k); rerun "
+                         f"gd(..., arith='ball', prec={2 * (prec or 64)})")
+        if blown is not None:
+            cert["blowup_step"] = blown
+            parts.append(_wrapping_message(blown, prec) if (ar == "ball" and reason != "magnitude") else
+                         f"the run stopped at step {blown} ({traj.stopped or 'no finite enclosure'}): nothing is "
+                         f"decided from step {blown} on")
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec, certificate=cert,
+                      elapsed=time.perf_counter() - t0,
+                      message=f"certified at {decided_ok} of the steps 1..{K if blown is None else blown - 1}; "
+                              + "; ".join(parts))
+    if K == 0:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec, certificate=cert,
+                      elapsed=time.perf_counter() - t0,
+                      message="the trajectory has no GD step (only θ_0): nothing was checked")
+    zero = " (L(θ_0) = 0: the start is already a zero of L)" if L0hi == 0 else ""
+    stop = f"; the run was stopped early: {traj.stopped}" if traj.stopped else ""
+    return Result(Verdict.PROVED, claim=claim, quantity=Quantity("max L_k / (q^k L_0)", worst),
+                  margin=None if worst is None else 1 - worst, arithmetic=ar, precision=prec, certificate=cert,
+                  scope=_scope(f"the exact GD iterates θ_1..θ_{K} from the exact start with η = {traj.eta}: "
+                               f"L(θ_k) ≤ q^k·L(θ_0)" + (" and θ_k in the closed ball B(x0, r)" if rq is not None
+                                                          else ""), count=K, K=K, traj=traj, qq=qq, rq=rq),
                   elapsed=time.perf_counter() - t0,
-                  message=f"certified violation at step {k}: L(θ_k) ≥ {float(L[0]):.6g} > q^k L0 ≤ "
-                          f"{float(bound[1]):.6g}")
+                  message=f"certified at every one of the {K} steps (θ_0..θ_{K}){zero}{stop}")
 
 
-def _escalate(traj, qq, k, x0q, rq, claim, t0):
-    """A float violation above the floor: recompute the first k steps in ball arithmetic and decide there."""
-    x0 = fraction_array(get_arith(traj.arith, traj.prec).to_float(traj.thetas[0]))  # the run's exact start
-    ball = gd(traj.objective, x0, traj.eta, max(k, 1), "ball", 256)
-    res = check_rate(ball, qq, x0q, rq)
-    res.message = f"float run exceeded the bound at step {k}; re-checked in ball arithmetic (256 bits): " + res.message
-    if res.verdict == Verdict.PROVED:
-        res.verdict = Verdict.SUPPORTED  # the float run's later steps are not covered by the ball re-check
-        res.arithmetic = "float"
-        res.message += " — the float excursion was round-off"
+def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> Result:
+    """Float/mp run: numerical evidence on the exact values of its iterates; excursions go to ball."""
+    K = traj.steps
+    ar = traj.arith
+    L0 = to_fraction(traj.losses[0], what="L(θ_0)")
+    r2 = None if rq is None else rq * rq
+    floor_at = None
+    worst = None
+    excused: list[int] = []
+    notes: list[str] = []
+    qk = Fraction(1)
+    for k in range(K + 1):
+        Lk = to_fraction(traj.losses[k], what=f"L(θ_{k})")
+        if floor_at is None and k > 0 and Lk <= floor_q * L0:
+            floor_at = k  # the float round-off floor: no rate evidence either way from here on
+        kind = None
+        if k > 0 and floor_at is None:
+            if Lk > qk * L0 * (1 + tol_q):
+                kind = f"L(θ_{k}) = {_fmt(Lk)} exceeds q^{k}·L(θ_0) = {_fmt(qk * L0)}"
+            elif qk * L0 > 0:
+                s = _ratio(Lk, qk * L0)
+                if s is not None:
+                    worst = s if worst is None else max(worst, s)
+        if kind is None and r2 is not None:
+            th = [to_fraction(v) for v in np.ravel(traj.thetas[k])]
+            d2 = _dist2([(v, v) for v in th], center)[0]
+            if d2 > r2:
+                kind = (f"θ_{k} is outside the closed ball B(x0, r) in {ar} arithmetic (‖θ_{k} − x0‖² = {_fmt(d2)} > "
+                        f"r² = {_fmt(r2)})")
+        if kind is not None:
+            res = _escalate(traj, qq, center, rq, k, kind, start, t0)
+            if res.verdict != Verdict.PROVED:
+                return res
+            excused.append(k)
+            notes.append(f"step {k}: {kind}, but the ball re-check certified steps 1..{max(k, 1)} (round-off)")
+            if len(excused) >= MAX_ESCALATIONS and k < K:
+                return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=traj.prec,
+                              certificate={"excursions": excused}, elapsed=time.perf_counter() - t0,
+                              message=f"the {ar} run leaves the claimed bound repeatedly (steps {excused}); the ball "
+                                      "re-checks found round-off each time. Check the run in arith='ball' directly")
+        qk *= qq
+    reason, stop_step = traj.extra.get("stop_reason"), traj.extra.get("stop_step")
+    if reason in ("blowup", "not_finite", "magnitude"):
+        kind = f"the {ar} run overflowed at step {stop_step} ({traj.stopped})"
+        res = _escalate(traj, qq, center, rq, stop_step, kind, start, t0)
+        if res.verdict != Verdict.PROVED:
+            return res
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=traj.prec,
+                      certificate={"stop_step": stop_step}, elapsed=time.perf_counter() - t0,
+                      message=f"{kind}: no evidence beyond step {stop_step - 1}, although the ball re-check certified "
+                              f"steps 1..{stop_step}; check the run in arith='ball'")
+    if K == 0:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=traj.prec,
+                      elapsed=time.perf_counter() - t0, message="the trajectory has no GD step: nothing was checked")
+    msg_floor = (f"; the {ar} run reached its round-off floor (L ≤ {float(floor_q):g}·L0) at step {floor_at}: later "
+                 "losses are not evidence either way (use arith='ball' for a certified check)"
+                 if floor_at is not None else "")
+    ball = f"; containment in the closed ball checked at all {K + 1} iterates" if rq is not None else ""
+    return Result(Verdict.SUPPORTED, claim=claim, quantity=Quantity("max L_k / (q^k L_0)", worst),
+                  margin=None if worst is None else 1 - worst, arithmetic=ar, precision=traj.prec,
+                  certificate={"steps": K + 1, "floor_step": floor_at, "excursions": excused},
+                  elapsed=time.perf_counter() - t0,
+                  message=f"holds numerically at {K + 1} iterates (relative tolerance {float(tol_q):g}){ball}"
+                          f"{msg_floor}" + ("; " + "; ".join(notes) if notes else ""))
+
+
+def _escalate(traj, qq, center, rq, k, kind, start, t0) -> Result:
+    """A float/mp excursion at step k: recompute steps 0..k in ball arithmetic from the exact start with
+    the exact η and decide there. PROVED means the excursion was round-off (the caller goes on)."""
+    prec = max(256, (traj.prec or 53) + 128)
+    ball = gd(traj.objective, start, traj.eta, max(k, 1), "ball", prec)
+    res = check_rate(ball, qq, center, rq)
+    if res.verdict != Verdict.PROVED:
+        res.message = (f"the {traj.arith} run: {kind}; re-checked in ball arithmetic ({prec} bits) from the exact "
+                       f"start with the exact η: " + res.message)
+        if res.verdict == Verdict.INCONCLUSIVE:
+            res.message += (" — the float run is evidence that the claim fails, but no certified verdict could be "
+                            "reached")
     return res
