@@ -187,15 +187,20 @@ class KKTPoint:
 
 # ============================================================================== float search (evidence)
 def _ascent(ncf: NCF, u, steps: int, tol: float):
-    """Projected gradient ascent on the sphere with backtracking on N (float64)."""
+    """Projected gradient ascent on the sphere with backtracking on N (float64). The step is taken along
+    the Riemannian gradient divided by ‖∇N‖, so the search does not depend on the scale of z."""
     u = u / np.linalg.norm(u)
     n = float(ncf.value(u))
     h = 1.0
     for _ in range(steps):
         g = np.asarray(ncf.grad(u), dtype=float)
-        rg = g - (g @ u) * u  # Riemannian gradient
-        if np.linalg.norm(rg) <= tol * max(np.linalg.norm(g), 1e-300):
+        gn = np.linalg.norm(g)
+        if not (np.isfinite(gn) and gn > 0):
             break
+        rg = g - (g @ u) * u  # Riemannian gradient
+        if np.linalg.norm(rg) <= tol * gn:
+            break
+        rg = rg / gn
         while h > 1e-14:
             v = u + h * rg
             v /= np.linalg.norm(v)
@@ -228,9 +233,13 @@ def _newton_refine(ncf: NCF, u, prec: int, iters: int = 30):
                     M[i, j] = H[i, j] - (lam if i == j else 0)
                 M[i, p] = -x[i]
                 M[p, i] = x[i]
+            if not all(mpmath.isfinite(v) for v in [*F, *M]):  # diverged (or a kink made a value undefined)
+                break
             try:
                 d = mpmath.lu_solve(M, mpmath.matrix(F))
-            except ZeroDivisionError:  # a singular bordered Hessian (degenerate point): stop here
+            except (ZeroDivisionError, TypeError):  # a singular bordered Hessian (degenerate point): stop here
+                break  # (mpmath's LU raises TypeError, not ZeroDivisionError, when a pivot column is all zero)
+            if not all(mpmath.isfinite(d[i]) for i in range(p + 1)):
                 break
             x = [x[i] - d[i] for i in range(p)]
             lam = lam - d[p]
@@ -240,25 +249,40 @@ def _newton_refine(ncf: NCF, u, prec: int, iters: int = 30):
 
 
 # ============================================================================== certificate
-def _kkt_system(ncf: NCF, prec: int):
-    """F(u, λ) and its Jacobian on lists of ``arb`` (points or boxes)."""
+def _kkt_system(ncf: NCF, prec: int, scale: Fraction):
+    """F(u, μ) = (∇N(u)/s − μu, (‖u‖² − 1)/2) and its Jacobian on lists of ``arb`` (points or boxes).
+
+    The exact positive scale s (a power of 2 near ‖∇N‖) only balances the two blocks (N_z is linear in
+    z, so a tiny or huge z would otherwise make the Krawczyk test fail for scaling reasons): the zeros
+    are the KKT points, with multiplier λ = s·μ."""
+    from flint import arb, fmpq
+
     p = ncf.p
+    q = Fraction(1) / scale
+    inv = arb(fmpq(q.numerator, q.denominator))  # exact: a power of 2
 
     def F(x):
         u = np.array(x[:p], dtype=object)
-        lam = x[p]
+        mu = x[p]
         g = ncf.grad(u, "ball", prec)
-        return [g[i] - lam * u[i] for i in range(p)] + [(sum(v * v for v in u) - 1) / 2]
+        return [g[i] * inv - mu * u[i] for i in range(p)] + [(sum(v * v for v in u) - 1) / 2]
 
     def J(x):
         u = np.array(x[:p], dtype=object)
-        lam = x[p]
+        mu = x[p]
         H = ncf.hessian(u, "ball", prec)
-        rows = [[H[i, j] - lam if i == j else H[i, j] for j in range(p)] + [-u[i]] for i in range(p)]
-        rows.append(list(u) + [0 * lam])
+        rows = [[H[i, j] * inv - mu if i == j else H[i, j] * inv for j in range(p)] + [-u[i]] for i in range(p)]
+        rows.append(list(u) + [0 * mu])
         return rows
 
     return F, J
+
+
+def _pow2_near(x: float) -> Fraction:
+    """An exact power of 2 within a factor 2 of x > 0 (1 if x is not a positive finite float)."""
+    if not (math.isfinite(x) and x > 0):
+        return Fraction(1)
+    return Fraction(2) ** math.frexp(x)[1]
 
 
 def _hidden_neurons(net: MLP):
@@ -353,9 +377,10 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fract
             continue
         us = us / np.linalg.norm(us)
         lam0 = float(L) * float(sub.value(us))
-        F, J = _kkt_system(sub, prec)
+        scale = _pow2_near(float(np.linalg.norm(np.asarray(sub.grad(us), dtype=float))))
+        F, J = _kkt_system(sub, prec, scale)
         try:
-            cert = certify_zero(F, J, list(us) + [lam0], prec=prec)
+            cert = certify_zero(F, J, list(us) + [lam0 / float(scale)], prec=prec)
         except VerifyError as exc:  # e.g. the Newton centre landed on a kink
             why.append(f"{'reduced' if pins else 'full'} system: {exc}")
             continue
@@ -375,7 +400,7 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fract
             why.append(f"evaluation over the box failed: {exc}")
             continue
         nlo, nhi = bounds(n_box)
-        llo, lhi = bounds(lam_box)
+        llo, lhi = (scale * q for q in bounds(lam_box))  # λ* = s·μ*
         if L > 0:  # λ* = L·N(u*) (Euler): intersect both enclosures of N(u*)
             nlo, nhi = max(nlo, llo / L), min(nhi, lhi / L)
         if nlo > nhi:  # two enclosures of one number must meet: never certify on inconsistent data
