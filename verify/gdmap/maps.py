@@ -1,4 +1,4 @@
-"""The gradient-descent map and its Jacobian (``shared/theory/gd_map.md`` §1).
+"""The gradient-descent map and its Jacobian (Crăciun & Ghoshdastidar, arXiv:2510.24466, §1).
 
 * :class:`GDMap` — G_η(θ) = θ − η ∇L(θ), Jacobian DG_η(θ) = I − η ∇²L(θ).
 * :class:`SGDMap` — G_{η,B}(θ) = θ − η ∇L_B(θ), L_B the same loss on the mini-batch B.

@@ -1,8 +1,10 @@
 """Stability of minima under GD and SGD, periodic orbits of the GD map, and escape from strict
-saddles (``shared/theory/gd_map.md`` §2–3)."""
+saddles (the GD-map theory of Crăciun & Ghoshdastidar, arXiv:2510.24466, §2–3; Wu, Ma & E, NeurIPS 2018;
+Lee et al., arXiv:1602.04915)."""
 
-from .minima import gd, lyapunov_exponent, per_sample_hessians, sgd, spectrum
+from .minima import CriticalPoint, certify_critical, gd, lyapunov_exponent, per_sample_hessians, sgd, spectrum
 from .orbits import find_periodic_orbit
 from .saddles import saddle_escape
 
-__all__ = ["gd", "sgd", "spectrum", "lyapunov_exponent", "per_sample_hessians", "find_periodic_orbit", "saddle_escape"]
+__all__ = ["gd", "sgd", "spectrum", "lyapunov_exponent", "per_sample_hessians", "find_periodic_orbit", "saddle_escape",
+           "certify_critical", "CriticalPoint"]

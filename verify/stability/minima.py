@@ -1,4 +1,4 @@
-"""Linear stability of critical points under GD and SGD (``shared/theory/gd_map.md`` §3).
+"""Linear stability of critical points under GD and SGD (the GD-map setting of arXiv:2510.24466, §3).
 
 Every PROVED/REFUTED below is decided on exact rational endpoints or by exact algebra
 (:mod:`verify.arith.decide`, exact characteristic polynomials and Sturm counts) — never by a float
@@ -114,12 +114,19 @@ def _rational_point(theta):
     floats and balls — a float stands for a point the user could not write exactly, so the verdict is about
     the critical point near it (Krawczyk), not about its binary value."""
     arr = np.asarray(theta, dtype=object).reshape(-1)
-    if any(isinstance(v, float | np.floating) or type(v).__name__ == "arb" for v in arr):
+    if any(_float_like(v) for v in arr):
         return None
     try:
         return fraction_array(arr, what="θ*")
     except InputError:
         return None
+
+
+def _float_like(v) -> bool:
+    """Floats (python, numpy, sympy ``Float``, mpmath ``mpf``) and balls: approximations of a point."""
+    if isinstance(v, float | np.floating) or type(v).__name__ in ("arb", "mpf"):
+        return True
+    return type(v).__module__.startswith("sympy") and getattr(v, "is_Float", False)
 
 
 def _centre(theta) -> list[Fraction]:
@@ -315,16 +322,28 @@ def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input
 
 
 # ------------------------------------------------------------------------------------ exact spectra
-def _charpoly(M) -> sp.Poly:
-    """Exact characteristic polynomial det(λI − M) of a rational matrix (fmpq_mat or object array)."""
+#: precision ladder (bits) of the Arb root isolation before the exact (slow) Sturm fallback
+ROOT_PRECISIONS = (128, 256, 512, 1024, 2048, 4096)
+
+
+def _charpoly(M):
+    """Exact characteristic polynomial det(λI − M) (python-flint ``fmpq_poly``) of a rational matrix."""
     from flint import fmpq_mat
 
     if not isinstance(M, fmpq_mat):
         M = to_fmpq_mat(np.asarray(M, dtype=object))
     if M.nrows() > 400:
         raise SizeLimitError(f"an exact characteristic polynomial of a {M.nrows()}×{M.nrows()} matrix is beyond the "
-                             "exact method's limit (400)")
-    return fmpq_poly_to_sympy(M.charpoly(), LAM)
+                             "exact method's limit (400); use a float or ball θ* (Arb enclosures)")
+    return M.charpoly()
+
+
+def _is_root(P, t: Fraction) -> bool:
+    return P(_fq(t)) == 0
+
+
+def _sympy_poly(P) -> sp.Poly:
+    return fmpq_poly_to_sympy(P, LAM)
 
 
 def _count_open(g: sp.Poly, lo=None, hi=None) -> int:
@@ -337,13 +356,123 @@ def _count_open(g: sp.Poly, lo=None, hi=None) -> int:
     return int(n)
 
 
-def _multiplicity(P: sp.Poly, t: Fraction) -> int:
-    m, x = 0, P.gen
-    f = P
-    while f.degree() > 0 and f.eval(_sq(t)) == 0:
-        f = f.quo(sp.Poly(x - _sq(t), x, domain="QQ"))
+def _multiplicity(P, t: Fraction) -> int:
+    from flint import fmpq_poly
+
+    m, f, lin = 0, P, fmpq_poly([-_fq(t), 1])
+    while f.degree() > 0 and f(_fq(t)) == 0:
+        f = f // lin
         m += 1
     return m
+
+
+@dataclass
+class RootPositions:
+    """The real roots of a rational polynomial *known to have only real roots* (a characteristic polynomial of a
+    symmetric matrix), located exactly with respect to thresholds: ``counts[t] = (below, at, above)`` with
+    multiplicity; ``enclosures`` = [(lo, hi, multiplicity)] exact rational enclosures of the distinct roots."""
+
+    counts: dict
+    enclosures: list
+    method: str
+
+    def hull_max(self):
+        return hull_max([(lo, hi) for lo, hi, _m in self.enclosures])
+
+    def hull_min(self):
+        return hull_min([(lo, hi) for lo, hi, _m in self.enclosures])
+
+
+def _symmetric_root_positions(P, thresholds) -> RootPositions:
+    """Locate the (real) roots of P against each threshold t exactly.
+
+    Arb isolates all complex roots (``fmpq_poly.complex_roots``, rigorous) on a precision ladder; since every root
+    is real, the real part of each enclosure contains its root. A root equal to a rational t is recognised only
+    as an *exact* enclosure [t, t] (python-flint returns rational roots exactly from their linear factors) after
+    the exact test P(t) = 0; any enclosure straddling t is refined. If the ladder is exhausted, exact Sturm
+    counts (sympy) decide."""
+    from ..arith.ball import _ArbPrec
+
+    thresholds = [Fraction(t) for t in thresholds]
+    deg = P.degree()
+    if deg < 1:
+        return RootPositions({t: (0, 0, 0) for t in thresholds}, [], "constant polynomial")
+    for prec in ROOT_PRECISIONS:
+        with _ArbPrec(prec):
+            roots = P.complex_roots()
+        encl, ok = [], True
+        counts = {t: [0, 0, 0] for t in thresholds}
+        for c, m in roots:
+            lo, hi = bounds(c.real)
+            encl.append((lo, hi, int(m)))
+            for t in thresholds:
+                if lo == hi == t:
+                    counts[t][1] += int(m)
+                elif hi < t:
+                    counts[t][0] += int(m)
+                elif lo > t:
+                    counts[t][2] += int(m)
+                else:
+                    ok = False
+        if ok and sum(m for *_x, m in encl) == deg:
+            at_ok = all((counts[t][1] > 0) == _is_root(P, t) for t in thresholds)
+            if at_ok:
+                return RootPositions({t: tuple(v) for t, v in counts.items()}, encl,
+                                     f"exact characteristic polynomial, Arb root isolation at {prec} bits, roots "
+                                     "located on exact rational endpoints")
+    # exact fallback: Sturm counts on the square-free part (distinct roots), multiplicities by exact division
+    S = _sympy_poly(P)
+    g = S.sqf_part()
+    counts = {}
+    for t in thresholds:
+        m_at = _multiplicity(P, t)
+        counts[t] = (_count_open(g, None, t), m_at, _count_open(g, t, None))  # below/above: distinct roots
+    ivs = [(Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q)), int(k))
+           for (a, b), k in S.intervals(eps=_sq(REPORT_WIDTH))]
+    return RootPositions(counts, ivs, "exact characteristic polynomial, Sturm counts (sympy)")
+
+
+def _spectral_radius_vs_one(P) -> dict:
+    """ρ = max |root of P| compared with 1, for the characteristic polynomial of a positive map T (then ρ is itself
+    a root: Krein–Rutman). First without any theorem: exact test P(1) = 0 (then ρ ≥ 1), and rigorous Arb enclosures
+    of every root's modulus on a precision ladder (hull of the moduli < 1: ρ < 1; > 1: ρ > 1). Only if these cannot
+    decide, the exact Sturm count of real roots ≥ 1 (sympy) decides, using that ρ is a real root."""
+    from ..arith.ball import _ArbPrec
+
+    if P.degree() < 1:
+        return {"rho": [Fraction(0), Fraction(0)], "rho_lt_1": True, "rho_equals_1": False,
+                "decided_by": "no transverse directions"}
+    at1 = _is_root(P, Fraction(1))
+    last = None
+    for prec in ROOT_PRECISIONS:
+        with _ArbPrec(prec):
+            roots = P.complex_roots()
+            mods = [abs(c) for c, _m in roots]
+        try:
+            rho = hull_max(mods)
+        except UncertifiedValueError:
+            continue
+        rho = (max(rho[0], Fraction(0)), rho[1])
+        last = rho
+        c = compare(rho, 1)
+        if c == -1:
+            return {"rho": list(rho), "rho_lt_1": True, "rho_equals_1": False,
+                    "decided_by": f"Arb enclosures of every eigenvalue's modulus at {prec} bits: ρ < 1"}
+        if c == 1:
+            return {"rho": list(rho), "rho_lt_1": False, "rho_equals_1": False,
+                    "decided_by": f"Arb enclosures of every eigenvalue's modulus at {prec} bits: ρ > 1"}
+        if at1 and rho[1] <= 1:
+            return {"rho": [Fraction(1), Fraction(1)], "rho_lt_1": False, "rho_equals_1": True,
+                    "decided_by": "1 is an exact eigenvalue (P(1) = 0) and every modulus is ≤ 1: ρ = 1"}
+        if at1:
+            break
+    if at1:
+        return {"rho": [Fraction(1), last[1] if last else None], "rho_lt_1": False, "rho_equals_1": None,
+                "decided_by": "1 is an exact eigenvalue (P(1) = 0): ρ ≥ 1"}
+    g = _sympy_poly(P).sqf_part()
+    above = _count_open(g, 1, None)
+    return {"rho": list(last) if last else None, "rho_lt_1": above == 0, "rho_equals_1": False,
+            "decided_by": "exact Sturm count of real eigenvalues > 1 (ρ is a real eigenvalue: Krein–Rutman)"}
 
 
 @dataclass
@@ -355,10 +484,10 @@ class ExactRoot:
     hi: Fraction
 
 
-def _extreme_roots(P: sp.Poly, width: Fraction = REPORT_WIDTH) -> tuple[ExactRoot, ExactRoot] | None:
-    """(smallest, largest) real root of P, exactly: isolating intervals of the square-free part are disjoint,
-    so the last one holds the largest root (never "the top of overlapping enclosures")."""
-    g = P.sqf_part()
+def _top_root_exact(P, width: Fraction = REPORT_WIDTH) -> ExactRoot | None:
+    """The largest real root of P as an exact sympy number (``CRootOf`` of the square-free part: its isolating
+    intervals are disjoint, so the last one holds the largest root). Slow for large degrees: fallback only."""
+    g = _sympy_poly(P).sqf_part()
     if g.degree() < 1:
         return None
     ivs = g.intervals(eps=_sq(width))
@@ -366,14 +495,9 @@ def _extreme_roots(P: sp.Poly, width: Fraction = REPORT_WIDTH) -> tuple[ExactRoo
         return None
     ivs = sorted(((Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))) for (a, b), _m in ivs),
                  key=lambda iv: iv[0])
-    expr = g.as_expr()
-
-    def root(k, iv):
-        lo, hi = iv
-        e = sp.Rational(lo.numerator, lo.denominator) if lo == hi else sp.CRootOf(expr, g.gen, k)
-        return ExactRoot(e, lo, hi)
-
-    return root(0, ivs[0]), root(len(ivs) - 1, ivs[-1])
+    lo, hi = ivs[-1]
+    e = sp.Rational(lo.numerator, lo.denominator) if lo == hi else sp.CRootOf(g.as_expr(), g.gen, len(ivs) - 1)
+    return ExactRoot(e, lo, hi)
 
 
 # ----------------------------------------------------------------------------------------------- GD
@@ -408,6 +532,7 @@ class _Spectrum:
     classification: str | None
     asymptotic: bool | None
     nonstrict: bool | None
+    exact: bool = False
     lam_max_exact: sp.Expr | None = None
     zero_multiplicity: int | None = None
     edge_multiplicity: int | None = None
@@ -416,23 +541,24 @@ class _Spectrum:
 
 def _classify_exact(H, q: Fraction) -> _Spectrum:
     P = _charpoly(H)
-    g = P.sqf_part()
     thr = 2 / q
-    neg = _count_open(g, None, 0)
-    above = _count_open(g, thr, None)
-    at_edge = g.eval(_sq(thr)) == 0
-    at_zero = g.eval(0) == 0
-    lo_root, hi_root = _extreme_roots(P)
+    pos = _symmetric_root_positions(P, [Fraction(0), thr])
+    neg = pos.counts[Fraction(0)][0]
+    zero_m = pos.counts[Fraction(0)][1]
+    edge_m, above = pos.counts[thr][1], pos.counts[thr][2]
     if neg or above:
         cls = "unstable"
-    elif at_edge:
+    elif edge_m:
         cls = "edge"
     else:
         cls = "stable"
-    return _Spectrum("exact characteristic polynomial, Sturm counts against 0 and 2/η", (hi_root.lo, hi_root.hi),
-                     (lo_root.lo, lo_root.hi), cls, asymptotic=(cls == "stable" and not at_zero),
-                     nonstrict=(cls in ("stable", "edge")), lam_max_exact=hi_root.exact,
-                     zero_multiplicity=_multiplicity(P, Fraction(0)), edge_multiplicity=_multiplicity(P, thr))
+    exact_top = None
+    if P.degree() <= 12:
+        top = _top_root_exact(P)
+        exact_top = top.exact if top is not None else None
+    return _Spectrum(pos.method + " against 0 and 2/η", pos.hull_max(), pos.hull_min(), cls,
+                     asymptotic=(cls == "stable" and zero_m == 0), nonstrict=(cls in ("stable", "edge")),
+                     exact=True, lam_max_exact=exact_top, zero_multiplicity=zero_m, edge_multiplicity=edge_m)
 
 
 def _classify_ball(eigs, q: Fraction, prec: int) -> _Spectrum:
@@ -445,9 +571,8 @@ def _classify_ball(eigs, q: Fraction, prec: int) -> _Spectrum:
         cls, asym, nonstrict = "unstable", False, False
     elif bounds(lam_min)[0] >= 0 and compare(lam_max, thr) == -1:
         cls, nonstrict = "stable", True
-        asym = compare(lam_min, 0) == 1
-        if not asym:
-            asym = None  # a zero eigenvalue cannot be excluded by enclosures
+        c0 = compare(lam_min, 0)
+        asym = True if c0 == 1 else (False if c0 == 0 else None)  # None: a zero eigenvalue is not excluded
     else:
         cls, asym, nonstrict = None, None, None
         if bounds(lam_min)[0] < 0 <= bounds(lam_min)[1]:
@@ -497,8 +622,8 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
 
     if cp.status == "undecided":
         cert["classification"] = None
-        return done(Verdict.INCONCLUSIVE, f"criticality not certified: {cp.message}", arithmetic="ball",
-                    precision=prec)
+        msg = cp.message if cp.message.startswith("criticality") else f"criticality not certified: {cp.message}"
+        return done(Verdict.INCONCLUSIVE, msg, arithmetic="ball", precision=prec)
     if cp.status == "not-critical":
         cert["classification"] = "not a fixed point"
         exact_g = not any(type(v).__name__ == "arb" for v in cp.gradient)
@@ -513,19 +638,20 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
         cert["classification"] = None
         return done(Verdict.INCONCLUSIVE, f"the Hessian spectrum could not be certified: {exc}", arithmetic="ball",
                     precision=prec)
-    exact = spec.lam_max_exact is not None
+    exact = spec.exact
     (mlo, mhi), (nlo, nhi) = spec.lam_max, spec.lam_min
     cert.update({"classification": spec.classification, "asymptotically_stable": spec.asymptotic,
                  "linearly_stable_nonstrict": spec.nonstrict, "lambda_max": [mlo, mhi], "lambda_min": [nlo, nhi],
                  "edge_step": [2 / mhi if mhi > 0 else None, 2 / mlo if mlo > 0 else None],
                  "method": spec.method, "is_minimum": _minimum_text(spec, cp)})
     if exact:
-        cert.update({"lambda_max_exact": str(spec.lam_max_exact), "zero_eigenvalue_multiplicity":
+        cert.update({"lambda_max_exact": None if spec.lam_max_exact is None else str(spec.lam_max_exact),
+                     "zero_eigenvalue_multiplicity":
                      spec.zero_multiplicity, "edge_eigenvalue_multiplicity": spec.edge_multiplicity})
     margin = (min(q * nlo, 2 - q * mhi), min(q * nhi, 2 - q * mlo))
     arith = "exact" if exact else "ball"
     lam_txt = f"λ_min ∈ {_fmt_iv(nlo, nhi)}, λ_max ∈ {_fmt_iv(mlo, mhi)}, 2/η = {_fmt(2 / q, Fraction(0))}"
-    quantity = Quantity("λ_max", str(spec.lam_max_exact) if exact else None, (mlo, mhi))
+    quantity = Quantity("λ_max", None if spec.lam_max_exact is None else str(spec.lam_max_exact), (mlo, mhi))
     if spec.classification is None:
         return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", arithmetic=arith,
                     precision=prec, quantity=quantity, margin=margin)
@@ -534,7 +660,8 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
     where = "θ*" if cp.status == "exact" else "the certified critical point"
     if cls == "stable":
         detail = ("asymptotically stable: every λ ∈ (0, 2/η)" if spec.asymptotic else
-                  "stable in the non-strict sense: neutral λ = 0 directions" if spec.asymptotic is False else
+                  "stable in the non-strict sense: neutral λ = 0 directions (DG eigenvalue +1; the linearisation "
+                  "does not decide nonlinear stability along them)" if spec.asymptotic is False else
                   "stable (λ ≥ 0 certified; whether some λ = 0 is not decided by the enclosures)")
     elif cls == "edge":
         detail = "edge of stability: λ_max = 2/η exactly (DG has the eigenvalue −1), every λ ∈ [0, 2/η]"
@@ -603,6 +730,10 @@ def _decide_le_one(expr) -> tuple[bool | None, tuple[Fraction, Fraction] | None,
     (128 … 4096 bits) separate it from 1; if they cannot, the exact sign of expr − 1 (minimal polynomial
     zero test) decides. (decision, last enclosure, how)."""
     iv = None
+    expr = sp.sympify(expr)
+    if isinstance(expr, sp.Rational):  # an exact rational: compare exactly
+        v = Fraction(int(expr.p), int(expr.q))
+        return v <= 1, (v, v), "exact rational value"
     for prec in ALGEBRAIC_PRECISIONS:
         if prec < 128:
             continue
@@ -661,25 +792,55 @@ def _sym_restriction(terms, r: int):
 
 
 def _radius_vs_one(Tsym) -> dict:
-    """Exact comparison of ρ(T) with 1 for a positive map T given by its restriction to symmetric matrices:
-    ρ(T) is the largest real eigenvalue (Krein–Rutman), so a Sturm count of real roots ≥ 1 decides."""
-    if Tsym.nrows() == 0:
-        return {"rho": [Fraction(0), Fraction(0)], "rho_lt_1": True, "rho_le_1": True, "rho_exact": "0"}
-    P = _charpoly(Tsym)
-    g = P.sqf_part()
-    above = _count_open(g, 1, None)
-    at1 = g.eval(1) == 0
-    ext = _extreme_roots(P)
-    if ext is None or ext[1].hi < 0:  # impossible for a positive map: ρ(T) ≥ 0 is an eigenvalue
-        raise EnclosureError("the mean-square operator has no non-negative real eigenvalue (internal error)")
-    top = ext[1]
-    return {"rho": [max(top.lo, Fraction(0)), top.hi], "rho_exact": str(top.exact), "rho_lt_1": above == 0 and not at1,
-            "rho_le_1": above == 0, "rho_equals_1": above == 0 and at1}
+    """ρ(T) compared with 1 for the positive map T given by its restriction to symmetric matrices (ρ(T) = ρ(T|S):
+    the Krein–Rutman eigenvector is a positive semi-definite matrix). See :func:`_spectral_radius_vs_one`."""
+    return _spectral_radius_vs_one(_charpoly(Tsym))
 
 
 def _max_eig_le_one(M) -> bool:
-    """λ_max(M) ≤ 1 for a rational symmetric M, exactly (Sturm count of eigenvalues > 1)."""
-    return _count_open(_charpoly(M).sqf_part(), 1, None) == 0
+    """λ_max(M) ≤ 1 for a rational symmetric M, exactly (roots located against 1)."""
+    return _symmetric_root_positions(_charpoly(M), [Fraction(1)]).counts[Fraction(1)][2] == 0
+
+
+def _top_eig_enclosure(P, prec: int):
+    """Enclosure (exact rationals) of the largest root of P (all roots real) from Arb root isolation at prec bits."""
+    from ..arith.ball import _ArbPrec
+
+    with _ArbPrec(prec):
+        roots = P.complex_roots()
+    return hull_max([c.real for c, _m in roots])
+
+
+def _wme_value(q: Fraction, c: Fraction, a_iv, s_iv) -> tuple[Fraction, Fraction]:
+    """Enclosure of V = (1 − q a)² + q² c s² for a ∈ a_iv, s² ∈ s_iv (exact rational interval arithmetic)."""
+    t = (1 - q * a_iv[1], 1 - q * a_iv[0])
+    sq = (t[0] * t[0], t[1] * t[1])
+    lo_sq = Fraction(0) if t[0] <= 0 <= t[1] else min(sq)
+    k = q * q * c
+    return lo_sq + k * s_iv[0], max(sq) + k * s_iv[1]
+
+
+def _decide_wme(PH, PS, q: Fraction, c: Fraction) -> dict:
+    """Is V = (1 − ηa)² + η²c s² ≤ 1 with a = λ_max(H), s² = λ_max(Σ)? Rigorous enclosures of a and s² (Arb root
+    isolation of the exact characteristic polynomials) on a precision ladder; if V cannot be separated from 1,
+    a and s² as exact algebraic numbers (CRootOf) and the exact sign of V − 1 (:func:`_decide_le_one`)."""
+    out = {}
+    for prec in ROOT_PRECISIONS:
+        a_iv = _top_eig_enclosure(PH, prec) if PH.degree() > 0 else (Fraction(0), Fraction(0))
+        s_iv = _top_eig_enclosure(PS, prec) if PS.degree() > 0 else (Fraction(0), Fraction(0))
+        v = _wme_value(q, c, a_iv, s_iv)
+        out = {"a": a_iv, "s2": s_iv, "value": v}
+        if v[0] == v[1]:  # a and s² exact (rational eigenvalues): V is exact
+            return {**out, "holds": v[0] <= 1, "how": "V exact (rational eigenvalues)"}
+        if v[1] < 1:
+            return {**out, "holds": True, "how": f"V < 1: enclosures at {prec} bits"}
+        if v[0] > 1:
+            return {**out, "holds": False, "how": f"V > 1: enclosures at {prec} bits"}
+    a, s2 = _top_root_exact(PH), _top_root_exact(PS)
+    V = (1 - _sq(q) * a.exact) ** 2 + _sq(q) ** 2 * _sq(c) * s2.exact
+    holds, iv, how = _decide_le_one(V)
+    return {**out, "holds": holds, "how": how, "value": iv or out.get("value"), "a_exact": str(a.exact),
+            "s2_exact": str(s2.exact), "value_exact": str(V)}
 
 
 def _batch_size_operator(Hs, Hm, q, c, n, B):
@@ -805,24 +966,28 @@ def sgd(objective, theta_star, eta, batch_size: int | None = None, batch_probabi
             S = S + M * M
         Sigma = S / n - Hm * Hm
         c = Fraction(n - B, B * (n - 1)) if n > 1 else Fraction(0)
-        a = _extreme_roots(_charpoly(Hm))[1]
-        s2 = _extreme_roots(_charpoly(Sigma))[1]
-        V = (1 - _sq(q) * a.exact) ** 2 + _sq(q) ** 2 * _sq(c) * s2.exact
-        holds, iv, how = _decide_le_one(V)
+        PH, PS = _charpoly(Hm), _charpoly(Sigma)
+        w = _decide_wme(PH, PS, q, c)
+        holds, iv = w["holds"], w["value"]
         crit = {"criterion": "Wu-Ma-E scalar condition V = (1 − ηa)² + η²(n−B)/(B(n−1)) s² ≤ 1", "batch_size": B,
-                "sharpness_a": str(a.exact), "sharpness_a_enclosure": [a.lo, a.hi],
-                "non_uniformity_s2": str(s2.exact), "non_uniformity_s2_enclosure": [s2.lo, s2.hi],
-                "value": list(iv) if iv else None, "value_exact": str(V), "threshold": 1, "decided_by": how,
-                "c": c, "common_fixed_point": "every per-sample gradient is exactly 0" if B < n else
-                "∇L(θ*) = 0 exactly (full batch)"}
-        ms = {"necessary_0_le_lambda_H_le_2_over_eta": _count_open(_charpoly(Hm).sqf_part(), None, 0) == 0
-              and _count_open(_charpoly(Hm).sqf_part(), 2 / q, None) == 0}
+                "sharpness_a_enclosure": list(w["a"]), "non_uniformity_s2_enclosure": list(w["s2"]),
+                "value": list(iv) if iv else None, "threshold": 1, "decided_by": w["how"], "c": c,
+                "common_fixed_point": "every per-sample gradient is exactly 0" if B < n else
+                "∇L(θ*) = 0 exactly (full batch)",
+                "meaning": "the scalar condition of Wu, Ma & E (NeurIPS 2018); exact in one dimension, in general "
+                           "neither necessary nor sufficient for mean-square stability — see 'mean_square'"}
+        for k in ("a_exact", "s2_exact", "value_exact"):
+            if k in w:
+                crit[k] = w[k]
+        posH = _symmetric_root_positions(PH, [Fraction(0), 2 / q])
+        ms = {"necessary_0_le_lambda_H_le_2_over_eta": posH.counts[Fraction(0)][0] == 0
+              and posH.counts[2 / q][2] == 0}
         Mmat = (_eye(p) - Hm * _fq(q)) * (_eye(p) - Hm * _fq(q)) + Sigma * _fq(q * q * c)
         ms["sufficient_lambda_max_E_sq_le_1"] = _max_eig_le_one(Mmat)
         Q, Tsym = _batch_size_operator(Hs, Hm, q, c, n, B)
         if Tsym is not None:
             rad = _radius_vs_one(Tsym)
-            ms.update({"rho_T": rad["rho"], "rho_T_exact": rad["rho_exact"],
+            ms.update({"rho_T": rad["rho"], "rho_T_decided_by": rad["decided_by"],
                        "mean_square_asymptotically_stable": rad["rho_lt_1"], "flat_directions": p - Q.ncols()})
         else:
             ms["rho_T"] = f"skipped: N^⊥ has dimension {Q.ncols()} > {MEAN_SQUARE_MAX_DIM}"
@@ -838,15 +1003,19 @@ def sgd(objective, theta_star, eta, batch_size: int | None = None, batch_probabi
         if r > MEAN_SQUARE_MAX_DIM:
             raise InputError(f"the exact mean-square operator acts on {r}×{r} symmetric matrices; r = {r} exceeds the "
                              f"limit {MEAN_SQUARE_MAX_DIM}: use batch_size (the Wu-Ma-E condition)")
-        terms = [(pr, _reduce(_eye(p) - HB * _fq(q), Q)) for HB, pr in zip(HBs, probs)] if r else []
+        if r == 0:
+            return done(Verdict.INCONCLUSIVE, "every direction is fixed by every batch map (∇²L_B(θ*) = 0 for every "
+                        "batch): θ* lies in a flat set of fixed points, there is no transverse dynamics and the "
+                        "mean-square claim would be vacuous", certificate={"flat_directions": p, "radius": None})
+        terms = [(pr, _reduce(_eye(p) - HB * _fq(q), Q)) for HB, pr in zip(HBs, probs)]
         rad = _radius_vs_one(_sym_restriction(terms, r))
         holds = rad["rho_lt_1"]
-        iv = tuple(rad["rho"])
+        iv = tuple(rad["rho"]) if rad["rho"] and None not in rad["rho"] else None
         crit = {"criterion": "spectral radius of E[(I − ηH_B)⊗(I − ηH_B)] < 1 (off the flat directions)",
-                "radius": rad["rho"], "radius_exact": rad["rho_exact"], "radius_equals_1": rad.get("rho_equals_1"),
-                "flat_directions": p - r, "decided_by": "exact characteristic polynomial, Sturm count of roots ≥ 1",
+                "radius": rad["rho"], "radius_equals_1": rad.get("rho_equals_1"),
+                "flat_directions": p - r, "decided_by": rad["decided_by"],
                 "common_fixed_point": "∇L_B(θ*) = 0 exactly for every batch with positive probability"}
-        margin = (1 - iv[1], 1 - iv[0])
+        margin = (1 - iv[1], 1 - iv[0]) if iv else None
         lyap = lyapunov_exponent(objective, th, q, batches, probs, steps=lyapunov_steps, runs=lyapunov_runs,
                                  seed=seed)
     crit["lyapunov"] = lyap
@@ -854,7 +1023,7 @@ def sgd(objective, theta_star, eta, batch_size: int | None = None, batch_probabi
         return done(Verdict.INCONCLUSIVE, f"the criterion could not be decided: {crit.get('decided_by')}",
                     margin=margin, certificate=crit)
     verdict = Verdict.PROVED if holds else Verdict.REFUTED
-    value = crit.get("value_exact") or crit.get("radius_exact")
+    value = crit.get("value_exact")
     extra = ""
     if "mean_square" in crit:
         ms = crit["mean_square"]

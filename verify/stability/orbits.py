@@ -1,5 +1,5 @@
 """Periodic orbits of the GD map, found by Newton's method and proved by the Krawczyk test
-(``shared/theory/gd_map.md`` §3, "Periodic orbits").
+(the GD-map setting of arXiv:2510.24466, §3, "Periodic orbits").
 
 F(θ) = G_η^k(θ) − θ. Newton's method at high precision (mpmath) gives an approximate zero x̃.
 With Y ≈ (DF(x̃))⁻¹ and the box X = x̃ + [−r, r]^p, the Krawczyk operator
@@ -171,6 +171,7 @@ def _proved(objective, gmap, comp, k, q, xq, rq, box, Kc, DGX, a, prec, claim, t
     mods = [abs(e) for e in ev]
     try:
         rho = hull_max(mods)  # exact rational hull: never "the top ball"
+        rho = (max(rho[0], Fraction(0)), rho[1])  # a modulus is ≥ 0
     except UncertifiedValueError:  # non-finite: eigenvalues not isolated
         rho = None
     if rho is None:

@@ -1,4 +1,4 @@
-"""GD escapes strict saddles (Lee et al. 2016/2019; ``shared/theory/gd_map.md`` §2, saddle avoidance).
+"""GD escapes strict saddles (Lee et al., arXiv:1602.04915, and Math. Program. 2019; saddle avoidance).
 
 At a strict saddle θ_s (∇L(θ_s) = 0, λ_min(∇²L(θ_s)) < 0) the centre-stable manifold is null when
 G_η is non-singular, so GD from almost every start near θ_s leaves its neighbourhood.
