@@ -7,8 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import verify as vf
 from verify.cli import main
+from verify.errors import InputError
 from verify.report import ProofCheck, render, run_checks
 
 
@@ -50,3 +53,47 @@ def test_a_wrong_expectation_fails_the_run():
 def test_console_script_runs():
     r = subprocess.run([sys.executable, "-m", "verify.cli", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and vf.__version__ in r.stdout
+
+
+# ------------------------------------------------------------------ issue 11: no tracebacks, ever
+@pytest.mark.parametrize("argv", [
+    [], ["nosuchcommand"], ["check", "--bogus"], ["check", "--list", "-k"], ["recheck"], ["report"],
+    ["sweep", "gd-monotone-relu", "--jobs", "abc"],
+    ["sweep", "gd-monotone-relu", "--grid", "seed=0:2", "--jobs", "0", "--out", "{tmp}/s.jsonl"],
+    ["sweep", "gd-monotone-relu", "--grid", "seed", "--out", "{tmp}/s.jsonl"],
+    ["sweep", "gd-monotone-relu", "--grid", "seed=0:2", "--timeout", "-1", "--out", "{tmp}/s.jsonl"],
+    ["search", "no-such-claim"], ["search", "gd-monotone-relu", "--max-examples", "-3"],
+    ["check", "--list", "--paper", "no-such-paper"],
+    ["check", "-k", "C2", "--json", "{tmp}"],
+    ["report", "{tmp}/missing.jsonl"],
+])
+def test_bad_command_lines_exit_2_without_a_traceback(argv, tmp_path, capsys):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        rc = main(argv)  # an exception escaping main() fails the test
+    except SystemExit as exc:  # argparse's own usage errors
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2, (argv, err)
+    assert "Traceback" not in err and (not argv or "error" in err)
+
+
+def test_check_list_works_and_a_broken_checks_module_is_an_error_not_a_crash(tmp_path, monkeypatch, capsys):
+    from verify.report import discover
+
+    pkg = tmp_path / "broken_checks"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "good.py").write_text("import verify as vf\nfrom verify.report import ProofCheck\n"
+                                 "CHECKS = [ProofCheck('good/c', 'c', 'i', vf.Verdict.SUPPORTED, "
+                                 "lambda: vf.Result(vf.Verdict.SUPPORTED))]\n")
+    (pkg / "bad.py").write_text("from verify.arith.decide import no_such_function\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    checks = discover("broken_checks")
+    assert [c.name for c in checks] == ["bad/import", "good/c"]
+    rep = run_checks(checks, progress=None)
+    assert [o.status for o in rep.outcomes] == ["ERROR", "ok"] and "no_such_function" in rep.outcomes[0].error
+    with pytest.raises(InputError, match="cannot find the proof checks"):
+        discover("no_such_checks_package")
+    assert main(["check", "--list", "-k", "C1"]) == 0
+    assert "C1" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import verify as vf
 from verify.arith.ball import contains
 from verify.errors import InputError, SchemaError
-from verify.result import decode, encode
+from verify.result import decode, encode, make_scope
 
 
 @pytest.mark.parametrize("arith", ["float", "mp"])
@@ -22,7 +22,7 @@ from verify.result import decode, encode
 def test_certified_verdicts_need_certified_arithmetic(arith, verdict):
     with pytest.raises(InputError, match="SUPPORTED"):
         vf.Result(verdict, arithmetic=arith)
-    vf.Result(verdict, arithmetic="ball")
+    vf.Result(verdict, arithmetic="ball", scope=make_scope("one test point", count=1))
     vf.Result(vf.Verdict.SUPPORTED, arithmetic=arith)
 
 
@@ -85,3 +85,115 @@ def test_schema_is_enforced():
         decode({"mpf": ["2**10", "0"]})  # never evaluated
     with pytest.raises(InputError):
         encode(float("nan"))
+
+
+# ------------------------------------------------------------------ issue 11: tampered Result files
+def _good() -> dict:
+    return vf.Result(vf.Verdict.SUPPORTED, margin=arb(1) / 3, arithmetic="ball", precision=53).to_dict()
+
+
+def _with(**changes) -> dict:
+    d = _good()
+    d.update(changes)
+    return d
+
+
+BALL = {"mid": ["1", "0"], "rad": ["1", "-10"]}
+
+
+@pytest.mark.parametrize("bad", [
+    {"ball": {**BALL, "mid": ["1"]}},                 # a pair with one entry
+    {"ball": {**BALL, "mid": ["1", "0", "5"]}},       # three entries
+    {"ball": {**BALL, "mid": "12"}},                  # not a [m, e] pair (was read as m=1, e=2)
+    {"ball": {**BALL, "mid": [1, 0]}},                # integers must be decimal strings
+    {"ball": {**BALL, "rad": ["1.5", "0"]}},
+    {"ball": {**BALL, "rad": ["²", "0"]}},            # a unicode digit
+    {"ball": {**BALL, "rad": ["-1", "0"]}},
+    {"ball": {**BALL, "mid": ["1", str(2**41)]}},    # an absurd exponent
+    {"ball": {**BALL, "extra": 1}},
+    {"ball": {**BALL, "decimal": 3}},
+    {"ball": ["1", "0"]},
+    {"mpf": ["1"]},
+    {"mpf": "12"},
+    {"mpf": [1, 2]},
+    {"rational": "1/0"},
+    {"rational": "0x10"},
+    {"rational": 3},
+    "three",
+    True,
+    [1, 2, 3],
+    {"a": 1},
+])
+def test_malformed_margins_are_refused(bad):
+    with pytest.raises(SchemaError):
+        vf.Result.from_dict(_with(margin=bad))
+    with pytest.raises(SchemaError):
+        vf.Result.from_json(json.dumps(_with(margin=bad)))
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999", "-1e400"])
+def test_non_finite_margins_are_refused(token):
+    text = json.dumps(_with(margin=0.5)).replace('"margin": 0.5', f'"margin": {token}')
+    assert token in text
+    with pytest.raises(SchemaError, match="finite|NaN|Infinity"):
+        vf.Result.from_json(text)
+    with pytest.raises(SchemaError, match="finite"):
+        vf.Result.from_dict(_with(margin=float("nan")))
+    with pytest.raises(SchemaError, match="finite"):
+        vf.Result.from_dict(_with(certificate={"x": float("inf")}))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("verdict", 1), ("verdict", None), ("verdict", "proved"),
+    ("arithmetic", 5), ("arithmetic", None), ("arithmetic", ""),
+    ("precision", "128"), ("precision", 12.5), ("precision", True), ("precision", 0),
+    ("seed", "7"), ("seed", 1.0),
+    ("elapsed", "1"), ("elapsed", -1), ("elapsed", True), ("elapsed", [1]),
+    ("claim", 3), ("instance", ["x"]), ("message", {"m": 1}),
+    ("certificate", [1]), ("certificate", "x"), ("scope", "x"), ("counterexample", 3),
+    ("quantity", {"name": "q", "enclosure": [1, 2, 3]}), ("quantity", {"name": 3}), ("quantity", "q"),
+    ("schema", True), ("schema", 2.0), ("schema", "2"),
+])
+def test_fields_of_the_wrong_type_are_refused(field, value):
+    with pytest.raises(SchemaError, match=field if field != "quantity" else "quantity|enclosure"):
+        vf.Result.from_dict(_with(**{field: value}))
+
+
+def test_from_json_limits():
+    with pytest.raises(SchemaError, match="digits"):
+        vf.Result.from_json('{"schema": 2, "verdict": "SUPPORTED", "seed": ' + "9" * 5000 + "}")
+    with pytest.raises(SchemaError, match="nested"):
+        vf.Result.from_json("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SchemaError, match="duplicate"):
+        vf.Result.from_json('{"schema": 2, "verdict": "SUPPORTED", "verdict": "PROVED"}')
+    with pytest.raises(SchemaError):
+        vf.Result.from_json(b"\xff\xfe")
+    with pytest.raises(SchemaError):
+        vf.Result.from_json(None)
+
+
+def test_huge_exact_numbers_roundtrip():
+    """Exact rationals, balls and mpf numbers beyond Python's 4300-digit str/int limit are written
+    and read back exactly (the old codec raised a bare ValueError)."""
+    q = Fraction(3**10000 + 1, 7**6000)
+    n = 10**5000 + 7
+    saved = ctx.prec
+    try:
+        ctx.prec = 40000
+        b = arb(1) / 3
+    finally:
+        ctx.prec = saved
+    with mpmath.workprec(40000):
+        m = mpmath.mpf(1) / 3
+    r = vf.Result(vf.Verdict.SUPPORTED, margin=q, certificate={"n": n, "b": b, "m": m})
+    r2 = vf.Result.from_json(r.to_json())
+    assert r2.margin == q and r2.certificate["n"] == n
+    assert r2.certificate["b"].mid() == b.mid() and r2.certificate["m"] == m
+
+
+def test_good_results_still_roundtrip_with_scope():
+    r = vf.Result(vf.Verdict.PROVED, arithmetic="exact", margin=Fraction(1, 3), precision=None,
+                  scope=make_scope("the point θ = 0", count=1, points=[[0]]), elapsed=0)
+    r2 = vf.Result.from_json(r.to_json())
+    assert r2.verdict is vf.Verdict.PROVED and r2.scope["count"] == 1 and r2.margin == Fraction(1, 3)
+    assert vf.Result.from_json(json.dumps(_with(margin=[0.5, {"rational": "2/3"}]))).margin == [0.5, Fraction(2, 3)]

@@ -3,6 +3,11 @@
 ``verify check`` runs every proof check in :mod:`proofs_checks`, prints a table (claim, instance,
 verdict, expected verdict, margin, precision, time), writes a JSON report and exits with status 1
 if any verdict differs from the expected one (2 on a usage error, e.g. nothing selected).
+
+Exit statuses of every command: 0 success; 1 a check failed / a recheck did not refute; 2 a usage or
+input error (one line on stderr: a missing or malformed file, a bad argument — never a traceback);
+3 an internal error (one line on stderr asking for a report; ``VERIFY_DEBUG=1`` shows the traceback);
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -41,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2|A:B",
                    help="a swept parameter (repeat for a product grid), e.g. --grid width=1,2,3 --grid seed=0:20")
     w.add_argument("--out", default="sweep.jsonl", help="results file (appended; existing points are skipped)")
-    w.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    w.add_argument("--jobs", type=int, default=1, help="local worker processes (≥ 1)")
+    w.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit per point: a point over it is recorded as failed (PointTimeoutError) and the "
+                        "sweep goes on (points then run in worker processes)")
+    w.add_argument("--wait", action="store_true",
+                   help="if another sweep is writing the same --out file, wait for it instead of refusing")
     w.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler (tcp://host:port)")
     w.add_argument("-q", "--quiet", action="store_true")
     g = sub.add_parser("report", help="render a sweep file as a table, PNG plots and an HTML page")
@@ -53,9 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args) -> int:
     from .report import discover, render, run_checks, select
 
+    if not args.list and not args.no_json and args.json != "-":
+        from .result import check_output_file
+
+        check_output_file(args.json, what="the JSON report")  # before running anything
     checks = select(discover(), args.keyword, args.paper, include_slow=not args.quick)
     if not checks:
-        print("verify check: no proof check matches the selection", file=sys.stderr)
+        print("verify check: error: no proof check matches the selection (see --list, -k, --paper)", file=sys.stderr)
         return 2
     if args.list:
         for c in checks:
@@ -87,6 +101,10 @@ def _claims(args) -> int:
 def _search(args) -> int:
     from .claims import check
 
+    if args.save:
+        from .result import check_output_file
+
+        check_output_file(args.save, what="--save")  # before the search, not after it
     rep = check(args.claim, max_examples=args.max_examples, seed=args.seed)
     print(rep.summary())
     if args.save and rep.counterexample is not None:
@@ -97,7 +115,9 @@ def _search(args) -> int:
 
 def _recheck(args) -> int:
     from .claims import recheck_file
+    from .result import read_json
 
+    read_json(args.file, what="counterexample file")  # path, size and JSON safety first (clear errors)
     res = recheck_file(args.file)
     print(res.summary() if hasattr(res, "summary") else f"{res.verdict}: {res.message}")
     return 0 if res.verdict.value == "REFUTED" else 1
@@ -107,10 +127,11 @@ def _sweep(args) -> int:
     from .report.sweep import parse_grid, sweep
 
     if not args.grid:
-        print("verify sweep: give at least one --grid NAME=VALUES", file=sys.stderr)
+        print("verify sweep: error: give at least one --grid NAME=VALUES", file=sys.stderr)
         return 2
     counts = sweep(args.claim, parse_grid(args.grid), args.out, jobs=args.jobs, scheduler=args.scheduler,
-                   progress=None if args.quiet else sys.stderr)
+                   progress=None if args.quiet else sys.stderr, timeout=args.timeout, wait=args.wait,
+                   warn=_warner("sweep"))
     print(", ".join(f"{k}: {v}" for k, v in counts.items() if k != "elapsed") + f"; {counts['elapsed']:.1f} s")
     print(f"results: {args.out} (render with: verify report {args.out})")
     return 0
@@ -119,13 +140,28 @@ def _sweep(args) -> int:
 def _report(args) -> int:
     from .report.sweep_report import render
 
-    out = render(args.file, args.out)
+    out = render(args.file, args.out, warn=_warner("report"))
     print(out["table"])
     print(f"wrote {', '.join(out['files'])} to {args.out}/")
     return 0
 
 
+def _warner(command: str):
+    def warn(msg: str) -> None:
+        print(f"verify {command}: warning: {_one_line(msg)}", file=sys.stderr, flush=True)
+
+    return warn
+
+
+def _one_line(msg, limit: int = 2000) -> str:
+    text = " ".join(part.strip() for part in str(msg).splitlines() if part.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def main(argv=None) -> int:
+    """Run a command; every failure becomes one line on stderr and an exit status (see the module doc)."""
+    import os
+
     from .errors import VerifyError
 
     args = _parser().parse_args(argv)
@@ -134,11 +170,32 @@ def main(argv=None) -> int:
     if args.command not in commands:
         _parser().print_help()
         return 2
+    name = f"verify {args.command}"
     try:
         return commands[args.command](args)
     except VerifyError as exc:  # bad input: a clear message, no traceback
-        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `verify claims | head -1`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
+    except OSError as exc:  # a file system problem the command did not anticipate (disk full, permissions)
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"{name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+        if os.environ.get("VERIFY_DEBUG"):
+            raise
+        print(f"{name}: internal error: {type(exc).__name__}: {_one_line(exc, 500)} (please report; "
+              "VERIFY_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

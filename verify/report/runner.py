@@ -18,27 +18,52 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from ..result import Result, encode
+from ..errors import InputError
+from ..result import Result, Verdict, encode
 from .check import ProofCheck
 
 
 def discover(package: str = "proofs_checks") -> list[ProofCheck]:
-    """All checks of every module of ``package`` (in module order, then list order)."""
-    pkg = importlib.import_module(package)
+    """All checks of every module of ``package`` (in module order, then list order).
+
+    A module that fails to import becomes one check ``<module>/import`` that reports the import error
+    as an ERROR (the run then fails): the other modules still run. A missing package, a ``CHECKS`` entry
+    that is not a ProofCheck or a duplicate name is an :class:`InputError`."""
+    try:
+        pkg = importlib.import_module(package)
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name == package:
+            raise InputError(f"cannot find the proof checks (the package {package!r}): install verify with "
+                             "its proofs_checks, or run from the project root") from None
+        raise InputError(f"importing {package!r} failed: {type(exc).__name__}: {exc}") from None
     checks: list[ProofCheck] = []
     seen = set()
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        mod = importlib.import_module(f"{package}.{info.name}")
+        try:
+            mod = importlib.import_module(f"{package}.{info.name}")
+        except Exception as exc:  # noqa: BLE001 - reported as a failing check, the others still run
+            checks.append(_import_failure(package, info.name, exc))
+            continue
         for chk in getattr(mod, "CHECKS", []):
             if not isinstance(chk, ProofCheck):
-                raise TypeError(f"{mod.__name__}.CHECKS contains a {type(chk).__name__}, not a ProofCheck")
+                raise InputError(f"{mod.__name__}.CHECKS contains a {type(chk).__name__}, not a ProofCheck")
             if chk.name in seen:
-                raise ValueError(f"duplicate proof-check name {chk.name!r}")
+                raise InputError(f"duplicate proof-check name {chk.name!r}")
             seen.add(chk.name)
             checks.append(chk)
     return checks
+
+
+def _import_failure(package: str, module: str, exc: Exception) -> ProofCheck:
+    msg = f"{package}.{module} failed to import: {type(exc).__name__}: {exc}"
+
+    def run():
+        raise InputError(msg)
+
+    return ProofCheck(f"{module}/import", f"import {package}.{module}", f"import failed ({type(exc).__name__})",
+                      Verdict.PROVED, run, paper=module)
 
 
 def select(checks: list[ProofCheck], keyword: str | None = None, paper: str | None = None,
@@ -107,9 +132,21 @@ class Report:
                 "checks": [o.to_dict() for o in self.outcomes]}
 
     def write_json(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(encode(self.to_dict()), fh, indent=1)
-            fh.write("\n")
+        """Write the report atomically (a temporary file in the same directory, then a rename)."""
+        import os
+        import tempfile
+
+        text = json.dumps(encode(self.to_dict()), indent=1) + "\n"
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".verify-report-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
 
 def run_checks(checks: list[ProofCheck], progress=sys.stderr) -> Report:

@@ -1,26 +1,63 @@
 """Render a sweep file (JSON lines written by :mod:`verify.report.sweep`): a text table of verdict
 counts and smallest margins per value of each swept parameter, and plots (margin against each
-parameter; verdict counts) as PNG files and one self-contained HTML page."""
+parameter; verdict counts) as PNG files and one self-contained HTML page.
+
+The file is read defensively: a torn last line is ignored, rows that are not usable (no verdict, a
+point value such as ``"1/0"``, a non-finite margin, …) are skipped and counted in a warning, a point
+that appears twice counts once (the last row wins). Rows of different sweeps — another claim, or
+another set of swept parameters — are reported separately, one section each, never mixed in one
+table. File names are built from sanitised parameter names and always land inside the output
+directory.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
+import os
 import pathlib
+import re
 from collections import defaultdict
 from fractions import Fraction
 
 from ..errors import InputError
-from .sweep import read_rows
+from ..result import check_input_file, parse_rational
+from .sweep import _NUMERIC, ROW_VERDICTS, point_key, read_rows, validate_row
 
-VERDICTS = ("PROVED", "REFUTED", "SUPPORTED", "INCONCLUSIVE", "ERROR")
+VERDICTS = ROW_VERDICTS
+_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _exact(v):
+    """A point value as an exact rational (ints, "p/q" strings), or None for a category string."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return Fraction(v)
+    if isinstance(v, str) and _NUMERIC.match(v):
+        return parse_rational(v)
+    return None
 
 
 def _value(v):
-    if isinstance(v, str) and "/" in v:
-        a, b = v.split("/")
-        return float(Fraction(int(a), int(b)))
-    return float(v)
+    """A point value as a float for plotting (categories stay strings; beyond the float range: ±inf)."""
+    q = _exact(v)
+    if q is None:
+        return str(v)
+    try:
+        return float(q)
+    except OverflowError:
+        return float("inf") if q > 0 else float("-inf")
+
+
+def _sort_key(v: str):
+    q = _exact_or_none(v)
+    return (0, q, "") if q is not None else (1, Fraction(0), v)
+
+
+def _exact_or_none(s: str):
+    try:
+        return _exact(s)
+    except InputError:  # a label that is not a number sorts as a category
+        return None
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -42,7 +79,7 @@ def render_table(rows: list[dict]) -> str:
     for param, cells in s.items():
         lines.append(f"{param}:")
         lines.append(f"  {'value':>10}  " + "  ".join(f"{v:>12}" for v in VERDICTS) + f"  {'min margin':>12}")
-        for val in sorted(cells, key=lambda x: _value(x) if _is_num(x) else 0):
+        for val in sorted(cells, key=_sort_key):
             c = cells[val]
             mm = "—" if c["min_margin"] is None else f"{c['min_margin']:.4g}"
             lines.append(f"  {val:>10}  " + "  ".join(f"{c['counts'].get(v, 0):>12}" for v in VERDICTS) + f"  {mm:>12}")
@@ -52,50 +89,86 @@ def render_table(rows: list[dict]) -> str:
     lines.append(f"{len(rows)} points: " + ", ".join(f"{k} {n}" for k, n in sorted(total.items())))
     errors = [r for r in rows if r["verdict"] == "ERROR"]
     for r in errors[:5]:
-        lines.append(f"  error at {r['point']}: {r['error']}")
+        lines.append(f"  error at {r['point']}: {r.get('error')}")
     return "\n".join(lines)
 
 
-def _is_num(x) -> bool:
-    try:
-        _value(x)
-        return True
-    except (ValueError, TypeError, ZeroDivisionError):
-        return False
+def clean_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """(usable rows, warnings): invalid rows are skipped (counted, with the first reasons), a point
+    recorded twice counts once (the last row)."""
+    good, bad = {}, []
+    dup = 0
+    for i, r in enumerate(rows, 1):
+        why = validate_row(r)
+        if why is not None:
+            bad.append(f"row {i}: {why}")
+            continue
+        key = (r["claim"], point_key(r["point"]))
+        if key in good:
+            dup += 1
+            del good[key]  # keep file order of the last occurrence
+        good[key] = r
+    notes = []
+    if bad:
+        notes.append(f"skipped {len(bad)} malformed row(s) (" + "; ".join(bad[:3]) + ("; …" if len(bad) > 3 else "")
+                     + ")")
+    if dup:
+        notes.append(f"{dup} point(s) were recorded more than once; the last row of each is used")
+    return list(good.values()), notes
 
 
-def render(path, out_dir) -> dict:
-    """Write ``table.txt``, ``margin_<param>.png``, ``verdicts.png`` and ``report.html`` into ``out_dir``."""
-    import matplotlib
+def group_rows(rows: list[dict]) -> list[tuple[tuple, list[dict]]]:
+    """Rows grouped by sweep: (claim, swept parameter names) → rows, in order of first appearance."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["claim"], tuple(sorted(r["point"]))), []).append(r)
+    return list(groups.items())
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    rows = read_rows(path)
-    if not rows:
-        raise InputError(f"{path}: no sweep rows")
-    out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    table = render_table(rows)
-    (out / "table.txt").write_text(table + "\n", encoding="utf-8")
-    figs = []
-    params = sorted({k for r in rows for k in r["point"]})
+def safe_name(name: str, taken: set) -> str:
+    """A file-name stem from arbitrary text: letters, digits, ``_`` and ``-`` only (so never ``..`` or
+    ``/``), at most 60 characters, unique within ``taken``."""
+    stem = _SAFE.sub("_", str(name)).strip("_")[:60] or "param"
+    out, k = stem, 2
+    while out in taken:
+        out, k = f"{stem}_{k}", k + 1
+    taken.add(out)
+    return out
+
+
+def _target(out: pathlib.Path, name: str) -> pathlib.Path:
+    """``out / name`` after checking that it stays inside ``out`` (no separators, not a symlink)."""
+    if "/" in name or "\\" in name or name in ("", ".", "..") or "\x00" in name:
+        raise InputError(f"refusing to write the file name {name!r}")
+    t = out / name
+    if t.parent.resolve() != out.resolve():
+        raise InputError(f"refusing to write {t}: outside the output directory {out}")
+    if t.is_symlink():  # never follow a link planted in the output directory
+        t.unlink()
+    return t
+
+
+def _plot_group(plt, out, rows, prefix, taken) -> list[str]:
     colors = {"PROVED": "tab:green", "REFUTED": "tab:red", "SUPPORTED": "tab:blue", "INCONCLUSIVE": "tab:gray",
               "ERROR": "black"}
+    figs = []
+    params = sorted({k for r in rows for k in r["point"]})
     for p in params:
         fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        numeric = all(_exact(r["point"][p]) is not None for r in rows)
         for v in VERDICTS:
-            xs = [_value(r["point"][p]) for r in rows if r["verdict"] == v and isinstance(r.get("margin"), int | float)]
-            ys = [r["margin"] for r in rows if r["verdict"] == v and isinstance(r.get("margin"), int | float)]
+            sel = [r for r in rows if r["verdict"] == v and isinstance(r.get("margin"), int | float)]
+            xs = [_value(r["point"][p]) if numeric else str(r["point"][p]) for r in sel]
             if xs:
-                ax.scatter(xs, ys, s=14, color=colors[v], label=v)
+                ax.scatter(xs, [r["margin"] for r in sel], s=14, color=colors[v], label=v)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel(p)
         ax.set_ylabel("margin (> 0: the claim holds)")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
         fig.tight_layout()
-        name = f"margin_{p}.png"
-        fig.savefig(out / name, dpi=90)
+        name = safe_name(f"{prefix}margin_{p}", taken) + ".png"
+        fig.savefig(_target(out, name), dpi=90)
         figs.append(name)
         plt.close(fig)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
@@ -103,16 +176,75 @@ def render(path, out_dir) -> dict:
     ax.bar(VERDICTS, counts, color=[colors[v] for v in VERDICTS])
     ax.set_ylabel("points")
     fig.tight_layout()
-    fig.savefig(out / "verdicts.png", dpi=90)
+    name = safe_name(f"{prefix}verdicts", taken) + ".png"
+    fig.savefig(_target(out, name), dpi=90)
     plt.close(fig)
-    figs.append("verdicts.png")
-    imgs = "".join(f'<img src="data:image/png;base64,{base64.b64encode((out / f).read_bytes()).decode()}">'
-                   for f in figs)
-    claim = html.escape(str(rows[0].get("claim", "")))
-    page = (f"<!doctype html><meta charset='utf-8'><title>verify sweep: {claim}</title>"
-            f"<h1>Sweep of {claim}</h1><pre>{html.escape(table)}</pre>{imgs}")
-    (out / "report.html").write_text(page, encoding="utf-8")
-    return {"table": table, "files": ["table.txt", *figs, "report.html"], "rows": len(rows)}
+    figs.append(name)
+    return figs
 
 
-__all__ = ["render", "render_table", "summarize"]
+def render(path, out_dir, *, warn=None) -> dict:
+    """Write ``table.txt``, ``margin_<param>.png``, ``verdicts.png`` and ``report.html`` into ``out_dir``
+    (with several sweeps in the file: one section per sweep, files prefixed ``sweep<i>_``). Returns
+    {"table", "files", "rows", "warnings", "sweeps"}; warnings also go to ``warn`` (default: ignored
+    here, the table carries them)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError("verify report needs matplotlib: pip install matplotlib") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = check_input_file(path, what="sweep file")
+    notes: list[str] = []
+    raw = read_rows(path, warn=notes.append)
+    if not raw:
+        raise InputError(f"{path}: no sweep rows")
+    rows, more = clean_rows(raw)
+    notes += more
+    if not rows:
+        raise InputError(f"{path}: no usable sweep rows ({'; '.join(notes)})")
+    out = pathlib.Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"the report directory {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the report directory {out}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"the report directory {out} is not writable")
+    groups = group_rows(rows)
+    if len(groups) > 1:
+        notes.append(f"the file holds {len(groups)} different sweeps (claims or swept parameters differ); "
+                     "each is reported separately")
+    taken: set = set()
+    figs, sections, tables = [], [], []
+    for i, ((claim, params), grows) in enumerate(groups, 1):
+        prefix = f"sweep{i}_" if len(groups) > 1 else ""
+        table = render_table(grows)
+        head = f"sweep {i} of {len(groups)}: claim {claim!r} over {', '.join(params)}" if len(groups) > 1 else ""
+        tables.append(f"{head}\n{table}" if head else table)
+        gfigs = _plot_group(plt, out, grows, prefix, taken)
+        figs += gfigs
+        imgs = "".join(f'<img src="data:image/png;base64,{base64.b64encode((out / f).read_bytes()).decode()}">'
+                       for f in gfigs)
+        title = f"<h2>{html.escape(head)}</h2>" if head else ""
+        sections.append(f"{title}<pre>{html.escape(table)}</pre>{imgs}")
+    text = "\n\n".join(tables)
+    if notes:
+        text += "\n" + "\n".join(f"warning: {n}" for n in notes)
+        for n in notes:
+            if warn is not None:
+                warn(n)
+    _target(out, "table.txt").write_text(text + "\n", encoding="utf-8")
+    claims = sorted({c for (c, _), _ in groups})
+    title = html.escape(", ".join(claims))
+    warn_html = "".join(f"<p><b>warning:</b> {html.escape(n)}</p>" for n in notes)
+    page = (f"<!doctype html><meta charset='utf-8'><title>verify sweep: {title}</title>"
+            f"<h1>Sweep of {title}</h1>{warn_html}{''.join(sections)}")
+    _target(out, "report.html").write_text(page, encoding="utf-8")
+    return {"table": text, "files": ["table.txt", *figs, "report.html"], "rows": len(rows), "warnings": notes,
+            "sweeps": len(groups)}
+
+
+__all__ = ["render", "render_table", "summarize", "clean_rows", "group_rows", "safe_name"]
