@@ -127,7 +127,7 @@ def _deg(L) -> str:
 
 
 def _instance_text(net, n, a) -> str:
-    return f"{net!r}, n={n}, {a.name}{f'@{a.prec}' if a.name in ('mp', 'ball') else ''}"
+    return f"{net!r}, n={n}, {a.name}{f'@{a.prec}' if a.prec is not None else ''}"
 
 
 def _data_rows(net, X) -> np.ndarray:
@@ -165,7 +165,7 @@ def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, 
         margin = Fraction(0)
     return Result(zt.verdict, claim=claim, instance=instance, quantity=quantity, margin=margin,
                   certificate=cert, counterexample=counterexample, arithmetic=arith,
-                  precision=a.prec if arith in ("mp", "ball") else None,
+                  precision=a.prec,
                   elapsed=time.perf_counter() - t0, message=zt.message, scope=scope)
 
 

@@ -32,10 +32,12 @@ points of relu^p) are *pinned* to exactly 0 and Krawczyk runs on the network wit
     have raised at a kink and the test failed.)
 
 It is then unique in the box *within the subspace where the pinned neurons vanish*; the scope says
-so. A degenerate KKT point (a
-flat direction of N on the sphere, e.g. the rotations of the hidden layer of a linear network, or
-equal-value splits of a ReLU neuron) or a box meeting a ReLU kink makes the test fail: the point is
-then reported *uncertified*, with no certified claim about it.
+so. The multiplier block is scaled by an exact power of 2 near ‖∇N‖ (λ = s·μ), which only balances
+the system for a tiny or huge z. A degenerate KKT point (a flat direction of N on the sphere, e.g.
+the rotations of the hidden layer of a linear network, or equal-value splits of a ReLU neuron) or a
+box meeting a kink makes the test fail: the point is then reported *uncertified*, with no certified
+claim about it. :func:`certify_kkt` also requires the certified point to lie within ``max_distance``
+of the point it was asked about (Newton's method could otherwise walk to a distant KKT point).
 
 :func:`max_ncf` finds candidates by multi-start projected gradient ascent on the sphere (float64),
 refines them by Newton's method on F at high precision (mpmath) and certifies each one. The list is
