@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import verify as vf
 from verify import convergence as cv
+from verify.arith.ball import contains
 from verify.convergence import flow
 from verify.errors import InputError, IntegrationError, RegionBoundaryError
 
@@ -76,9 +77,46 @@ def test_a_6000_step_ball_run_is_inconclusive_at_the_blowup_not_an_overflow_erro
         assert res.verdict == I
         assert f"blew up at step {tr.extra['stop_step']}" in res.message and "wrapping effect" in res.message
         assert res.certificate["blowup_step"] == tr.extra["stop_step"]
+        assert "form='centered'" in res.message
     # the certified prefix is PROVED on its own
     short = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 300, "ball")
     assert cv.check_rate(short, Q_QUARTIC, [F(6, 5)], F(3, 5)).verdict == P
+
+
+def test_the_mean_value_form_certifies_the_whole_6000_step_run():
+    """With form='centered' the radii contract with the iterates (|1 − η f''| ≈ 0.84 near x* = 1): at 512 bits
+    every one of the 6000 steps is certified; at 128 bits the bound q^k L0 falls below the resolution and the
+    message asks for ≈ K·log2(1/q) bits."""
+    tr = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball", 512, form="centered")
+    assert tr.steps == 6000
+    res = cv.check_rate(tr, Q_QUARTIC, [F(6, 5)], F(3, 5))
+    assert res.verdict == P and res.scope["count"] == 6000 and res.scope["precision"] == 512
+    low = cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 3000, "ball", 128, form="centered"), Q_QUARTIC)
+    assert low.verdict == I and "prec=" in low.message
+
+
+def test_the_mean_value_form_encloses_the_exact_iterates():
+    exact = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 7, "exact")
+    ball = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 7, "ball", 64, form="centered")
+    for e, b, le, lb in zip(exact.thetas, ball.thetas, exact.losses, ball.losses):
+        assert contains(b[0], e[0]) and contains(lb, le)
+    net = vf.MLP([2, 3, 1], "tanh")
+    loss = vf.SquareLoss(net, vf.Dataset([[1, 0], [0, 1]], [1, -1]))
+    th = [F(k, 7) for k in range(-4, 5)]
+    hi = cv.gd(loss, th, F(1, 4), 30, "mp", 600)
+    for form in ("naive", "centered"):
+        b = cv.gd(loss, th, F(1, 4), 30, "ball", 128, form=form)
+        assert all(contains(u, v) for u, v in zip(b.thetas[-1], hi.thetas[-1])) and contains(b.losses[-1],
+                                                                                           hi.losses[-1])
+    assert max(float(v.rad()) for v in cv.gd(loss, th, F(1, 4), 30, "ball", 128, form="centered").thetas[-1]) < \
+        max(float(v.rad()) for v in cv.gd(loss, th, F(1, 4), 30, "ball", 128).thetas[-1])
+
+
+@pytest.mark.parametrize("kw", [dict(form="centred"), dict(form="centered", arith="float"),
+                                dict(form="centered", arith="exact")])
+def test_the_enclosure_form_is_validated(kw):
+    with pytest.raises(InputError):
+        cv.gd(SQUARE, [1], F(1, 4), 3, **kw)
 
 
 def test_a_non_finite_ball_inside_a_trajectory_is_inconclusive():
@@ -119,6 +157,16 @@ def test_a_rate_for_a_zero_step_size_is_refused():
     tr.eta = F(0)
     with pytest.raises(InputError, match="η"):
         cv.check_rate(tr, F(1, 2))
+
+
+@pytest.mark.parametrize("arith", ["exact", "ball", "float"])
+def test_a_loss_that_goes_negative_is_not_linear_convergence(arith):
+    """x² − 5 from 3: L(θ_k) ≤ q^k L(θ_0) holds because L turns negative, not because L → 0."""
+    obj = vf.Objective.from_sympy(X**2 - 5, [X])
+    res = cv.check_rate(cv.gd(obj, [3], F(1, 4), 5, arith), F(1, 2))
+    assert res.verdict == I and "not nonnegative" in res.message
+    with pytest.raises(InputError, match="nonnegative"):
+        cv.check_rate(cv.gd(obj, [1], F(1, 4), 5, arith), F(1, 2))
 
 
 @pytest.mark.parametrize("arith", ["exact", "ball", "float"])
@@ -190,6 +238,14 @@ def _exact_truth(a, x0, eta, K, q, r):
     return rate_ok, ball_ok
 
 
+def _exact_iterates(a, x0, eta, K):
+    th, out = list(x0), []
+    for _ in range(K + 1):
+        out.append(th)
+        th = [t - eta * 2 * ai * t for ai, t in zip(a, th)]
+    return out
+
+
 def _exact_path(a, x0, eta, K):
     th, out = list(x0), []
     for _ in range(K + 1):
@@ -250,10 +306,13 @@ def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
     # exact arithmetic decides every instance, correctly
     ex = cv.check_rate(cv.gd(obj, x0, eta, K, "exact"), q, x0, r)
     assert ex.verdict == (P if truth else R), (ex.verdict, ex.message)
-    # ball arithmetic: never the wrong certified verdict
-    for prec in (64, 1024):
-        b = cv.check_rate(cv.gd(obj, x0, eta, K, "ball", prec), q, x0, r)
-        assert b.verdict in ((P, I) if truth else (R, I)), (prec, b.verdict, b.message)
+    # ball arithmetic (naive and mean-value enclosures): never the wrong certified verdict
+    for prec, form in ((64, "naive"), (1024, "naive"), (64, "centered"), (1024, "centered")):
+        tr = cv.gd(obj, x0, eta, K, "ball", prec, form=form)
+        b = cv.check_rate(tr, q, x0, r)
+        assert b.verdict in ((P, I) if truth else (R, I)), (prec, form, b.verdict, b.message)
+        assert all(contains(u, v) for k, th in enumerate(_exact_iterates(a, x0, eta, K)) for u, v in
+                   zip(tr.thetas[k], th))
     # float / mp runs: REFUTED only if false (the ball re-check certifies it); never PROVED
     for arith in ("float", "mp"):
         f = cv.check_rate(cv.gd(obj, x0, eta, K, arith), q, x0, r)
@@ -277,8 +336,9 @@ def test_differential_high_precision_decides_away_from_the_threshold(inst):
     assume(all(abs(Lk - q**k * L0) > F(1, 10**150) * L0 for k, (Lk, _) in enumerate(path) if k > 0))
     assume(r is None or all(abs(d2 - r * r) > F(1, 10**150) for _, d2 in path))
     rate_ok, ball_ok = _exact_truth(a, x0, eta, K, q, r)
-    b = cv.check_rate(cv.gd(_objective(a), x0, eta, K, "ball", 1024), q, x0, r)
-    assert b.verdict == (P if rate_ok and ball_ok else R), b.message
+    for form in ("naive", "centered"):
+        b = cv.check_rate(cv.gd(_objective(a), x0, eta, K, "ball", 1024, form=form), q, x0, r)
+        assert b.verdict == (P if rate_ok and ball_ok else R), (form, b.message)
 
 
 # ================================================================= flow: IntegrationError

@@ -12,7 +12,10 @@ claim below for every k; in ``"exact"`` arithmetic the iterates are the exact ra
     for every k = 0..K:   L(θ_k) ≤ q^k · L(θ_0)   and (if r is given)   ‖θ_k − x0‖ ≤ r,
 
 with 0 < q < 1 (q ≥ 1 is no convergence, q ≤ 0 is not a rate: both are refused), η > 0, B(x0, r)
-the *closed* ball, θ_k the exact GD iterates from the run's exact start with the exact step η.
+the *closed* ball, θ_k the exact GD iterates from the run's exact start with the exact step η. For
+a nonnegative loss (the theorem's hypothesis) this is linear convergence to 0; a certainly negative
+L(θ_0) is refused, and a negative L(θ_k) makes the check INCONCLUSIVE (the inequality would then
+say nothing about convergence).
 
 **Verdicts.**
 
@@ -47,7 +50,7 @@ import numpy as np
 from .. import validate
 from ..arith import get_arith
 from ..arith.decide import bounds, decide
-from ..errors import InputError, UncertifiedValueError
+from ..errors import EnclosureError, InputError, UncertifiedValueError
 from ..gdmap.maps import check_eta
 from ..numbers import fraction_array, to_fraction
 from ..result import Quantity, Result, Verdict, make_scope
@@ -129,8 +132,49 @@ def _upper(v, arith: str) -> Fraction:
     return bounds(v)[1] if arith == "ball" else (to_fraction(v) if arith != "exact" else bounds(v)[1])
 
 
+def _centered_step(objective, th, g, eta_a, a, prec):
+    """One ball GD step Θ ↦ G(Θ), G(θ) = θ − η∇L(θ), by the mean-value (centred) form intersected with
+    the naive one.
+
+    With m the exact midpoint of the box Θ and J(Θ) = I − η∇²L(Θ) an enclosure of the Jacobian of G
+    over Θ, the mean-value theorem applied to each G_i on the segment [m, θ] ⊆ Θ gives
+    G(θ) ∈ G(m) + J(Θ)(θ − m) ⊆ G(m) + J(Θ)·[−rad, rad] for every θ ∈ Θ (L is C² on Θ: the Hessian
+    enclosure raises RegionBoundaryError when Θ meets a kink, and the naive step is used then). The
+    radius now contracts with ‖|J|‖ instead of growing by 1 + η‖∇²L‖ (the wrapping effect).
+    """
+    from flint import arb
+
+    from ..errors import RegionBoundaryError
+
+    with a.context():
+        naive = th - eta_a * g
+    m = np.array([arb(v.mid()) for v in th], dtype=object)  # the exact midpoint of the box
+    try:
+        H = np.asarray(objective.hessian(th, a, prec), dtype=object).reshape(len(th), len(th))
+        gm = np.asarray(objective.grad(m, a, prec), dtype=object).reshape(-1)
+    except RegionBoundaryError:
+        return naive
+    with a.context():
+        delta = [arb(0, v.rad()) for v in th]
+        out = np.empty(len(th), dtype=object)
+        for i in range(len(th)):
+            acc = m[i] - eta_a * gm[i]
+            for j in range(len(th)):
+                Jij = (1 if i == j else 0) - eta_a * H[i, j]
+                if not delta[j] == 0:
+                    acc += Jij * delta[j]
+            if naive[i].is_finite() and acc.is_finite():
+                if not naive[i].overlaps(acc):  # both enclose G_i(Θ): disjoint means an enclosure is wrong
+                    raise EnclosureError(f"the naive and the mean-value enclosures of a GD step are disjoint "
+                                         f"({naive[i]} and {acc}): an objective's ball enclosure is not valid")
+                out[i] = naive[i].intersection(acc)
+            else:
+                out[i] = acc if acc.is_finite() else naive[i]
+    return out
+
+
 def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = None,
-       stop_below: float | None = None) -> Trajectory:
+       stop_below: float | None = None, *, form: str = "naive") -> Trajectory:
     """Run ``steps`` GD steps θ_{k+1} = θ_k − η∇L(θ_k) from x0 with step η in ``arith``.
 
     x0 and η are taken exactly (a float is its exact binary value); in ``"ball"`` every iterate is
@@ -138,12 +182,19 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     stop once L(θ_k) ≤ stop_below · L(θ_0) (e.g. a float run at its round-off floor). The run also
     stops, with ``stopped`` saying why, when an iterate or loss stops being finite (float overflow;
     a ball enclosure blown up by the wrapping effect) or its binary exponent leaves ±2**20.
+
+    ``form`` (ball arithmetic only): ``"naive"`` evaluates θ − η∇L(θ) on the box; ``"centered"``
+    uses the mean-value form (one Hessian enclosure per step, see :func:`_centered_step`), whose
+    radii contract with the iterates where ‖|I − η∇²L|‖ < 1: long certified runs become possible.
     """
     q = check_eta(eta)
     steps = validate.positive_int(steps, "steps (the number of GD steps)")
     if prec is not None:
         prec = validate.precision(prec)
     a = get_arith(arith, prec)
+    validate.one_of(form, ("naive", "centered"), "form")
+    if form == "centered" and a.name != "ball":
+        raise InputError(f"form='centered' is a ball-arithmetic enclosure; use arith='ball' (got {a.name!r})")
     if stop_below is not None:
         sb = validate.finite_float(stop_below, "stop_below")
         if sb < 0:
@@ -156,7 +207,7 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
         th = a.array(x0q, what="x0")
         eta_a = a.const(q)
     L, g = objective.value_and_grad(th, a, prec)
-    extra = {"requested_steps": steps}
+    extra = {"requested_steps": steps, "form": form}
     bad = _health(th, L, a.name)
     if bad is not None:
         return Trajectory(objective, q, [th], [L], a.name, a.prec,
@@ -166,8 +217,11 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     L0_hi = _upper(L, a.name) if stop_below is not None else None
     stopped = ""
     for k in range(steps):
-        with a.context():
-            th = th - eta_a * g  # G_η(θ_k) = θ_k − η∇L(θ_k)
+        if form == "centered":
+            th = _centered_step(objective, th, g, eta_a, a, prec)
+        else:
+            with a.context():
+                th = th - eta_a * g  # G_η(θ_k) = θ_k − η∇L(θ_k)
         L, g = objective.value_and_grad(th, a, prec)
         bad = _health(th, L, a.name)
         if bad is not None:
@@ -204,6 +258,35 @@ def _fmt(x: Fraction) -> str:
 
     with _ArbPrec(64):
         return arb(fmpq(x.numerator, x.denominator)).str(6, radius=False)
+
+
+def _round_dyadic(x: Fraction, bits: int, up: bool) -> Fraction:
+    """x ≥ 0 rounded down (or up) to a dyadic rational with a ``bits``-bit numerator: an outward bound."""
+    n, d = x.numerator, x.denominator
+    if n == 0:
+        return x
+    s = bits - (n.bit_length() - d.bit_length())
+    num, den = (n << s, d) if s >= 0 else (n, d << -s)
+    qt, rem = divmod(num, den)
+    if up and rem:
+        qt += 1
+    return Fraction(qt, 1 << s) if s >= 0 else Fraction(qt << -s)
+
+
+def _power_step(lo: Fraction, hi: Fraction, qq: Fraction, bits: int | None) -> tuple[Fraction, Fraction]:
+    """[lo, hi] ∋ q^k  ↦  [lo', hi'] ∋ q^{k+1}: exact while the rationals are short (so equalities stay
+    decidable), then rounded outward to ``bits``-bit dyadics (q^k for k in the thousands has a
+    numerator of 10⁵ bits, and every comparison with it would cost quadratic time)."""
+    lo, hi = lo * qq, hi * qq
+    if bits is not None and lo.numerator.bit_length() + lo.denominator.bit_length() > 4 * bits:
+        lo, hi = _round_dyadic(lo, bits, up=False), _round_dyadic(hi, bits, up=True)
+    return lo, hi
+
+
+def _times(qk: tuple[Fraction, Fraction], L: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+    """The exact interval product [qlo, qhi]·[Llo, Lhi] for 0 ≤ qlo ≤ qhi."""
+    (qlo, qhi), (a, b) = qk, L
+    return (qlo * a if a >= 0 else qhi * a), (qhi * b if b >= 0 else qlo * b)
 
 
 def _ratio(num: Fraction, den: Fraction) -> float | None:
@@ -297,12 +380,29 @@ def _scope(what, *, count, K, traj, qq, rq, **data):
                       **({} if rq is None else {"r": rq}), **data)
 
 
+def _suggested_prec(prec, qq: Fraction, K: int) -> int:
+    """A precision at which q^K·L(θ_0) is still resolved: about K·log2(1/q) bits more than the loss scale
+    (and at least twice the current precision), within the allowed range."""
+    log2_inv_q = math.log2(qq.denominator) - math.log2(qq.numerator)  # > 0 for 0 < q < 1
+    want = max(2 * (prec or 64), int(min(K * log2_inv_q, validate.MAX_PREC // 2)) + 64)
+    return min(want, validate.MAX_PREC)
+
+
 def _wrapping_message(m: int, prec) -> str:
     return (f"the ball enclosure of θ_{m} or L(θ_{m}) is not finite: it blew up at step {m}. The cause is the "
             "wrapping effect of interval arithmetic, not GD: evaluating θ − η∇L(θ) on an enclosure loses the "
             "cancellation between θ and η∇L(θ), so each step can multiply the radius by about 1 + η‖∇²L‖ while the "
-            f"exact iterates contract. Nothing is decided from step {m} on; check at most {m - 1} steps, or raise "
-            f"the precision (prec = {prec} now: the number of steps before the blow-up grows about linearly with prec)")
+            f"exact iterates contract. Nothing is decided from step {m} on; check at most {m - 1} steps, raise "
+            f"the precision (prec = {prec} now: the number of steps before the blow-up grows about linearly with "
+            "prec), or run gd(..., arith='ball', form='centered') (the mean-value form, whose radii contract with "
+            "the iterates where ‖|I − η∇²L|‖ < 1)")
+
+
+_NEGATIVE_LK = ("the inequality holds at every step, but L(θ_{k}) < 0: the loss is not nonnegative, so L(θ_k) ≤ "
+                "q^k·L(θ_0) is not linear convergence to 0 (Chatterjee's theorem assumes L ≥ 0); no verdict")
+_NEGATIVE_L0 = ("L(θ_0) < 0 (≤ {L0}): L(θ_k) ≤ q^k·L(θ_0) is the linear convergence of a nonnegative loss to 0 "
+                "(Chatterjee's theorem assumes L ≥ 0); for a loss that can be negative it says nothing about "
+                "convergence. Shift L by a certified lower bound of its infimum first")
 
 
 def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
@@ -317,12 +417,16 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec,
                       elapsed=time.perf_counter() - t0,
                       message=f"L(θ_0) or θ_0 has no finite enclosure ({exc}): nothing can be decided")
+    if decide((L0lo, L0hi), "<", 0) is True:
+        raise InputError(_NEGATIVE_L0.format(L0=_fmt(L0hi)))
     r2 = None if rq is None else rq * rq
     undecided: list[tuple[int, str]] = []
     worst = None
     blown = None
     decided_ok = 0  # steps k ≥ 1 with both parts certified
-    qk = Fraction(1)
+    negative = None  # first step with L(θ_k) certainly < 0
+    qk = (Fraction(1), Fraction(1))  # an enclosure of q^k (exact for exact runs)
+    bits = None if ar == "exact" else (prec or 128) + 64
     for k in range(K + 1):
         if k == 0:
             Lb, thb = (L0lo, L0hi), th0
@@ -335,7 +439,9 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                 break
         ok = True
         if k > 0:
-            bound = (qk * L0lo, qk * L0hi)  # q^k ≥ 0: an exact enclosure of q^k L(θ_0)
+            if negative is None and decide(Lb, "<", 0) is True:
+                negative = k
+            bound = _times(qk, (L0lo, L0hi))  # an exact-endpoint enclosure of q^k L(θ_0)
             d = decide(Lb, "<=", bound)
             if d is False:
                 return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=prec,
@@ -370,7 +476,7 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                 ok = False
         if ok and k > 0:
             decided_ok += 1
-        qk *= qq
+        qk = _power_step(*qk, qq, bits)
     if blown is None and reason in ("blowup", "not_finite", "magnitude"):
         blown = stop_step
     cert = {"steps": K + 1 if blown is None else blown, "certified_steps": decided_ok}
@@ -383,7 +489,8 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                          f"{'/'.join(sorted({w for k, w in undecided if k == ks[0]}))}): the enclosures overlap "
                          "the bound (the exact value may sit at the bound, or the enclosures have widened: the "
                          "wrapping effect makes them grow with k); rerun "
-                         f"gd(..., arith='ball', prec={2 * (prec or 64)})")
+                         f"gd(..., arith='ball', prec={_suggested_prec(prec, qq, K)})" + ("" if ar != "ball" or
+                         traj.extra.get("form") == "centered" else ", form='centered')"))
         if blown is not None:
             cert["blowup_step"] = blown
             parts.append(_wrapping_message(blown, prec) if (ar == "ball" and reason != "magnitude") else
@@ -397,6 +504,10 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec, certificate=cert,
                       elapsed=time.perf_counter() - t0,
                       message="the trajectory has no GD step (only θ_0): nothing was checked")
+    if negative is not None:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec,
+                      certificate={**cert, "negative_loss_step": negative}, elapsed=time.perf_counter() - t0,
+                      message=_NEGATIVE_LK.format(k=negative))
     zero = " (L(θ_0) = 0: the start is already a zero of L)" if L0hi == 0 else ""
     stop = f"; the run was stopped early: {traj.stopped}" if traj.stopped else ""
     return Result(Verdict.PROVED, claim=claim, quantity=Quantity("max L_k / (q^k L_0)", worst),
@@ -413,22 +524,27 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
     K = traj.steps
     ar = traj.arith
     L0 = to_fraction(traj.losses[0], what="L(θ_0)")
+    if L0 < 0:
+        raise InputError(_NEGATIVE_L0.format(L0=_fmt(L0)))
     r2 = None if rq is None else rq * rq
     floor_at = None
+    negative = None
     worst = None
     excused: list[int] = []
     notes: list[str] = []
-    qk = Fraction(1)
+    qk = (Fraction(1), Fraction(1))  # an enclosure of q^k, rounded outward once its rationals get long
     for k in range(K + 1):
         Lk = to_fraction(traj.losses[k], what=f"L(θ_{k})")
         if floor_at is None and k > 0 and Lk <= floor_q * L0:
             floor_at = k  # the float round-off floor: no rate evidence either way from here on
+        if negative is None and k > 0 and Lk < 0:
+            negative = k
         kind = None
         if k > 0 and floor_at is None:
-            if Lk > qk * L0 * (1 + tol_q):
-                kind = f"L(θ_{k}) = {_fmt(Lk)} exceeds q^{k}·L(θ_0) = {_fmt(qk * L0)}"
-            elif qk * L0 > 0:
-                s = _ratio(Lk, qk * L0)
+            if Lk > qk[1] * L0 * (1 + tol_q):
+                kind = f"L(θ_{k}) = {_fmt(Lk)} exceeds q^{k}·L(θ_0) = {_fmt(qk[1] * L0)}"
+            elif qk[0] * L0 > 0:
+                s = _ratio(Lk, qk[0] * L0)
                 if s is not None:
                     worst = s if worst is None else max(worst, s)
         if kind is None and r2 is not None:
@@ -448,7 +564,7 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
                               certificate={"excursions": excused}, elapsed=time.perf_counter() - t0,
                               message=f"the {ar} run leaves the claimed bound repeatedly (steps {excused}); the ball "
                                       "re-checks found round-off each time. Check the run in arith='ball' directly")
-        qk *= qq
+        qk = _power_step(*qk, qq, 128)
     reason, stop_step = traj.extra.get("stop_reason"), traj.extra.get("stop_step")
     if reason in ("blowup", "not_finite", "magnitude"):
         kind = f"the {ar} run overflowed at step {stop_step} ({traj.stopped})"
@@ -462,6 +578,10 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
     if K == 0:
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=traj.prec,
                       elapsed=time.perf_counter() - t0, message="the trajectory has no GD step: nothing was checked")
+    if negative is not None:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=traj.prec,
+                      certificate={"negative_loss_step": negative}, elapsed=time.perf_counter() - t0,
+                      message=_NEGATIVE_LK.format(k=negative))
     msg_floor = (f"; the {ar} run reached its round-off floor (L ≤ {float(floor_q):g}·L0) at step {floor_at}: later "
                  "losses are not evidence either way (use arith='ball' for a certified check)"
                  if floor_at is not None else "")
@@ -477,7 +597,7 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
 def _escalate(traj, qq, center, rq, k, kind, start, t0) -> Result:
     """A float/mp excursion at step k: recompute steps 0..k in ball arithmetic from the exact start with
     the exact η and decide there. PROVED means the excursion was round-off (the caller goes on)."""
-    prec = max(256, (traj.prec or 53) + 128)
+    prec = min(max(256, (traj.prec or 53) + 128), validate.MAX_PREC)
     ball = gd(traj.objective, start, traj.eta, max(k, 1), "ball", prec)
     res = check_rate(ball, qq, center, rq)
     if res.verdict != Verdict.PROVED:
