@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -129,19 +130,14 @@ def fraction_str(q: Fraction) -> str:
     return f"{q.numerator}/{q.denominator}" if q.denominator != 1 else str(q.numerator)
 
 
+_FRACTION_STR = re.compile(r"\s*([+-]?[0-9]{1,4000})\s*(?:/\s*([0-9]{1,4000})\s*)?", re.ASCII)
+
+
 def parse_fraction_str(s: str, *, what: str = "value") -> Fraction:
-    """Parse ``"p/q"`` or ``"p"`` (integers only; no expressions are evaluated)."""
+    """Parse ``"p/q"`` or ``"p"`` (ASCII integers only, q > 0; no expressions are evaluated)."""
     if not isinstance(s, str):
         raise InputError(f"{what}: expected a string 'p/q', got {type(s).__name__}")
-    parts = s.strip().split("/")
-    try:
-        if len(parts) == 1:
-            return Fraction(int(parts[0]))
-        if len(parts) == 2:
-            den = int(parts[1])
-            if den == 0:
-                raise ZeroDivisionError
-            return Fraction(int(parts[0]), den)
-    except (ValueError, ZeroDivisionError):
-        pass
-    raise InputError(f"{what}: {s!r} is not an exact rational of the form 'p/q'")
+    m = _FRACTION_STR.fullmatch(s)
+    if m is None or (m.group(2) is not None and int(m.group(2)) == 0):
+        raise InputError(f"{what}: {s!r} is not an exact rational of the form 'p/q'")
+    return Fraction(int(m.group(1)), int(m.group(2)) if m.group(2) is not None else 1)

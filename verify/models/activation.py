@@ -48,16 +48,17 @@ Z = sp.Symbol("z", real=True)
 _MAX_CONTINUITY_CHECK = 16
 
 
-class BoundaryHit(RegionBoundaryError):
-    """An entry's pre-activation may equal a breakpoint where the derivative is undefined (certified
-    arithmetics only). Network code turns it into a RegionBoundaryError naming the neuron and data point."""
-
-    def __init__(self, index, breakpoint, value, order, continuity):
-        super().__init__(f"the entry {tuple(int(i) for i in index)} ({value}) is on (or not separated from) the "
-                         f"breakpoint {breakpoint}, where derivatives of order {order} do not exist (the "
-                         f"activation is C^{continuity} there)", breakpoint=breakpoint, enclosure=value)
-        self.index, self.breakpoint, self.value = index, breakpoint, value
-        self.order, self.continuity = order, continuity
+def boundary_hit(index, breakpoint, value, order, continuity) -> RegionBoundaryError:
+    """The error for an entry whose pre-activation may equal a breakpoint where the requested derivative
+    does not exist (certified arithmetics only). Besides RegionBoundaryError's attributes it carries
+    ``index`` (the entry), ``order`` and ``continuity``; network code re-raises it naming the layer,
+    neuron and data point."""
+    err = RegionBoundaryError(
+        f"the entry {tuple(int(i) for i in index)} ({value}) is on (or not separated from) the breakpoint "
+        f"{breakpoint}, where derivatives of order {order} do not exist (the activation is C^{continuity} there)",
+        breakpoint=breakpoint, enclosure=value)
+    err.index, err.value, err.order, err.continuity = index, value, order, continuity
+    return err
 
 
 def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str, given=None) -> None:
@@ -342,8 +343,8 @@ class Activation:
 
         Certified arithmetics: an entry that may equal a breakpoint b_j (exactly, or a ball containing
         it) is allowed only when ``order ≤ continuity[j]`` (then both pieces agree there, and a ball
-        gets the union of both pieces' enclosures); otherwise :class:`BoundaryHit` (a
-        :class:`RegionBoundaryError`) is raised and the caller names the neuron and data point.
+        gets the union of both pieces' enclosures); otherwise a :class:`RegionBoundaryError` (see
+        :func:`boundary_hit`) is raised and the caller names the neuron and data point.
         ``float``/``mp``: never raised; an entry equal to b_j gets σ(b_j) and the derivatives of the
         left piece (see the module docstring).
         """
@@ -418,14 +419,14 @@ class Activation:
                     outs[k][n] = fns[k][jb](x)
                 continue
             if order > self.continuity[jb]:
-                raise BoundaryHit(np.unravel_index(n, z.shape), self.breakpoints[jb], x, order,
-                                  self.continuity[jb])
+                raise boundary_hit(np.unravel_index(n, z.shape), self.breakpoints[jb], x, order,
+                                   self.continuity[jb])
             # a ball reaching over b_jb may reach further breakpoints too: take all pieces it meets
             last = jb
             while last + 1 < len(bps) and arith.side(x, bps[last + 1]) in (None, 0):
                 if order > self.continuity[last + 1]:
-                    raise BoundaryHit(np.unravel_index(n, z.shape), self.breakpoints[last + 1], x, order,
-                                      self.continuity[last + 1])
+                    raise boundary_hit(np.unravel_index(n, z.shape), self.breakpoints[last + 1], x, order,
+                                       self.continuity[last + 1])
                 last += 1
             for k in range(order + 1):
                 if arith.certified and arith.name == "ball":

@@ -24,7 +24,6 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import RegionBoundaryError, ShapeError
-from .activation import BoundaryHit
 
 
 class Layerwise:
@@ -73,7 +72,9 @@ class Layerwise:
             act = self.net.activations[l - 1]
             try:
                 vals = act(z, a, order)
-            except BoundaryHit as hit:
+            except RegionBoundaryError as hit:
+                if getattr(hit, "index", None) is None:
+                    raise
                 i, unit = hit.index
                 raise RegionBoundaryError(
                     f"layer {l}, neuron {unit}, data point {i}: the pre-activation {hit.value} "

@@ -23,6 +23,11 @@ from . import activations as _acts
 from .activation import Activation
 
 
+def _exact(d) -> sp.Expr:
+    """A degree (a Python int or an exact sympy number) as a sympy number, without rounding."""
+    return d if isinstance(d, sp.Basic) else sp.Integer(d)
+
+
 @dataclass(frozen=True)
 class ParamBlock:
     """One named block of θ: ``name`` (``W2``/``b2``), ``layer`` (1-based), ``shape``, ``slice``."""
@@ -147,7 +152,7 @@ class MLP:
         for l in range(self.depth):
             k = sp.Integer(1)
             for d in degs[l:]:
-                k *= sp.nsimplify(d)
+                k *= _exact(d)
             out.append(int(k) if k.is_Integer else k)
         return out
 
@@ -157,7 +162,7 @@ class MLP:
         kd = self.block_degrees
         if kd is None:
             return None
-        total = sum(sp.nsimplify(k) for k in kd)
+        total = sum((_exact(k) for k in kd), sp.Integer(0))
         return int(total) if total.is_Integer else total
 
     # ------------------------------------------------------------------ sympy model

@@ -23,7 +23,9 @@ written at a tie). Their derivatives at a kink are therefore one-sided derivativ
 
 Non-real objectives (``sqrt(-1 - x**2)``, ``log(x)`` at −1, ``1/x`` at 0) raise
 :class:`~verify.errors.NonRealError` in every arithmetic instead of returning NaN, a complex number
-or an infinity; a ball enclosure that is not finite raises :class:`~verify.errors.EnclosureError`.
+or an infinity; a ball enclosure of a ``from_sympy`` objective that is not finite raises
+:class:`~verify.errors.EnclosureError`. (Float overflow — exp(1000), or inf − inf — still gives
+inf/NaN, as IEEE arithmetic does: float is for screening, and its callers test finiteness.)
 """
 
 from __future__ import annotations
@@ -440,8 +442,9 @@ class SympyObjective(Objective):
     branch the Piecewise selects at that point: for ``Abs(x)``, rewritten as
     ``Piecewise((x, x >= 0), (-x, True))``, the derivative 1 at 0) — a one-sided derivative, uncertified.
 
-    Not real-valued at θ (a logarithm of a number ≤ 0, a pole, an even root of a negative number,
-    no Piecewise branch applying): :class:`NonRealError` in every arithmetic. A ball result that is
+    Not real-valued at θ (a logarithm of a number ≤ 0, a pole, a fractional power of a negative number,
+    no Piecewise branch applying): :class:`NonRealError` in every arithmetic, also for the gradient
+    and Hessian (evaluated together with the value, whose domain they share). A ball result that is
     not finite (an argument enclosure reaching outside its domain) raises :class:`EnclosureError`:
     raise the precision or shrink the box. ``exact`` evaluates wherever the path through the
     expression at θ is rational, and raises :class:`ArithmeticNotSupportedError` at the first
@@ -528,11 +531,12 @@ class SympyObjective(Objective):
         if kind != "value":
             what = f"{what} (or the value)"
         if a.name == "float":
-            bad = [i for i, v in enumerate(vals) if np.iscomplexobj(v) or np.isnan(v)]
+            # every non-real case is refused by the compiler's domain checks; a NaN left over comes from
+            # float64 overflow (inf − inf, 0·inf), which float reports as IEEE arithmetic does (GD runs in
+            # float stop on non-finite values); a complex result cannot occur but is refused if it does
+            bad = [i for i, v in enumerate(vals) if np.iscomplexobj(v)]
             if bad:
-                raise NonRealError(f"{what} of {self.name} is NaN in float arithmetic at θ = {list(theta)} (entry "
-                                   f"{bad[0]}): the objective is not real or not defined there, or float64 "
-                                   "overflowed (inf − inf); evaluate with arith='ball' to tell")
+                raise NonRealError(f"{what} of {self.name} is complex in float arithmetic at θ = {list(theta)}")
         elif a.name == "mp":
             import mpmath
 
