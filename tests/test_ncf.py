@@ -56,6 +56,7 @@ def test_kkt_points_are_certified_and_sparse_for_relu_squared():
     pts = max_ncf(net, X, Y, restarts=6, seed=1)
     best = pts[0]
     assert best.sign_certified and best.N_enclosure[0] > 0 and best.residual_upper < 1e-25
+    assert best.certified and best.result.verdict is vf.Verdict.PROVED and best.pinned_neurons  # sparse: pinned
     assert len(best.active_neurons) == 1
     assert all(a.N >= b.N for a, b in zip(pts, pts[1:]))
     # the single-unit closed form of homogeneous_np.md §3.3: N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)|

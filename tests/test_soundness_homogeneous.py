@@ -192,6 +192,15 @@ def test_float_ncf_paths_accept_exact_zero_preactivations():
     assert max_ncf(net, ZERO_ROW_X, ZERO_ROW_Y, restarts=2, steps=50)  # ascent + Newton + certificate attempt
 
 
+def test_saddle_analysis_with_a_zero_data_row_is_inconclusive_not_an_exception():
+    """The Hessian's ball enclosure meets a kink that no offset can leave (x = 0): no classification."""
+    from verify.homogeneous import saddle_analysis
+
+    theta = np.array([0.5, 0.2, 0, 0, 0, 0, 1.0, 0, 0])
+    res = saddle_analysis(vf.Dataset(ZERO_ROW_X, ZERO_ROW_Y), "relu", theta, 3)
+    assert res.verdict is Verdict.INCONCLUSIVE and "kink" in res.message
+
+
 def test_ncf_flow_failures_are_integration_errors(monkeypatch):
     import verify.homogeneous.ncf as ncf_mod
 

@@ -71,7 +71,6 @@ from ..errors import (
     InputError,
     IntegrationError,
     NotHomogeneousError,
-    UncertifiedValueError,
     VerifyError,
 )
 from ..models import MLP, Dataset, SquareLoss
@@ -398,11 +397,11 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fract
         # pinned neurons: the padded point solves the full system by the pinning lemma (module docstring)
         try:
             n_box = sub.value(np.array(cert.box[:-1], dtype=object), "ball", prec)
-        except VerifyError as exc:
+            nlo, nhi = bounds(n_box)
+            llo, lhi = (scale * q for q in bounds(lam_box))  # λ* = s·μ*
+        except VerifyError as exc:  # a kink, or a non-finite enclosure
             why.append(f"evaluation over the box failed: {exc}")
             continue
-        nlo, nhi = bounds(n_box)
-        llo, lhi = (scale * q for q in bounds(lam_box))  # λ* = s·μ*
         if L > 0:  # λ* = L·N(u*) (Euler): intersect both enclosures of N(u*)
             nlo, nhi = max(nlo, llo / L), min(nhi, lhi / L)
         if nlo > nhi:  # two enclosures of one number must meet: never certify on inconsistent data
@@ -568,7 +567,7 @@ def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int =
                 point = [point[int(k)] for k in where]
             try:
                 kp.N_lower, kp.residual_upper = _sphere_point_facts(facts_ncf, point, prec)
-            except (VerifyError, UncertifiedValueError):  # a kink at the point: no sphere-point enclosure
+            except VerifyError:  # a kink at the point, or a non-finite enclosure: no sphere-point facts
                 pass
         kp.active_neurons, kp.rank_one = _sparsity(net, kp.u)
         found.append(kp)

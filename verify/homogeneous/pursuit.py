@@ -28,7 +28,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import validate as V
-from ..errors import InputError, IntegrationError
+from ..errors import InputError, IntegrationError, RegionBoundaryError
 from ..models import MLP, Dataset, SquareLoss, activations
 from .ncf import require_homogeneous
 
@@ -562,7 +562,13 @@ def saddle_analysis(data: Dataset, activation, theta: np.ndarray, m: int, *, off
     w = _finite_vector(theta, loss.n_params, f"θ ({m} units)")
     near = w + offset * np.random.default_rng(seed).standard_normal(len(w)) * (w == 0)
     g = float(np.linalg.norm(np.asarray(loss.grad(near), float)))
-    kind, eigs = spectrum(loss, near, prec)
+    try:
+        kind, eigs = spectrum(loss, near, prec)  # ball enclosures: a kink raises RegionBoundaryError
+    except RegionBoundaryError as exc:
+        return Result(Verdict.INCONCLUSIVE, claim="θ is a saddle of the loss", arithmetic="float",
+                      certificate={"grad_norm": g, "offset": offset},
+                      message=f"the Hessian spectrum cannot be enclosed at the offset point ({exc}); a pre-activation "
+                              "stays on a kink there (e.g. a zero data row): no classification")
     (_, _, lo, hi), _ = _lam_max_min(kind, eigs)
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
     r = y - np.asarray(loss.outputs(w), float).reshape(-1)
