@@ -419,3 +419,58 @@ def test_parse_grid_rejects_bad_values():
         parse_grid(["frac=1/2+1"])
     with pytest.raises(InputError, match="repeated"):
         parse_grid(["frac=1/2,2/4"])  # the same rational twice
+
+
+_HANG_SCRIPT = """
+import sys, time
+from hypothesis import strategies as st
+from verify.claims import Claim, register
+from verify.report.sweep import sweep
+from verify.result import Result, Verdict
+
+def params(seed=0):
+    time.sleep(30)
+
+register(Claim("test-hang", st.just(None), lambda inst: Result(Verdict.SUPPORTED, margin=1.0), from_params=params))
+print("start", flush=True)
+sweep("test-hang", {"seed": [0, 1, 2, 3]}, sys.argv[1], jobs=2, timeout=60, progress=None)
+"""
+
+
+def _procs_running(marker: str) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_killed_sweep_leaves_no_workers_and_releases_its_lock(tmp_path):
+    script = tmp_path / "hang_sweep.py"
+    script.write_text(_HANG_SCRIPT)
+    out = tmp_path / "s.jsonl"
+    proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "start"
+        deadline = time.time() + 30
+        while len(_procs_running(str(script))) < 3 and time.time() < deadline:  # the parent and 2 workers
+            time.sleep(0.1)
+        assert len(_procs_running(str(script))) == 3
+    finally:
+        proc.kill()  # SIGKILL: no cleanup code runs in the parent
+        proc.wait()
+    deadline = time.time() + 10
+    while _procs_running(str(script)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _procs_running(str(script)) == []  # the workers died with their parent
+    fd = os.open(str(out) + ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if an orphan still holds it
+    finally:
+        os.close(fd)

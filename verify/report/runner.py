@@ -161,7 +161,7 @@ def run_checks(checks: list[ProofCheck], progress=sys.stderr) -> Report:
         try:
             res = chk.run()
             if not isinstance(res, Result):
-                raise TypeError(f"the check returned a {type(res).__name__}, not a Result")
+                raise InputError(f"the check returned a {type(res).__name__}, not a Result")
             out = Outcome(chk, res, time.perf_counter() - t0)
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not fatal
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -315,9 +315,11 @@ class _FileLock:
         except ImportError:  # no flock on this platform: no protection against a second writer
             return self
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a symlink planted at the lock path must not make us truncate another file
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as exc:
-            raise InputError(f"cannot create the lock file {self.path}: {exc.strerror or exc}") from None
+            raise InputError(f"cannot open the lock file {self.path}: {exc.strerror or exc} (remove it if it is "
+                             "a symbolic link or not a regular file)") from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -332,6 +334,9 @@ class _FileLock:
         os.ftruncate(self.fd, 0)
         os.write(self.fd, f"{os.getpid()}\n".encode())
         return self
+
+    def fds(self) -> list[int]:
+        return [] if self.fd is None else [self.fd]
 
     def _holder(self) -> str:
         try:
@@ -356,10 +361,31 @@ def _append(fd: int, data: bytes) -> None:
 
 
 # --------------------------------------------------------------------------- worker processes
-def _worker_main(conn, claim_name):  # pragma: no cover - runs in a child process
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to kill this worker when its parent dies (a killed sweep leaves no orphan
+    computing, and holding inherited descriptors, forever)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF still stops an idle worker
+        pass
+
+
+def _worker_main(conn, claim_name, parent, close_fds):  # pragma: no cover - runs in a child process
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    for fd in close_fds:  # the lock and the results file belong to the parent only
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        return
     while True:
         try:
             point = conn.recv()
@@ -371,9 +397,10 @@ def _worker_main(conn, claim_name):  # pragma: no cover - runs in a child proces
 
 
 class _Worker:
-    def __init__(self, mp_ctx, claim_name):
+    def __init__(self, mp_ctx, claim_name, close_fds=()):
         self.conn, child = mp_ctx.Pipe()
-        self.proc = mp_ctx.Process(target=_worker_main, args=(child, claim_name), daemon=True)
+        self.proc = mp_ctx.Process(target=_worker_main, args=(child, claim_name, os.getpid(), tuple(close_fds)),
+                                   daemon=True)
         self.proc.start()
         child.close()
         self.point = None
@@ -401,7 +428,17 @@ class _Worker:
         self.kill()
 
 
-def _run_in_workers(claim_name: str, todo: list[dict], jobs: int, timeout: float | None):
+def _fds(close_fds, workers, skip=None) -> list[int]:
+    """Descriptors a new worker must close: the parent's files and the parent's ends of the other workers'
+    pipes (inherited by fork, they would keep a sibling's pipe open after the parent dies)."""
+    out = list(close_fds)
+    for j, w in enumerate(workers):
+        if j != skip and not w.conn.closed:
+            out.append(w.conn.fileno())
+    return out
+
+
+def _run_in_workers(claim_name: str, todo: list[dict], jobs: int, timeout: float | None, close_fds=()):
     """Evaluate ``todo`` in ``jobs`` worker processes, one point at a time each; yield rows as they
     finish. A point over ``timeout`` seconds (or whose worker dies) becomes an ERROR row and its worker is
     replaced: one bad point never blocks the sweep."""
@@ -413,7 +450,7 @@ def _run_in_workers(claim_name: str, todo: list[dict], jobs: int, timeout: float
     workers: list[_Worker] = []
     try:
         for _ in range(min(jobs, len(queue))):
-            w = _Worker(mp_ctx, claim_name)
+            w = _Worker(mp_ctx, claim_name, _fds(close_fds, workers))
             workers.append(w)
             w.give(queue.popleft(), timeout)
         while True:
@@ -440,13 +477,13 @@ def _run_in_workers(claim_name: str, todo: list[dict], jobs: int, timeout: float
                         row = _error_row(claim_name, w.point, f"the worker process died (exit code {code}) while "
                                          "evaluating this point", now - w.t0)
                         w.kill()
-                        workers[i] = w = _Worker(mp_ctx, claim_name)
+                        workers[i] = w = _Worker(mp_ctx, claim_name, _fds(close_fds, workers, skip=i))
                 elif now >= w.deadline:
                     err = PointTimeoutError(f"the point took longer than {timeout:g} s; its worker was stopped and "
                                             "the sweep went on")
                     row = _error_row(claim_name, w.point, f"{type(err).__name__}: {err}", now - w.t0)
                     w.kill()
-                    workers[i] = w = _Worker(mp_ctx, claim_name)
+                    workers[i] = w = _Worker(mp_ctx, claim_name, _fds(close_fds, workers, skip=i))
                 if row is not None:
                     w.point, w.deadline = None, math.inf
                     if queue:
@@ -512,7 +549,7 @@ def sweep(claim_name: str, grid: dict, out_path, *, executor: Executor | None = 
     counts = {"points": len(points), "skipped": 0, "run": 0}
     t0 = shown = time.perf_counter()
     close = None
-    with _FileLock(out, wait, warn):
+    with _FileLock(out, wait, warn) as lock:
         scan = _scan(out)
         if scan.torn is not None:
             warn(f"{out}: the last line is incomplete ({len(scan.torn)} bytes, a writer was killed mid-line?); "
@@ -538,7 +575,7 @@ def sweep(claim_name: str, grid: dict, out_path, *, executor: Executor | None = 
                 futs = [executor.submit(evaluate_points, claim_name, c) for c in chunks]
                 results = (row for f in as_completed(futs) for row in f.result())
             elif jobs > 1 or timeout is not None:
-                results = _run_in_workers(claim_name, todo, jobs, timeout)
+                results = _run_in_workers(claim_name, todo, jobs, timeout, close_fds=[fd, *lock.fds()])
             else:
                 results = (evaluate_point(claim_name, p) for p in todo)
             for row in results:

@@ -82,7 +82,9 @@ def render_table(rows: list[dict]) -> str:
         for val in sorted(cells, key=_sort_key):
             c = cells[val]
             mm = "—" if c["min_margin"] is None else f"{c['min_margin']:.4g}"
-            lines.append(f"  {val:>10}  " + "  ".join(f"{c['counts'].get(v, 0):>12}" for v in VERDICTS) + f"  {mm:>12}")
+            label = val if len(val) <= 40 else val[:39] + "…"
+            counts = "  ".join(f"{c['counts'].get(v, 0):>12}" for v in VERDICTS)
+            lines.append(f"  {label:>10}  {counts}  {mm:>12}")
     total = defaultdict(int)
     for r in rows:
         total[r["verdict"]] += 1
