@@ -223,47 +223,51 @@ def test_the_caller_global_precision_does_not_matter():
 
 
 # ================================================================= differential soundness
-def _exact_truth(a, x0, eta, K, q, r):
-    """(rate holds for k ≤ K, containment holds for k ≤ K) for L = Σ a_i θ_i², from the exact iterates."""
-    th = list(x0)
-    L0 = sum(ai * t * t for ai, t in zip(a, th))
-    rate_ok, ball_ok = True, True
-    for k in range(K + 1):
-        Lk = sum(ai * t * t for ai, t in zip(a, th))
-        if k > 0 and Lk > q**k * L0:
-            rate_ok = False
-        if r is not None and sum((t - c) ** 2 for t, c in zip(th, x0)) > r * r:
-            ball_ok = False
-        th = [t - eta * 2 * ai * t for ai, t in zip(a, th)]
-    return rate_ok, ball_ok
+# L(θ) = θᵀAθ with A = [[a_1, c/2], [c/2, a_2]] positive definite (c = 0 in 1-D): ∇L = 2Aθ, and the exact GD
+# iterates θ_{k+1} = (I − 2ηA)θ_k are computed here in rational arithmetic.
+def _A(a, c):
+    return [[a[0]]] if len(a) == 1 else [[a[0], c / 2], [c / 2, a[1]]]
 
 
-def _exact_iterates(a, x0, eta, K):
-    th, out = list(x0), []
+def _loss(A, th):
+    return sum(A[i][j] * th[i] * th[j] for i in range(len(th)) for j in range(len(th)))
+
+
+def _exact_iterates(a, c, x0, eta, K):
+    A, th, out = _A(a, c), list(x0), []
     for _ in range(K + 1):
         out.append(th)
-        th = [t - eta * 2 * ai * t for ai, t in zip(a, th)]
+        th = [th[i] - eta * 2 * sum(A[i][j] * th[j] for j in range(len(th))) for i in range(len(th))]
     return out
 
 
-def _exact_path(a, x0, eta, K):
-    th, out = list(x0), []
-    for _ in range(K + 1):
-        out.append((sum(ai * t * t for ai, t in zip(a, th)), sum((t - c) ** 2 for t, c in zip(th, x0))))
-        th = [t - eta * 2 * ai * t for ai, t in zip(a, th)]
-    return out
+def _exact_path(a, c, x0, eta, K):
+    """[(L(θ_k), ‖θ_k − x0‖²)] for k = 0..K, exactly."""
+    A = _A(a, c)
+    return [(_loss(A, th), sum((t - u) ** 2 for t, u in zip(th, x0))) for th in _exact_iterates(a, c, x0, eta, K)]
+
+
+def _exact_truth(a, c, x0, eta, K, q, r):
+    """(rate holds for k ≤ K, containment holds for k ≤ K), from the exact iterates."""
+    path = _exact_path(a, c, x0, eta, K)
+    L0 = path[0][0]
+    rate_ok = all(Lk <= q**k * L0 for k, (Lk, _) in enumerate(path) if k > 0)
+    ball_ok = r is None or all(d2 <= r * r for _, d2 in path)
+    return rate_ok, ball_ok
 
 
 rationals = st.fractions(min_value=F(1, 8), max_value=4, max_denominator=64)
 OBJ_CACHE: dict = {}
 
 
-def _objective(a):
-    key = tuple(a)
+def _objective(a, c):
+    key = (tuple(a), c)
     if key not in OBJ_CACHE:
         syms = [X, Y][: len(a)]
-        OBJ_CACHE[key] = vf.Objective.from_sympy(sum(sp.Rational(ai.numerator, ai.denominator) * s**2
-                                                     for ai, s in zip(a, syms)), syms)
+        A = _A(a, c)
+        expr = sum(sp.Rational(A[i][j].numerator, A[i][j].denominator) * syms[i] * syms[j]
+                   for i in range(len(a)) for j in range(len(a)))
+        OBJ_CACHE[key] = vf.Objective.from_sympy(expr, syms)
     return OBJ_CACHE[key]
 
 
@@ -271,16 +275,23 @@ def _objective(a):
 def instances(draw):
     p = draw(st.integers(1, 2))
     a = [draw(rationals) for _ in range(p)]
+    c = F(0) if p == 1 else draw(st.fractions(min_value=-4, max_value=4, max_denominator=16))
+    assume(c * c < 4 * a[0] * a[-1])  # A positive definite: L > 0 away from 0
     x0 = [draw(st.fractions(min_value=-3, max_value=3, max_denominator=16).filter(lambda v: v != 0))
           for _ in range(p)]
     eta = draw(st.fractions(min_value=F(1, 64), max_value=F(1, 1), max_denominator=64))
-    assume(all(0 < 2 * ai * eta < 2 for ai in a))  # a contracting step: |1 − 2aη| < 1
+    # a contracting step: every eigenvalue 2ηλ of 2ηA in (0, 2) (Gershgorin bound, exact)
+    assume(all(2 * eta * (a[i] + abs(c) / 2 * (p - 1)) < 2 for i in range(p)))
     K = draw(st.integers(1, 6))
-    path = _exact_path(a, x0, eta, K)
+    path = _exact_path(a, c, x0, eta, K)
     L0 = path[0][0]
     j = draw(st.integers(1, 60))
     sgn = draw(st.sampled_from([-1, 0, 1]))
-    q = path[1][0] / L0 + sgn * F(1, 10**j)  # the step-1 threshold L_1/L_0, ± 10^−j
+    kq = draw(st.integers(1, K))
+    # q near the step-k threshold (L_k/L_0)^{1/k} (exact for k = 1; a rational approximation otherwise), ± 10^−j
+    qk = path[kq][0] / L0
+    q0 = qk if kq == 1 else F(round(float(qk) ** (1 / kq) * 10**15), 10**15)
+    q = q0 + sgn * F(1, 10**j)
     assume(0 < q < 1)
     use_r = draw(st.booleans())
     r = None
@@ -293,16 +304,16 @@ def instances(draw):
         r0 = F(math.isqrt(d2.numerator), math.isqrt(d2.denominator))
         r = (r0 if r0 * r0 == d2 else F(int(math.sqrt(float(d2)) * 10**6), 10**6)) + rs * F(1, 10**jr)
         assume(r > 0)
-    return a, x0, eta, K, q, r
+    return a, c, x0, eta, K, q, r
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(instances())
 def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
-    a, x0, eta, K, q, r = inst
-    rate_ok, ball_ok = _exact_truth(a, x0, eta, K, q, r)
+    a, c, x0, eta, K, q, r = inst
+    rate_ok, ball_ok = _exact_truth(a, c, x0, eta, K, q, r)
     truth = rate_ok and ball_ok
-    obj = _objective(a)
+    obj = _objective(a, c)
     # exact arithmetic decides every instance, correctly
     ex = cv.check_rate(cv.gd(obj, x0, eta, K, "exact"), q, x0, r)
     assert ex.verdict == (P if truth else R), (ex.verdict, ex.message)
@@ -311,7 +322,7 @@ def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
         tr = cv.gd(obj, x0, eta, K, "ball", prec, form=form)
         b = cv.check_rate(tr, q, x0, r)
         assert b.verdict in ((P, I) if truth else (R, I)), (prec, form, b.verdict, b.message)
-        assert all(contains(u, v) for k, th in enumerate(_exact_iterates(a, x0, eta, K)) for u, v in
+        assert all(contains(u, v) for k, th in enumerate(_exact_iterates(a, c, x0, eta, K)) for u, v in
                    zip(tr.thetas[k], th))
     # float / mp runs: REFUTED only if false (the ball re-check certifies it); never PROVED
     for arith in ("float", "mp"):
@@ -320,7 +331,7 @@ def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
         if f.verdict == R:
             assert not truth, (arith, f.message)
         # item 10: a run whose exact iterates leave the ball by a clear margin is never SUPPORTED
-        if r is not None and max(d2 for _, d2 in _exact_path(a, x0, eta, K)) > r * r * (1 + F(1, 10**6)):
+        if r is not None and max(d2 for _, d2 in _exact_path(a, c, x0, eta, K)) > r * r * (1 + F(1, 10**6)):
             assert f.verdict != S, (arith, f.message)
 
 
@@ -328,16 +339,16 @@ def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
 @given(instances())
 def test_differential_high_precision_decides_away_from_the_threshold(inst):
     """With both margins nonzero (≥ 10^−60 relative to O(1) values, K ≤ 6 steps), 1024-bit balls decide."""
-    a, x0, eta, K, q, r = inst
-    path = _exact_path(a, x0, eta, K)
+    a, c, x0, eta, K, q, r = inst
+    path = _exact_path(a, c, x0, eta, K)
     L0 = path[0][0]
     assume(all(Lk != q**k * L0 for k, (Lk, _) in enumerate(path) if k > 0))
     assume(r is None or all(d2 != r * r for _, d2 in path))
     assume(all(abs(Lk - q**k * L0) > F(1, 10**150) * L0 for k, (Lk, _) in enumerate(path) if k > 0))
     assume(r is None or all(abs(d2 - r * r) > F(1, 10**150) for _, d2 in path))
-    rate_ok, ball_ok = _exact_truth(a, x0, eta, K, q, r)
+    rate_ok, ball_ok = _exact_truth(a, c, x0, eta, K, q, r)
     for form in ("naive", "centered"):
-        b = cv.check_rate(cv.gd(_objective(a), x0, eta, K, "ball", 1024, form=form), q, x0, r)
+        b = cv.check_rate(cv.gd(_objective(a, c), x0, eta, K, "ball", 1024, form=form), q, x0, r)
         assert b.verdict == (P if rate_ok and ball_ok else R), (form, b.message)
 
 
