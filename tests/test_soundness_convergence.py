@@ -420,6 +420,31 @@ def test_gd_vs_gf_bad_arguments(etas, kw):
         cv.gd_vs_gf(SQUARE, [1], 2, etas, **kw)
 
 
+@pytest.mark.parametrize("bad", [lambda t: t, X**2, None, "x**2"])
+def test_the_objective_must_be_an_objective(bad):
+    with pytest.raises(InputError):
+        cv.gd(bad, [1], F(1, 4), 3)
+    with pytest.raises(InputError):
+        cv.gradient_flow(bad, [1], 1)
+
+
+def test_a_region_boundary_in_the_ball_recheck_is_inconclusive(monkeypatch):
+    """The float run exceeds the bound; the ball re-check meets a kink: INCONCLUSIVE, not a traceback."""
+    import verify.convergence.gd as gdmod
+
+    tr = cv.gd(SQUARE, [1], F(1, 4), 5, "float")
+    real_gd = gdmod.gd
+
+    def gd_raising(obj, x0, eta, steps, arith="float", *a, **kw):
+        if arith == "ball":
+            raise RegionBoundaryError("a kink on the path")
+        return real_gd(obj, x0, eta, steps, arith, *a, **kw)
+
+    monkeypatch.setattr(gdmod, "gd", gd_raising)
+    res = cv.check_rate(tr, F(1, 8))
+    assert res.verdict == I and "activation-region boundary" in res.message
+
+
 def test_solution_consumers_refuse_other_objects():
     sol = cv.gradient_flow(SQUARE, [1], 1, method="scipy", n_points=5)
     for fn in (cv.observed_rate, cv.ntk_lambda_min_path):

@@ -69,6 +69,9 @@ def _check_T(T) -> tuple[Fraction, float]:
 
 
 def _check_x0(objective, x0) -> np.ndarray:
+    from .gd import check_objective
+
+    check_objective(objective)
     x0q = fraction_array(x0, what="x0")
     p = objective.n_params
     if x0q.shape != (p,):

@@ -132,6 +132,15 @@ def _upper(v, arith: str) -> Fraction:
     return bounds(v)[1] if arith == "ball" else (to_fraction(v) if arith != "exact" else bounds(v)[1])
 
 
+def check_objective(objective) -> None:
+    """An objective of this toolkit (:class:`verify.Objective`), not e.g. a function or a sympy expression."""
+    from ..models.objective import Objective
+
+    if not isinstance(objective, Objective):
+        raise InputError(f"expected a verify Objective (e.g. verify.Objective.from_sympy(expr, vars) or a "
+                         f"SquareLoss), got {type(objective).__name__}")
+
+
 def _centered_step(objective, th, g, eta_a, a, prec):
     """One ball GD step Θ ↦ G(Θ), G(θ) = θ − η∇L(θ), by the mean-value (centred) form intersected with
     the naive one.
@@ -187,6 +196,7 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     uses the mean-value form (one Hessian enclosure per step, see :func:`_centered_step`), whose
     radii contract with the iterates where ‖|I − η∇²L|‖ < 1: long certified runs become possible.
     """
+    check_objective(objective)
     q = check_eta(eta)
     steps = validate.positive_int(steps, "steps (the number of GD steps)")
     if prec is not None:
@@ -597,8 +607,16 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
 def _escalate(traj, qq, center, rq, k, kind, start, t0) -> Result:
     """A float/mp excursion at step k: recompute steps 0..k in ball arithmetic from the exact start with
     the exact η and decide there. PROVED means the excursion was round-off (the caller goes on)."""
+    from ..errors import RegionBoundaryError
+
     prec = min(max(256, (traj.prec or 53) + 128), validate.MAX_PREC)
-    ball = gd(traj.objective, start, traj.eta, max(k, 1), "ball", prec)
+    try:
+        ball = gd(traj.objective, start, traj.eta, max(k, 1), "ball", prec)
+    except RegionBoundaryError as exc:
+        return Result(Verdict.INCONCLUSIVE, claim=f"the {traj.arith} run's claim up to step {k}", arithmetic="ball",
+                      precision=prec, elapsed=time.perf_counter() - t0,
+                      message=f"the {traj.arith} run: {kind}; the ball re-check met an activation-region boundary "
+                              f"({exc}): no certified verdict")
     res = check_rate(ball, qq, center, rq)
     if res.verdict != Verdict.PROVED:
         res.message = (f"the {traj.arith} run: {kind}; re-checked in ball arithmetic ({prec} bits) from the exact "
