@@ -119,8 +119,8 @@ for eta in (F(1, 10), F(1, 2), 1, 3):
 x, y = sp.symbols("x y")
 QMIN = vf.Objective.from_sympy((x**2 + 3 * y**2) / 2, [x, y])  # λ_max = 3, edge at η = 2/3
 _add("GD-stable η λ_max < 2", "½(x²+3y²), η=1/2", P, lambda: stability.gd(QMIN, [0, 0], F(1, 2)), "§3 GD")
-_add("GD-stable edge of stability η λ_max = 2 (not strictly stable)", "½(x²+3y²), η=2/3", R,
-     lambda: stability.gd(QMIN, [0, 0], F(2, 3)), "§3 GD", negative=True)
+_add("GD-stable edge of stability η λ_max = 2: stable in the non-strict sense (ρ(DG) = 1)", "½(x²+3y²), η=2/3", P,
+     lambda: stability.gd(QMIN, [0, 0], F(2, 3)), "§3 GD")
 _add("GD-stable η λ_max > 2 is unstable", "½(x²+3y²), η=3/4", R, lambda: stability.gd(QMIN, [0, 0], F(3, 4)),
      "§3 GD", negative=True)
 _add("GD-stable minimum of a tanh objective (ball λ_max)", "tanh(x)²+(x−y)², η=1/4", P,

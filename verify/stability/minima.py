@@ -11,14 +11,19 @@ GD (:func:`gd`)
     * ``unstable``: some λ < 0 or λ > 2/η — DG has an eigenvalue > 1 or < −1, the fixed point is
       linearly unstable (a maximum or a saddle is always unstable for GD, at every η);
     * ``edge``: every λ ∈ [0, 2/η] and some λ = 2/η exactly — DG has the eigenvalue −1 (the edge of
-      stability, a period-doubling direction); stable only in the non-strict (marginal) sense;
-    * ``stable``: every λ ∈ [0, 2/η) — the spectrum of DG lies in (−1, 1]. Eigenvalues λ = 0 are
-      *neutral* directions (DG eigenvalue +1, e.g. along a manifold of minima): linear stability in the
-      non-strict sense; ``asymptotically_stable`` in the certificate says whether every λ ∈ (0, 2/η).
+      stability: a period-2 oscillation along that direction neither grows nor decays in the
+      linearisation);
+    * ``stable``: every λ ∈ [0, 2/η) — the spectrum of DG lies in (−1, 1].
 
-    The claim checked is "θ* is a fixed point and ``stable``": PROVED only when (a) θ* is certified
-    critical and (b) the whole Hessian spectrum is certified in [0, 2/η). REFUTED when θ* is certified
-    not critical (it is not a fixed point), or the spectrum is certified ``edge`` or ``unstable``.
+    Eigenvalues λ = 0 are *neutral* directions (DG eigenvalue +1, e.g. along a manifold of minima).
+    Linear stability is meant in the non-strict sense of the theory (the spectral radius of DG is ≤ 1,
+    i.e. every λ ∈ [0, 2/η]); ``asymptotically_stable`` in the certificate says whether every
+    λ ∈ (0, 2/η) (spectral radius < 1). At neutral or edge directions the linearisation does not decide
+    the nonlinear behaviour (−x⁴ at 0 is linearly stable in this sense and a maximum); the message says so.
+
+    The claim checked is "θ* is a fixed point and linearly stable": PROVED only when (a) θ* is certified
+    critical and (b) the whole Hessian spectrum is certified in [0, 2/η] (``stable`` or ``edge``). REFUTED
+    when θ* is certified not critical (it is not a fixed point), or the spectrum is certified ``unstable``.
 
     Criticality is certified exactly for an exact (rational) θ*: the gradient is exactly zero (exact
     arithmetic, or a ball of radius 0 around 0). For a float or ball θ* — a float is only an
@@ -569,10 +574,10 @@ def _classify_ball(eigs, q: Fraction, prec: int) -> _Spectrum:
     reason = ""
     if neg or above:
         cls, asym, nonstrict = "unstable", False, False
-    elif bounds(lam_min)[0] >= 0 and compare(lam_max, thr) == -1:
-        cls, nonstrict = "stable", True
+    elif bounds(lam_min)[0] >= 0 and compare(lam_max, thr) in (-1, 0):
+        cls, nonstrict = ("stable" if compare(lam_max, thr) == -1 else "edge"), True
         c0 = compare(lam_min, 0)
-        asym = True if c0 == 1 else (False if c0 == 0 else None)  # None: a zero eigenvalue is not excluded
+        asym = cls == "stable" and (True if c0 == 1 else (False if c0 == 0 else None))  # None: 0 not excluded
     else:
         cls, asym, nonstrict = None, None, None
         if bounds(lam_min)[0] < 0 <= bounds(lam_min)[1]:
@@ -594,9 +599,10 @@ def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int) -> _Spect
 
 
 GD_SEMANTICS = ("PROVED: θ* (or the certified critical point near a float θ*) is a fixed point of G_η and every "
-                "Hessian eigenvalue λ satisfies 0 ≤ λ < 2/η (spectrum of DG in (−1, 1]; λ = 0 directions are "
-                "neutral, stability in the non-strict sense). REFUTED: not a fixed point, or some λ < 0 or "
-                "λ > 2/η (linearly unstable), or the edge λ = 2/η (DG has eigenvalue −1: only marginally stable)")
+                "Hessian eigenvalue λ satisfies 0 ≤ λ ≤ 2/η (spectral radius of DG = I − η∇²L ≤ 1: linear stability "
+                "in the non-strict sense; λ = 0 directions are neutral, λ = 2/η is the edge of stability; "
+                "'asymptotically_stable' says whether every λ ∈ (0, 2/η)). REFUTED: not a fixed point, or some "
+                "λ < 0 or λ > 2/η (DG has an eigenvalue outside [−1, 1]: linearly unstable)")
 
 def gd(objective, theta_star, eta, prec: int = 128) -> Result:
     """Is θ* a linearly stable fixed point of GD with step η? (see the module docstring for the semantics)
@@ -614,7 +620,7 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
     exact_pt = cp.exact_input and cp.status in ("exact", "not-critical") and cp.search_box is None
     subject = "θ*" if exact_pt else "the critical point of L near θ*"
     claim = (f"{subject} is a linearly stable fixed point of GD at η = {eta_str(q)} (∇L = 0 there and every "
-             "Hessian eigenvalue λ satisfies 0 ≤ λ < 2/η)")
+             "Hessian eigenvalue λ satisfies 0 ≤ λ ≤ 2/η)")
     cert = {"critical_point": cp.to_dict(), "eta": q, "two_over_eta": 2 / q, "semantics": GD_SEMANTICS}
 
     def done(verdict, message, **kw):
@@ -656,7 +662,7 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
         return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", arithmetic=arith,
                     precision=prec, quantity=quantity, margin=margin)
     cls = spec.classification
-    verdict = Verdict.PROVED if cls == "stable" else Verdict.REFUTED
+    verdict = Verdict.PROVED if cls in ("stable", "edge") else Verdict.REFUTED
     where = "θ*" if cp.status == "exact" else "the certified critical point"
     if cls == "stable":
         detail = ("asymptotically stable: every λ ∈ (0, 2/η)" if spec.asymptotic else
@@ -664,7 +670,9 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
                   "does not decide nonlinear stability along them)" if spec.asymptotic is False else
                   "stable (λ ≥ 0 certified; whether some λ = 0 is not decided by the enclosures)")
     elif cls == "edge":
-        detail = "edge of stability: λ_max = 2/η exactly (DG has the eigenvalue −1), every λ ∈ [0, 2/η]"
+        detail = ("edge of stability: λ_max = 2/η exactly (DG has the eigenvalue −1), every λ ∈ [0, 2/η]: linearly "
+                  "stable in the non-strict sense only, not asymptotically (the linearisation does not decide the "
+                  "nonlinear behaviour along that direction)")
     else:
         detail = ("linearly unstable: " + ("an eigenvalue λ < 0 (DG has an eigenvalue > 1)"
                                            if compare((nlo, nhi), 0) == -1 else
