@@ -46,6 +46,7 @@ def _matches(ex, expected: list[F]) -> Result:
                   margin=0 if ok else -1, certificate=ex.result.certificate, arithmetic="exact",
                   counterexample=None if ok else {"computed": [str(g) for g in got],
                                                   "expected": [str(e) for e in expected]},
+                  scope=ex.result.scope,  # what the exceptional-set computation covered (regions, η range)
                   message=f"computed {[str(g) for g in got]}, formula {[str(e) for e in expected]}")
 
 
