@@ -62,11 +62,13 @@ def test_alpha_of_the_quartic_matches_its_closed_form(x0, frac):
 
 def test_quadratic_ball_containing_the_minimum_has_alpha_two_lambda_min():
     """§5.6: ½xᵀΛx, Λ = diag(1, 4), ball around 0: α = 2λ_min = 2. As a sympy objective the ratio
-    2(x² + 16y²)/(x² + 4y²) has no finite enclosure on boxes around 0, so branch-and-bound stays at 0
-    (sound, uninformative) while the witness finds 2; written as ½‖Ax‖² the NTK bound is exact."""
+    2(x² + 16y²)/(x² + 4y²) has no finite enclosure on boxes around 0; the near-zero Hessian bound
+    (zero certified at the exact point 0, constant Hessian: ε = 0) gives exactly 2 there, and the
+    other boxes approach 2 from below; written as ½‖Ax‖² the NTK bound is exact."""
     x, y = sp.symbols("x y")
     b = pl.alpha(vf.Objective.from_sympy((x**2 + 4 * y**2) / 2, [x, y]), [F(1, 4), F(1, 8)], 1)
     assert b.lower <= 2 <= b.upper and b.upper - 2 < F(1, 10**6)
+    assert b.lower > F(19, 10) and b.methods["bnb"]["near_zero"][0]["best"] == 2
     lsq = vf.SquareLoss(vf.MLP([2, 1], "identity"), vf.Dataset([[1, 0], [0, 2]], [0, 0]), normalization="half_sum")
     b = pl.alpha(lsq, [F(1, 4), F(1, 8)], 1)
     assert b.lower == 2 and b.upper - 2 < F(1, 10**6) and b.tightness > 0.999
@@ -122,7 +124,7 @@ def test_x_squared_criterion_is_sharp():
     assert pl.chatterjee(SQUARE, [1], F(101, 100)).verdict == vf.Verdict.PROVED
     edge = pl.chatterjee(SQUARE, [1], 1)  # 4·1 < 1·4 fails with equality: the constant 4 is sharp
     assert edge.verdict == vf.Verdict.REFUTED
-    assert pl.chatterjee(SQUARE, [0], 1).verdict == vf.Verdict.PROVED  # L(x0) = 0: trivially
+    assert pl.chatterjee(SQUARE, [0], 1).verdict == vf.Verdict.PROVED  # L(x0) = 0 and α = 4 > 0
 
 
 def test_negative_control_with_a_spurious_minimum_is_refuted_for_every_radius():

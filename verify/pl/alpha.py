@@ -77,6 +77,7 @@ from ..arith.eigen import ball_eigen_enclosures, symmetric_midpoint
 from ..errors import (
     EnclosureError,
     InputError,
+    RegionBoundaryError,
     SizeLimitError,
     VerifyError,
 )
@@ -259,13 +260,18 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
 
     The witness w is a rational point of the closed ball with L(w) > 0 certified, and
     α ≤ ratio(w) ≤ the returned bound. (None, None, value) when no such witness was found."""
-    from scipy.optimize import minimize
-
     x0q, rq = _check_ball(objective, x0, r)
     objective = exact_objective(objective)
     starts = validate.nonneg_int(starts, "starts")
     seed = validate.nonneg_int(seed, "seed")
     prec = validate.precision(prec)
+    return _upper_search(objective, x0q, rq, starts, seed, prec)[:3]
+
+
+def _upper_search(objective, x0q, rq, starts, seed, prec):
+    """alpha_upper's search; also returns the float minimiser found (or None)."""
+    from scipy.optimize import minimize
+
     x0f = np.array([float(v) for v in x0q])
     rf = float(rq)
     rng = np.random.default_rng(seed)
@@ -303,17 +309,60 @@ def alpha_upper(objective, x0, r, *, starts: int = 8, seed: int = 0, prec: int =
                 continue
             if v < best_val:
                 best_val, best_x = v, x
-    if best_x is None:
-        return None, None, np.inf
-    w = _rational_in_ball(x0q, rq, best_x)
-    for cand in (w, x0q):
+    cands = []
+    if best_x is not None:
+        w = _rational_in_ball(x0q, rq, best_x)
+        cands.append(w)  # and simple rationals near it (an exact critical point gives the ratio 0 exactly)
+        for d in (1, 10, 1000, 10**6):
+            v = np.array([Fraction(t).limit_denominator(d) for t in w], dtype=object)
+            if _inside(x0q, rq, v):
+                cands.append(v)
+    if p <= BNB_MAX_DIM:  # exact points of the sphere x0 ± r·e_i (the minimiser often lies on the sphere)
+        for i in range(p):
+            for sgn in (-1, 1):
+                e = np.array(x0q, dtype=object)
+                e[i] = e[i] + sgn * rq
+                cands.append(e)
+    cands.append(np.array(x0q, dtype=object))
+    best_up, best_w = None, None
+    for cand in cands:
         try:
             enc = ratio(objective, cand, "ball", prec)
-        except (VerifyError, ZeroDivisionError):
+        except (VerifyError, ZeroDivisionError, ArithmeticError):
             continue
-        if enc.is_finite():
-            return _upper_endpoint(enc), cand, best_val
-    return None, None, best_val
+        if enc.is_finite():  # then L(cand) > 0 is certified (the enclosure of L excludes 0)
+            up = _upper_endpoint(enc)
+            if best_up is None or up < best_up:
+                best_up, best_w = up, cand
+    return best_up, best_w, best_val, best_x
+
+
+def critical_point_witness(objective, x0, r, seed, prec: int = 128) -> dict | None:
+    """α = 0 certified: a critical point θ̂ of L (Krawczyk's test on ∇L from ``seed``) whose box lies in
+    the closed ball and on which L > 0 is certified; then ratio(θ̂) = 0, so α(x0, r) = 0. Returns the
+    certificate (box, L enclosure) or None (which proves nothing)."""
+    from ..arith.krawczyk import certify_zero
+
+    x0q, rq = _check_ball(objective, x0, r)
+    objective = exact_objective(objective)
+    prec = validate.precision(prec)
+    F, J = _ball_callables(objective, prec)
+    try:
+        cert = certify_zero(F, J, [Fraction(float(v)) for v in seed], prec, max_radius=rq)
+        if not cert.proved:
+            return None
+        bs = [bounds(b) for b in cert.box]
+        far2 = sum(max(abs(lo - c), abs(hi - c)) ** 2 for (lo, hi), c in zip(bs, x0q))
+        if far2 > rq * rq:
+            return None  # the box is not inside the closed ball
+        Lb = objective.value(np.array(cert.box, dtype=object), get_arith("ball", prec), prec)
+        if not (Lb.is_finite() and certainly_gt(Lb, 0)):
+            return None
+    except (VerifyError, ZeroDivisionError, ArithmeticError, ValueError, OverflowError):
+        return None
+    return {"box": [str(b) for b in cert.box], "center": [(lo + hi) / 2 for lo, hi in bs],
+            "L_lower": bounds(Lb)[0], "krawczyk": cert.message}
+
 
 # ------------------------------------------------------------------------------------ NTK lower bound
 def weyl_lambda_min_lower(K) -> Fraction:
@@ -535,7 +584,7 @@ class NearZero:
         return max((reg["rho"] for reg in self.regions), default=Fraction(0))
 
     def to_dict(self) -> dict:
-        return {"center": [str(v) for v in self.center], "radius": self.radius, "how": self.how,
+        return {"center": list(self.center), "radius": self.radius, "how": self.how,
                 "regions": len(self.regions),
                 "best": None if not self.regions else max(r["bound"] for r in self.regions),
                 "widest": None if not self.regions else {k: v for k, v in max(self.regions,
@@ -712,7 +761,8 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
     Returns (lower, details); ``details["method"]`` is the method that bounded the worst open box
     (the one that sets the bound), ``details["near_zero"]`` the certified zeros of L used and
     ``details["near_zero_notes"]`` why the near-zero bound did not apply elsewhere. Stops when the
-    bound exceeds ``target`` (strictly), reaches ``upper``·(1 − rel_tol), or after ``max_boxes`` boxes."""
+    bound exceeds ``target`` (strictly; at once if ``upper`` ≤ ``target``), without a target when it
+    reaches ``upper``·(1 − rel_tol), and always after ``max_boxes`` boxes."""
     x0q, rq = _check_ball(objective, x0, r)
     objective = exact_objective(objective)
     prec = validate.precision(prec)
@@ -725,7 +775,11 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
         raise SizeLimitError(f"branch-and-bound over boxes is limited to dimension {BNB_MAX_DIM} (p = {p}); "
                              "use methods=('ntk',) for square losses (certified NTK bound at any size)")
     bound = _BoxBound(objective, prec, nonnegativity(objective) is not None)
-    stop_upper = None if uq is None else uq * (1 - rel)
+    # with a target, refine until the bound exceeds it (or it is out of reach: upper ≤ target); without
+    # one, until the bound is within rel_tol of the upper bound
+    stop_upper = None if uq is None else (uq * (1 - rel) if tq is None else (uq if uq <= tq else None))
+    if stop_upper is not None and tq is not None:
+        stop_upper = Fraction(-1)  # the target cannot be exceeded: α ≤ upper ≤ target
     heap = []
     counter = 0
     center, half = list(x0q), [rq] * p
@@ -835,13 +889,24 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
         raise InputError(f"unknown α method(s) {sorted(map(str, unknown))}; use 'bnb', 'ntk' and/or 'schur'")
     structural = nonnegativity(objective)
     t = time.perf_counter()
-    upper, witness, found = alpha_upper(objective, x0q, rq, starts=starts, seed=seed, prec=prec)
-    info = {"upper": {"value": upper, "float_found": found, "time": time.perf_counter() - t}}
-    best, best_m, note = None, "none", ""
+    upper, witness, found, best_x = _upper_search(objective, x0q, rq, starts, seed, prec)
+    info = {"upper": {"value": upper, "float_found": found}}
+    if (upper is None or upper > 0) and best_x is not None and p <= BNB_MAX_DIM:
+        crit = critical_point_witness(objective, x0q, rq, best_x, prec)
+        if crit is not None:  # α = 0: a critical point with positive loss in the ball
+            upper, witness = Fraction(0), np.array(crit["center"], dtype=object)
+            info["upper"].update(value=upper, critical_point=crit)
+    info["upper"]["time"] = time.perf_counter() - t
+    best, best_m, notes = None, "none", []
     for key, bound, label in (("ntk", alpha_lower_ntk, "ntk"), ("schur", alpha_lower_schur, "first-layer Schur bound")):
         if key in methods:
             t = time.perf_counter()
-            lo = bound(objective, x0q, rq, prec)
+            try:
+                lo = bound(objective, x0q, rq, prec)
+            except (RegionBoundaryError, EnclosureError, SizeLimitError) as exc:  # e.g. a kink in the box
+                info[key] = {"lower": None, "error": str(exc), "time": time.perf_counter() - t}
+                notes.append(f"{label}: no bound ({exc})")
+                continue
             info[key] = {"lower": lo, "time": time.perf_counter() - t}
             if best is None or lo > best:
                 best, best_m = lo, label
@@ -863,11 +928,11 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
             why = ("the worst box has no finite bound (it meets a zero of L, a kink, or L < 0 may occur there)"
                    if det["method"] == TAG_NONE else
                    "the ratio enclosure on the worst box is not positive (L < 0 there, or the ratio tends to 0)")
-            note = "branch-and-bound: " + "; ".join(
+            notes.append("branch-and-bound: " + "; ".join(
                 [why, *det["near_zero_notes"]]
-                + ([] if near_zero else ["the near-zero Hessian bound was disabled (near_zero=False)"]))
+                + ([] if near_zero else ["the near-zero Hessian bound was disabled (near_zero=False)"])))
         elif det["budget_exhausted"]:
-            note = f"branch-and-bound stopped at its box budget (max_boxes = {max_boxes}); raise it to tighten"
+            notes.append(f"branch-and-bound stopped at its box budget (max_boxes = {max_boxes}); raise it to tighten")
     if upper is not None and best is not None and certainly_lt(upper, best):
         raise EnclosureError(f"internal inconsistency: certified lower bound {best} exceeds upper bound {upper}; "
                              "please report this objective")
@@ -875,4 +940,4 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     if nonneg is None and bnb_positive:
         nonneg = ("certified on the ball: the branch-and-bound lower bound is positive, and every positive box "
                   "bound certifies L ≥ 0 on its box")
-    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0, nonneg, note)
+    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0, nonneg, "; ".join(notes))

@@ -90,8 +90,8 @@ def _q_str(q: Fraction) -> str:
     return f"1 − {float(1 - q):.6g}" if 1 - q < Fraction(1, 10**6) else _f(q)
 
 
-def _pt(x) -> list[str]:
-    return [str(v) for v in x]
+def _pt(x) -> list[Fraction]:
+    return [Fraction(v) for v in x]  # exact (the Result codec writes large rationals losslessly)
 
 
 def _negative_point(objective, x0q, rq, prec, starts: int = 4):
@@ -188,8 +188,10 @@ def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) ->
                       message=msg, scope=scope, **common)
 
     if b.upper is not None and decide(4 * lo, ">=", rq * rq * b.upper) is True:
-        extra = (" (a point of the ball with L > 0 where the ratio is 0 — a critical point with positive loss — "
-                 "makes α = 0, so 0 < r²α fails)" if zero else "")
+        crit = (b.methods.get("upper") or {}).get("critical_point")
+        extra = (f"; the witness is a certified critical point of L with L > 0 in the ball (Krawczyk box "
+                 f"{crit['box']}), so α = 0" if crit else "")
+        extra += ", and 0 < r²α fails although L(x0) = 0" if zero else ""
         return Result(Verdict.REFUTED, margin=rq * rq * b.upper - 4 * lo, elapsed=time.perf_counter() - t0,
                       counterexample={"witness": cert["witness"], "ratio_upper": b.upper, "r": rq},
                       scope=make_scope("the witness point in B(x0, r)", count=1, witness=cert["witness"], ball=ball,
@@ -319,11 +321,11 @@ def chatterjee_gd(objective, x0, r, eta=None, *, prec: int = 128, **alpha_kw) ->
                        "segment in the closed ball B(x0, r), L(x_k) ≤ q^k L(x0) for all k ≥ 0", count=1,
                        ball={"x0": _pt(x0q), "r": rq}, eta=q_eta, q=qf, precision=prec, sqrt_precision=sprec,
                        alpha_method=cert["alpha_lower_method"], boxes=base.scope.get("boxes"))
+    eta_txt = str(q_eta) if q_eta.denominator < 10**6 and q_eta.numerator < 10**6 else _f(q_eta)
     if L0 == 0:
         msg = (f"L(x0) = 0 and α ≥ {_f(a_lo)} > 0: x0 minimises L on the ball, ∇L(x0) = 0 and GD stays at x0 for "
-               f"every step; with η = {q_eta}: L(x_k) = 0 (q = {_q_str(qf)})")
+               f"every step; with η = {eta_txt}: L(x_k) = 0 (q = {_q_str(qf)})")
     else:
-        eta_txt = str(q_eta) if q_eta.denominator < 10**6 else _f(q_eta)
         msg = (f"α ≥ {_f(a_lo)}, β ≤ {_f(beta_used)}, η_max ≥ {_f(eta_max)}; with η = {eta_txt}: every iterate "
                f"stays in B(x0, r) and L(x_k) ≤ q^k L(x0), q = {_q_str(qf)} < 1")
     return Result(Verdict.PROVED, claim=claim, quantity=Quantity("q", qf), margin=eta_max - q_eta, certificate=cert,
