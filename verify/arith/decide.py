@@ -108,9 +108,8 @@ def compare(x, y) -> int | None:
     """Certified comparison: −1 if x < y, +1 if x > y, 0 if both are the same exact number, None if
     the enclosures overlap (undecided). Exact algebraic numbers are compared exactly (never None)."""
     if _is_algebraic(x) or _is_algebraic(y):
-        import sympy as sp
 
-        return algebraic_sign(sp.sympify(_as_sympy(x)) - sp.sympify(_as_sympy(y)))
+        return algebraic_sign(_as_sympy(x) - _as_sympy(y))
     xl, xh = bounds(x)
     yl, yh = bounds(y)
     if xh < yl:
@@ -198,8 +197,10 @@ def to_arb(x, prec: int = 128):
     """An ``arb`` ball enclosing the certified value ``x`` (exactly its rational hull, rounded outward)."""
     from flint import arb, fmpq
 
+    from ..validate import precision
     from .ball import _ArbPrec
 
+    prec = precision(prec)
     lo, hi = bounds(x)
     with _ArbPrec(prec):
         if lo == hi:
@@ -216,6 +217,9 @@ def rational_below(x, bits: int = 30) -> Fraction:
     >>> rational_below(Fraction(1, 3)) < Fraction(1, 3), rational_below(Fraction(1, 10**40)) > 0
     (True, True)
     """
+    from ..validate import integer
+
+    bits = integer(bits, "bits", minimum=2, maximum=4096)
     lo, _ = bounds(x)
     if lo <= 0:
         raise UncertifiedValueError(f"rational_below needs a certified positive bound, got lower end {lo}")
@@ -233,6 +237,8 @@ def _is_algebraic(x) -> bool:
         return False
     import sympy as sp
 
+    if isinstance(x, sp.Expr) and x.has(sp.Float):
+        raise UncertifiedValueError(f"{x} contains a sympy Float: a rounded number, not an exact algebraic one")
     return isinstance(x, sp.Expr) and not isinstance(x, sp.Rational)
 
 
@@ -323,14 +329,21 @@ def algebraic_sign(e) -> int:
     """
     import sympy as sp
 
-    e = sp.sympify(e)
+    try:
+        e = sp.sympify(e, strict=True)
+    except (sp.SympifyError, TypeError):
+        raise UncertifiedValueError(f"{e!r} is not an exact algebraic number") from None
     if isinstance(e, sp.Rational):
-        return (e > 0) - (e < 0)
+        return int(e.p > 0) - int(e.p < 0)
+    if not isinstance(e, sp.Expr) or e.has(sp.Float) or not e.is_number or e.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        raise UncertifiedValueError(f"{e} is not an exact real algebraic number (floats, infinities and symbols "
+                                    "cannot be compared exactly)")
     # exact zero test first: refinement alone can never prove an equality
     z = sp.Dummy("z")
     try:
         mp = sp.minimal_polynomial(e, z)
-    except (NotImplementedError, sp.polys.polyerrors.PolynomialError) as exc:
+    except (NotImplementedError, sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.NotAlgebraic,
+            ValueError, TypeError) as exc:
         raise UncertifiedValueError(f"no exact minimal polynomial for {e}: {exc}") from None
     if sp.Poly(mp, z).as_expr() == z:
         return 0

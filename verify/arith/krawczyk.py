@@ -67,8 +67,24 @@ def _mid_fraction(b: arb) -> Fraction:
     return Fraction(int(m)) * Fraction(2) ** int(e)
 
 
+def _ball(v) -> arb:
+    """An entry returned by F or J as an ``arb`` (exact ints/rationals are converted exactly)."""
+    if isinstance(v, arb):
+        return v
+    from .decide import to_arb
+
+    return to_arb(v)
+
+
+def _as_vector(v, n: int) -> list:
+    vals = [_ball(x) for x in (v.tolist() if isinstance(v, np.ndarray) else list(v))]
+    if len(vals) != n:
+        raise UncertifiedValueError(f"F must return {n} values, got {len(vals)}")
+    return vals
+
+
 def _as_matrix(M, n: int) -> list[list]:
-    rows = [list(r) for r in (M.tolist() if isinstance(M, np.ndarray) else M)]
+    rows = [[_ball(x) for x in r] for r in (M.tolist() if isinstance(M, np.ndarray) else M)]
     if len(rows) != n or any(len(r) != n for r in rows):
         raise UncertifiedValueError(f"the Jacobian must be {n}×{n}")
     return rows
@@ -82,7 +98,7 @@ def newton_refine(F, J, x0: list[Fraction], prec: int, steps: int = 30) -> tuple
     with _ArbPrec(prec):
         for _ in range(steps):
             pt = [_exact(v) for v in x]
-            f = [arb(v.mid()) for v in F(pt)]
+            f = [arb(v.mid()) for v in _as_vector(F(pt), n)]
             if not all(v.is_finite() for v in f):
                 break
             Jm = arb_mat([[arb(v.mid()) for v in row] for row in _as_matrix(J(pt), n)])
@@ -110,7 +126,7 @@ def krawczyk_test(F, J, center: list[Fraction], radius: Fraction, prec: int) -> 
         r = _exact(radius)
         X = [arb(v.mid(), r.upper()) for v in m]
         try:
-            Fm = list(F(m))
+            Fm = _as_vector(F(m), n)
             JX = _as_matrix(J(X), n)
             Jmid = np.array([[float(v.mid()) for v in row] for row in _as_matrix(J(m), n)], dtype=float)
         except VerifyError as exc:
