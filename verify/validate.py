@@ -29,6 +29,10 @@ from .numbers import to_fraction
 #: python-flint/FLINT abort the interpreter far above this (around 2**33 bits); we refuse earlier
 MAX_PREC = 2**22
 MIN_PREC = 16
+#: magnitudes a user parameter may have: inside the float64 range, so that float screening, messages and
+#: plots work; larger or tinier exact values are refused with a clear error instead of an OverflowError
+MAX_MAGNITUDE = Fraction(2) ** 1000
+MIN_POSITIVE = Fraction(1, 2**1000)
 
 
 def _describe(x) -> str:
@@ -61,13 +65,25 @@ def rational(x, what: str) -> Fraction:
     """A finite real number, exactly (see :func:`verify.numbers.to_fraction`)."""
     if isinstance(x, str):
         raise InputError(f"{what} must be a number, got the string {x!r}")
-    return to_fraction(x, what=what)
+    q = to_fraction(x, what=what)
+    if abs(q) > MAX_MAGNITUDE:
+        raise InputError(f"{what} = {_short(q)} is beyond the supported magnitude 2**1000 (about 1e301); rescale the "
+                         "problem")
+    return q
+
+
+def _short(q: Fraction) -> str:
+    s = str(q)
+    return s if len(s) <= 40 else f"{s[:20]}…({len(s)} characters)"
 
 
 def positive_rational(x, what: str) -> Fraction:
     q = rational(x, what)
     if q <= 0:
-        raise InputError(f"{what} must be > 0, got {x!r}")
+        raise InputError(f"{what} must be > 0, got {_short(q)}")
+    if q < MIN_POSITIVE:
+        raise InputError(f"{what} = {_short(q)} is below the supported magnitude 2**-1000 (about 1e-301); rescale the "
+                         "problem")
     return q
 
 
@@ -100,7 +116,10 @@ def finite_float(x, what: str) -> float:
     """A finite float (for numerical-only parameters such as a float tolerance or a sampling scale)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise InputError(f"{what} must be a real number, got {_describe(x)}")
-    v = float(x)
+    try:
+        v = float(x)
+    except OverflowError:
+        raise InputError(f"{what} = {_short(to_fraction(x, what=what))} is beyond the float range") from None
     if not math.isfinite(v):
         raise NonFiniteError(f"{what} must be finite, got {x!r}")
     return v
