@@ -179,6 +179,8 @@ def _params(seed=0, width=1):
         time.sleep(120)  # a hanging point
     if seed == 91:
         os._exit(3)  # a worker that dies (as when FLINT aborts the interpreter)
+    if seed == 93:
+        sys.exit(4)  # a from_params that calls sys.exit
     return Instance((1, 1, 1), ("relu",), False, ((1,),), ((1,),), (1, 1), "mean", {"seed": seed, "width": width})
 
 
@@ -289,6 +291,12 @@ def test_a_nan_margin_is_an_error_row_not_a_huge_margin(tmp_path):
     sweep("test-files-fast", {"seed": [92]}, out, progress=None)
     (row,) = read_rows(out)
     assert row["verdict"] == "ERROR" and row["margin"] is None and "NaN" in row["error"]
+
+
+def test_a_point_calling_sys_exit_is_recorded_and_the_sweep_goes_on(tmp_path):
+    out = tmp_path / "s.jsonl"
+    counts = sweep("test-files-fast", {"seed": [93, 0]}, out, progress=None)
+    assert counts["run"] == 2 and counts["ERROR"] == 1 and counts["SUPPORTED"] == 1
 
 
 def test_float_and_fraction_grid_values(tmp_path):

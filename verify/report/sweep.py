@@ -177,7 +177,7 @@ def evaluate_point(claim_name: str, point: dict) -> dict:
                    arithmetic=res.arithmetic, message=res.message, error=None,
                    instance=inst.to_dict() if res.verdict == Verdict.REFUTED else None)
         row = encode(row)
-    except Exception as exc:  # noqa: BLE001 - a failing point is recorded, the sweep goes on
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failing point is recorded, the sweep goes on
         row = _error_row(claim_name, point, f"{type(exc).__name__}: {exc}", 0.0)
     row["elapsed"] = time.perf_counter() - t0
     return row
@@ -411,7 +411,10 @@ class _Worker:
         self.point = point
         self.t0 = time.monotonic()
         self.deadline = self.t0 + timeout if timeout is not None else math.inf
-        self.conn.send(point)
+        try:
+            self.conn.send(point)
+        except OSError:  # the worker already died: its sentinel reports it, and the point becomes an ERROR row
+            pass
 
     def kill(self):
         if self.proc.is_alive():
