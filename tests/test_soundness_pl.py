@@ -210,6 +210,27 @@ def test_kinked_zero_is_sound():
     assert b.lower is not None and b.lower <= 4 <= b.upper
 
 
+def test_nearly_degenerate_spectrum_is_refuted_not_proved():
+    """x² + 10⁻³⁰y² around 0: α = 2λ_min = 4·10⁻³⁰ exactly (lower bound: near-zero Hessian bound; upper:
+    a witness along the flattest direction at the certified zero)."""
+    obj = vf.Objective.from_sympy(x**2 + sp.Rational(1, 10**30) * y**2, [x, y])
+    b = pl.alpha(obj, [F(1, 2), 0], 1)
+    assert F(4, 10**30) * (1 - F(1, 10**20)) < b.lower <= F(4, 10**30) <= b.upper < F(5, 10**30)
+    assert pl.chatterjee(obj, [F(1, 2), 0], 1).verdict == R
+    assert pl.chatterjee_gd(obj, [F(1, 2), 0], 1).verdict == R
+
+
+def test_identically_zero_objective():
+    res = pl.chatterjee_gd(vf.Objective.from_sympy(x - x, [x]), [1], 1)
+    assert res.verdict == P and res.certificate["q"] == 0 and "+∞" in res.message
+
+
+def test_kinked_network_gives_a_verdict_not_a_traceback():
+    loss = vf.SquareLoss(vf.MLP([1, 2, 1], "relu"), vf.Dataset([[1], [2]], [1, 2]))
+    res = pl.chatterjee(loss, [F(1, 2), F(1, 3), 1, 1], F(1, 2), max_boxes=100, starts=2)
+    assert res.verdict != P or res.scope["what"]
+
+
 def test_internal_inconsistency_is_an_enclosure_error(monkeypatch):
     import sys
 

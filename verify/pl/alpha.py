@@ -681,6 +681,36 @@ def near_zero_certificate(objective, seed, scale, prec: int = 128) -> tuple[Near
     return nz, ""
 
 
+def _near_zero_witness(objective, x0q, rq, z: dict, prec: int):
+    """(upper, point): the ratio enclosed at rational points θ* + t·v of the ball, v ≈ the eigenvector of
+    the smallest Hessian eigenvalue at the zero θ* (near θ* the ratio tends to 2vᵀH²v/vᵀHv = 2λ_min
+    along v). A search heuristic: every candidate is checked in Arb, like any witness."""
+    c = [Fraction(v) for v in z["center"]]
+    try:
+        H = np.asarray(objective.hessian(np.array([float(v) for v in c]), "float"), dtype=float)
+        w, V = np.linalg.eigh((H + H.T) / 2)
+    except (VerifyError, ArithmeticError, ValueError, np.linalg.LinAlgError):
+        return None
+    if not np.all(np.isfinite(V)):
+        return None
+    v = [Fraction(float(t)).limit_denominator(10**6) for t in V[:, 0]]
+    best = None
+    for k in (3, 8, 16, 32):
+        for sgn in (-1, 1):
+            pt = np.array([ci + sgn * rq * vi / 2**k for ci, vi in zip(c, v)], dtype=object)
+            if not _inside(x0q, rq, pt):
+                continue
+            try:
+                enc = ratio(objective, pt, "ball", prec)
+            except (VerifyError, ZeroDivisionError, ArithmeticError):
+                continue
+            if enc.is_finite():
+                up = _upper_endpoint(enc)
+                if best is None or up < best[0]:
+                    best = (up, pt)
+    return best
+
+
 # ------------------------------------------------------------------------------------ branch and bound
 class _BoxBound:
     """Certified lower bound of the ratio over a box, by the best method available for the objective.
@@ -933,6 +963,11 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
                 + ([] if near_zero else ["the near-zero Hessian bound was disabled (near_zero=False)"])))
         elif det["budget_exhausted"]:
             notes.append(f"branch-and-bound stopped at its box budget (max_boxes = {max_boxes}); raise it to tighten")
+    for z in (info.get("bnb") or {}).get("near_zero", []):  # witnesses along the flattest direction at a zero
+        w = _near_zero_witness(objective, x0q, rq, z, prec)
+        if w is not None and (upper is None or w[0] < upper):
+            upper, witness = w
+            info["upper"].update(value=upper, near_zero_witness=True)
     if upper is not None and best is not None and certainly_lt(upper, best):
         raise EnclosureError(f"internal inconsistency: certified lower bound {best} exceeds upper bound {upper}; "
                              "please report this objective")

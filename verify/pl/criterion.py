@@ -323,7 +323,8 @@ def chatterjee_gd(objective, x0, r, eta=None, *, prec: int = 128, **alpha_kw) ->
                        alpha_method=cert["alpha_lower_method"], boxes=base.scope.get("boxes"))
     eta_txt = str(q_eta) if q_eta.denominator < 10**6 and q_eta.numerator < 10**6 else _f(q_eta)
     if L0 == 0:
-        msg = (f"L(x0) = 0 and α ≥ {_f(a_lo)} > 0: x0 minimises L on the ball, ∇L(x0) = 0 and GD stays at x0 for "
+        a_txt = "= +∞ (L ≡ 0 on the ball)" if a_lo == ALPHA_EMPTY else f"≥ {_f(a_lo)} > 0"
+        msg = (f"L(x0) = 0 and α {a_txt}: x0 minimises L on the ball, ∇L(x0) = 0 and GD stays at x0 for "
                f"every step; with η = {eta_txt}: L(x_k) = 0 (q = {_q_str(qf)})")
     else:
         msg = (f"α ≥ {_f(a_lo)}, β ≤ {_f(beta_used)}, η_max ≥ {_f(eta_max)}; with η = {eta_txt}: every iterate "

@@ -52,6 +52,8 @@ def simplified_ratio_expr(objective):
         return None
     # sympy Float arithmetic rounds (diff(0.1·x³) gives a rounded 0.3): use the exact binary values
     f = objective.expr.xreplace({c: sp.Rational(c) for c in objective.expr.atoms(sp.Float)})
+    if f.is_zero:
+        return None  # L ≡ 0: no ratio anywhere (α = +∞); the box enclosures of L say so
     num = sp.Add(*[sp.diff(f, v) ** 2 for v in objective.variables])
     try:
         nf, df = sp.fraction(sp.together(f))
