@@ -117,6 +117,7 @@ def test_loads_is_strict():
             loads(bad)
 
 
+@pytest.mark.slow
 def test_recheck_in_a_real_process_prints_no_traceback(tmp_path):
     p = tmp_path / "deep.json"
     p.write_text("[" * 100_000 + "]" * 100_000)
@@ -235,6 +236,7 @@ def test_a_waiting_writer_skips_the_rows_already_written(tmp_path):
     assert len(keys) == len(set(keys)) == 4
 
 
+@pytest.mark.slow
 def test_two_concurrent_sweep_processes_never_duplicate_rows(tmp_path):
     out = tmp_path / "s.jsonl"
     cmd = [sys.executable, "-m", "verify.cli", "sweep", "gd-monotone-relu", "--grid", "seed=0:60", "--out", str(out),
