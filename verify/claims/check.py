@@ -189,13 +189,10 @@ def check(claim, max_examples: int = 100, deadline=None, executor=None, seed: in
 def load_counterexample(path) -> dict:
     """Read and validate a counterexample file: {'claim': name, 'instance': Instance, …}."""
     from ..errors import SchemaError
+    from ..result import read_json
     from .instance import Instance
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            d = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{path}: not valid JSON ({exc})") from None
+    d = read_json(path, what="counterexample file")  # size, nesting and number limits; clear errors
     if not isinstance(d, dict) or d.get("kind") != "verify-counterexample":
         raise SchemaError(f"{path}: not a verify counterexample file")
     if d.get("schema") != COUNTEREXAMPLE_SCHEMA:
