@@ -371,6 +371,14 @@ def test_a_region_boundary_on_the_path_raises_integration_error(method):
         cv.gradient_flow(obj, [1], 1, method=method)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["scipy", "mp"])
+def test_a_finite_time_blowup_raises_integration_error(method):
+    """L = −x⁴: x' = 4x³ blows up at t = 1/8. The mp integrator used to take ever smaller steps forever."""
+    with pytest.raises(IntegrationError):
+        cv.gradient_flow(vf.Objective.from_sympy(-X**4, [X]), [1], 1, method=method)
+
+
 def test_no_builtin_arithmetic_error_is_raised_in_the_module():
     import importlib
     import inspect

@@ -134,8 +134,22 @@ def _mp_solve(objective, x0q, ts, dps):
 def _mp_solve_raw(objective, x0q, ts, dps):
     with mpmath.workdps(dps):
         y0 = [mpmath.mpf(v.numerator) / v.denominator for v in x0q]
+        # for L ≥ 0 the flow obeys ‖θ(t)‖ ≤ ‖θ(0)‖ + √(T·L(θ(0))) (arXiv:2509.23887, claim 1): far beyond that
+        # bound it is blowing up (L unbounded below), and odefun would take ever smaller steps forever
+        L0 = abs(float(objective.value(np.array(y0, dtype=object), get_arith("mp", mpmath.mp.prec), mpmath.mp.prec)))
+        blowup = MP_BLOWUP * (math.hypot(*[float(v) for v in x0q]) + math.sqrt(float(ts[-1]) * L0) + 1)
+        count = [0]
 
         def rhs(t, y):
+            count[0] += 1
+            if count[0] > MP_MAX_RHS_EVALS:
+                raise IntegrationError(f"the mp integrator stalled near t = {mpmath.nstr(t, 6)}: {MP_MAX_RHS_EVALS} "
+                                       "evaluations of ∇L (the flow may blow up or slide along a kink); shorten T")
+            if any(abs(v) > blowup for v in y):
+                raise IntegrationError(f"the gradient flow leaves the region |θ_i| ≤ {blowup:.3g} near t = "
+                                       f"{mpmath.nstr(t, 6)} ({MP_BLOWUP:g} times the bound ‖θ(0)‖ + √(T·|L(θ(0))|), "
+                                       "which holds whenever L ≥ 0): L is not nonnegative along the path and the flow "
+                                       "may blow up in finite time; shorten T")
             # odefun raises the working precision (finite differences of Euler steps): follow it
             prec = mpmath.mp.prec
             g = objective.grad(np.array(list(y), dtype=object), get_arith("mp", prec), prec)
@@ -143,6 +157,12 @@ def _mp_solve_raw(objective, x0q, ts, dps):
 
         f = mpmath.odefun(rhs, 0, y0, tol=mpmath.mpf(10) ** (-dps), degree=None)
         return [list(f(mpmath.mpf(float(t)))) if t > 0 else list(y0) for t in ts]
+
+
+#: the mp integrator stops with IntegrationError beyond this many ∇L evaluations (a normal solve takes
+#: hundreds to a few thousand) or once a coordinate exceeds MP_BLOWUP times the no-blow-up bound
+MP_MAX_RHS_EVALS = 20_000
+MP_BLOWUP = 1e3
 
 
 #: right-hand-side evaluations allowed per float64 solve: a flow that reaches a ReLU kink and slides
