@@ -343,7 +343,8 @@ def check_rate(traj: Trajectory, q, x0=None, r=None, *, floor: float = 1e-25, re
         raise InputError(f"rel_tol must be in [0, 1), got {rel_tol!r}")
     if not traj.thetas or len(traj.thetas) != len(traj.losses):
         raise InputError("the trajectory has no iterates (or a different number of iterates and losses)")
-    start = _start(traj)
+    certified = traj.arith in ("ball", "exact")
+    start = None if certified and (rq is None or x0 is not None) else _start(traj)
     center = None
     if rq is not None:
         center = fraction_array(x0, what="x0") if x0 is not None else start
@@ -353,7 +354,7 @@ def check_rate(traj: Trajectory, q, x0=None, r=None, *, floor: float = 1e-25, re
     claim = (f"L(θ_k) ≤ q^k·L(θ_0) with q = {qq}" + (f" and ‖θ_k − x0‖ ≤ {rq} (θ_k in the closed ball B(x0, r))"
                                                      if rq is not None else "")
              + f" for k = 0..{K}, GD with η = {eta} (Chatterjee, arXiv:2203.16462)")
-    if traj.arith in ("ball", "exact"):
+    if certified:
         return _check_certified(traj, qq, center, rq, claim, t0)
     return _check_evidence(traj, qq, center, rq, claim, t0, Fraction(fl), Fraction(tol), start)
 
@@ -398,14 +399,17 @@ def _suggested_prec(prec, qq: Fraction, K: int) -> int:
     return min(want, validate.MAX_PREC)
 
 
-def _wrapping_message(m: int, prec) -> str:
-    return (f"the ball enclosure of θ_{m} or L(θ_{m}) is not finite: it blew up at step {m}. The cause is the "
+def _wrapping_message(m: int, prec, form: str | None) -> str:
+    centered = "" if form == "centered" else (
+        ", or run gd(..., arith='ball', form='centered') (the mean-value form, whose radii contract with the "
+        "iterates where ‖|I − η∇²L|‖ < 1)")
+    return (f"the ball enclosure of θ_{m} or L(θ_{m}) is not finite (or beyond 2**(2**20)): it blew up at step {m}. "
+            "The cause is the "
             "wrapping effect of interval arithmetic, not GD: evaluating θ − η∇L(θ) on an enclosure loses the "
             "cancellation between θ and η∇L(θ), so each step can multiply the radius by about 1 + η‖∇²L‖ while the "
             f"exact iterates contract. Nothing is decided from step {m} on; check at most {m - 1} steps, raise "
             f"the precision (prec = {prec} now: the number of steps before the blow-up grows about linearly with "
-            "prec), or run gd(..., arith='ball', form='centered') (the mean-value form, whose radii contract with "
-            "the iterates where ‖|I − η∇²L|‖ < 1)")
+            f"prec){centered}")
 
 
 _NEGATIVE_LK = ("the inequality holds at every step, but L(θ_{k}) < 0: the loss is not nonnegative, so L(θ_k) ≤ "
@@ -503,7 +507,8 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                          traj.extra.get("form") == "centered" else ", form='centered')"))
         if blown is not None:
             cert["blowup_step"] = blown
-            parts.append(_wrapping_message(blown, prec) if (ar == "ball" and reason != "magnitude") else
+            wrapped = ar == "ball" and reason != "magnitude"
+            parts.append(_wrapping_message(blown, prec, traj.extra.get("form")) if wrapped else
                          f"the run stopped at step {blown} ({traj.stopped or 'no finite enclosure'}): nothing is "
                          f"decided from step {blown} on")
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec, certificate=cert,
