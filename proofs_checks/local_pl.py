@@ -1,4 +1,4 @@
-"""Claims of ``shared/theory/local_pl.md`` (Chatterjee, arXiv:2203.16462; derived forms §1.2, §2.2).
+"""Claims of Chatterjee, arXiv:2203.16462 (local PL criterion; the derived forms of local_pl.md §1.2, §2.2).
 
 §5 worked examples with closed-form answers: f = x² (α = 4, the criterion iff |x0| < r, rates attained
 with equality), ¼(x² − 1)² (α = 4(x0 − r)², the exact r-interval (0.2258, 0.9742), β = 8.72 and

@@ -1,4 +1,4 @@
-"""Local PL inequalities (shared/theory/local_pl.md): the ratio in every arithmetic, certified α
+"""Local PL inequalities (Chatterjee, arXiv:2203.16462): the ratio in every arithmetic, certified α
 bounds on the closed-form cases, Chatterjee's criterion for gradient flow and GD, bad input."""
 
 from __future__ import annotations

@@ -85,6 +85,13 @@ def _f(x):
     return "None" if x is None else f"{float(x):.6g}"
 
 
+def _exact_txt(q: Fraction) -> str:
+    """An exact rational for messages when it is short, else its float value."""
+    if abs(q.numerator) < 10**30 and q.denominator < 10**30:
+        return str(q)
+    return _f(q)
+
+
 def _q_str(q: Fraction) -> str:
     """q for messages: 1 − δ when q is within 10⁻⁶ of 1 (a float would print 1)."""
     return f"1 − {float(1 - q):.6g}" if 1 - q < Fraction(1, 10**6) else _f(q)
@@ -156,7 +163,7 @@ def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) ->
     if hi < 0:
         raise InputError(f"L(x0) < 0 (enclosure [{float(lo):.6g}, {float(hi):.6g}]): the criterion needs L ≥ 0")
     zero = lo == hi == 0
-    claim = f"4L(x0) < r²·α(x0, r) with r = {rq}"
+    claim = f"4L(x0) < r²·α(x0, r) with r = {_exact_txt(rq)}"
     target = 4 * hi / (rq * rq)
     b = bounds if bounds is not None else alpha(objective, x0q, rq, prec=prec, target=target, **alpha_kw)
     structural = nonnegativity(objective)
@@ -321,7 +328,7 @@ def chatterjee_gd(objective, x0, r, eta=None, *, prec: int = 128, **alpha_kw) ->
                        "segment in the closed ball B(x0, r), L(x_k) ≤ q^k L(x0) for all k ≥ 0", count=1,
                        ball={"x0": _pt(x0q), "r": rq}, eta=q_eta, q=qf, precision=prec, sqrt_precision=sprec,
                        alpha_method=cert["alpha_lower_method"], boxes=base.scope.get("boxes"))
-    eta_txt = str(q_eta) if q_eta.denominator < 10**6 and q_eta.numerator < 10**6 else _f(q_eta)
+    eta_txt = _exact_txt(q_eta) if q_eta.denominator < 10**6 else _f(q_eta)
     if L0 == 0:
         a_txt = "= +∞ (L ≡ 0 on the ball)" if a_lo == ALPHA_EMPTY else f"≥ {_f(a_lo)} > 0"
         msg = (f"L(x0) = 0 and α {a_txt}: x0 minimises L on the ball, ∇L(x0) = 0 and GD stays at x0 for "
