@@ -24,7 +24,7 @@ from flint import acb_mat, arb, arb_mat
 
 from .. import validate
 from ..arith import get_arith
-from ..arith.decide import abs_bounds, compare, hull_max, sign
+from ..arith.decide import abs_bounds, bounds, compare, hull_max, sign
 from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
 from ..gdmap.maps import GDMap, check_eta, eta_str
 from ..numbers import fraction_array, fraction_str, mpf_to_fraction, to_fraction
@@ -111,7 +111,7 @@ def find_periodic_orbit(objective, eta, period: int, guess, *, prec: int = 128, 
         Y = arb_mat([[arb(mpf_to_fraction(Yinv[i, j]).numerator) / arb(mpf_to_fraction(Yinv[i, j]).denominator)
                       for j in range(p)] for i in range(p)])
         YF = Y * arb_mat([[v] for v in Fx])
-        base = max(float(abs(YF[i, 0]).upper()) for i in range(p))
+        base = max(float(abs(YF[i, 0]).upper()) for i in range(p))  # not-a-decision: only picks trial radii
         radii = sorted({max(base * 16, 2.0 ** (-prec // 2)), 2.0 ** (-prec // 3), 2.0 ** (-prec // 4),
                         1e-8, 1e-5, 1e-3})
         for r in radii:
@@ -182,8 +182,7 @@ def _proved(objective, gmap, comp, k, q, xq, rq, box, Kc, DGX, a, prec, claim, t
     kmax = hull_max([abs_bounds(Kc[i, 0]) for i in range(p)])[1]
     cert = {"method": "Krawczyk", "box": {"mid": [str(c) for c in xq], "radius": str(rq)},
             "krawczyk_max_abs": kmax,
-            "minimal_period_certified": True, "orbit": [[[float(v.lower()), float(v.upper())] for v in pt]
-                                                        for pt in orbit],
+            "minimal_period_certified": True, "orbit": [[list(bounds(v)) for v in pt] for pt in orbit],
             "spectral_radius_DGk": None if rho is None else [float(rho[0]), float(rho[1])],
             "spectral_radius_DGk_exact": None if rho is None else list(rho), "stability": stab}
     scope = make_scope(f"the unique zero of G^{k}(θ) − θ in the box X = mid ± radius (its existence, uniqueness in X "
