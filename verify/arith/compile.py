@@ -18,7 +18,9 @@ own operations (numpy ufuncs, mpmath, Arb, fmpq). No source text is generated an
 Domains. ``log u`` needs u > 0, ``u**q`` with q non-integer needs u ≥ 0 (u > 0 if q < 0), ``u**(-n)``
 needs u ≠ 0, ``b**x`` (x not rational) needs b > 0. A value *certainly* outside its domain raises
 :class:`NonRealError` in every arithmetic (never a NaN, a complex ``mpc``, an ``inf`` from 1/0 or a
-builtin ``ZeroDivisionError``). A ball only *possibly* outside (straddling 0) is left to Arb, whose
+builtin ``ZeroDivisionError``) — "certainly" as computed: in float/mp a rounded argument at the very
+edge of the domain can be refused although the exact one lies inside (the message says so).
+A ball only *possibly* outside (straddling 0) is left to Arb, whose
 result is then non-finite; :class:`verify.models.objective.SympyObjective` refuses such results.
 In ``exact``, a transcendental node first checks its domain (NonRealError) and then raises
 :class:`ArithmeticNotSupportedError` — only when it is evaluated, so a transcendental branch that a
@@ -196,10 +198,13 @@ class _Compiler:
         def check(env):
             u = inner(env)
             if _certainly_outside(a, u, kind):
+                how = ("" if a.certified else
+                       " — computed with rounding: near the edge of the domain the exact value may lie inside it; "
+                       "arith='ball' or 'exact' decides with certainty")
                 raise NonRealError(
                     f"{node} is not real or not defined here: its argument {arg} must be {_DOMAINS[kind]} but is "
-                    f"{_describe(u, kind)} at this point ({a.name} arithmetic). The objective is not real-valued "
-                    "(or has a pole) there; evaluate it where it is defined")
+                    f"{_describe(u, kind)} at this point in {a.name} arithmetic{how}. The objective is not "
+                    "real-valued (or has a pole) there; evaluate it where it is defined")
             return u
 
         return check
