@@ -390,7 +390,8 @@ def test_no_builtin_arithmetic_error_is_raised_in_the_module():
 
 # ================================================================= bad arguments
 @pytest.mark.parametrize("kw", [dict(n_points=0), dict(n_points=1), dict(n_points=2.5), dict(n_points=True),
-                                dict(dps=True), dict(dps=29), dict(dps=30.5), dict(dps="30"), dict(rtol=0),
+                                dict(n_points=10**9), dict(dps=True), dict(dps=29), dict(dps=30.5), dict(dps="30"),
+                                dict(rtol=0),
                                 dict(rtol=float("nan")), dict(rtol=1), dict(method="rk4"), dict(T=0), dict(T=-1),
                                 dict(T=float("nan")), dict(T=float("inf")), dict(T=10**400), dict(T="1"),
                                 dict(x0=[1, 2]), dict(x0=[float("nan")])])

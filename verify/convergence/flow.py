@@ -55,6 +55,8 @@ class FlowSolution:
 
 #: the integrators sample times in float64: a horizon must be a positive float64 number
 MAX_HORIZON = 1e12
+#: sample times allowed per solve
+MAX_SAMPLES = 100_000
 #: GD steps allowed per run in :func:`gd_vs_gf` (T/η)
 MAX_GD_STEPS = 10**6
 
@@ -91,7 +93,7 @@ def gradient_flow(objective, x0, T, *, method: str = "auto", dps: int = 30, n_po
     _, Tf = _check_T(T)
     x0q = _check_x0(objective, x0)
     validate.one_of(method, ("auto", "mp", "scipy"), "method")
-    n_points = validate.integer(n_points, "n_points (the number of sample times)", minimum=2)
+    n_points = validate.integer(n_points, "n_points (the number of sample times)", minimum=2, maximum=MAX_SAMPLES)
     dps = validate.integer(dps, "dps (decimal digits of the mp integrator)", minimum=30, maximum=10**5)
     rtol = validate.finite_float(rtol, "rtol")
     if not 0 < rtol <= 1e-3:
