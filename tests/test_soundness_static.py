@@ -6,7 +6,7 @@ patterns through which false certificates got in before.
 * ``float(<ball>.upper())`` / ``float(<ball>.lower())`` — two endpoints that round to the same double
   picked the wrong eigenvalue ball, and ``float(abs(e).lower()) >= 1`` gave a false REFUTED.
 
-A line may opt out with the marker ``# not-a-decision: <reason>`` when the value only feeds a message,
+A line may opt out with the marker ``# not-a-decision: <reason>`` (on it or on the line above) when the value only feeds a message,
 a plot, a random sample or a float starting guess — the reason is read in review.
 Also: every exception raised by the library is a ``verify.errors`` class (no builtin ``ValueError``,
 ``TypeError``, ``ArithmeticError`` … raised to users), and every exception class lives in ``verify/errors.py``.
@@ -32,7 +32,8 @@ def _lines(path):
 
 def _opted_out(lines, node) -> bool:
     end = getattr(node, "end_lineno", node.lineno)
-    return any(MARKER in lines[i - 1] for i in range(node.lineno, end + 1))
+    # the marker on the node's lines or on the line just above it
+    return any(MARKER in lines[i - 1] for i in range(max(1, node.lineno - 1), end + 1))
 
 
 def _calls_endpoint(node) -> bool:

@@ -314,6 +314,7 @@ def _upper_search(objective, x0q, rq, starts, seed, prec):
         w = _rational_in_ball(x0q, rq, best_x)
         cands.append(w)  # and simple rationals near it (an exact critical point gives the ratio 0 exactly)
         for d in (1, 10, 1000, 10**6):
+            # not-a-decision: candidate points, each checked exactly
             v = np.array([Fraction(t).limit_denominator(d) for t in w], dtype=object)
             if _inside(x0q, rq, v):
                 cands.append(v)
@@ -640,6 +641,7 @@ def near_zero_certificate(objective, seed, scale, prec: int = 128) -> tuple[Near
     kdict = {k: v for k, v in cert.to_dict().items() if k not in ("box", "search_box")}
     kdict["box"] = [str(b) for b in cert.box]
     c, rad = _box_center_radius(cert.box)
+    # not-a-decision: candidate points, each checked exactly
     cands = [c] + [[v.limit_denominator(d) for v in c] for d in (1, 2, 10, 100, 10**3, 10**6, 10**9, 10**12)]
     seen = set()
     for cand in cands:
@@ -693,6 +695,7 @@ def _near_zero_witness(objective, x0q, rq, z: dict, prec: int):
         return None
     if not np.all(np.isfinite(V)):
         return None
+    # not-a-decision: candidate points, each checked exactly
     v = [Fraction(float(t)).limit_denominator(10**6) for t in V[:, 0]]
     best = None
     for k in (3, 8, 16, 32):
