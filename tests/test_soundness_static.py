@@ -6,8 +6,8 @@ patterns through which false certificates got in before.
 * ``float(<ball>.upper())`` / ``float(<ball>.lower())`` — two endpoints that round to the same double
   picked the wrong eigenvalue ball, and ``float(abs(e).lower()) >= 1`` gave a false REFUTED.
 
-A line may opt out with the marker ``# not-a-decision: <reason>`` (on it or on the line above) when the value only feeds a message,
-a plot, a random sample or a float starting guess — the reason is read in review.
+A line may opt out with the marker ``# not-a-decision: <reason>`` (on it or on the line above) when the value
+only feeds a message, a plot, a random sample or a float starting guess — the reason is read in review.
 Also: every exception raised by the library is a ``verify.errors`` class (no builtin ``ValueError``,
 ``TypeError``, ``ArithmeticError`` … raised to users), and every exception class lives in ``verify/errors.py``.
 """
