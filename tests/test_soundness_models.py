@@ -400,3 +400,246 @@ def test_neuron_pursuit_runs_on_integer_data_with_exact_zero_pre_activations(dep
     y = np.where(rng.random(12) > 0.5, 1, -1)
     res = neuron_pursuit(vf.Dataset(X, y), "relu", depth, max_neurons=3, restarts=2, ncf_steps=50, inner_steps=200)
     assert res is not None
+
+
+# ============================================================================ sympy Floats are exact binary numbers
+def _q(f) -> Fraction:
+    """The exact value of a Python float or sympy Float, independently of the code under test."""
+    if isinstance(f, sp.Float):
+        s, m, e, _ = f._mpf_
+        return (-1) ** s * m * Fraction(2) ** e
+    return Fraction(f)
+
+
+def test_float_coefficients_are_differentiated_exactly_finding_01():
+    """Adversary finding 01: L = 0.1·x³ − 0.30000000000000004·x (sympy Floats). As exact binary numbers
+    L'(1) = 3c − d = −2⁻⁵⁵ ≠ 0; sympy's own d/dx gives 0.3·x² with 0.3 rounded (= d), i.e. L'(1) = 0, and
+    stability.gd PROVED x = 1 stable ("∇L = 0 exactly")."""
+    c, d = sp.Float(0.1), sp.Float(0.30000000000000004)
+    obj = vf.Objective.from_sympy(c * x**3 - d * x, [x])
+    assert not obj.expr.has(sp.Float)
+    g = obj.grad([1], "exact")[0]
+    assert Fraction(int(g.p), int(g.q)) == 3 * _q(0.1) - _q(0.30000000000000004) == Fraction(-1, 2**55)
+    assert vf.stability.gd(obj, [1], Fraction(1, 10)).verdict == vf.Verdict.REFUTED
+    lo, hi = vf.arith.decide.bounds(obj.grad([1], "ball", 128)[0])
+    assert lo <= Fraction(-1, 2**55) <= hi
+
+
+def test_high_precision_float_coefficients_finding_07():
+    """Adversary finding 07: with c = Float(0.1) and C = Float(3c, 60 digits) (exactly 3c), L is exactly
+    (x+y)²/2 + c(x−y)³, whose Hessian has the constant eigenvalue 2: det(I − ½∇²L) ≡ 0. The rounded sympy
+    derivative lost it and check_nonsingular PROVED non-singularity at η = 1/2."""
+    c = sp.Float(0.1)
+    C = sp.Float(sp.Rational(3) * sp.Rational(c), 60)
+    assert _q(C) == 3 * _q(0.1)  # the 60-digit Float holds 3c exactly
+    L = (x + y) ** 2 / 2 + c * x**3 - C * x**2 * y + C * x * y**2 - c * y**3
+    obj = vf.Objective.from_sympy(L, [x, y])
+    for pt in ([1, 0], [Fraction(3, 7), Fraction(-5, 2)], [0.1, 2.5]):
+        H = obj.hessian(pt, "exact")
+        a, b, d = (Fraction(int(v.p), int(v.q)) for v in (H[0, 0], H[0, 1], H[1, 1]))
+        assert (1 - a / 2) * (1 - d / 2) - (b / 2) ** 2 == 0  # det(I − H/2) = 0 exactly
+    assert vf.gdmap.check_nonsingular(obj, Fraction(1, 2), regions=[[1, 0]]).verdict == vf.Verdict.REFUTED
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6), min_size=4,
+                max_size=4),
+       st.integers(15, 80), st.fractions(min_value=-10, max_value=10, max_denominator=50))
+def test_float_polynomial_derivatives_are_exact(coeffs, dps, t):
+    """L = Σ Float(a_k, dps) x^k: value, gradient and Hessian in exact arithmetic are those of the
+    polynomial with the exact binary coefficients, whatever the Float's precision."""
+    fl = [sp.Float(a, dps) for a in coeffs]
+    obj = vf.Objective.from_sympy(sum(f * x**k for k, f in enumerate(fl)), [x])
+    a = [_q(f) for f in fl]
+    assert a == [Fraction(v) for v in coeffs]
+    val = sum(ak * t**k for k, ak in enumerate(a))
+    d1 = sum(k * ak * t ** (k - 1) for k, ak in enumerate(a) if k >= 1)
+    d2 = sum(k * (k - 1) * ak * t ** (k - 2) for k, ak in enumerate(a) if k >= 2)
+    got = [obj.value([t], "exact"), obj.grad([t], "exact")[0], obj.hessian([t], "exact")[0, 0]]
+    assert [Fraction(int(v.p), int(v.q)) for v in got] == [val, d1, d2]
+
+
+def test_float_value_is_the_exact_binary_value_at_any_precision():
+    from verify.arith.compile import exact_floats, float_value
+
+    for f in (sp.Float(0.1), sp.Float(3 * 0.1, 60), sp.Float("0.1", 200), sp.Float("-1e-400", 100),
+              sp.Float("3e400", 40), sp.Float(0), sp.Float(-2.5)):
+        assert float_value(f) == sp.Rational(f)
+        s, m, e, _ = f._mpf_
+        assert Fraction(int(float_value(f).p), int(float_value(f).q)) == (-1) ** s * m * Fraction(2) ** e
+    e = exact_floats(sp.Piecewise((sp.Float(0.1) * x, x < sp.Float(0.5)), (x ** sp.Float(2.0), True)))
+    assert not e.has(sp.Float) and e == sp.Piecewise((sp.Rational(0.1) * x, x < sp.Rational(1, 2)), (x**2, True))
+
+
+def test_float_activation_pieces_and_breakpoints_are_exact():
+    """Activation.from_piecewise reads Floats as exact binary values, in pieces and conditions (a Float
+    breakpoint used to be refused as 'not rational'; a Float piece was differentiated with rounding)."""
+    c = sp.Float(0.1)
+    act = vf.Activation.from_piecewise(sp.Piecewise((c * Z**3, Z < sp.Float(0.5)), (Z, True)), Z, "pw")
+    assert act.breakpoints == (sp.Rational(1, 2),)
+    assert act.derivative(1, 0) == 3 * sp.Rational(c) * Z**2  # not 0.3*z**2 with 0.3 rounded
+    smooth = vf.Activation.from_piecewise(c * Z**3 + Z, Z, "cubic")
+    loss = vf.SquareLoss(vf.MLP([1, 1, 1], smooth, bias=False), vf.Dataset([[1]], [0]))
+    w1, w2 = sp.symbols("w1 w2")
+    Lq = (w2 * (_q(0.1) * w1**3 + w1)) ** 2  # exact: one data point, mean = sum
+    g = loss.grad([1, 1], "exact")
+    want = [sp.diff(Lq, w).subs({w1: 1, w2: 1}) for w in (w1, w2)]
+    assert [sp.Rational(int(v.p), int(v.q)) for v in g] == want
+    assert not loss.on_region(loss.region([1, 1])).has(sp.Float)
+
+
+def test_float_piecewise_objective_regions_are_exact():
+    obj = vf.Objective.from_sympy(sp.Piecewise((sp.Float(0.1) * x**3, x > sp.Float(0.25)), (x**2, True)), [x])
+    assert obj.on_region((0,)) == sp.Rational(0.1) * x**3
+    assert obj.region([Fraction(1, 4) + Fraction(1, 10**30)]) == (0,)
+    assert obj.region([Fraction(1, 4) - Fraction(1, 10**30)]) == (1,)
+
+
+def test_activations_built_directly_with_floats_are_refused():
+    with pytest.raises(errors.InputError, match="from_piecewise"):
+        vf.Activation(name="f", piecewise=sp.Float(0.1) * Z**3, breakpoints=(), pieces=(sp.Float(0.1) * Z**3,),
+                      at_breakpoints=(), continuity=())
+
+
+# ============================================================================ symbol assumptions
+ASSUMPTIONS = [dict(positive=True), dict(integer=True), dict(nonnegative=True), dict(nonzero=True),
+               dict(negative=True, real=True), dict(finite=True), dict(complex=True), dict(extended_real=True),
+               dict(rational=True)]
+
+
+@pytest.mark.parametrize("kw", ASSUMPTIONS, ids=str)
+def test_symbols_with_assumptions_are_refused(kw):
+    """Finding 10: sympy simplifies under assumptions (Abs(x) → x for positive x, sin(πn) → 0 for integer
+    n), so the stored expression is another function where the assumption fails."""
+    s = sp.Symbol("s", **kw)
+    with pytest.raises(errors.InputError, match="plain symbols"):
+        vf.Objective.from_sympy(s**2 + 1, [s])
+    with pytest.raises(errors.InputError, match="plain symbols"):
+        vf.Activation.from_piecewise(sp.Piecewise((0, s < 0), (s**2, True)), s, "a")
+
+
+def test_non_commutative_symbols_are_refused():
+    s = sp.Symbol("s", commutative=False)
+    with pytest.raises(errors.InputError, match="plain symbols"):
+        vf.Objective.from_sympy(s**2 + 1, [s])
+
+
+def test_assumption_rewrites_of_finding_10_are_refused():
+    xp = sp.Symbol("x", positive=True)
+    n = sp.Symbol("n", integer=True)
+    with pytest.raises(errors.InputError, match="positive"):
+        vf.Objective.from_sympy(sp.Abs(xp) + xp**2, [xp])
+    with pytest.raises(errors.InputError, match="integer"):
+        vf.Objective.from_sympy((n - sp.Rational(1, 2)) ** 2 + sp.sin(sp.pi * n) ** 2, [n])
+    # the same functions on plain/real symbols are evaluated as written
+    for v in (sp.Symbol("x", real=True), sp.Dummy("x", real=True), sp.Symbol("x", real=True, finite=True)):
+        obj = vf.Objective.from_sympy(sp.Abs(v) + v**2, [v])
+        assert obj.value([Fraction(-1, 2)], "exact") == fmpq(3, 4)
+        assert vf.stability.gd(obj, [Fraction(-1, 2)], Fraction(1, 10)).verdict == vf.Verdict.REFUTED
+    for v in (sp.Symbol("n"), sp.Symbol("n", real=True), sp.Dummy("n")):
+        obj = vf.Objective.from_sympy((v - sp.Rational(1, 2)) ** 2 + sp.sin(sp.pi * v) ** 2, [v])
+        assert obj.value([Fraction(1, 2)], "ball").contains(1)
+        assert vf.stability.gd(obj, [Fraction(1, 2)], Fraction(1, 10)).verdict == vf.Verdict.REFUTED
+
+
+def test_symbols_outside_the_variables_are_refused():
+    xr, xplain = sp.Symbol("x", real=True), sp.Symbol("x")
+    with pytest.raises(errors.InputError, match="same name"):
+        vf.Objective.from_sympy(xplain**2, [xr])
+    with pytest.raises(errors.InputError, match="not among the variables"):
+        vf.Objective.from_sympy(x**2 + y, [x])
+    with pytest.raises(errors.InputError, match="not among the variables"):
+        vf.Objective.from_sympy(sp.Piecewise((x, y > 0), (-x, True)), [x])  # a symbol only in a condition
+    # an activation with a foreign symbol in a condition (as_set would read it as a set of z)
+    with pytest.raises(errors.InputError, match="depends on"):
+        vf.Activation.from_piecewise(sp.Piecewise((0, y < 0), (Z, True)), Z, "a")
+
+
+# ============================================================================ magnitudes beyond 2**1000
+BIG = 10**400
+
+
+@pytest.mark.parametrize("arith", ["float", "mp", "ball", "exact"])
+def test_huge_user_theta_is_an_input_error_in_every_arithmetic(arith):
+    """Finding 06: Objective.value([10**400, 1]) raised a bare OverflowError in float."""
+    obj = vf.Objective.from_sympy(x**2 / 2 + y**2, [x, y])
+    for bad in ([BIG, 1], [Fraction(-BIG, 3), 1], [sp.Integer(BIG), 1], [np.longdouble("1e4000"), 1]):
+        if isinstance(bad[0], np.longdouble) and not np.isfinite(bad[0]):
+            continue  # platforms whose long double is a double
+        with pytest.raises(errors.InputError, match="2\\*\\*1000"):
+            obj.value(bad, arith)
+        with pytest.raises(errors.InputError):
+            obj.grad(bad, arith)
+    loss = vf.SquareLoss(vf.MLP([1, 1], "identity"), vf.Dataset([[1]], [0]))
+    with pytest.raises(errors.InputError, match="2\\*\\*1000"):
+        loss.value([BIG], arith)
+
+
+def test_the_magnitude_bound_is_exactly_2_to_the_1000():
+    from verify.numbers import fraction_array
+    from verify.validate import MAX_MAGNITUDE
+
+    M = 2**1000
+    assert MAX_MAGNITUDE == M
+    obj = vf.Objective.from_sympy(x, [x])
+    for ok in (M, -M, Fraction(2 * M + 1, 2) - Fraction(1, 2)):
+        q = Fraction(ok)
+        assert obj.value([ok], "exact") == fmpq(q.numerator, q.denominator)
+        assert fraction_array([ok])[0] == ok
+    for bad in (M + 1, -M - 1, Fraction(2 * M + 1, 2), Fraction(M * 3**700 + 1, 3**700)):
+        with pytest.raises(errors.InputError):
+            obj.value([bad], "exact")
+        with pytest.raises(errors.InputError):
+            fraction_array([bad])
+    with pytest.raises(errors.InputError):
+        vf.Dataset([[BIG]], [0])
+    with pytest.raises(errors.InputError):
+        vf.Dataset([[1]], [-BIG])
+
+
+def test_values_of_the_arithmetics_own_types_are_not_bounded():
+    """Iterates of exact/ball runs can legitimately grow past 2**1000: the arithmetic's own number type
+    (fmpq, arb, mpf, float) is taken as it is, and converting an exact value to float overflows to ±inf
+    (IEEE), never with an OverflowError."""
+    obj = vf.Objective.from_sympy(x**2, [x])
+    assert obj.value([fmpq(BIG)], "exact") == fmpq(BIG) ** 2
+    assert obj.value([arb(BIG)], "ball").is_finite()
+    assert obj.value([mpmath.mpf(10) ** 400], "mp") > 0
+    with np.errstate(over="ignore"):
+        assert np.isinf(obj.value([1e305], "float"))  # a float input is a float: IEEE overflow, no refusal
+    ex = get_arith("exact")
+    assert ex.to_float(fmpq(BIG)) == np.inf and ex.to_float(fmpq(-BIG, 7)) == -np.inf
+    assert list(ex.to_float(np.array([fmpq(BIG), fmpq(1, 2)], dtype=object))) == [np.inf, 0.5]
+    # a 330-step exact GD on x² with η = 5 (θ_k = (−9)^k) runs past 2**1000 without an error
+    traj = vf.convergence.gd(obj, [1], 5, 330, arith="exact")
+    assert traj.thetas[-1][0] == fmpq((-9) ** 330)
+    assert np.isinf(traj.thetas_float()[-1][0])
+
+
+def test_float_conversion_of_a_huge_constant_is_an_input_error():
+    obj = vf.Objective.from_sympy(x**2 + sp.Integer(BIG), [x])
+    with pytest.raises(errors.InputError, match="float64 range"):
+        obj.value([1], "float")
+    assert obj.value([1], "exact") == fmpq(BIG + 1)
+    with pytest.raises(errors.InputError, match="float64 range"):
+        get_arith("float").from_fractions(np.array([Fraction(BIG)], dtype=object))
+    with pytest.raises(errors.InputError):
+        get_arith("float").from_input(fmpq(BIG))
+
+
+# ============================================================================ ragged θ
+def test_ragged_theta_is_a_shape_error_finding_08():
+    from verify.numbers import shape_of
+
+    net = vf.MLP([2, 2, 1], "relu")
+    loss = vf.SquareLoss(net, vf.Dataset([[1, 0]], [1]))
+    rag = [[1], 1, 1, 1, 1, 1]
+    for f in (lambda: net.check_theta_shape(rag), lambda: net.views(rag), lambda: net.symbolic(theta=rag),
+              lambda: net.symbolic(x=[[1], 1]), lambda: net.flatten({"W1": [[1], [1, 2]], "W2": [[1, 1]]}),
+              lambda: loss.value(rag), lambda: loss.grad(rag, "exact"), lambda: loss.hvp([1] * 6, rag),
+              lambda: shape_of([[1], 1])):
+        with pytest.raises(errors.ShapeError):
+            f()
+    from verify.homogeneous import identities
+
+    with pytest.raises(errors.ShapeError):
+        identities.check_euler_identity(net, [[1, 0], [0, 1]], rag)

@@ -6,6 +6,10 @@ mpmath ``mpf``) is a rational number; :func:`to_fraction` returns it *exactly* (
 exact value of its binary representation, so ``0.1`` is ``3602879701896397/36028797018963968``; an
 80-bit ``np.longdouble`` keeps all 64 bits of its significand). Booleans are refused (``True`` is not
 a number here), complex numbers too (:class:`~verify.errors.NonRealError`).
+
+User inputs (θ, x0, data: :func:`fraction_array`, :func:`input_fraction`) must also satisfy
+|x| ≤ 2**1000 (:func:`check_magnitude`); :func:`to_fraction` itself is unbounded, for the toolkit's own
+conversions (ball midpoints and radii can be tiny or huge).
 """
 
 from __future__ import annotations
@@ -84,6 +88,28 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
                      "sympy.Rational, numpy arrays or python-flint fmpq")
 
 
+def check_magnitude(q: Fraction, *, what: str = "value") -> Fraction:
+    """``q`` itself if |q| ≤ 2**1000 (:data:`verify.validate.MAX_MAGNITUDE`), else :class:`InputError`.
+
+    User inputs (θ, x0, data, …) are bounded so that float screening, messages and plots never meet a
+    number beyond the float64 range (an OverflowError deep inside a computation); exact and ball
+    computations of the toolkit itself (iterates, ball midpoints and radii) are not bounded by this."""
+    # |q| < 2**(bits(p) − bits(q) + 1): only a numerator ≥ 1000 bits longer than the denominator can exceed
+    if q.numerator.bit_length() - q.denominator.bit_length() >= 1000:
+        from .validate import MAX_MAGNITUDE
+
+        if abs(q) > MAX_MAGNITUDE:
+            bits = abs(q.numerator).bit_length() - q.denominator.bit_length()  # |q| ≥ 2**(bits − 1)
+            raise InputError(f"{what} is about 2**{bits} (|{what}| > 2**1000, about 1e301): beyond the supported "
+                             "magnitude. Rescale the problem: every user input must satisfy |x| ≤ 2**1000")
+    return q
+
+
+def input_fraction(x, *, what: str = "value") -> Fraction:
+    """:func:`to_fraction` for a user input: also refuses |x| > 2**1000 (see :func:`check_magnitude`)."""
+    return check_magnitude(to_fraction(x, what=what), what=what)
+
+
 def mpf_signed_man_exp(x) -> tuple[int, int]:
     """(m, e) with x = m·2^e exactly, m signed. (mpmath's ``mpf.man_exp`` drops the sign.)"""
     sign, man, exp, _ = x._mpf_
@@ -97,10 +123,11 @@ def mpf_to_fraction(x) -> Fraction:
 
 
 def fraction_array(values, *, what: str = "array") -> np.ndarray:
-    """Exact object array of :class:`Fraction` with the shape of ``values``.
+    """Exact object array of :class:`Fraction` with the shape of ``values`` (user inputs: θ, x0, data …).
 
     A ragged nesting (rows of different lengths, a list where a number belongs) is a
-    :class:`~verify.errors.ShapeError`, not a list silently stored as an entry."""
+    :class:`~verify.errors.ShapeError`, not a list silently stored as an entry; an entry of magnitude
+    above 2**1000 is an :class:`InputError` (see :func:`check_magnitude`)."""
     from .errors import ShapeError
 
     if isinstance(values, str | bytes):
@@ -114,8 +141,22 @@ def fraction_array(values, *, what: str = "array") -> np.ndarray:
         if isinstance(v, list | tuple | np.ndarray):
             raise ShapeError(f"{what} is ragged: the entry at {list(idx)} is a {type(v).__name__}, not a "
                              "number (rows of different lengths?); give a rectangular array")
-        out[idx] = to_fraction(v, what=f"{what}{list(idx)}")
+        out[idx] = input_fraction(v, what=f"{what}{list(idx)}")
     return out
+
+
+def shape_of(values, *, what: str = "array") -> tuple:
+    """``np.shape(values)``, with a ragged nesting (``[[1], 1]``) reported as a
+    :class:`~verify.errors.ShapeError` instead of numpy's ValueError."""
+    from .errors import ShapeError
+
+    if isinstance(values, str | bytes):
+        raise InputError(f"{what} must be an array of numbers, got the string {values!r}")
+    try:
+        return np.shape(values)
+    except ValueError as exc:  # numpy refuses ragged nestings
+        raise ShapeError(f"{what} is ragged (its rows have different lengths, or a list stands where a number "
+                         f"belongs): {exc}") from None
 
 
 def check_finite_float_array(values, *, what: str) -> np.ndarray:

@@ -58,10 +58,22 @@ class Arithmetic:
         raise NotImplementedError
 
     def from_input(self, x, what: str = "value"):
-        """Convert one user-supplied number (see :func:`verify.numbers.to_fraction`)."""
-        from ..numbers import to_fraction
+        """Convert one user-supplied number, exactly (see :func:`verify.numbers.to_fraction`).
 
-        return self.const(to_fraction(x, what=what))
+        A number of magnitude above 2**1000 is refused with :class:`~verify.errors.InputError` (see
+        :func:`verify.numbers.check_magnitude`), except a value already of this arithmetic's own number
+        type (``fmpq`` in exact, ``arb`` in ball, ``mpf`` in mp, a float in float): such values are what
+        the toolkit's own runs produce (iterates of an exact or ball GD run may grow without bound) and
+        are taken as they are."""
+        from ..numbers import input_fraction, to_fraction
+
+        if self._native(x):
+            return self.const(to_fraction(x, what=what))
+        return self.const(input_fraction(x, what=what))
+
+    def _native(self, x) -> bool:
+        """Is ``x`` of this arithmetic's own number type (taken without the magnitude bound)?"""
+        return False
 
     def array(self, values, what: str = "array") -> np.ndarray:
         try:

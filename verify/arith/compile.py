@@ -325,6 +325,60 @@ def compile_scalar(expr: sp.Expr, var: sp.Symbol, arith: Arithmetic) -> Callable
     return arith.vectorize(lambda x: f([x]))
 
 
+def float_value(f: sp.Float) -> sp.Rational:
+    """The exact rational value of a finite sympy ``Float``: its binary significand times a power of two.
+
+    A ``Float`` of any precision (53 bits for ``Float(0.1)``, more for ``Float(x, 60)``) stores a number
+    m·2^e exactly; this is that number (``Float(0.1)`` → 3602879701896397/36028797018963968), read off
+    the mpmath tuple — not a decimal reading, no ``nsimplify``, no rounding."""
+    if not f.is_finite:
+        raise NonRealError(f"the constant {f} is not a finite real number")
+    sign, man, exp, _ = f._mpf_
+    q = sp.Integer(-int(man) if sign else int(man))
+    return q * sp.Integer(2) ** int(exp) if exp >= 0 else q / sp.Integer(2) ** int(-exp)
+
+
+def exact_floats(expr):
+    """``expr`` with every sympy ``Float`` replaced by its exact binary value (:func:`float_value`).
+
+    sympy computes with Floats in rounded arithmetic — ``diff(Float(0.1)*x**3, x)`` is ``0.3*x**2`` with
+    0.3 rounded to 53 bits, which is not 3·0.1 — so derivatives of an expression holding Floats are not
+    the derivatives of the function it denotes. With the Floats read as the exact binary numbers they are,
+    the expression is rational-coefficient and every later derivative, substitution and evaluation is
+    exact. Conditions of a ``Piecewise`` are converted too (``x < 0.1`` compares with the exact 0.1)."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: float_value(f) for f in floats})
+
+
+#: the assumptions a symbol may carry: none (``Symbol(name)``) or ``real=True`` (and what it implies)
+_PLAIN = sp.Symbol("_plain").assumptions0
+_REAL = sp.Symbol("_real", real=True).assumptions0
+
+
+def check_plain_symbols(symbols, what: str) -> None:
+    """Refuse a symbol whose assumptions go beyond those of ``Symbol(name)`` or ``Symbol(name, real=True)``.
+
+    sympy applies assumptions when an expression is built: with ``x = Symbol('x', positive=True)``,
+    ``Abs(x) + x**2`` is stored as ``x**2 + x``, and with ``n`` integer ``sin(pi*n)`` is stored as 0. The
+    stored expression is then a different function at the real points that violate the assumption, and
+    evaluating it there would certify a function the user did not write. Every real point satisfies
+    ``real=True``, so that assumption (and no assumption) is safe; anything else is refused."""
+    for s in symbols:
+        a = s.assumptions0
+        if a != _PLAIN and a != _REAL:
+            given = getattr(s, "_assumptions_orig", None) or a
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(given.items()))
+            raise InputError(
+                f"{what}: the symbol {s} carries the assumptions {shown}. sympy has already simplified the "
+                "expression under them (e.g. Abs(x) → x for positive x, sin(pi*n) → 0 for integer n), so it would "
+                "be a different function at points violating them. Use plain symbols (sympy.Symbol(name)) or "
+                "real ones (sympy.Symbol(name, real=True))")
+
+
 def check_evaluable(expr: sp.Expr) -> None:
     """Raise :class:`InputError` if ``expr`` contains a node the compiler cannot evaluate, and
     :class:`NonRealError` if it contains a non-real or non-finite constant (``I``, ``zoo``, ``nan``,
@@ -341,5 +395,5 @@ def check_evaluable(expr: sp.Expr) -> None:
                              f"{', '.join(sorted(ANALYTIC_FUNCS.values()))}")
 
 
-__all__ = ["Program", "compile_scalar", "check_evaluable", "ANALYTIC_FUNCS", "NON_ANALYTIC",
-           "ArithmeticNotSupportedError"]
+__all__ = ["Program", "compile_scalar", "check_evaluable", "exact_floats", "float_value", "check_plain_symbols",
+           "ANALYTIC_FUNCS", "NON_ANALYTIC", "ArithmeticNotSupportedError"]

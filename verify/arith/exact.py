@@ -27,6 +27,9 @@ class ExactArithmetic(Arithmetic):
     def const(self, q: Fraction):
         return fmpq(q.numerator, q.denominator)
 
+    def _native(self, x):
+        return type(x) is fmpq
+
     def func(self, name):
         raise ArithmeticNotSupportedError(
             f"{name} is not a rational function, so it has no exact value: use arith='ball' (certified "
@@ -47,7 +50,16 @@ class ExactArithmetic(Arithmetic):
     def to_float(self, a):
         import numpy as np
 
-        conv = lambda v: int(v.p) / int(v.q)  # noqa: E731
+        conv = _to_float
         if np.ndim(a) == 0:
             return conv(a)
         return np.vectorize(conv, otypes=[float])(a) if a.size else np.zeros(a.shape)
+
+
+def _to_float(v) -> float:
+    """The float nearest to the rational v; ±inf beyond the float range (IEEE overflow), never an
+    OverflowError (exact iterates of a diverging run can be arbitrarily large)."""
+    try:
+        return int(v.p) / int(v.q)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")

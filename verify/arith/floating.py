@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..errors import InputError
 from ..numbers import check_finite_float_array
 from .base import Arithmetic
 
@@ -26,7 +27,16 @@ class FloatArithmetic(Arithmetic):
         super().__init__(None)
 
     def const(self, q: Fraction):
-        return np.float64(float(q))
+        """The float nearest to q; :class:`InputError` if q is beyond the float range (a float conversion
+        would overflow: use 'mp', 'ball' or 'exact')."""
+        try:
+            return np.float64(float(q))
+        except OverflowError:
+            raise InputError(f"the number {_short(q)} is beyond the float64 range (about 1.8e308): float "
+                             "arithmetic cannot represent it; use arith='mp', 'ball' or 'exact', or rescale") from None
+
+    def _native(self, x):
+        return isinstance(x, float)  # also np.float64; a float cannot overflow a float conversion
 
     def array(self, values, what="array"):
         if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
@@ -34,7 +44,7 @@ class FloatArithmetic(Arithmetic):
         return super().array(values, what).astype(float)
 
     def from_fractions(self, arr):
-        return np.vectorize(float, otypes=[float])(arr) if arr.size else np.zeros(arr.shape)
+        return np.vectorize(self.const, otypes=[float])(arr) if arr.size else np.zeros(arr.shape)
 
     def zeros(self, shape):
         return np.zeros(shape)
@@ -74,3 +84,9 @@ class FloatArithmetic(Arithmetic):
 
     def to_float(self, a):
         return np.asarray(a, dtype=float) if np.ndim(a) else float(a)
+
+
+def _short(q: Fraction) -> str:
+    """A huge rational, briefly (its exact decimal expansion can have thousands of digits)."""
+    bits = abs(q.numerator).bit_length() - q.denominator.bit_length()
+    return f"{'-' if q < 0 else ''}2**{bits} (about)" if abs(bits) > 64 else str(q)

@@ -24,6 +24,9 @@ class MpArithmetic(Arithmetic):
     def context(self):
         return mpmath.workprec(self.prec)
 
+    def _native(self, x):
+        return isinstance(x, mpmath.mpf)
+
     def const(self, q: Fraction):
         return mpmath.mpf(q.numerator) / q.denominator
 

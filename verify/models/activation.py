@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 
 from ..arith import Arithmetic
-from ..arith.compile import ANALYTIC_FUNCS, NON_ANALYTIC, compile_scalar
+from ..arith.compile import ANALYTIC_FUNCS, NON_ANALYTIC, check_plain_symbols, compile_scalar, exact_floats
 from ..errors import InputError, NotAnalyticError, RegionBoundaryError
 
 Z = sp.Symbol("z", real=True)
@@ -118,6 +118,12 @@ class Activation:
     _compiled: dict = field(default_factory=dict, repr=False, compare=False)
     _derivs: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        parts = [self.piecewise, *self.pieces, *self.at_breakpoints, *self.breakpoints]
+        if any(isinstance(p, sp.Basic) and p.has(sp.Float) for p in parts):
+            raise InputError(f"activation {self.name!r}: sympy Floats in its definition; build it with "
+                             "Activation.from_piecewise, which reads each Float as its exact binary value")
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_piecewise(cls, expr, var: sp.Symbol | None = None, name: str | None = None) -> Activation:
@@ -126,6 +132,12 @@ class Activation:
         ``expr`` is a ``Piecewise`` (or a single analytic expression). Conditions may be any
         relations in ``var`` with rational endpoints (``z < 0``, ``(z > -1) & (z < 1)``, ``True``).
         Pieces must be analytic: ``Abs``, ``sign``, ``Max``/``Min``, ``Heaviside`` … are rejected.
+        A sympy ``Float`` (in a piece or a condition) means its exact binary value (``Float(0.1)`` is
+        3602879701896397/2**55): Floats are replaced by these rationals before anything is derived, so the
+        derivatives are exactly those of that function. ``var`` must be a plain ``Symbol(name)`` or
+        ``Symbol(name, real=True)`` (sympy simplifies under other assumptions: with ``z`` positive,
+        ``Piecewise((0, z < 0), (z, True))`` is already ``z``), and the expression may depend on no other
+        symbol.
         """
         if not isinstance(expr, sp.Basic):
             raise InputError("Activation.from_piecewise expects a sympy expression, e.g. "
@@ -137,7 +149,14 @@ class Activation:
             if len(free) != 1:
                 raise InputError(f"activation expression must depend on exactly one symbol, got {free}")
             var = free[0]
+        elif set(free) - {var}:
+            raise InputError(f"activation {name or expr!s}: the expression depends on {free}, but it must depend on "
+                             f"{var} only (in its pieces and its conditions)")
+        check_plain_symbols([var, *free], "Activation.from_piecewise")
         name = name or str(expr)
+        # a Float means its exact binary value, in pieces and in conditions (sympy differentiates Floats in
+        # rounded arithmetic, so derivatives of 0.1·z³ would not be those of the function written)
+        expr = exact_floats(expr)
         if isinstance(expr, sp.Piecewise):
             branches = list(expr.args)
         else:

@@ -117,8 +117,8 @@ class MLP:
 
     def views(self, theta) -> dict:
         """Named views of θ: ``{"W1": array (m_1, d), "b1": ..., ...}`` (no copy for numpy input)."""
-        theta = np.asarray(theta)
         self.check_theta_shape(theta)
+        theta = np.asarray(theta)
         return {b.name: theta[b.slice].reshape(b.shape) for b in self.blocks}
 
     def flatten(self, blocks: dict) -> np.ndarray:
@@ -127,6 +127,9 @@ class MLP:
         for b in self.blocks:
             if b.name not in blocks:
                 raise InputError(f"missing parameter block {b.name!r}")
+            from ..numbers import shape_of
+
+            shape_of(blocks[b.name], what=f"block {b.name}")  # a ragged block is a ShapeError
             arr = np.asarray(blocks[b.name])
             if arr.shape != b.shape:
                 raise ShapeError(f"block {b.name} must have shape {b.shape}, got {arr.shape}")
@@ -134,7 +137,9 @@ class MLP:
         return np.concatenate(parts)
 
     def check_theta_shape(self, theta) -> None:
-        shp = np.shape(theta)
+        from ..numbers import shape_of
+
+        shp = shape_of(theta, what="θ")
         if shp != (self.n_params,):
             raise ShapeError(f"θ must be a flat vector of {self.n_params} parameters for this network "
                              f"(widths {self.widths}, bias={self.bias}), got shape {shp}")
@@ -173,20 +178,21 @@ class MLP:
         ``theta``: None for the parameter symbols (:attr:`symbols`), or numbers to substitute.
         Activations enter as their defining Piecewise.
         """
-        from ..numbers import to_fraction
+        from ..numbers import input_fraction, shape_of
 
         if x is None:
             xs = [sp.Symbol(f"x{i}", real=True) for i in range(self.input_dim)]
         else:
-            if np.shape(x) != (self.input_dim,):
-                raise ShapeError(f"x must have {self.input_dim} entries, got shape {np.shape(x)}")
-            xs = [sp.Rational(*(lambda q: (q.numerator, q.denominator))(to_fraction(v, what="x"))) for v in x]
+            shp = shape_of(x, what="x")
+            if shp != (self.input_dim,):
+                raise ShapeError(f"x must have {self.input_dim} entries, got shape {shp}")
+            xs = [sp.Rational(*(lambda q: (q.numerator, q.denominator))(input_fraction(v, what="x"))) for v in x]
         if theta is None:
             th = self.symbols
         else:
             self.check_theta_shape(theta)
             th = [sp.Rational(q.numerator, q.denominator) for q in
-                  (to_fraction(v, what="θ") for v in np.asarray(theta, dtype=object))]
+                  (input_fraction(v, what="θ") for v in np.asarray(theta, dtype=object))]
         h = list(xs)
         for l in range(1, self.depth + 1):
             W = self.block(f"W{l}")

@@ -4,7 +4,9 @@
   (``"half_mean"``), 1 (``"sum"``) or 1/2 (``"half_sum"``, the convention of
   ``shared/theory/homogeneous_np.md``).
 * :class:`LogisticLoss` — L(θ) = (1/n) Σ_i log(1 + exp(−y_i f(x_i; θ))), labels y_i ∈ {−1, +1}.
-* :meth:`Objective.from_sympy` — any smooth or piecewise-analytic sympy expression of named variables.
+* :meth:`Objective.from_sympy` — any smooth or piecewise-analytic sympy expression of named variables
+  (a sympy ``Float`` in it means its exact binary value; symbols with assumptions other than
+  ``real=True`` are refused).
 
 For a network loss L = Σ_i ℓ(F_i) the derivatives are assembled from the layer-wise formulas:
 ∇L = Jᵀ ℓ'(F), ∇²L = Jᵀ diag(ℓ''(F)) J + Σ_i ℓ'(F_i) ∇²F_i (``verify/models/layerwise.py``).
@@ -12,7 +14,10 @@ For a network loss L = Σ_i ℓ(F_i) the derivatives are assembled from the laye
 Every method takes ``arith`` (``"float"``, ``"mp"``, ``"ball"``, ``"exact"``) and ``prec`` (bits,
 for mp and ball; default 128; at most 2**22) and returns numpy arrays of that arithmetic's numbers.
 In ``"ball"`` θ may itself contain balls (a box): results then enclose the quantity for every point
-of the box.
+of the box. Entries of θ (and of v, and of the data) beyond 2**1000 in magnitude are refused with
+:class:`~verify.errors.InputError` (no OverflowError deep inside a float conversion), except numbers
+already of the arithmetic's own type (``fmpq``, ``arb``, ``mpf``, float — e.g. iterates of a run);
+a ragged θ (``[[1], 1]``) is a :class:`~verify.errors.ShapeError`.
 
 Kinks (activation breakpoints, Piecewise boundaries). Certified arithmetics (``ball``, ``exact``)
 raise :class:`~verify.errors.RegionBoundaryError` when θ is (or a ball may be) on a kink where the
@@ -46,6 +51,7 @@ from ..errors import (
     ShapeError,
     SizeLimitError,
 )
+from ..numbers import shape_of
 from ..validate import byte_limit, env_int
 from .dataset import Dataset
 from .layerwise import Layerwise
@@ -83,10 +89,7 @@ class Objective:
     # -- input handling -------------------------------------------------------------------------
     def _prepare(self, theta, arith, prec, what="θ"):
         a = get_arith(arith, prec)
-        try:
-            shape = np.shape(theta)
-        except ValueError:  # numpy refuses ragged nestings
-            shape = "ragged"
+        shape = shape_of(theta, what=what)  # a ragged nesting is a ShapeError
         if shape != (self.n_params,):
             raise ShapeError(f"{what} must be a flat vector of {self.n_params} parameters "
                              f"({', '.join(self.param_names[:4])}{', …' if self.n_params > 4 else ''}), "
@@ -118,7 +121,20 @@ class Objective:
 
     @classmethod
     def from_sympy(cls, expr, variables, name: str | None = None) -> SympyObjective:
-        """An objective given by a sympy expression in the ordered ``variables`` (θ = values)."""
+        """An objective given by a sympy expression in the ordered ``variables`` (θ = values).
+
+        * A sympy ``Float`` in ``expr`` means its **exact binary value** (``Float(0.1)`` is
+          3602879701896397/2**55, the number a Python ``0.1`` stores; a ``Float`` of higher precision is
+          likewise the exact m·2**e it holds). Floats are replaced by these rationals before anything is
+          differentiated or compiled, so gradients and Hessians are the exact derivatives of that function
+          (sympy itself differentiates Floats in rounded arithmetic: d/dx 0.1·x³ = 0.3·x² with 0.3 rounded,
+          which is not 3 × 0.1). Write ``sympy.Rational(1, 10)`` for one tenth.
+        * ``variables`` (and every symbol of ``expr``, which must all be among them) must be plain
+          ``sympy.Symbol(name)`` or ``sympy.Symbol(name, real=True)``. Other assumptions (``positive``,
+          ``integer``, …) are refused with :class:`~verify.errors.InputError`: sympy has already simplified
+          the expression under them (``Abs(x)`` → ``x`` for positive x, ``sin(pi*n)`` → 0 for integer n),
+          so at points violating them it is a different function from the one written.
+        """
         return SympyObjective(expr, variables, name=name)
 
 
@@ -301,7 +317,9 @@ class NetworkLoss(Objective):
                 else:
                     h = z
             outs.append(h)
-        out = self._symbolic_loss(outs)
+        from ..arith.compile import exact_floats
+
+        out = exact_floats(self._symbolic_loss(outs))  # a Float means its exact binary value (see from_sympy)
         _refuse_non_analytic(out, f"the loss on the region {tuple(np.asarray(p).tolist() for p in pattern)}")
         return out
 
@@ -449,12 +467,16 @@ class SympyObjective(Objective):
     raise the precision or shrink the box. ``exact`` evaluates wherever the path through the
     expression at θ is rational, and raises :class:`ArithmeticNotSupportedError` at the first
     transcendental node it meets.
+
+    Floats in ``expr`` are read as their exact binary values, and symbols with assumptions other than
+    ``real=True`` are refused (see :meth:`Objective.from_sympy`); :attr:`expr` is the Float-free expression.
     """
 
     def __init__(self, expr, variables, name: str | None = None):
         if isinstance(expr, str) or not isinstance(expr, sp.Basic):
             raise InputError("Objective.from_sympy needs a sympy expression built in code; strings are not "
                              "parsed (no sympify of untrusted text)")
+        user_expr = expr
         if isinstance(variables, sp.Basic | str) or not hasattr(variables, "__iter__"):
             raise InputError("variables must be a non-empty list of sympy Symbols (the order of θ), e.g. [x, y]")
         variables = list(variables)
@@ -462,20 +484,30 @@ class SympyObjective(Objective):
             raise InputError("variables must be a non-empty list of sympy Symbols (the order of θ)")
         if len(set(variables)) != len(variables):
             raise InputError("variables contain a repeated symbol")
+        from ..arith.compile import check_evaluable, check_plain_symbols, exact_floats
+
+        check_plain_symbols(variables, "Objective.from_sympy")
         extra = expr.free_symbols - set(variables)
         if extra:
+            names = {str(v) for v in variables}
+            twins = sorted(str(e) for e in extra if str(e) in names)
+            hint = (f" ({', '.join(twins)}: a symbol of the same name but other assumptions — sympy treats "
+                    "Symbol('x') and Symbol('x', real=True) as different symbols; build the expression with the "
+                    "variables themselves)") if twins else ""
             raise InputError(f"the expression depends on {sorted(map(str, extra))}, which are not among the "
-                             f"variables {[str(v) for v in variables]}: give values for them or add them")
+                             f"variables {[str(v) for v in variables]}{hint}: give values for them or add them")
+        check_plain_symbols(expr.free_symbols, "Objective.from_sympy")
+        # a Float coefficient means its exact binary value: replace it before any derivative is taken (sympy
+        # differentiates Floats in rounded arithmetic: d/dx 0.1·x³ = 0.3·x² with 0.3 rounded, ≠ 3·0.1)
+        expr = exact_floats(expr)
         rewritten = expr.rewrite(sp.Piecewise) if expr.has(sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign) else expr
-        from ..arith.compile import check_evaluable
-
         check_evaluable(rewritten)
         self.expr = rewritten
         self.variables = variables
         self.symbols = variables
         self.n_params = len(variables)
         self.param_names = [str(v) for v in variables]
-        self.name = name or str(expr)
+        self.name = name or str(user_expr)
         self._grad_exprs = None
         self._hess_exprs = None
         self._programs = {}
@@ -616,6 +648,8 @@ class SympyObjective(Objective):
                 raise InputError(f"pattern entries must be branch indices in [0, {len(node.args)}) for {node}, "
                                  f"got {b!r}")
             idx.append(int(b))
-        out = self.expr.xreplace({node: node.args[b][0] for node, b in zip(pw, idx)})
+        from ..arith.compile import exact_floats
+
+        out = exact_floats(self.expr.xreplace({node: node.args[b][0] for node, b in zip(pw, idx)}))
         _refuse_non_analytic(out, f"{self.name} on the region {tuple(idx)}")
         return out
