@@ -9,8 +9,13 @@ Wu, Ma & E 2018), each on concrete instances with the verdict it must get.
   negative controls REFUTED: η exceptional (quadratic, ReLU dead region), and a 2-step map whose
   second step lands in the dead region. §4: a step size 2⁻⁴⁰ away from an exceptional one is still
   certified non-singular (a tiny determinant is not zero).
-§3 stability: GD stable / edge / unstable at η λ_max <, =, > 2; the Wu–Ma–E SGD condition; a
-  period-2 orbit of ¼(θ² − 1)² proved by Krawczyk at θ² = 1 + 2/η; escape from a strict saddle.
+§3 stability: GD stable (hyperbolic) / unstable at η λ_max < 2, > 2; at the edge η λ_max = 2 and at zero
+  eigenvalues the point is non-hyperbolic and GD's linearisation does not decide (INCONCLUSIVE: −x⁴, x³,
+  x² − y⁴ at 0 and x² + x⁴ at η = 1 are unstable), unless the zero eigenvalues sit at a certified global
+  minimum (L = 0 ≤ L: the flat directions of over-parameterised regression, Wu–Ma–E); the Wu–Ma–E SGD
+  condition; a period-2 orbit of ¼(θ² − 1)² proved by Krawczyk at θ² = 1 + 2/η; escape from a strict saddle.
+§2 regions are connected analytic pieces: a user Piecewise pattern with two components is not one region;
+  empty scopes prove nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from verify.result import Result, Verdict
 
 PAPER = "gd_map (Craciun & Ghoshdastidar, arXiv:2510.24466)"
 REF = "shared/theory/gd_map.md"
-P, R, S = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED
+P, R, S, I = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED, Verdict.INCONCLUSIVE
 CHECKS: list[ProofCheck] = []
 
 
@@ -120,8 +125,8 @@ for eta in (F(1, 10), F(1, 2), 1, 3):
 x, y = sp.symbols("x y")
 QMIN = vf.Objective.from_sympy((x**2 + 3 * y**2) / 2, [x, y])  # λ_max = 3, edge at η = 2/3
 _add("GD-stable η λ_max < 2", "½(x²+3y²), η=1/2", P, lambda: stability.gd(QMIN, [0, 0], F(1, 2)), "§3 GD")
-_add("GD-stable edge of stability η λ_max = 2: stable in the non-strict sense (ρ(DG) = 1)", "½(x²+3y²), η=2/3", P,
-     lambda: stability.gd(QMIN, [0, 0], F(2, 3)), "§3 GD")
+_add("GD-edge η λ_max = 2: DG has the eigenvalue −1, non-hyperbolic, the linearisation does not decide",
+     "½(x²+3y²), η=2/3", I, lambda: stability.gd(QMIN, [0, 0], F(2, 3)), "§3 GD", negative=True)
 _add("GD-stable η λ_max > 2 is unstable", "½(x²+3y²), η=3/4", R, lambda: stability.gd(QMIN, [0, 0], F(3, 4)),
      "§3 GD", negative=True)
 _add("GD-stable minimum of a tanh objective (ball λ_max)", "tanh(x)²+(x−y)², η=1/4", P,
@@ -134,8 +139,8 @@ _add("SGD-WuMaE mean-square condition holds at a small step", "over-parameterise
 _add("SGD-WuMaE fails for B=1 where GD is still stable", "over-parameterised regression, B=1, η=1/2", R,
      lambda: stability.sgd(LR4, WSTAR, F(1, 2), batch_size=1, lyapunov_steps=500, lyapunov_runs=4), "§3 SGD",
      negative=True)
-_add("SGD-WuMaE GD at the same step is stable (contrast)", "over-parameterised regression, GD, η=1/2", P,
-     lambda: stability.gd(LR4, WSTAR, F(1, 2)), "§3 GD")
+_add("SGD-WuMaE GD at the same step is stable (contrast): a global minimum with a flat direction (non-strict)",
+     "over-parameterised regression, GD, η=1/2", P, lambda: stability.gd(LR4, WSTAR, F(1, 2)), "§3 GD")
 
 QUARTIC = vf.Objective.from_sympy((sp.Symbol("t") ** 2 - 1) ** 2 / 4, [sp.Symbol("t")])
 
@@ -200,3 +205,66 @@ _add("SGD-fixedpoint a point that is not a common fixed point of the batch maps"
      negative=True)
 _add("ORBIT-period1 a period-1 orbit is a fixed point of G_η", "¼(θ²−1)², η=1/2, guess 1.05", P,
      lambda: stability.find_periodic_orbit(QUARTIC, F(1, 2), 1, [1.05]), "§3 periodic orbits")
+
+# ------------------------------------------------------------------ §3 non-hyperbolic points (adversary finding 02)
+# Spectrum in [0, 2/η] with a zero eigenvalue or λ = 2/η: spectral radius of DG = 1, the linearisation decides
+# nothing. Each of these is unstable for GD (G(x) = x + 4ηx³ on −x⁴; G²(x) = x + 8x³ + O(x⁵) on x² + x⁴ at η = 1).
+for _expr, _vars, _inst in ((-(x**4), [x], "−x⁴ at 0 (strict maximum)"), (x**3, [x], "x³ at 0 (inflection)"),
+                            (x**2 - y**4, [x, y], "x²−y⁴ at 0 (saddle)")):
+    _add("GD-neutral a zero eigenvalue without a global-minimum certificate is not proved stable", f"{_inst}, η=1/10",
+         I, lambda _expr=_expr, _vars=_vars: stability.gd(vf.Objective.from_sympy(_expr, _vars), [0] * len(_vars),
+                                                         F(1, 10)), "§3 GD", negative=True)
+_add("GD-edge λ = 2/η exactly: GD oscillates outward (subcritical flip), not proved stable", "x²+x⁴ at 0, η=1", I,
+     lambda: stability.gd(vf.Objective.from_sympy(x**2 + x**4, [x]), [0], 1), "§3 GD", negative=True)
+_add("GD-neutral zero eigenvalues at a certified global minimum (L = 0 ≤ L): non-strict, proved", "x²+y⁴ at 0, η=1/10",
+     P, lambda: stability.gd(vf.Objective.from_sympy(x**2 + y**4, [x, y]), [0, 0], F(1, 10)), "§3 GD")
+_BIG = sp.Integer(10) ** 200
+_add("GD-stable a saddle with Hessian diag(2·10⁻²⁰⁰, −2·10⁻⁴⁰⁰) is decided (no float underflow)",
+     "x²/10²⁰⁰ − y²/10⁴⁰⁰ at [0.0, 0.0], η=1", R,
+     lambda: stability.gd(vf.Objective.from_sympy(x**2 / _BIG - y**2 / _BIG**2, [x, y]), [0.0, 0.0], 1), "§3 GD",
+     negative=True)
+
+
+def _ball_theta():
+    from flint import arb
+
+    return stability.gd(vf.Objective.from_sympy(x**2, [x]), [arb(1, 1)], F(1, 10))
+
+
+_add("GD-ball θ* given as the ball [0, 2] holding the minimum 0: not refuted, the point in the ball is stable",
+     "x², θ*=[arb(1, ±1)], η=1/10", P, _ball_theta, "§3 GD", negative=True)
+
+# ------------------------------------------------------------------ issue 11: regions are connected analytic pieces
+# A user Piecewise pattern is not a region: x² > 1 has two components, and sqrt(x²) is x on one, −x on the other.
+XP = sp.Symbol("x")
+XPR = sp.Symbol("x", real=True)
+
+
+def _pw_sqrt(var, cut=1):
+    """((x + sqrt(x²))/2)² on x² > cut — x² on x > √cut (G ≡ 0 at η = 1/2), 0 on x < −√cut — and x²/2 inside."""
+    return vf.Objective.from_sympy(sp.Piecewise(((var + sp.sqrt(var**2)) ** 2 / 4, var**2 > cut), (var**2 / 2, True)),
+                                   [var])
+
+
+_add("NS-components one Piecewise pattern, two components: not one region (G ≡ 0 on x > 1)",
+     "Piecewise sqrt(x²), η=1/2, points ±2", I,
+     lambda: gdmap.check_nonsingular(_pw_sqrt(XP), F(1, 2), regions=[[-2], [2]]),
+     "§2 main theorem (connected analytic pieces)", negative=True)
+_add("NS-components the component x < −1 alone is certified (L ≡ 0 there, G = id)",
+     "Piecewise sqrt(x²), η=1/2, points −2, −3", P,
+     lambda: gdmap.check_nonsingular(_pw_sqrt(XP), F(1, 2), regions=[[-2], [-3]]),
+     "§2 main theorem (connected analytic pieces)")
+_add("NS-components real symbol: sqrt(x²) = |x|, polynomial pieces, η = 1/2 exceptional on x > 1",
+     "Piecewise |x|, η=1/2, points ±2", R,
+     lambda: gdmap.check_nonsingular(_pw_sqrt(XPR), F(1, 2), regions=[[-2], [2]]),
+     "§2 exceptional step sizes", negative=True)
+_add("E-component sample points stay in θ's component: η = 1/2 is not excluded on x > 10⁻³",
+     "Piecewise sqrt(x²), x²>10⁻⁶, θ=1/500, η∈(1/10,2)", I,
+     lambda: gdmap.exceptional_step_sizes(_pw_sqrt(XP, F(1, 10**6)), [F(1, 500)], eta_range=(F(1, 10), 2)).result,
+     "§2 exceptional step sizes (analytic pieces)", negative=True)
+_add("NS-empty every sample on a boundary: nothing examined, nothing proved",
+     "relu [2,2,1] no bias, X=[[0,0]], 20 samples", I,
+     lambda: gdmap.check_nonsingular(vf.SquareLoss(vf.MLP([2, 2, 1], "relu"), vf.Dataset([[0, 0]], [1])), F(1, 3),
+                                     samples=20), "§2 main theorem (scope)", negative=True)
+_add("E-scan-empty no points: no region examined, nothing proved", "x², thetas=[]", I,
+     lambda: gdmap.scan_step_sizes(vf.Objective.from_sympy(XP**2, [XP]), (0, 1), []), "§2 (scope)", negative=True)

@@ -89,17 +89,192 @@ def test_item1_rational_point_of_a_non_polynomial_objective():
     assert res.verdict == R and res.certificate["classification"] == "not a fixed point"
 
 
-def test_item1_edge_and_neutral_semantics():
+def test_hyperbolic_minimum_is_proved_by_a():
     q = obj((x**2 + 3 * y**2) / 2, [x, y])
-    edge = stability.gd(q, [0, 0], F(2, 3))  # ρ(DG) = 1: linearly stable in the non-strict sense, not asymptotically
-    assert edge.verdict == P and edge.certificate["classification"] == "edge"
-    assert edge.certificate["linearly_stable_nonstrict"] is True and edge.certificate["asymptotically_stable"] is False
-    assert edge.certificate["edge_eigenvalue_multiplicity"] == 1
-    flat = stability.gd(obj(x**2, [x, y]), [0, 0], F(1, 2))  # eigenvalues 2 and 0
-    assert flat.verdict == P and flat.certificate["asymptotically_stable"] is False
-    assert flat.certificate["zero_eigenvalue_multiplicity"] == 1
     strict = stability.gd(q, [0, 0], F(1, 2))
-    assert strict.verdict == P and strict.certificate["asymptotically_stable"] is True
+    assert strict.verdict == P and strict.certificate["classification"] == "stable"
+    assert strict.certificate["asymptotically_stable"] is True and strict.certificate["hyperbolic"] is True
+    assert strict.certificate["proved_by"].startswith("(a)")
+    assert_scoped(strict)
+
+
+def test_edge_is_inconclusive_not_proved():
+    """λ_max = 2/η exactly: DG has the eigenvalue −1 (spectral radius 1), the linearisation does not decide."""
+    q = obj((x**2 + 3 * y**2) / 2, [x, y])
+    edge = stability.gd(q, [0, 0], F(2, 3))
+    assert edge.verdict == I and edge.certificate["classification"] == "edge"
+    assert edge.certificate["linearly_stable_nonstrict"] is True and edge.certificate["asymptotically_stable"] is None
+    assert edge.certificate["edge_eigenvalue_multiplicity"] == 1 and edge.certificate["hyperbolic"] is False
+    assert "non-hyperbolic" in edge.message and "spectral radius of DG = 1" in edge.message
+    # even at a certified global minimum (x² at η = 1: G(x) = −x, neither converging nor diverging)
+    for th in ([0], [0.0]):
+        r = stability.gd(obj(x**2), th, 1)
+        assert r.verdict == I and r.certificate["classification"] == "edge", r.message
+
+
+# ------------------------------------------------------------------- adversary finding 02: non-hyperbolic points
+@pytest.mark.parametrize("expr, variables, theta, eta, cls", [
+    (-(x**4), [x], [0], F(1, 10), "neutral"),               # strict maximum: G(x) = x + 4ηx³
+    (x**3, [x], [0], F(1, 10), "neutral"),                  # inflection
+    (x**2 - y**4, [x, y], [0, 0], F(1, 10), "neutral"),     # saddle
+    (-(x**4) - y**4, [x, y], [0, 0], F(1, 10), "neutral"),  # strict maximum
+    (x**2 + x**4, [x], [0], 1, "edge"),                     # subcritical flip: G²(x) = x + 8x³ + O(x⁵)
+    (x**2 - x**4, [x], [0], 1, "edge"),                     # supercritical: still not decided by DG
+])
+def test_finding02_non_hyperbolic_points_are_never_proved(expr, variables, theta, eta, cls):
+    res = stability.gd(obj(expr, variables), theta, eta)
+    assert res.verdict == I, res.message
+    assert res.certificate["classification"] == cls and res.certificate["linearly_stable_nonstrict"] is True
+    assert "non-hyperbolic" in res.message and "does not decide" in res.message
+
+
+def test_finding02_zero_eigenvalues_at_a_certified_global_minimum_are_proved_by_b():
+    flat = stability.gd(obj(x**2, [x, y]), [0, 0], F(1, 2))  # eigenvalues 2 and 0, L = x² ≥ 0, L(0) = 0
+    assert flat.verdict == P and flat.certificate["classification"] == "neutral"
+    assert flat.certificate["zero_eigenvalue_multiplicity"] == 1 and flat.certificate["proved_by"].startswith("(b)")
+    assert flat.certificate["global_minimum"]["certified"] is True
+    assert "non-strict: 1 zero eigenvalue" in flat.scope["what"] and flat.scope["zero_eigenvalues"] == 1
+    assert flat.certificate["asymptotically_stable"] is None
+    quartic = stability.gd(obj(x**2 + y**4, [x, y]), [0, 0], F(1, 10))
+    assert quartic.verdict == P and quartic.certificate["zero_eigenvalue_multiplicity"] == 1
+    # the same spectrum without the global-minimum certificate is not proved
+    for expr in (x**2 - y**4, x**2 + y**3, x**2 + y**4 + 1):
+        r = stability.gd(obj(expr, [x, y]), [0, 0], F(1, 10))
+        assert r.verdict == I and r.certificate["classification"] == "neutral", (expr, r.message)
+        assert r.certificate["global_minimum"]["certified"] is False
+    # (b) allows [0, 2/η) only: a zero eigenvalue together with λ = 2/η stays INCONCLUSIVE, λ > 2/η is REFUTED
+    assert stability.gd(obj(x**2, [x, y]), [0, 0], 1).verdict == I
+    assert stability.gd(obj(x**2, [x, y]), [0, 0], F(3, 2)).verdict == R
+
+
+def test_finding02_over_parameterised_regression_is_proved_by_b():
+    """Wu–Ma–E: an interpolating minimum of an over-parameterised square loss (3 points in ℝ⁴): flat directions."""
+    loss = vf.SquareLoss(vf.MLP([4, 1], "identity"),
+                         vf.Dataset([[1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 0, 1]], [1, 2, 3]))
+    res = stability.gd(loss, [-1, 0, 2, 4], F(1, 2))
+    assert res.verdict == P and res.certificate["zero_eigenvalue_multiplicity"] == 1
+    assert "square loss" in res.certificate["global_minimum"]["reason"]
+
+
+def test_finding02_ball_path_global_minimum():
+    """Non-polynomial objective at an exact point: Arb enclosures. tanh(x)²: a certified zero eigenvalue ({0});
+    tanh(x + y)²: the λ_min enclosure straddles 0, λ ≥ 0 follows from global minimality."""
+    r = stability.gd(obj(sp.tanh(x) ** 2, [x, y]), [0, 0], F(1, 10))
+    assert r.verdict == P and r.arithmetic == "ball" and r.certificate["classification"] in ("neutral", "nonnegative")
+    r = stability.gd(obj(sp.tanh(x + y) ** 2, [x, y]), [0, 0], F(1, 10))
+    assert r.verdict == P and r.certificate["classification"] in ("neutral", "nonnegative"), r.message
+    r = stability.gd(obj(sp.tanh(x + y) ** 2 - sp.tanh(y) ** 4, [x, y]), [0, 0], F(1, 10))
+    assert r.verdict == I, r.message  # not structurally ≥ 0
+
+
+# ------------------------------------------------------------------------- adversary finding 03: θ* as a ball
+def test_finding03_ball_containing_a_critical_point_is_not_refuted():
+    from flint import arb
+
+    res = stability.gd(obj(x**2), [arb(1, 1)], F(1, 10))  # the ball [0, 2] ∋ 0
+    assert res.verdict == P, res.message
+    assert res.certificate["critical_point"]["in_user_ball"] is True
+    assert "given ball" in res.claim and res.scope["given_ball"]
+
+
+def test_finding03_refuted_only_on_the_whole_ball():
+    from flint import arb
+
+    res = stability.gd(obj(x**2), [arb(3, 1)], F(1, 10))  # [2, 4]: ∇L = 2x ≥ 4
+    assert res.verdict == R and res.certificate["classification"] == "not a fixed point"
+    lo, hi = bounds(res.scope["search_box"][0])
+    assert lo <= 2 and hi >= 4 and res.margin < 0
+    # a nonlinear gradient needs sub-boxes: x³ − 3x on [1.2, 3] (zero at √3 ≈ 1.73 inside: never REFUTED) and on
+    # [1.8, 3] (no zero: REFUTED)
+    cubic = obj(x**4 / 4 - 3 * x**2 / 2)
+    r = stability.gd(cubic, [arb(F(21, 10).__float__(), 0.9)], F(1, 10))
+    assert r.verdict != R, r.message
+    r = stability.gd(cubic, [arb(2.4, 0.6)], F(1, 10))
+    assert r.verdict == R, r.message
+    # a ball in one coordinate only, a point in the other
+    r = stability.gd(obj(x**2 + y**2, [x, y]), [arb(0.5, 0.6), 0.0], F(1, 10))
+    assert r.verdict == P, r.message
+
+
+def test_finding03_ball_missing_the_critical_point_is_refuted_with_the_point_named():
+    """A tiny ball around a float approximation of 2^(1/3): the true critical point lies just outside it."""
+    from flint import arb
+
+    res = stability.gd(obj(x**4 / 4 - 2 * x), [arb(2 ** (1 / 3), 2.0**-200)], F(1, 10))
+    assert res.verdict == R and res.certificate["classification"] == "not a fixed point", res.message
+    assert "outside the ball" in res.message
+    lo, hi = bounds(res.scope["search_box"][0])
+    assert lo <= F(2 ** (1 / 3)) <= hi
+
+
+def test_finding03_critical_point_straddling_the_ball_edge_is_not_decided():
+    """Ball [1, q] with q a dyadic 2⁻²⁰⁰ above 2^(1/3): the zero is in the ball, its Krawczyk box K is not."""
+    from verify.arith.decide import to_arb
+
+    r, _exact = sp.integer_nthroot(2**601, 3)  # q = (⌊2^(1/3)·2²⁰⁰⌋ + 1)/2²⁰⁰
+    q = F(int(r) + 1, 2**200)
+    assert q**3 > 2 and (q - F(1, 2**200)) ** 3 <= 2
+    res = stability.gd(obj(x**4 / 4 - 2 * x), [to_arb((F(1), q), 400)], F(1, 10))
+    assert res.verdict != R, res.message
+    if res.verdict == P:
+        assert res.certificate["critical_point"]["unique_in_user_ball"] is True
+
+
+def test_finding03_ball_with_several_critical_points_is_not_decided():
+    """¼(x²−1)² on [−2, 2]: Newton from the centre finds the maximum 0, but the ball also holds the minima ±1."""
+    from flint import arb
+
+    q = obj((x**2 - 1) ** 2)
+    res = stability.gd(q, [arb(0, 2)], F(1, 10))
+    assert res.verdict == I and "may hold other critical points" in res.message
+    assert res.certificate["classification"] == "unstable"  # true of the point in K, kept for information
+    assert res.certificate["verdict_for_the_point_in_K"] == "REFUTED"
+    # [0.7, 1.1] holds only the minimum 1: uniqueness by Krawczyk on a box around 1 and ∇L ≠ 0 on the rest
+    res = stability.gd(q, [arb(0.9, 0.2)], F(1, 10))
+    assert res.verdict == P and res.certificate["critical_point"]["unique_in_user_ball"] is True
+    assert "unique critical point in the given ball" in res.claim
+    lo, hi = res.certificate["lambda_max"]
+    assert lo <= 8 <= hi and hi - lo < F(1, 10**20)  # the tight enclosure of the small Krawczyk box
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.fractions(-3, 3, max_denominator=8), st.fractions(F(1, 8), 3, max_denominator=8),
+       st.fractions(-2, 2, max_denominator=4))
+def test_finding03_ball_verdicts_never_wrong(mid, rad, zero):
+    """L = (x − z)²: the ball [mid ± rad] contains a critical point iff |mid − z| ≤ rad; never REFUTED then."""
+    from flint import arb
+
+    from verify.arith.decide import to_arb
+
+    ball = to_arb((mid - rad, mid + rad), 128)
+    res = stability.gd(obj((x - sp.Rational(zero.numerator, zero.denominator)) ** 2), [ball], F(1, 10))
+    lo, hi = bounds(ball)
+    if lo <= zero <= hi:
+        assert res.verdict != R, res.message
+    if res.verdict == R:
+        assert not lo <= zero <= hi
+    assert isinstance(ball, arb)
+
+
+def test_float_theta_within_rounding_of_a_degenerate_critical_point_is_not_refuted():
+    """A double stands for any point within a few ulps: "no critical point near θ*" needs a box at least that big.
+    x⁴ at 10⁻¹⁷ (critical point 0) and (xy − 1)² one ulp off the manifold of minima xy = 1 (singular Hessian:
+    Krawczyk cannot certify): the old 2⁻⁶⁴ box excluded the critical points and REFUTED."""
+    for expr, variables, theta in ((x**4, [x], [1e-17]), ((x * y - 1) ** 2, [x, y], [2.0, 0.5000000000000001])):
+        res = stability.gd(obj(expr, variables), theta, F(1, 10))
+        assert res.verdict == I, res.message
+    res = stability.gd(obj(x**4), [1e-3], F(1, 10))  # far from it: still refuted over a box of radius ≥ 2⁻⁵⁰
+    assert res.verdict == R and bounds(res.scope["search_box"][0])[1] - F(1e-3) >= F(1, 2**50)
+
+
+# ------------------------------------------------------------------------ adversary finding 09b: underflow
+def test_finding09b_tiny_hessian_entries_are_decided():
+    big = sp.Integer(10) ** 200
+    res = stability.gd(obj(x**2 / big - y**2 / big**2, [x, y]), [0.0, 0.0], 1)
+    assert res.verdict == R and res.certificate["classification"] == "unstable", res.message
+    assert "scaled" in res.certificate["critical_point"]["message"]
+    res = stability.gd(obj(x**2 / big + y**2 / big**2, [x, y]), [0.0, 0.0], 1)
+    assert res.verdict == P, res.message
 
 
 def test_item1_boundary_and_degenerate_points_are_inconclusive():
@@ -301,7 +476,17 @@ def _truth(lams, eta):
     top = max(lams)
     if min(lams) < 0 or eta * top > 2:
         return "unstable"
-    return "edge" if eta * top == 2 else "stable"
+    if eta * top == 2:
+        return "edge"
+    return "neutral" if 0 in lams else "stable"
+
+
+def _verdict(truth, objective):
+    """stable → PROVED (a); neutral → PROVED (b) when L ≥ 0 is known structurally (L(0) = 0 by construction),
+    else INCONCLUSIVE; edge → INCONCLUSIVE; unstable → REFUTED."""
+    if truth == "neutral":
+        return P if vf.pl.nonnegativity(objective) is not None else I
+    return {"stable": P, "edge": I, "unstable": R}[truth]
 
 
 @settings(max_examples=30, deadline=None)
@@ -317,7 +502,7 @@ def test_gd_exact_quadratics_decided_exactly(lams, skew, k, sgn):
     res = stability.gd(objective, [0] * n, eta)
     truth = _truth(lams, eta)
     assert res.certificate["classification"] == truth, res.message
-    assert res.verdict == (P if truth in ("stable", "edge") else R)
+    assert res.verdict == _verdict(truth, objective), res.message
     assert_scoped(res)
 
 
@@ -339,7 +524,7 @@ def test_gd_float_quadratics_never_wrong_and_give_way_to_precision(lams, skew, k
         assert res.certificate["classification"] == truth, res.message
     else:
         hi = stability.gd(objective, [0.0] * n, eta, prec=1024)
-        assert hi.verdict == (P if truth in ("stable", "edge") else R), hi.message
+        assert hi.verdict == _verdict(truth, objective), hi.message
         assert hi.certificate["classification"] == truth, hi.message
 
 
@@ -355,6 +540,8 @@ def test_gd_quadratic_irrational_spectrum(a, b, c, k, sgn, float_point):
     q = sp.Rational(eta.numerator, eta.denominator)
     if sp.N(lam_min, 50) < 0:
         truth = "unstable"
+    elif lam_min == 0 and q * lam_max < 2:
+        truth = "neutral"
     else:
         d = sp.N(q * lam_max - 2, 200)
         truth = "unstable" if d > 0 else "stable"  # never exactly 2: λ_max irrational or η·λ_max ≠ 2 by construction

@@ -8,30 +8,49 @@ GD (:func:`gd`)
     G_η(θ) = θ − η∇L(θ). A point θ* is a *fixed point* of G_η iff ∇L(θ*) = 0, and its linearisation
     is DG_η(θ*) = I − η∇²L(θ*), with eigenvalues 1 − ηλ for the Hessian eigenvalues λ.
 
-    * ``unstable``: some λ < 0 or λ > 2/η — DG has an eigenvalue > 1 or < −1, the fixed point is
-      linearly unstable (a maximum or a saddle is always unstable for GD, at every η);
-    * ``edge``: every λ ∈ [0, 2/η] and some λ = 2/η exactly — DG has the eigenvalue −1 (the edge of
-      stability: a period-2 oscillation along that direction neither grows nor decays in the
-      linearisation);
-    * ``stable``: every λ ∈ [0, 2/η) — the spectrum of DG lies in (−1, 1].
+    The claim checked is "θ* is a linearly stable minimum of GD at η". The verdicts:
 
-    Eigenvalues λ = 0 are *neutral* directions (DG eigenvalue +1, e.g. along a manifold of minima).
-    Linear stability is meant in the non-strict sense of the theory (the spectral radius of DG is ≤ 1,
-    i.e. every λ ∈ [0, 2/η]); ``asymptotically_stable`` in the certificate says whether every
-    λ ∈ (0, 2/η) (spectral radius < 1). At neutral or edge directions the linearisation does not decide
-    the nonlinear behaviour (−x⁴ at 0 is linearly stable in this sense and a maximum); the message says so.
-
-    The claim checked is "θ* is a fixed point and linearly stable": PROVED only when (a) θ* is certified
-    critical and (b) the whole Hessian spectrum is certified in [0, 2/η] (``stable`` or ``edge``). REFUTED
-    when θ* is certified not critical (it is not a fixed point), or the spectrum is certified ``unstable``.
+    * PROVED (a) — *hyperbolic*: θ* is a certified critical point and every Hessian eigenvalue lies in
+      the open interval (0, 2/η). Then θ* is a strict local minimum (∇²L ≻ 0) and, DG having spectral
+      radius < 1, an asymptotically stable fixed point of G_η (classification ``stable``).
+    * PROVED (b) — *non-strict, at a certified global minimum*: θ* is a certified critical point, every
+      eigenvalue lies in [0, 2/η), some may be 0 — allowed only when θ* is certified to be a global
+      minimum by other means: L(θ*) = 0 is certified and L ≥ 0 everywhere is known structurally
+      (:func:`verify.pl.nonnegativity`: square and logistic losses, sympy-provable sign). This is the
+      over-parameterised setting of Wu, Ma & E (NeurIPS 2018), where the zero eigenvalues are the flat
+      directions of a manifold of minima; the scope says "non-strict: N zero eigenvalues"
+      (classification ``neutral``; ``nonnegative`` when ball enclosures cannot tell whether some λ = 0).
+      The PROVED statement is then "a global minimum whose linearisation has spectral radius 1, the
+      eigenvalue +1 only along the kernel of ∇²L" — not asymptotic stability.
+    * REFUTED: θ* is certainly not a fixed point (∇L(θ*) ≠ 0; for a ball θ*: ∇L ≠ 0 on the whole ball), or
+      some eigenvalue is certainly < 0 or certainly > 2/η (classification ``unstable``): DG has an eigenvalue
+      of modulus > 1, so the fixed point is unstable (Lyapunov instability from the linearisation of a C¹
+      map), and with λ < 0 it is a saddle or a maximum, not a minimum.
+    * INCONCLUSIVE otherwise, in particular at *non-hyperbolic* points without the global-minimum
+      certificate. A zero eigenvalue (DG eigenvalue +1: −x⁴, x³, x² − y⁴ at 0 — a maximum, an inflection, a
+      saddle — all have spectrum in [0, 2/η)) or an eigenvalue exactly 2/η (DG eigenvalue −1: x² + x⁴ at
+      η = 1 is linearly "stable", but G²(x) = x + 8x³ + O(x⁵) and GD oscillates outward) makes the point
+      linearly stable only in the non-strict sense (spectral radius 1); the linearisation does not decide,
+      and the certificate keeps the classification (``neutral``, ``edge``). Eigenvalues exactly 2/η stay
+      INCONCLUSIVE even at a global minimum (x² at η = 1: G(x) = −x neither converges nor diverges).
 
     Criticality is certified exactly for an exact (rational) θ*: the gradient is exactly zero (exact
-    arithmetic, or a ball of radius 0 around 0). For a float or ball θ* — a float is only an
-    approximation of the point the user means — the Krawczyk test (:func:`verify.arith.krawczyk.
-    certify_zero` on F = ∇L, J = ∇²L) proves that ∇L has exactly one zero θ̂ in a small search box X
-    containing θ*, and the verdict speaks of θ̂: the Hessian spectrum is enclosed over the box K ∋ θ̂
-    (``scope`` gives X, K and the precision). If instead ∇L is certified non-zero on a whole box around
-    θ*, there is no critical point there: REFUTED, with that box as the scope.
+    arithmetic, or a ball of radius 0 around 0). For a float θ* — only an approximation of the point the
+    user means — the Krawczyk test (:func:`verify.arith.krawczyk.certify_zero` on F = ∇L, J = ∇²L) proves
+    that ∇L has exactly one zero θ̂ in a small search box X containing θ*, and the verdict speaks of θ̂: the
+    Hessian spectrum is enclosed over the box K ∋ θ̂ (``scope`` gives X, K and the precision). If instead
+    ∇L is certified non-zero on a whole box around θ*, there is no critical point there: REFUTED, with that
+    box as the scope; that box is never smaller than a few ulps (2⁻⁵⁰ relative) around each float coordinate,
+    since a double stands for any point within its rounding error. For a *ball* θ* (``arb`` with positive
+    radius: the user's enclosure of the point) the verdict must be about the user's ball: REFUTED "not a
+    fixed point" needs ∇L ≠ 0 on a box containing the whole ball (enclosures over sub-boxes covering it);
+    PROVED/REFUTED about the spectrum need the critical point certified to be the *unique* critical point in
+    the ball (Krawczyk on a box containing the ball, or on a box X around the point plus ∇L ≠ 0 on the rest of
+    the ball). A certified critical point whose box K is not inside the ball, or that may share the ball with
+    others, gives INCONCLUSIVE; the certificate says where K is and what the verdict about it alone would
+    be. A singular-looking float preconditioner (Hessian entries below the double range, e.g.
+    diag(2·10⁻²⁰⁰, −2·10⁻⁴⁰⁰)) is avoided by scaling the rows of ∇L and ∇²L by exact powers of 2, which does
+    not change the zeros.
 
 SGD (:func:`sgd`) — the setting of Wu, Ma & E, "How SGD selects the global minima in
 over-parameterized learning" (NeurIPS 2018): θ* is a common fixed point of every batch map
@@ -134,19 +153,26 @@ def _float_like(v) -> bool:
     return type(v).__module__.startswith("sympy") and getattr(v, "is_Float", False)
 
 
-def _centre(theta) -> list[Fraction]:
-    """Exact rational centre of θ (floats exactly, balls by their midpoint)."""
-    out = []
+def _centre_and_ball(theta) -> tuple[list[Fraction], list[tuple[Fraction, Fraction]] | None, list[bool]]:
+    """Exact rational centre of θ (floats exactly, balls by their midpoint), the user's ball: the exact
+    endpoints [lo_i, hi_i] of every coordinate (a point coordinate as [c, c]), or None when no coordinate is a
+    ball of positive radius (θ is then a point), and which coordinates were given as ``arb`` balls."""
+    out, box, is_ball, arbs = [], [], False, []
     for i, v in enumerate(np.asarray(theta, dtype=object).reshape(-1)):
         if type(v).__name__ == "arb":
             try:
                 lo, hi = bounds(v)
             except UncertifiedValueError as exc:
                 raise InputError(f"θ*[{i}] = {v} is not a finite ball") from exc
-            out.append((lo + hi) / 2)
+            c = (lo + hi) / 2
+            is_ball = is_ball or hi > lo
         else:
-            out.append(validate.rational(v, f"θ*[{i}]"))
-    return out
+            c = validate.rational(v, f"θ*[{i}]")
+            lo = hi = c
+        out.append(c)
+        box.append((lo, hi))
+        arbs.append(type(v).__name__ == "arb")
+    return out, (box if is_ball else None), arbs
 
 
 def _check_point(objective, theta) -> None:
@@ -180,8 +206,11 @@ class CriticalPoint:
     """Outcome of :func:`certify_critical`.
 
     ``status``: ``"exact"`` (θ* itself is critical, ∇L(θ*) = 0 exactly), ``"box"`` (∇L has exactly one zero in
-    ``search_box`` ∋ θ*, and it lies in ``box``), ``"not-critical"`` (∇L(θ*) ≠ 0 exactly for an exact θ*, or
-    ∇L ≠ 0 on the whole ``search_box`` around a float/ball θ*), ``"undecided"``.
+    ``search_box``, and it lies in ``box``), ``"not-critical"`` (∇L(θ*) ≠ 0 exactly for an exact θ*, or ∇L ≠ 0
+    on the whole ``search_box``, which contains θ* — for a ball θ*, the whole ball), ``"undecided"``.
+
+    ``user_ball``: the exact endpoints of a ball θ* (None for a point). ``in_user_ball`` (status ``box`` with a
+    ball θ*): True when the certified box K lies inside the given ball, False when it is not certified to.
     """
 
     status: str
@@ -193,10 +222,26 @@ class CriticalPoint:
     precision: int | None = None
     message: str = ""
     krawczyk: dict | None = None
+    user_ball: list | None = None
+    in_user_ball: bool | None = None
+    unique_in_user_ball: bool | None = None
+    pieces: int | None = None
+    gap: Fraction | None = None
 
     @property
     def critical(self) -> bool:
         return self.status in ("exact", "box")
+
+    @property
+    def subject(self) -> str:
+        """Words for the point a verdict speaks of (the claim's subject)."""
+        if self.exact_input and (self.status == "exact" or (self.status == "not-critical" and self.search_box is None)):
+            return "θ*"
+        if self.user_ball is not None:
+            if self.status == "box" and self.in_user_ball and self.unique_in_user_ball:
+                return "the unique critical point in the given ball θ*"
+            return "the critical point in the given ball θ*"
+        return "the critical point of L near θ*"
 
     def to_dict(self) -> dict:
         d = {"status": self.status, "exact_input": self.exact_input, "message": self.message}
@@ -212,19 +257,35 @@ class CriticalPoint:
             d["krawczyk"] = self.krawczyk
         if self.precision is not None:
             d["precision"] = self.precision
+        if self.user_ball is not None:
+            d["user_ball"] = [[lo, hi] for lo, hi in self.user_ball]
+            d["in_user_ball"] = self.in_user_ball
+            d["unique_in_user_ball"] = self.unique_in_user_ball
+        if self.pieces is not None:
+            d["sub_boxes"] = self.pieces
         return d
 
     def scope(self, eta: Fraction | None = None, *, what_tail: str = "") -> dict:
         eta_d = {} if eta is None else {"eta": eta}
+        if self.user_ball is not None:
+            eta_d["given_ball"] = [[lo, hi] for lo, hi in self.user_ball]
         if self.status == "exact" or (self.status == "not-critical" and self.search_box is None):
             return make_scope(f"the single point θ* (exact rational){what_tail}", count=1,
                               points=[[fraction_str(Fraction(v)) for v in self.point]], precision=self.precision,
                               **eta_d)
         if self.status == "box":
-            return make_scope(f"the unique critical point of L in the search box X ∋ θ* (Krawczyk); it lies in the "
-                              f"box 'enclosure'{what_tail}", count=1, search_box=list(self.search_box),
-                              enclosure=list(self.box), precision=self.precision, **eta_d)
-        return make_scope(f"every point of the box X around θ* (∇L ≠ 0 on all of it){what_tail}", count=1,
+            where = ("it lies in the box 'enclosure'" if self.user_ball is None else
+                     "it is the only critical point in the given ball θ* (X contains the ball, or ∇L ≠ 0 on the rest "
+                     "of the ball) and lies in the box 'enclosure', inside the ball"
+                     if self.in_user_ball and self.unique_in_user_ball else
+                     "it lies in the box 'enclosure', inside the given ball θ* (X does not contain the whole ball: "
+                     "it may hold other critical points)" if self.in_user_ball else
+                     "it lies in the box 'enclosure', which is NOT certified to lie inside the given ball θ*")
+            return make_scope(f"the unique critical point of L in the search box X (Krawczyk); {where}{what_tail}",
+                              count=1, search_box=list(self.search_box), enclosure=list(self.box),
+                              precision=self.precision, **eta_d)
+        around = "the whole given ball θ*" if self.user_ball is not None else "θ*"
+        return make_scope(f"every point of the box X ⊇ {around} (∇L ≠ 0 on all of it){what_tail}", count=1,
                           search_box=list(self.search_box), precision=self.precision, **eta_d)
 
 
@@ -248,15 +309,57 @@ def _inside(point: list[Fraction], box: list) -> bool:
     return True
 
 
+def _box_in_ball(box: list, ball: list) -> bool:
+    """Every ball of ``box`` lies inside [lo_i, hi_i] (exact endpoints)."""
+    for b, (lo, hi) in zip(box, ball):
+        blo, bhi = bounds(b)
+        if not (lo <= blo and bhi <= hi):
+            return False
+    return True
+
+
+def _box_contains_ball(box: list, ball: list) -> bool:
+    """Every ball of ``box`` contains [lo_i, hi_i] (exact endpoints)."""
+    for b, (lo, hi) in zip(box, ball):
+        blo, bhi = bounds(b)
+        if not (blo <= lo and hi <= bhi):
+            return False
+    return True
+
+
+def _box_meets_ball(box: list, ball: list) -> bool:
+    for b, (lo, hi) in zip(box, ball):
+        blo, bhi = bounds(b)
+        if bhi < lo or blo > hi:
+            return False
+    return True
+
+
+def _mid_q(b) -> Fraction:
+    lo, hi = bounds(b)
+    return (lo + hi) / 2
+
+
+def _box_text(box: list) -> str:
+    return " × ".join(_fmt_iv(*bounds(b)) for b in box)
+
+
+def _qstr(q: Fraction) -> str:
+    """Short decimal text of an exact rational for messages (never a float conversion: no overflow)."""
+    return _fmt(Fraction(q))
+
+
 def certify_critical(objective, theta, prec: int = 128) -> CriticalPoint:
     """Certify that θ is (near) a critical point of L, or that it is not.
 
     * exact θ (ints, Fractions, sympy/flint rationals): ∇L(θ) in exact arithmetic (polynomial objectives)
       or in Arb balls at the exact point; all exactly zero → ``exact``; some certainly non-zero →
       ``not-critical``; otherwise the Krawczyk test around θ as below.
-    * float/ball θ: Krawczyk's test proves a unique zero of ∇L in a search box X that contains θ
-      (``box``); else, if ∇L is certified non-zero over a box around θ, ``not-critical`` for that box;
-      else ``undecided``.
+    * float θ: Krawczyk's test proves a unique zero of ∇L in a search box X that contains θ (``box``); else,
+      if ∇L is certified non-zero over a box around θ, ``not-critical`` for that box; else ``undecided``.
+    * ball θ (``arb`` entries of positive radius): as for a float, from the ball's centre, with the whole
+      ball as one more search box; the certified box K is reported as inside the ball or not
+      (``in_user_ball``); ``not-critical`` only when ∇L ≠ 0 on a box containing the whole ball.
     """
     _check_point(objective, theta)
     prec = validate.precision(prec)
@@ -284,44 +387,244 @@ def certify_critical(objective, theta, prec: int = 128) -> CriticalPoint:
             j = next(i for i, s in enumerate(signs) if s in (-1, 1))
             lo, hi = bounds(g[j])
             return CriticalPoint("not-critical", True, point=list(th_q), gradient=g, precision=prec,
-                                 message=f"∇L(θ*) ≠ 0: ∂L/∂θ_{j} ∈ [{float(lo):.6g}, {float(hi):.6g}] excludes 0")
-        centre = list(th_q)
+                                 message=f"∇L(θ*) ≠ 0: ∂L/∂θ_{j} ∈ [{_qstr(lo)}, {_qstr(hi)}] excludes 0")
+        centre, ball, arbs = list(th_q), None, None
     else:
-        centre = _centre(theta)
-    return _krawczyk_critical(objective, centre, prec, exact_input=th_q is not None)
+        centre, ball, arbs = _centre_and_ball(theta)
+    return _krawczyk_critical(objective, centre, prec, exact_input=th_q is not None, ball=ball, arb_coords=arbs)
 
 
-def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input: bool) -> CriticalPoint:
-    F, J = _grad_fn(objective, prec), _hess_fn(objective, prec)
-    last = None
-    for refine in (True, False):
-        try:
-            cert = certify_zero(F, J, centre, prec=prec, refine=refine)
-        except (VerifyError, ArithmeticError, ZeroDivisionError, ValueError) as exc:
-            last = f"the Krawczyk test could not be evaluated: {exc}"
+def _row_scales(J, centre: list[Fraction], prec: int) -> list[int] | None:
+    """Exponents k_i with 2^(−k_i)·max_j |mid ∇²L(centre)_ij| ∈ [1/2, 1) — row equilibration by exact powers of 2
+    (None when every row is already within the double range, or the Hessian cannot be evaluated)."""
+    from ..arith.ball import _ArbPrec
+    from ..numbers import to_fraction
+
+    try:
+        with _ArbPrec(prec):
+            pt = [to_arb(c, prec) for c in centre]
+            H = J(pt)
+            rows = [[to_fraction(v.mid()) for v in row] for row in (H.tolist() if isinstance(H, np.ndarray) else H)]
+    except (VerifyError, ArithmeticError, ValueError, TypeError, AttributeError):
+        return None
+    ks = []
+    for row in rows:
+        m = max((abs(v) for v in row), default=Fraction(0))
+        ks.append(0 if m == 0 else m.numerator.bit_length() - m.denominator.bit_length())
+    return ks if any(abs(k) > 500 for k in ks) else None
+
+
+def _scaled(F, J, ks: list[int]):
+    """(D F, D J) with D = diag(2^(−k_i)): the same zeros; multiplying a ball by a power of 2 is exact."""
+    facs = [Fraction(1, 2**k) if k >= 0 else Fraction(2 ** (-k)) for k in ks]
+
+    def Fs(x):
+        return [to_arb(f, 64) * v for f, v in zip(facs, F(x))]
+
+    def Js(x):
+        H = J(x)
+        rows = H.tolist() if isinstance(H, np.ndarray) else H
+        return [[to_arb(f, 64) * v for v in row] for f, row in zip(facs, rows)]
+    return Fs, Js
+
+
+#: smallest relative half-width of a box around a float coordinate in the "∇L ≠ 0 around θ*" test: a double
+#: θ_i stands for any point within a few ulps of it (2⁻⁵⁰ = 4 ulps of 1), so a REFUTED "no critical point near θ*"
+#: must cover at least that much
+FLOAT_MARGIN = Fraction(1, 2**50)
+
+#: budget of sub-boxes for the "∇L ≠ 0 on the whole given ball" test
+EXCLUSION_PIECES = 256
+
+
+def _excluded(F, box: list[tuple[Fraction, Fraction]], prec: int, budget: int,
+              allowed: list[tuple[Fraction, Fraction]] | None = None) -> tuple[Fraction | None, list, int]:
+    """Is ∇L ≠ 0 on the whole box (outside ``allowed``)? Enclosures of F over sub-boxes (bisection of the widest
+    side, at most ``budget`` evaluations); each piece must lie inside the box ``allowed`` or have a coordinate
+    whose enclosure excludes 0.
+
+    (gap, g, pieces): gap > 0 a certified lower bound of min over the box of max_j |∂L/∂θ_j| (None if not
+    certified), g the enclosure of ∇L over the whole box (may be [] if it could not be evaluated)."""
+    queue = [box]
+    whole: list = []
+    gap = None
+    evals = 0
+    while queue:
+        if evals >= budget:
+            return None, whole, evals
+        b = queue.pop()
+        if allowed is not None and all(alo <= lo and hi <= ahi for (lo, hi), (alo, ahi) in zip(b, allowed)):
             continue
-        if cert.proved and _inside(centre, cert.search_box):
-            return CriticalPoint("box", exact_input, point=centre if exact_input else None, box=cert.box,
-                                 search_box=cert.search_box, precision=prec, krawczyk=cert.to_dict(),
-                                 message=f"∇L has exactly one zero in the search box of radius "
-                                         f"{float(cert.radius):.3g} around θ* (Krawczyk, {prec} bits)")
-        last = cert.message if not cert.proved else "the certified critical point is not near θ*"
-    # no certified critical point: is ∇L non-zero on a whole box around θ*?
-    scale = max([Fraction(1)] + [abs(c) for c in centre])
-    for r in (Fraction(1, 2**10), Fraction(1, 2**20), Fraction(1, 2 ** (prec // 4)), Fraction(1, 2 ** (prec // 2))):
-        rr = r * scale
-        box = [to_arb((c - rr, c + rr), prec) for c in centre]
+        evals += 1
         try:
-            g = F(box)
+            g = F([to_arb(iv, prec) for iv in b])
             signs = [sign(v) for v in g]
         except (VerifyError, ArithmeticError):
-            continue
+            g, signs = [], []
+        if evals == 1:
+            whole = g
         if any(s in (-1, 1) for s in signs):
+            low = max(abs_bounds(v)[0] for v in g)
+            gap = low if gap is None else min(gap, low)
+            continue
+        widths = [hi - lo for lo, hi in b]
+        i = max(range(len(b)), key=lambda j: widths[j])
+        if widths[i] == 0:
+            return None, whole, evals
+        lo, hi = b[i]
+        mid = (lo + hi) / 2
+        queue.append(b[:i] + [(lo, mid)] + b[i + 1:])
+        queue.append(b[:i] + [(mid, hi)] + b[i + 1:])
+    return gap, whole, evals
+
+
+def _unique_in_ball(Fa, Ja, F, cert, ball: list, prec: int):
+    """Uniqueness of the certified zero in the whole ball: Krawczyk on a box around the zero that contains the ball;
+    else on the largest box X around it (radii halving) where the test succeeds, and ∇L ≠ 0 on every piece of the
+    ball outside X (bisection, :func:`_excluded` with ``allowed = X``): then every critical point of the ball lies
+    in X, which holds exactly one. Returns the certificate for X (``unique_by_cover`` set) or None."""
+    from ..arith.krawczyk import krawczyk_test
+
+    z = [_mid_q(b) for b in cert.box]
+    R = max(max(zi - lo, hi - zi) for zi, (lo, hi) in zip(z, ball))
+    for _ in range(24):
+        try:
+            c = krawczyk_test(Fa, Ja, z, R, prec)
+        except (VerifyError, ArithmeticError, ZeroDivisionError, ValueError):
+            c = None
+        if c is not None and c.proved and _box_in_ball(c.box, ball):
+            # the zero certified in the small box K ⊂ ball is the same one (the only one in X, resp. in the ball):
+            # keep its tighter enclosure
+            c.box = cert.box
+            if _box_contains_ball(c.search_box, ball):
+                return c
+            allowed = [bounds(b) for b in c.search_box]
+            gap, _g, _n = _excluded(F, [tuple(iv) for iv in ball], prec, EXCLUSION_PIECES, allowed=allowed)
+            if gap is not None or _n == 0:
+                c.unique_by_cover = True
+                c.message += ("; ∇L ≠ 0 on every piece of the given ball outside this search box: the only critical "
+                              "point in the ball")
+                return c
+            return None
+        R /= 2
+    return None
+
+
+def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input: bool,
+                       ball: list | None = None, arb_coords: list[bool] | None = None) -> CriticalPoint:
+    """Krawczyk search for the critical point near a float θ* (``ball`` None) or in a ball θ*, then the
+    exclusion test ∇L ≠ 0 on a box around θ* (containing the whole ball). See :func:`certify_critical`."""
+    from ..arith.krawczyk import krawczyk_test
+
+    F, J = _grad_fn(objective, prec), _hess_fn(objective, prec)
+    last = None
+    attempts = [(F, J)]
+    ks = _row_scales(J, centre, prec)
+    if ks is not None:
+        attempts.append(_scaled(F, J, ks))
+    candidate = None  # (cert, in_ball, scaled) for a ball θ*: a certified zero that is not the unique one in the ball
+    found = None      # a certified zero far from θ*
+
+    def box_point(cert, scaled, in_ball, unique):
+        rad = _qstr(cert.radius) if cert.radius is not None else "?"
+        how = f"Krawczyk, {prec} bits{', rows scaled by powers of 2' if scaled else ''}"
+        if ball is None:
+            msg = f"∇L has exactly one zero in the search box of radius {rad} around θ* ({how})"
+        elif unique and _box_contains_ball(cert.search_box, ball):
+            msg = (f"∇L has exactly one zero in a search box X of radius {rad} that contains the whole given ball θ* "
+                   f"({how}); it lies in the box K, inside the ball: the unique critical point in the ball")
+        elif unique:
+            msg = (f"∇L has exactly one zero in a search box X of radius {rad} ({how}), in the box K inside the given "
+                   "ball θ*, and ∇L ≠ 0 on every piece of the ball outside X (enclosures over sub-boxes): the unique "
+                   "critical point in the ball")
+        elif in_ball:
+            msg = (f"∇L has exactly one zero in a search box X of radius {rad} ({how}); its box K lies inside the "
+                   "given ball θ*, but X does not contain the whole ball: the ball may hold other critical points")
+        else:
+            msg = (f"∇L has exactly one zero in a search box X of radius {rad} ({how}), in the box "
+                   f"K = {_box_text(cert.box)}, which is NOT certified to lie inside the given ball θ*")
+        return CriticalPoint("box", exact_input, point=centre if exact_input else None, box=cert.box,
+                             search_box=cert.search_box, precision=prec, krawczyk=cert.to_dict(), message=msg,
+                             user_ball=ball, in_user_ball=None if ball is None else in_ball,
+                             unique_in_user_ball=None if ball is None else unique)
+
+    for Fa, Ja in attempts:
+        scaled = Fa is not F
+        tries = []
+        if ball is not None:  # the whole given ball as the search box (centred at its centre, no refinement)
+            R = max(hi - lo for lo, hi in ball) / 2
+            tries.append(lambda Fa=Fa, Ja=Ja, R=R: krawczyk_test(Fa, Ja, centre, R, prec))
+        for refine in (True, False):
+            tries.append(lambda Fa=Fa, Ja=Ja, refine=refine: certify_zero(Fa, Ja, centre, prec=prec, refine=refine))
+        for run in tries:
+            try:
+                cert = run()
+            except (VerifyError, ArithmeticError, ZeroDivisionError, ValueError) as exc:
+                last = f"the Krawczyk test could not be evaluated: {exc}"
+                continue
+            if not cert.proved:
+                last = cert.message
+                continue
+            if ball is None:
+                if _inside(centre, cert.search_box):
+                    return box_point(cert, scaled, None, None)
+                found, last = cert, "the certified critical point is not near θ*"
+                continue
+            in_ball = _box_in_ball(cert.box, ball)
+            if in_ball and not _box_contains_ball(cert.search_box, ball):
+                cert = _unique_in_ball(Fa, Ja, F, cert, ball, prec) or cert
+            if in_ball and (_box_contains_ball(cert.search_box, ball) or getattr(cert, "unique_by_cover", False)):
+                return box_point(cert, scaled, True, True)
+            near = in_ball or _inside(centre, cert.search_box) or _box_meets_ball(cert.box, ball)
+            if near and (candidate is None or (in_ball and not candidate[1])):
+                candidate = (cert, in_ball, scaled)
+            elif not near:
+                found, last = cert, "the certified critical point is not near θ*"
+    if candidate is not None and candidate[1]:  # a critical point inside the ball: ∇L ≠ 0 on it is impossible
+        return box_point(candidate[0], candidate[2], True, False)
+    # no certified critical point: is ∇L non-zero on a whole box around θ* (around the whole ball)?
+    scale = max([Fraction(1)] + [abs(c) for c in centre])
+    if exact_input:
+        radii = [Fraction(1, 2**10), Fraction(1, 2**20), Fraction(1, 2 ** (prec // 4)), Fraction(1, 2 ** (prec // 2))]
+    else:  # a float stands for any point within its rounding error: never a box smaller than FLOAT_MARGIN
+        radii = [Fraction(1, 2**10), Fraction(1, 2**20), Fraction(1, 2**32), FLOAT_MARGIN]
+    if ball is not None:
+        radii.append(Fraction(0))  # the ball itself (a margin only around coordinates given as floats)
+    for r in radii:
+        rr = r * scale
+        if ball is None:
+            box_q = [(c - rr, c + rr) for c in centre]
+        else:
+            if r:
+                mr = [rr] * len(centre)
+            else:  # no margin around the coordinates given as balls; floats keep a small one (approximations)
+                mr = [Fraction(0) if arb_coords[i] else FLOAT_MARGIN * scale for i in range(len(centre))]
+            box_q = [(min(lo, c - m), max(hi, c + m)) for c, (lo, hi), m in zip(centre, ball, mr)]
+        gap, g, pieces = _excluded(F, box_q, prec, EXCLUSION_PIECES if ball is not None else 1)
+        if gap is not None:
+            box = [to_arb(iv, prec) for iv in box_q]
+            if ball is None:
+                around = f"θ* (radius {_qstr(rr)})"
+            elif r:
+                around = f"the given ball θ* (and a margin of {_qstr(rr)})"
+            else:
+                around = "the given ball θ*"
+            sub = "" if pieces == 1 else f", enclosures over {pieces} sub-boxes"
+            extra = ""
+            if candidate is not None:
+                extra = (f"; a critical point is certified nearby, outside the ball, in K = "
+                         f"{_box_text(candidate[0].box)}")
             return CriticalPoint("not-critical", exact_input, point=centre if exact_input else None, search_box=box,
-                                 gradient=g, precision=prec,
-                                 message=f"∇L ≠ 0 on the whole box of radius {float(rr):.3g} around θ*: no critical "
-                                         "point there")
+                                 gradient=g, precision=prec, user_ball=ball, pieces=pieces, gap=gap,
+                                 message=f"∇L ≠ 0 on the whole box around {around}: no critical point there "
+                                         f"(max_j |∂L/∂θ_j| ≥ {_qstr(gap)}{sub}){extra}")
+    if candidate is not None:
+        return box_point(candidate[0], candidate[2], False, False)
+    if found is not None and ball is not None:
+        last = (f"a critical point is certified in the box K = {_box_text(found.box)}, away from the given ball θ*, "
+                "and ∇L ≠ 0 could not be certified on the whole ball")
     return CriticalPoint("undecided", exact_input, point=centre if exact_input else None, precision=prec,
+                         user_ball=ball,
                          message=f"criticality not certified: {last} (a degenerate critical point — singular "
                                  "Hessian — cannot be certified from a float θ*; give θ* exactly)")
 
@@ -542,6 +845,11 @@ class _Spectrum:
     zero_multiplicity: int | None = None
     edge_multiplicity: int | None = None
     undecided_reason: str = ""
+    lam_min_from_minimality: bool = False
+
+
+#: classifications (see the module docstring): which are linearly stable in the non-strict sense
+_NONSTRICT = ("stable", "neutral", "nonnegative", "edge")
 
 
 def _classify_exact(H, q: Fraction) -> _Spectrum:
@@ -555,6 +863,8 @@ def _classify_exact(H, q: Fraction) -> _Spectrum:
         cls = "unstable"
     elif edge_m:
         cls = "edge"
+    elif zero_m:
+        cls = "neutral"
     else:
         cls = "stable"
     exact_top = None
@@ -562,68 +872,157 @@ def _classify_exact(H, q: Fraction) -> _Spectrum:
         top = _top_root_exact(P)
         exact_top = top.exact if top is not None else None
     return _Spectrum(pos.method + " against 0 and 2/η", pos.hull_max(), pos.hull_min(), cls,
-                     asymptotic=(cls == "stable" and zero_m == 0), nonstrict=(cls in ("stable", "edge")),
-                     exact=True, lam_max_exact=exact_top, zero_multiplicity=zero_m, edge_multiplicity=edge_m)
+                     asymptotic=True if cls == "stable" else (False if cls == "unstable" else None),
+                     nonstrict=cls in _NONSTRICT, exact=True, lam_max_exact=exact_top, zero_multiplicity=zero_m,
+                     edge_multiplicity=edge_m)
 
 
-def _classify_ball(eigs, q: Fraction, prec: int) -> _Spectrum:
+def _classify_ball(eigs, q: Fraction, prec: int, global_min: bool = False) -> _Spectrum:
+    """Classification from Arb enclosures (hulls of all enclosures, compared on exact endpoints). With
+    ``global_min`` (θ certified a global minimum of a C² L) every eigenvalue is ≥ 0 by minimality, whatever
+    the λ_min enclosure."""
     thr = 2 / q
     lam_max, lam_min = hull_max(eigs), hull_min(eigs)
     neg = compare(lam_min, 0) == -1          # some eigenvalue certainly < 0
     above = compare(lam_max, thr) == 1       # some eigenvalue certainly > 2/η
+    cmax = compare(lam_max, thr)
+    c0 = compare(lam_min, 0)
+    nonneg_encl = bounds(lam_min)[0] >= 0
+    nonneg = nonneg_encl or global_min
     reason = ""
+    zero_m = edge_m = None
     if neg or above:
-        cls, asym, nonstrict = "unstable", False, False
-    elif bounds(lam_min)[0] >= 0 and compare(lam_max, thr) in (-1, 0):
-        cls, nonstrict = ("stable" if compare(lam_max, thr) == -1 else "edge"), True
-        c0 = compare(lam_min, 0)
-        asym = cls == "stable" and (True if c0 == 1 else (False if c0 == 0 else None))  # None: 0 not excluded
-    else:
-        cls, asym, nonstrict = None, None, None
-        if bounds(lam_min)[0] < 0 <= bounds(lam_min)[1]:
-            reason = ("the λ_min enclosure contains 0: a neutral (zero) direction cannot be certified ≥ 0 with balls; "
-                      "give θ* exactly on a polynomial objective")
+        cls = "unstable"
+    elif nonneg and cmax == -1:
+        if c0 == 1:
+            cls = "stable"
+        elif c0 == 0:  # an enclosure {0}: certified zero eigenvalues
+            cls = "neutral"
+            zero_m = sum(1 for e in eigs if bounds(e) == (0, 0))
         else:
-            reason = f"the λ_max enclosure contains 2/η = {float(thr):.10g}: raise prec (now {prec})"
+            cls = "nonnegative"
+    elif nonneg and cmax == 0:
+        cls = "edge"
+        edge_m = sum(1 for e in eigs if bounds(e) == (thr, thr))
+    else:
+        cls = None
+        if not nonneg:
+            reason = ("the λ_min enclosure contains 0: the sign of the smallest eigenvalue is not decided by the "
+                      "enclosures (give θ* exactly on a polynomial objective, or raise prec)")
+        else:
+            reason = f"the λ_max enclosure contains 2/η = {_fmt(thr)}: raise prec (now {prec})"
     return _Spectrum(f"Arb eigenvalue enclosures at {prec} bits (hull of all enclosures)", lam_max, lam_min, cls,
-                     asym, nonstrict, undecided_reason=reason)
+                     True if cls == "stable" else (False if cls == "unstable" else None),
+                     None if cls is None else cls in _NONSTRICT, zero_multiplicity=zero_m, edge_multiplicity=edge_m,
+                     undecided_reason=reason, lam_min_from_minimality=global_min and not nonneg_encl)
 
 
-def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int) -> _Spectrum:
+def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int, global_min: bool = False) -> _Spectrum:
     if cp.status == "exact" and is_polynomial_objective(objective):
         th = np.array(cp.point, dtype=object)
         return _classify_exact(objective.hessian(th, "exact"), q)
     where = np.array(cp.point, dtype=object) if cp.status == "exact" else np.array(cp.box, dtype=object)
     H = objective.hessian(where, "ball", prec)
-    return _classify_ball(ball_eigen_enclosures(H, prec), q, prec)
+    return _classify_ball(ball_eigen_enclosures(H, prec), q, prec, global_min)
 
 
-GD_SEMANTICS = ("PROVED: θ* (or the certified critical point near a float θ*) is a fixed point of G_η and every "
-                "Hessian eigenvalue λ satisfies 0 ≤ λ ≤ 2/η (spectral radius of DG = I − η∇²L ≤ 1: linear stability "
-                "in the non-strict sense; λ = 0 directions are neutral, λ = 2/η is the edge of stability; "
-                "'asymptotically_stable' says whether every λ ∈ (0, 2/η)). REFUTED: not a fixed point, or some "
-                "λ < 0 or λ > 2/η (DG has an eigenvalue outside [−1, 1]: linearly unstable)")
+def _global_minimum(objective, cp: CriticalPoint, prec: int) -> dict:
+    """Is the (certified) critical point a global minimum by structure? L ≥ 0 everywhere
+    (:func:`verify.pl.nonnegativity`) and L = 0 there (exactly, or an enclosure {0} over the box K)."""
+    from ..pl import nonnegativity
+
+    out = {"certified": False, "L_value": None, "nonnegativity": None, "reason": ""}
+    try:
+        nn = nonnegativity(objective)
+    except (VerifyError, ArithmeticError, TypeError, ValueError) as exc:
+        nn = None
+        out["reason"] = f"nonnegativity check failed: {exc}"
+    out["nonnegativity"] = nn
+    try:
+        if cp.status == "exact":
+            th = np.array(cp.point, dtype=object)
+            try:
+                v = objective.value(th, "exact") if is_polynomial_objective(objective) else None
+            except ArithmeticNotSupportedError:
+                v = None
+            if v is None:
+                v = objective.value(th, "ball", prec)
+        elif cp.status == "box":
+            v = objective.value(np.array(cp.box, dtype=object), "ball", prec)
+        else:
+            return out
+        lo, hi = bounds(v)
+        out["L_value"] = [lo, hi]
+    except (VerifyError, ArithmeticError) as exc:
+        out["reason"] = f"L could not be enclosed there: {exc}"
+        return out
+    if nn is None:
+        out["reason"] = out["reason"] or ("L ≥ 0 everywhere is not known structurally (square/logistic losses, "
+                                          "sympy-provable sign)")
+    elif not lo == hi == 0:
+        out["reason"] = (f"L is not certified to vanish there (L ∈ {_fmt_iv(lo, hi)})" if lo <= 0 <= hi else
+                         f"L = {_fmt_iv(lo, hi)} ≠ 0 there: not a zero of L")
+    else:
+        out["certified"] = True
+        out["reason"] = f"L = 0 there and {nn}"
+    return out
+
+
+GD_SEMANTICS = ("PROVED: θ* (or the certified critical point near a float/ball θ*) is a fixed point of G_η and "
+                "either (a) every Hessian eigenvalue λ ∈ (0, 2/η) — hyperbolic: a strict local minimum and an "
+                "asymptotically stable fixed point (spectral radius of DG = I − η∇²L < 1) — or (b) every λ ∈ "
+                "[0, 2/η) and the point is certified a global minimum (L = 0 there, L ≥ 0 everywhere known "
+                "structurally): non-strict, the zero eigenvalues are flat directions (DG eigenvalue +1). REFUTED: "
+                "not a fixed point (for a ball θ*: ∇L ≠ 0 on the whole ball), or some λ < 0 or λ > 2/η (DG has an "
+                "eigenvalue of modulus > 1: unstable; λ < 0: a saddle or a maximum). INCONCLUSIVE otherwise, in "
+                "particular non-hyperbolic points (a λ = 0 without the global-minimum certificate, or λ = 2/η): "
+                "linearly stable only in the non-strict sense (spectral radius 1), where the linearisation does "
+                "not decide")
+
+
+def _plural(n: int | None, word: str) -> str:
+    if n is None:
+        return f"some {word}s (number not determined)"
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
 
 def gd(objective, theta_star, eta, prec: int = 128) -> Result:
-    """Is θ* a linearly stable fixed point of GD with step η? (see the module docstring for the semantics)
+    """Is θ* a linearly stable minimum of GD with step η? (see the module docstring for the semantics)
 
-    ``certificate['classification']``: ``stable`` / ``edge`` / ``unstable`` (decided exactly), or
-    ``not a fixed point``; ``asymptotically_stable`` (every λ in (0, 2/η)); ``linearly_stable_nonstrict``
-    (every λ in [0, 2/η]); ``critical_point`` (how criticality was certified, the Krawczyk box);
-    ``lambda_max``/``lambda_min`` exact rational enclosures. ``scope`` names the point or box and the
-    precision. The margin is min(ηλ_min, 2 − ηλ_max) (an enclosure; > 0 iff asymptotically stable).
+    ``certificate['classification']``: ``stable`` (every λ ∈ (0, 2/η)), ``neutral`` (λ ∈ [0, 2/η) with
+    certified zero eigenvalues), ``nonnegative`` (λ ∈ [0, 2/η), zeros not excluded by ball enclosures),
+    ``edge`` (λ ∈ [0, 2/η], some λ = 2/η), ``unstable`` (some λ < 0 or > 2/η), ``not a fixed point``, or None
+    (undecided); ``hyperbolic``; ``asymptotically_stable`` (True only for ``stable``; None where the
+    linearisation does not decide); ``linearly_stable_nonstrict`` (spectral radius of DG ≤ 1);
+    ``global_minimum`` (the certificate that allows zero eigenvalues); ``proved_by`` ((a) or (b));
+    ``critical_point`` (how criticality was certified, the Krawczyk box); ``lambda_max``/``lambda_min`` exact
+    rational enclosures. ``scope`` names the point or box and the precision. The margin is
+    min(ηλ_min, 2 − ηλ_max) (an enclosure; > 0 iff hyperbolic), or 2 − ηλ_max for a PROVED (b).
     """
     t0 = time.perf_counter()
     q = check_eta(eta)
     prec = validate.precision(prec)
     cp = certify_critical(objective, theta_star, prec)
-    exact_pt = cp.exact_input and cp.status in ("exact", "not-critical") and cp.search_box is None
-    subject = "θ*" if exact_pt else "the critical point of L near θ*"
-    claim = (f"{subject} is a linearly stable fixed point of GD at η = {eta_str(q)} (∇L = 0 there and every "
-             "Hessian eigenvalue λ satisfies 0 ≤ λ ≤ 2/η)")
+    subject = cp.subject
+    claim = (f"{subject} is a linearly stable minimum of GD at η = {eta_str(q)}: a fixed point (∇L = 0) whose "
+             "Hessian eigenvalues all lie in (0, 2/η) (hyperbolic: a strict local minimum, asymptotically stable), "
+             "or in [0, 2/η) at a certified global minimum (L = 0 there, L ≥ 0 everywhere)")
     cert = {"critical_point": cp.to_dict(), "eta": q, "two_over_eta": 2 / q, "semantics": GD_SEMANTICS}
 
+    ambiguous = cp.status == "box" and cp.user_ball is not None and not (cp.in_user_ball and cp.unique_in_user_ball)
+
     def done(verdict, message, **kw):
+        if ambiguous and verdict in (Verdict.PROVED, Verdict.REFUTED):
+            # the certified point is not determined by the given ball (not inside it, or not the only one in it): the
+            # verdict would not be about the user's θ*
+            cert["verdict_for_the_point_in_K"] = verdict.value
+            why = ("its box K is not certified to lie inside the given ball θ*" if not cp.in_user_ball else
+                   "the ball may hold other critical points (uniqueness in the whole ball not certified)")
+            message = (f"not decided for the given ball θ*: {why} — about the certified critical point in K (see "
+                       f"certificate['critical_point']) alone, the verdict would be {verdict.value}: {message}")
+            verdict = Verdict.INCONCLUSIVE
+            kw.pop("scope", None)
+            kw.pop("counterexample", None)
         return Result(verdict, claim=claim, certificate=cert, elapsed=time.perf_counter() - t0, message=message, **kw)
 
     if cp.status == "undecided":
@@ -632,55 +1031,92 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
         return done(Verdict.INCONCLUSIVE, msg, arithmetic="ball", precision=prec)
     if cp.status == "not-critical":
         cert["classification"] = "not a fixed point"
-        exact_g = not any(type(v).__name__ == "arb" for v in cp.gradient)
-        margin = -hull_max([abs_bounds(v) for v in cp.gradient])[0]  # −(a lower bound of max_j |∂L/∂θ_j|)
-        return done(Verdict.REFUTED, f"not a fixed point of G_η: {cp.message}", arithmetic="exact" if exact_g else
-                    "ball", precision=None if exact_g else prec, margin=margin,
+        exact_g = not any(type(v).__name__ == "arb" for v in (cp.gradient or []))
+        if cp.gap is not None:
+            margin = -cp.gap
+        else:
+            margin = -hull_max([abs_bounds(v) for v in cp.gradient])[0]  # −(a lower bound of max_j |∂L/∂θ_j|)
+        return done(Verdict.REFUTED, f"not a fixed point of G_η: {cp.message}",
+                    arithmetic="exact" if exact_g and cp.search_box is None else "ball",
+                    precision=None if exact_g and cp.search_box is None else prec, margin=margin,
                     counterexample={"eta": q, "classification": "not a fixed point"},
                     scope=cp.scope(q, what_tail=", where ∇L ≠ 0"))
+    gmin = None
     try:
         spec = _spectrum_at(objective, cp, q, prec)
+        if spec.classification in ("neutral", "nonnegative") or (
+                spec.classification is None and not spec.exact and bounds(spec.lam_min)[0] < 0 <= bounds(
+                    spec.lam_min)[1] and compare(spec.lam_max, 2 / q) == -1):
+            gmin = _global_minimum(objective, cp, prec)
+            if gmin["certified"] and not spec.exact:
+                spec = _spectrum_at(objective, cp, q, prec, global_min=True)
     except (SizeLimitError, EnclosureError, ArithmeticError, RegionBoundaryError, UncertifiedValueError) as exc:
         cert["classification"] = None
         return done(Verdict.INCONCLUSIVE, f"the Hessian spectrum could not be certified: {exc}", arithmetic="ball",
                     precision=prec)
     exact = spec.exact
     (mlo, mhi), (nlo, nhi) = spec.lam_max, spec.lam_min
-    cert.update({"classification": spec.classification, "asymptotically_stable": spec.asymptotic,
+    cls = spec.classification
+    hyperbolic = None if cls is None else cls in ("stable", "unstable") and not (
+        cls == "unstable" and (spec.zero_multiplicity or spec.edge_multiplicity))
+    cert.update({"classification": cls, "hyperbolic": hyperbolic, "asymptotically_stable": spec.asymptotic,
                  "linearly_stable_nonstrict": spec.nonstrict, "lambda_max": [mlo, mhi], "lambda_min": [nlo, nhi],
                  "edge_step": [2 / mhi if mhi > 0 else None, 2 / mlo if mlo > 0 else None],
-                 "method": spec.method, "is_minimum": _minimum_text(spec, cp)})
+                 "method": spec.method, "global_minimum": gmin, "proved_by": None})
+    if spec.lam_min_from_minimality:
+        cert["lambda_min_note"] = "λ_min ≥ 0 by global minimality (the enclosure alone contains negative numbers)"
+    cert["is_minimum"] = _minimum_text(spec, cp, gmin)
     if exact:
-        cert.update({"lambda_max_exact": None if spec.lam_max_exact is None else str(spec.lam_max_exact),
-                     "zero_eigenvalue_multiplicity":
-                     spec.zero_multiplicity, "edge_eigenvalue_multiplicity": spec.edge_multiplicity})
+        cert.update({"lambda_max_exact": None if spec.lam_max_exact is None else str(spec.lam_max_exact)})
+    cert.update({"zero_eigenvalue_multiplicity": spec.zero_multiplicity,
+                 "edge_eigenvalue_multiplicity": spec.edge_multiplicity})
     margin = (min(q * nlo, 2 - q * mhi), min(q * nhi, 2 - q * mlo))
     arith = "exact" if exact else "ball"
     lam_txt = f"λ_min ∈ {_fmt_iv(nlo, nhi)}, λ_max ∈ {_fmt_iv(mlo, mhi)}, 2/η = {_fmt(2 / q, Fraction(0))}"
     quantity = Quantity("λ_max", None if spec.lam_max_exact is None else str(spec.lam_max_exact), (mlo, mhi))
-    if spec.classification is None:
-        return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", arithmetic=arith,
-                    precision=prec, quantity=quantity, margin=margin)
-    cls = spec.classification
-    verdict = Verdict.PROVED if cls in ("stable", "edge") else Verdict.REFUTED
-    where = "θ*" if cp.status == "exact" else "the certified critical point"
-    if cls == "stable":
-        detail = ("asymptotically stable: every λ ∈ (0, 2/η)" if spec.asymptotic else
-                  "stable in the non-strict sense: neutral λ = 0 directions (DG eigenvalue +1; the linearisation "
-                  "does not decide nonlinear stability along them)" if spec.asymptotic is False else
-                  "stable (λ ≥ 0 certified; whether some λ = 0 is not decided by the enclosures)")
-    elif cls == "edge":
-        detail = ("edge of stability: λ_max = 2/η exactly (DG has the eigenvalue −1), every λ ∈ [0, 2/η]: linearly "
-                  "stable in the non-strict sense only, not asymptotically (the linearisation does not decide the "
-                  "nonlinear behaviour along that direction)")
-    else:
-        detail = ("linearly unstable: " + ("an eigenvalue λ < 0 (DG has an eigenvalue > 1)"
-                                           if compare((nlo, nhi), 0) == -1 else
+    common = {"arithmetic": arith, "precision": None if exact else prec, "quantity": quantity}
+    where = "θ*" if cp.status == "exact" else subject
+    if cls is None:
+        return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", margin=margin, **common)
+    scope_tail = f", step size η = {eta_str(q)}"
+    if cls == "unstable":
+        detail = ("linearly unstable: " + ("an eigenvalue λ < 0 (DG has an eigenvalue > 1): a saddle or a maximum, "
+                                           "not a minimum" if compare((nlo, nhi), 0) == -1 else
                                            "an eigenvalue λ > 2/η (DG has an eigenvalue < −1)"))
-    return done(verdict, f"{cls} at {where}: {detail}; {lam_txt}",
-                arithmetic=arith, precision=None if exact else prec, quantity=quantity, margin=margin,
-                counterexample=None if verdict == Verdict.PROVED else {"eta": q, "classification": cls},
-                scope=cp.scope(q, what_tail=f", step size η = {eta_str(q)}"))
+        return done(Verdict.REFUTED, f"unstable at {where}: {detail}; {lam_txt}", margin=margin,
+                    counterexample={"eta": q, "classification": cls}, scope=cp.scope(q, what_tail=scope_tail), **common)
+    if cls == "stable":
+        cert["proved_by"] = "(a) hyperbolic: every λ ∈ (0, 2/η)"
+        return done(Verdict.PROVED, f"stable at {where}: hyperbolic — every λ ∈ (0, 2/η): a strict local minimum and "
+                                    f"an asymptotically stable fixed point of G_η (spectral radius of DG < 1); "
+                                    f"{lam_txt}", margin=margin, scope=cp.scope(q, what_tail=scope_tail), **common)
+    zeros = _plural(spec.zero_multiplicity, "zero eigenvalue")
+    if cls in ("neutral", "nonnegative") and gmin is not None and gmin["certified"]:
+        cert["proved_by"] = "(b) non-strict at a certified global minimum: every λ ∈ [0, 2/η)"
+        nz = spec.zero_multiplicity
+        zero_txt = (f"non-strict: {zeros}" if cls == "neutral" else
+                    "non-strict: λ ≥ 0 by global minimality, whether some λ = 0 is not decided by the enclosures")
+        return done(Verdict.PROVED,
+                    f"stable at {where} in the non-strict sense, at a certified global minimum ({gmin['reason']}): "
+                    f"every λ ∈ [0, 2/η), {zero_txt} (DG eigenvalue +1 along the kernel of ∇²L — the flat "
+                    f"directions of a manifold of minima in the over-parameterised case; the linearisation alone "
+                    f"does not give asymptotic stability); {lam_txt}",
+                    margin=(2 - q * mhi, 2 - q * mlo),
+                    scope=cp.scope(q, what_tail=f"{scope_tail}; {zero_txt}") | {"zero_eigenvalues": nz}, **common)
+    if cls == "edge":
+        what = (f"λ = 2/η exactly ({_plural(spec.edge_multiplicity, 'eigenvalue')}; DG has the eigenvalue −1)"
+                + (f" and {zeros} (DG eigenvalue +1)" if spec.zero_multiplicity else ""))
+        example = "x² + x⁴ at 0, η = 1, has this spectrum and GD oscillates outward there"
+    else:
+        what = f"{zeros} (DG eigenvalue +1)" if cls == "neutral" else \
+            "λ ∈ [0, 2/η) with a zero eigenvalue not excluded by the enclosures"
+        example = "−x⁴, x³ and x² − y⁴ at 0 have such spectra and are unstable"
+        why = gmin["reason"] if gmin is not None else "not checked"
+        example += f"; θ* is not certified a global minimum: {why}"
+    return done(Verdict.INCONCLUSIVE,
+                f"{cls} at {where}: linearly stable in the non-strict sense (spectral radius of DG = 1: {what}) but "
+                f"non-hyperbolic, so the linearisation does not decide ({example}); {lam_txt}", margin=margin,
+                **common)
 
 
 def _fmt(x: Fraction, width_ref: Fraction | None = None) -> str:
@@ -704,15 +1140,18 @@ def _fmt_iv(lo: Fraction, hi: Fraction) -> str:
     return f"[{_fmt(lo, w)}, {_fmt(hi, w)}]"
 
 
-def _minimum_text(spec: _Spectrum, cp: CriticalPoint) -> str:
+def _minimum_text(spec: _Spectrum, cp: CriticalPoint, gmin: dict | None = None) -> str:
     (nlo, nhi) = spec.lam_min
     at = "θ*" if cp.status == "exact" else "the certified critical point"
+    if gmin is not None and gmin.get("certified"):
+        return f"yes: {at} is a global minimum ({gmin['reason']})"
     if nhi < 0:
         return f"no: {at} has a certified negative curvature direction (λ_min < 0): a saddle or a maximum"
     if nlo > 0:
         return f"yes: {at} is a strict local minimum (∇L = 0, ∇²L ≻ 0 certified)"
     if nlo >= 0:
-        return f"undecided: ∇²L ⪰ 0 at {at} with a zero eigenvalue (second-order necessary condition only)"
+        return (f"undecided: ∇²L ⪰ 0 at {at} with a zero eigenvalue (second-order necessary condition only: "
+                "a maximum, an inflection or a saddle of higher order is possible)")
     return "undecided: the λ_min enclosure contains 0"
 
 
