@@ -116,3 +116,16 @@ def test_krawczyk_fails_soundly_on_a_box_too_large():
     F = lambda v: [v[0] ** 3 - v[0]]  # noqa: E731
     J = lambda v: [[3 * v[0] ** 2 - 1]]  # noqa: E731
     assert not krawczyk_test(F, J, [Fraction(0)], Fraction(2), 128).proved
+
+
+def test_absurd_counts_and_ragged_points_are_clear_errors():
+    import verify as vf
+    from verify.errors import ShapeError
+    from verify.validate import positive_int
+
+    with pytest.raises(InputError):
+        positive_int(2**40, "steps")
+    x = sp.Symbol("x")
+    G = vf.GDMap(vf.Objective.from_sympy(x**2, [x]), 1)
+    with pytest.raises(ShapeError):
+        G([[1], 1])

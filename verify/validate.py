@@ -39,8 +39,14 @@ def _describe(x) -> str:
     return f"{x!r} ({type(x).__name__})"
 
 
+#: the largest count (steps, samples, restarts …) any argument may have unless a function sets its own limit:
+#: larger counts would run for days or allocate terabytes
+MAX_COUNT = 10**9
+
+
 def integer(x, what: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """``x`` as a Python int: ints and numpy integers only (not bool, not 2.0, not "3")."""
+    """``x`` as a Python int: ints and numpy integers only (not bool, not 2.0, not "3"); at most
+    :data:`MAX_COUNT` in absolute value unless ``maximum`` says otherwise."""
     if isinstance(x, bool | np.bool_) or not isinstance(x, numbers.Integral):
         bound = "" if minimum is None else (" positive" if minimum == 1 else
                                             " non-negative" if minimum == 0 else f" ≥ {minimum}")
@@ -50,6 +56,9 @@ def integer(x, what: str, *, minimum: int | None = None, maximum: int | None = N
         raise InputError(f"{what} must be ≥ {minimum}, got {v}")
     if maximum is not None and v > maximum:
         raise InputError(f"{what} must be ≤ {maximum}, got {v}")
+    if maximum is None and abs(v) > MAX_COUNT:
+        raise InputError(f"{what} = {v} is beyond the supported {MAX_COUNT}: such a run would take days or "
+                         "terabytes; split it")
     return v
 
 

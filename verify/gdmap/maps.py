@@ -17,6 +17,7 @@ import numpy as np
 from .. import validate
 from ..arith import get_arith
 from ..errors import InputError, ShapeError
+from ..numbers import shape_of
 
 
 def check_eta(eta, what: str = "the step size η") -> Fraction:
@@ -66,8 +67,9 @@ class GDMap:
         return self.objective.n_params
 
     def _theta(self, theta, a):
-        if np.shape(theta) != (self.n_params,):
-            raise ShapeError(f"θ must be a flat vector of {self.n_params} parameters, got shape {np.shape(theta)}")
+        shape = shape_of(theta, what="θ")  # a ragged nesting is a ShapeError
+        if shape != (self.n_params,):
+            raise ShapeError(f"θ must be a flat vector of {self.n_params} parameters, got shape {shape}")
         with a.context():
             return a.array(theta, what="θ")
 
