@@ -267,6 +267,44 @@ def test_float_theta_within_rounding_of_a_degenerate_critical_point_is_not_refut
     assert res.verdict == R and bounds(res.scope["search_box"][0])[1] - F(1e-3) >= F(1, 2**50)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.fractions(-2, 2, max_denominator=4), min_size=2, max_size=2),
+       st.lists(st.fractions(-2, 2, max_denominator=4), min_size=2, max_size=2),
+       st.lists(st.fractions(F(1, 8), 2, max_denominator=8), min_size=2, max_size=2),
+       st.lists(st.sampled_from([-3, -1, 1, 3]), min_size=2, max_size=2), st.booleans())
+def test_ball_verdicts_on_2d_quadratics_never_wrong(zero, mid, rad, lams, float_second):
+    """L = ½Σ λ_i (θ_i − z_i)²: one critical point z, stable iff every λ_i ∈ (0, 2/η). θ* a ball (the second
+    coordinate possibly a float point): REFUTED 'not a fixed point' only if z ∉ ball; PROVED only if stable and
+    z ∈ ball; REFUTED 'unstable' only if unstable and z ∈ ball."""
+    from verify.arith.decide import to_arb
+
+    zs = [sp.Rational(v.numerator, v.denominator) for v in zero]
+    objective = obj(sum(sp.Rational(lam, 2) * (v - c) ** 2 for lam, v, c in zip(lams, (x, y), zs)), [x, y])
+    theta = [to_arb((mid[0] - rad[0], mid[0] + rad[0]), 128),
+             float(mid[1]) if float_second else to_arb((mid[1] - rad[1], mid[1] + rad[1]), 128)]
+    res = stability.gd(objective, theta, F(1, 10))
+    ivs = [bounds(theta[0]), (mid[1], mid[1]) if float_second else bounds(theta[1])]
+    inside = all(lo <= v <= hi for v, (lo, hi) in zip(zero, ivs))
+    stable = all(0 < lam < 20 for lam in lams)
+    if res.verdict == P:
+        assert stable and (inside or float_second), res.message
+    if res.verdict == R:
+        if res.certificate["classification"] == "not a fixed point":
+            assert not inside, res.message
+        else:
+            assert not stable and (inside or float_second), res.message
+    if inside and not float_second:
+        assert res.verdict == (P if stable else R), res.message  # z is the only critical point: always decided
+
+
+def test_ball_with_a_float_coordinate():
+    from flint import arb
+
+    q = obj(x**2 + y**2 + sp.Symbol("z") ** 2 - x * y, [x, y, sp.Symbol("z")])
+    res = stability.gd(q, [arb(0.1, 0.2), 0.0, arb(-0.1, 0.3)], F(1, 10))
+    assert res.verdict == P and res.certificate["critical_point"]["unique_in_user_ball"] is True, res.message
+
+
 # ------------------------------------------------------------------------ adversary finding 09b: underflow
 def test_finding09b_tiny_hessian_entries_are_decided():
     big = sp.Integer(10) ** 200

@@ -128,6 +128,11 @@ from ..result import Quantity, Result, Verdict, make_scope
 
 #: the exact mean-square operator acts on symmetric r × r matrices: r(r+1)/2 ≤ 78 for r ≤ 12
 MEAN_SQUARE_MAX_DIM = 12
+#: smallest relative half-width of a box around a float coordinate in the "∇L ≠ 0 around θ*" test: a double
+#: θ_i stands for any point within a few ulps of it (2⁻⁵⁰ = 4 ulps of 1), so a REFUTED "no critical point near θ*"
+#: must cover at least that much
+FLOAT_MARGIN = Fraction(1, 2**50)
+
 #: isolating-interval width of reported eigenvalue enclosures (decisions never depend on it)
 REPORT_WIDTH = Fraction(1, 10**30)
 
@@ -155,8 +160,9 @@ def _float_like(v) -> bool:
 
 def _centre_and_ball(theta) -> tuple[list[Fraction], list[tuple[Fraction, Fraction]] | None, list[bool]]:
     """Exact rational centre of θ (floats exactly, balls by their midpoint), the user's ball: the exact
-    endpoints [lo_i, hi_i] of every coordinate (a point coordinate as [c, c]), or None when no coordinate is a
-    ball of positive radius (θ is then a point), and which coordinates were given as ``arb`` balls."""
+    endpoints [lo_i, hi_i] of every coordinate (an exact coordinate as [c, c], a float one as c ± a few ulps,
+    :data:`FLOAT_MARGIN`), or None when no coordinate is a ball of positive radius (θ is then a point), and which
+    coordinates were given as ``arb`` balls."""
     out, box, is_ball, arbs = [], [], False, []
     for i, v in enumerate(np.asarray(theta, dtype=object).reshape(-1)):
         if type(v).__name__ == "arb":
@@ -168,7 +174,8 @@ def _centre_and_ball(theta) -> tuple[list[Fraction], list[tuple[Fraction, Fracti
             is_ball = is_ball or hi > lo
         else:
             c = validate.rational(v, f"θ*[{i}]")
-            lo = hi = c
+            m = FLOAT_MARGIN * max(Fraction(1), abs(c)) if _float_like(v) else Fraction(0)
+            lo, hi = c - m, c + m  # a float coordinate stands for the points within a few ulps of it
         out.append(c)
         box.append((lo, hi))
         arbs.append(type(v).__name__ == "arb")
@@ -388,10 +395,10 @@ def certify_critical(objective, theta, prec: int = 128) -> CriticalPoint:
             lo, hi = bounds(g[j])
             return CriticalPoint("not-critical", True, point=list(th_q), gradient=g, precision=prec,
                                  message=f"∇L(θ*) ≠ 0: ∂L/∂θ_{j} ∈ [{_qstr(lo)}, {_qstr(hi)}] excludes 0")
-        centre, ball, arbs = list(th_q), None, None
+        centre, ball = list(th_q), None
     else:
-        centre, ball, arbs = _centre_and_ball(theta)
-    return _krawczyk_critical(objective, centre, prec, exact_input=th_q is not None, ball=ball, arb_coords=arbs)
+        centre, ball, _arbs = _centre_and_ball(theta)
+    return _krawczyk_critical(objective, centre, prec, exact_input=th_q is not None, ball=ball)
 
 
 def _row_scales(J, centre: list[Fraction], prec: int) -> list[int] | None:
@@ -427,11 +434,6 @@ def _scaled(F, J, ks: list[int]):
         return [[to_arb(f, 64) * v for v in row] for f, row in zip(facs, rows)]
     return Fs, Js
 
-
-#: smallest relative half-width of a box around a float coordinate in the "∇L ≠ 0 around θ*" test: a double
-#: θ_i stands for any point within a few ulps of it (2⁻⁵⁰ = 4 ulps of 1), so a REFUTED "no critical point near θ*"
-#: must cover at least that much
-FLOAT_MARGIN = Fraction(1, 2**50)
 
 #: budget of sub-boxes for the "∇L ≠ 0 on the whole given ball" test
 EXCLUSION_PIECES = 256
@@ -487,7 +489,7 @@ def _unique_in_ball(Fa, Ja, F, cert, ball: list, prec: int):
 
     z = [_mid_q(b) for b in cert.box]
     R = max(max(zi - lo, hi - zi) for zi, (lo, hi) in zip(z, ball))
-    for _ in range(24):
+    for _ in range(16):
         try:
             c = krawczyk_test(Fa, Ja, z, R, prec)
         except (VerifyError, ArithmeticError, ZeroDivisionError, ValueError):
@@ -511,7 +513,7 @@ def _unique_in_ball(Fa, Ja, F, cert, ball: list, prec: int):
 
 
 def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input: bool,
-                       ball: list | None = None, arb_coords: list[bool] | None = None) -> CriticalPoint:
+                       ball: list | None = None) -> CriticalPoint:
     """Krawczyk search for the critical point near a float θ* (``ball`` None) or in a ball θ*, then the
     exclusion test ∇L ≠ 0 on a box around θ* (containing the whole ball). See :func:`certify_critical`."""
     from ..arith.krawczyk import krawczyk_test
@@ -589,16 +591,13 @@ def _krawczyk_critical(objective, centre: list[Fraction], prec: int, exact_input
     else:  # a float stands for any point within its rounding error: never a box smaller than FLOAT_MARGIN
         radii = [Fraction(1, 2**10), Fraction(1, 2**20), Fraction(1, 2**32), FLOAT_MARGIN]
     if ball is not None:
-        radii.append(Fraction(0))  # the ball itself (a margin only around coordinates given as floats)
+        radii.append(Fraction(0))  # the ball itself
     for r in radii:
         rr = r * scale
         if ball is None:
             box_q = [(c - rr, c + rr) for c in centre]
         else:
-            if r:
-                mr = [rr] * len(centre)
-            else:  # no margin around the coordinates given as balls; floats keep a small one (approximations)
-                mr = [Fraction(0) if arb_coords[i] else FLOAT_MARGIN * scale for i in range(len(centre))]
+            mr = [rr] * len(centre)  # r = 0: the ball itself (float coordinates carry their few-ulp margin)
             box_q = [(min(lo, c - m), max(hi, c + m)) for c, (lo, hi), m in zip(centre, ball, mr)]
         gap, g, pieces = _excluded(F, box_q, prec, EXCLUSION_PIECES if ball is not None else 1)
         if gap is not None:
