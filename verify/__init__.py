@@ -13,7 +13,7 @@ results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`
 convergence-rate checks for GD and gradient flow (:mod:`convergence`) and initialisations (:mod:`init`).
 """
 
-from . import claims, convergence, errors, gdmap, init, pl, stability, strategies
+from . import claims, convergence, errors, gdmap, homogeneous, init, pl, stability, strategies, validate
 from .arith import get_arith
 from .claims import Claim, Instance, check
 from .gdmap import GDMap, SGDMap
@@ -30,7 +30,8 @@ from .result import Quantity, Result, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "init", "claims", "strategies", "Claim",
+__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "homogeneous", "init", "claims",
+           "strategies", "validate", "Claim",
            "Instance", "check",
            "MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
            "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]
