@@ -1,4 +1,4 @@
-"""Initialisations of MLP parameters (``shared/theory/local_pl.md`` §3.3).
+"""Initialisations of MLP parameters (Chatterjee, arXiv:2203.16462 §3.3).
 
 * :func:`positive` — Chatterjee-style positive initialisation of a bias-free MLP: first layer
   W_1 = 0, hidden weights W_ℓ (ℓ ≥ 2) entrywise positive, output weights v = scale·1 (the output

@@ -1,4 +1,4 @@
-"""Results and verdicts (``shared/DESIGN.md``, section Results).
+"""Results and verdicts.
 
 A :class:`Result` carries a :class:`Verdict`:
 

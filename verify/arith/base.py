@@ -5,7 +5,7 @@ Arrays are always ``numpy.ndarray``: ``float64`` for ``"float"``, ``object`` arr
 ``+ - *`` use numpy's operators; everything that depends on the number type goes through the
 methods below. Model code (forward/backward passes, losses) is written once against this class.
 
-See ``shared/DESIGN.md`` (layer 2, Arithmetic).
+See ``docs/soundness.md`` for how certified values are compared.
 """
 
 from __future__ import annotations

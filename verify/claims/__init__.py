@@ -1,4 +1,4 @@
-"""Claims, counterexample search and certified re-checking (``shared/DESIGN.md`` layer 4).
+"""Claims, counterexample search and certified re-checking.
 
 >>> import verify as vf
 >>> report = vf.check("gd-monotone-relu", max_examples=200)      # a built-in (false) conjecture

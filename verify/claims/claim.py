@@ -1,4 +1,4 @@
-"""Claims: a property over generated instances, with a signed margin (``shared/DESIGN.md`` layer 4).
+"""Claims: a property over generated instances, with a signed margin.
 
 ``vf.Claim(name, instances, prop)``: ``instances`` is a hypothesis strategy, ``prop(instance, arith=…,
 prec=…)`` returns a :class:`~verify.Result` whose ``margin`` is a number, positive where the claim

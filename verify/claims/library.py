@@ -7,7 +7,7 @@ sweep`` and the search benchmark.
 * ``gd-monotone-linear`` — the same statement for a linear model (a quadratic loss): **true**, since
   then ∇²L is constant and every eigen-component of the error contracts when η λ_max < 2.
 * ``gd-map-nonsingular-relu`` — det(I − η∇²L(θ)) ≠ 0 at the generated θ and η for bias-free two-layer
-  ReLU networks (``shared/theory/gd_map.md`` §2; a generic point of a generic step size).
+  ReLU networks (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2; a generic point of a generic step size).
 * ``pl-ntk-lower-bound`` — ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) for square losses (``local_pl.md`` §6 claim 8, NTK
   form): **true** at every θ, the inequality behind the certified NTK bound of ``vf.pl.alpha``.
 

@@ -1,4 +1,4 @@
-"""The gradient-descent map (``shared/theory/gd_map.md``): G_η, its Jacobian, det(I − η∇²L) as a
+"""The gradient-descent map (Crăciun & Ghoshdastidar, arXiv:2510.24466): G_η, its Jacobian, det(I − η∇²L) as a
 polynomial in η, exceptional step sizes, and certified non-singularity across step sizes.
 
 A verdict about "a region" covers a set certified to be connected with one analytic expression of the

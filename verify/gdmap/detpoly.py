@@ -1,9 +1,9 @@
-"""det(I − η ∇²L(θ)) as a polynomial in η (``shared/theory/gd_map.md`` §1).
+"""det(I − η ∇²L(θ)) as a polynomial in η (Crăciun & Ghoshdastidar, arXiv:2510.24466 §1).
 
 With χ(λ) = det(λI − H) = Σ_j a_j λ^j (a_p = 1) the characteristic polynomial of H = ∇²L(θ),
 det(I − ηH) = η^p χ(1/η) = Σ_k a_{p−k} η^k — the reversed characteristic polynomial. Computed from
 python-flint's ``fmpq_mat.charpoly`` (exact) or ``arb_mat.charpoly`` (certified enclosures of each
-coefficient), never by expanding a symbolic determinant (``shared/DESIGN.md``, pitfalls).
+coefficient), never by expanding a symbolic determinant.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Exceptional step sizes: the η > 0 at which G_η is singular on an activation region
-(``shared/theory/gd_map.md`` §2, "Exceptional step sizes" and "Computing E exactly").
+(Crăciun & Ghoshdastidar, arXiv:2510.24466 §2, "Exceptional step sizes" and "Computing E exactly").
 
 G_η is singular on a region R iff det(I − η∇²L(θ)) ≡ 0 on R iff 1/η is an eigenvalue of ∇²L(θ)
 for every θ ∈ R (a *constant eigenvalue*). Two methods:

@@ -1,4 +1,4 @@
-"""Certified non-singularity of the GD / SGD map at a step size η (``shared/theory/gd_map.md`` §2).
+"""Certified non-singularity of the GD / SGD map at a step size η (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2).
 
 **The argument.** Let U be a connected open set on which L equals one real-analytic expression E.
 Then det DG_η = det(I − η∇²E) is analytic on U, so it is either ≡ 0 on U or non-zero off a null

@@ -4,7 +4,7 @@ analytic piece, and the loss on a region as an exact sparse polynomial.
 A region is the set of θ with a fixed activation pattern P (``objective.region(θ)``); on it the loss
 equals one expression E_P (the branches the pattern selects). For networks whose activations are
 polynomial on their pieces (ReLU, leaky ReLU, |x|, hard-tanh, x^p) with a square loss, E_P is a
-polynomial in θ with rational coefficients (``shared/theory/gd_map.md`` §2, "Computing E exactly").
+polynomial in θ with rational coefficients (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2, "Computing E exactly").
 
 **Pieces, components and what a verdict may cover.** Results about G_η on a region use the identity
 theorem: an analytic function that is non-zero at one point of a *connected* open set U on which it

@@ -1,4 +1,4 @@
-"""Homogeneous networks (``shared/theory/homogeneous_np.md``; Kumar & Haupt, arXiv:2509.12154): positive
+"""Homogeneous networks (Kumar & Haupt, arXiv:2509.12154): positive
 homogeneity and Euler's identity, the neural correlation function and its certified KKT points, Neuron
 Pursuit and small-initialisation experiments."""
 

@@ -1,4 +1,4 @@
-"""Positive homogeneity of bias-free networks (``shared/theory/homogeneous_np.md`` §2.1, claims C1, C2).
+"""Positive homogeneity of bias-free networks (Kumar & Haupt, arXiv:2509.12154 §2.1, claims C1, C2).
 
 For a bias-free MLP ``H(x; w) = W_D σ_{D−1}(W_{D−1} … σ_1(W_1 x))`` whose activations are positively
 homogeneous of degrees p_l (σ_l(cz) = c^{p_l} σ_l(z) for c > 0), H is homogeneous in each block:

@@ -1,4 +1,4 @@
-"""The neural correlation function and its KKT points (``shared/theory/homogeneous_np.md`` §2.2;
+"""The neural correlation function and its KKT points (Kumar & Haupt, arXiv:2509.12154 §2.2;
 Kumar & Haupt, arXiv:2509.12154, and the "early directional convergence" analysis it builds on).
 
 For a bias-free network H homogeneous of degree L and a vector z (the labels at the origin, the

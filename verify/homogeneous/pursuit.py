@@ -1,5 +1,5 @@
 """Neuron Pursuit for two-layer homogeneous networks, its GD baseline, and the small-initialisation
-experiment (``shared/theory/homogeneous_np.md`` §2.2–2.5, §3.3 [R], claims C4–C6, C16).
+experiment (Kumar & Haupt, arXiv:2509.12154 §2.2–2.5, §3.3 [R], claims C4–C6, C16).
 
 The loss is ½ Σ_i (H(x_i) − y_i)² (the theory file's convention). Every choice the theory leaves open
 (insertion scale, restarts, inner optimiser and its budget, tolerances) is a parameter.

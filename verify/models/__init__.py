@@ -1,4 +1,4 @@
-"""Models: activations, MLPs, datasets and objectives (layer 1 of ``shared/DESIGN.md``)."""
+"""Models: activations, MLPs, datasets and objectives."""
 
 from . import activations
 from .activation import Activation

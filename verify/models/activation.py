@@ -27,8 +27,8 @@ Evaluation on a breakpoint b_j (see :meth:`Activation.__call__`):
   rule applies to a user activation built with :meth:`Activation.from_piecewise`: at b_j, the
   derivatives of the piece valid just below b_j.
 
-See ``shared/theory/gd_map.md`` §1 (piecewise analytic activations) and
-``shared/theory/homogeneous_np.md`` §2.1 (positive homogeneity).
+See Crăciun & Ghoshdastidar, arXiv:2510.24466 §1 (piecewise analytic activations) and
+Kumar & Haupt, arXiv:2509.12154 §2.1 (positive homogeneity).
 """
 
 from __future__ import annotations

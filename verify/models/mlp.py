@@ -4,7 +4,7 @@ f(x; θ) = W_D σ_{D−1}(W_{D−1} … σ_1(W_1 x + b_1) … + b_{D−1}) + b_D
 ``widths = [d, m_1, …, m_{D−1}, k]``. The flat parameter vector θ lists, layer by layer,
 W_l row-major (``W{l}[a,b]``, shape m_l × m_{l−1}) then b_l (``b{l}[a]``) when ``bias=True``.
 
-Homogeneity (``shared/theory/homogeneous_np.md`` §2.1): without biases and with p_l-homogeneous
+Homogeneity (Kumar & Haupt, arXiv:2509.12154 §2.1): without biases and with p_l-homogeneous
 activations, f is separately homogeneous in each W_l of degree k_l = Π_{j=l}^{D−1} p_j and
 jointly of degree L = Σ_l k_l (= D for ReLU, = 1 + p + … + p^{D−1} for one p).
 """

@@ -2,7 +2,7 @@
 
 * :class:`SquareLoss` — L(θ) = s Σ_i ‖f(x_i; θ) − y_i‖², with s = 1/n (``"mean"``), 1/(2n)
   (``"half_mean"``), 1 (``"sum"``) or 1/2 (``"half_sum"``, the convention of
-  ``shared/theory/homogeneous_np.md``).
+  Kumar & Haupt, arXiv:2509.12154).
 * :class:`LogisticLoss` — L(θ) = (1/n) Σ_i log(1 + exp(−y_i f(x_i; θ))), labels y_i ∈ {−1, +1}.
 * :meth:`Objective.from_sympy` — any smooth or piecewise-analytic sympy expression of named variables
   (a sympy ``Float`` in it means its exact binary value; symbols with assumptions other than

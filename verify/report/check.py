@@ -13,7 +13,7 @@ class ProofCheck:
     """``run()`` computes a :class:`Result`; the check passes when its verdict equals ``expected``.
 
     ``name`` is unique across ``proofs_checks`` (``module/claim/instance``); ``reference`` points at the
-    statement in ``shared/theory``; ``negative_control`` marks instances built to violate an assumption.
+    statement in the paper it checks; ``negative_control`` marks instances built to violate an assumption.
     """
 
     name: str
