@@ -63,13 +63,11 @@ def _rational_or_none(x) -> Fraction | None:
 
 
 def _arb_bounds(x) -> Interval:
+    from .ball import ball_bounds
+
     if not x.is_finite():
         raise UncertifiedValueError(f"the ball {x} is not finite: it encloses nothing useful")
-    m, e = x.mid().man_exp()
-    mid = Fraction(int(m)) * Fraction(2) ** int(e)
-    rm, re_ = x.rad().man_exp()
-    rad = Fraction(int(rm)) * Fraction(2) ** int(re_)
-    return mid - rad, mid + rad
+    return ball_bounds(x)
 
 
 def bounds(x: Any) -> Interval:
