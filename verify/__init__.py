@@ -20,11 +20,13 @@ from .gdmap import GDMap, SGDMap
 from .models import (
     MLP,
     Activation,
+    CrossEntropyLoss,
     Dataset,
     LogisticLoss,
     Objective,
     SquareLoss,
     activations,
+    nn,
 )
 from .result import Quantity, Result, Verdict
 
@@ -33,5 +35,6 @@ __version__ = "0.1.0"
 __all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "homogeneous", "init", "claims",
            "strategies", "validate", "Claim",
            "Instance", "check",
-           "MLP", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss", "activations",
+           "MLP", "nn", "CrossEntropyLoss", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss",
+           "activations",
            "get_arith", "Result", "Verdict", "Quantity", "errors", "__version__"]

@@ -52,12 +52,16 @@ class RegionBoundaryError(VerifyError):
 
     Attributes name the place: ``layer`` (1-based hidden layer), ``neuron`` (0-based unit),
     ``data_point`` (0-based row of X), ``breakpoint`` and ``enclosure`` (the pre-activation).
-    For objectives built from sympy, ``condition`` names the Piecewise condition instead.
+    For objectives built from sympy, ``condition`` names the Piecewise condition instead. Layer graphs
+    (:mod:`verify.models.nn`) add ``position`` (the unit's multi-index in its layer's output, or the
+    max-pooling window) and ``site`` (the layer).
     """
 
     def __init__(self, message: str, *, layer=None, neuron=None, data_point=None, breakpoint=None,
-                 enclosure=None, condition=None):
+                 enclosure=None, condition=None, position=None, site=None):
         super().__init__(message)
+        self.position = position
+        self.site = site
         self.layer = layer
         self.neuron = neuron
         self.data_point = data_point

@@ -15,7 +15,8 @@ from ..numbers import fraction_array
 
 
 class Dataset:
-    """``Dataset(X, y)``: X of shape (n, d); y of shape (n,) (one output) or (n, k).
+    """``Dataset(X, y)``: X of shape (n, d), or (n, *input_shape) (each point flattened row-major, for
+    convolutional and attention networks); y of shape (n,) (one output, or one class label) or (n, k).
 
     Entries may be ints, floats (also ``np.longdouble``, kept exactly), ``fractions.Fraction``, sympy
     rationals, python-flint ``fmpq`` or numpy arrays of those. Refused with a :mod:`verify.errors`
@@ -30,8 +31,11 @@ class Dataset:
         if Xf.ndim == 1:
             raise ShapeError(f"X must be 2-D (n points × d features), got shape {Xf.shape}; "
                              "for one feature use X.reshape(-1, 1)")
-        if Xf.ndim != 2:
-            raise ShapeError(f"X must be 2-D (n × d), got shape {Xf.shape}")
+        if Xf.ndim > 2:  # (n, *input_shape): images, token sequences; each row is flattened row-major
+            self.point_shape = Xf.shape[1:]
+            Xf = Xf.reshape(Xf.shape[0], -1)
+        else:
+            self.point_shape = None
         if Xf.shape[0] > 0 and Xf.shape[1] == 0:
             raise ShapeError(f"the rows of X have no features (shape {Xf.shape}): every data point needs d ≥ 1 "
                              "entries")

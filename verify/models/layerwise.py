@@ -92,6 +92,39 @@ class Layerwise:
     def outputs(self, theta, X):
         return self.forward(theta, X, 0)["z"][self.D]
 
+    def out(self, fw):
+        """The outputs F (n × k) of a forward cache."""
+        return fw["z"][self.D]
+
+    # ------------------------------------------------------------------ loss derivatives
+    def loss_hessian(self, theta, X, ell):
+        """∇²L for L = Σ ℓ(F): the Gauss–Newton term Jᵀ ℓ''(F) J plus the curvature blocks of Σ ℓ'(F) F.
+        ``ell(F, order)`` returns (ℓ, ℓ', ℓ'') with ℓ'' of shape (n, k) (diagonal) or (n, k, k)."""
+        a = self.a
+        fw = self.forward(theta, X, 2)
+        _, l1, l2 = ell(self.out(fw), 2)
+        J = self.jacobian(theta, X, fw, internal=True)
+        if l2.ndim == 2:
+            GN = a.matmul_symmetric((J * l2.reshape(-1)[:, None]).T, J)
+        else:
+            n, k = l2.shape[:2]
+            J3 = J.reshape(n, k, -1)
+            W = None
+            for o in range(k):
+                term = l2[:, :, o][:, :, None] * J3[:, o:o + 1, :]
+                W = term if W is None else W + term
+            GN = a.matmul_symmetric(J.T, W.reshape(n * k, -1))
+        return self.weighted_hessian(theta, X, l1, fw, H=GN)
+
+    def loss_hvp(self, theta, X, ell, v):
+        """∇²L(θ) v for L = Σ ℓ(F) (forward-over-reverse on the backprop)."""
+        from .nn.graph import apply_curvature
+
+        fw = self.forward(theta, X, 2)
+        _, l1, l2 = ell(self.out(fw), 2)
+        out, _ = self.rop(theta, X, l1, lambda Fd: apply_curvature(l2, Fd), v, fw)
+        return out
+
     # ------------------------------------------------------------------ backward
     def adjoints(self, fw, C):
         """δz_l (l = 1..D) and δh_l (l = 1..D−1) for output weights C."""

@@ -11,16 +11,16 @@ jointly of degree L = Σ_l k_l (= D for ReLU, = 1 + p + … + p^{D−1} for one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 import sympy as sp
 
-from ..errors import InputError, ShapeError
+from ..errors import InputError
 from ..validate import positive_int
 from . import activations as _acts
 from .activation import Activation
+from .nn.graph import Sequential
+from .nn.layers import Act, Dense
+from .nn.layout import ParamBlock  # noqa: F401 - re-exported (verify.models.mlp.ParamBlock)
 
 
 def _exact(d) -> sp.Expr:
@@ -28,22 +28,10 @@ def _exact(d) -> sp.Expr:
     return d if isinstance(d, sp.Basic) else sp.Integer(d)
 
 
-@dataclass(frozen=True)
-class ParamBlock:
-    """One named block of θ: ``name`` (``W2``/``b2``), ``layer`` (1-based), ``shape``, ``slice``."""
-
-    name: str
-    layer: int
-    shape: tuple
-    slice: slice
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-
-class MLP:
-    """A fully connected network with per-layer activations and a linear output layer."""
+class MLP(Sequential):
+    """A fully connected network with per-layer activations and a linear output layer: the
+    :class:`~verify.models.nn.Sequential` ``Dense(m_1), Act(σ_1), …, Dense(k)`` on inputs of dimension d,
+    with the θ order W1, b1, W2, b2, … . Losses evaluate it with the closed-form layer-wise formulas."""
 
     def __init__(self, widths, activation="relu", bias: bool = False):
         if isinstance(widths, str | bytes) or not hasattr(widths, "__iter__"):
@@ -70,79 +58,18 @@ class MLP:
             acts = [_acts.get(activation)] * nh
         self.activations: list[Activation] = acts
         self.bias = bool(bias)
-        blocks, off = [], 0
+        layers = []
         for l in range(1, len(widths)):
-            shp = (self.widths[l], self.widths[l - 1])
-            blocks.append(ParamBlock(f"W{l}", l, shp, slice(off, off + shp[0] * shp[1])))
-            off += shp[0] * shp[1]
-            if self.bias:
-                blocks.append(ParamBlock(f"b{l}", l, (self.widths[l],), slice(off, off + self.widths[l])))
-                off += self.widths[l]
-        self.blocks = blocks
-        self.n_params = off
+            layers.append(Dense(widths[l], bias=self.bias))
+            if l < len(widths) - 1:
+                layers.append(Act(acts[l - 1]))
+        super().__init__(*layers, input_shape=(widths[0],))
 
     # ------------------------------------------------------------------ structure
     @property
     def depth(self) -> int:
         """Number of weight layers D (hidden layers + output layer)."""
         return len(self.widths) - 1
-
-    @property
-    def input_dim(self) -> int:
-        return self.widths[0]
-
-    @property
-    def output_dim(self) -> int:
-        return self.widths[-1]
-
-    def block(self, name: str) -> ParamBlock:
-        for b in self.blocks:
-            if b.name == name:
-                return b
-        raise InputError(f"no parameter block {name!r}; blocks are {[b.name for b in self.blocks]}")
-
-    @cached_property
-    def param_names(self) -> list[str]:
-        names = []
-        for b in self.blocks:
-            for idx in np.ndindex(*b.shape):
-                names.append(f"{b.name}[{','.join(map(str, idx))}]")
-        return names
-
-    @cached_property
-    def symbols(self) -> list[sp.Symbol]:
-        """One real sympy symbol per parameter, named like ``W1_0_2`` and ``b2_0``."""
-        return [sp.Symbol(n.replace("[", "_").replace("]", "").replace(",", "_"), real=True)
-                for n in self.param_names]
-
-    def views(self, theta) -> dict:
-        """Named views of θ: ``{"W1": array (m_1, d), "b1": ..., ...}`` (no copy for numpy input)."""
-        self.check_theta_shape(theta)
-        theta = np.asarray(theta)
-        return {b.name: theta[b.slice].reshape(b.shape) for b in self.blocks}
-
-    def flatten(self, blocks: dict) -> np.ndarray:
-        """Inverse of :meth:`views`: concatenate named blocks into θ."""
-        parts = []
-        for b in self.blocks:
-            if b.name not in blocks:
-                raise InputError(f"missing parameter block {b.name!r}")
-            from ..numbers import shape_of
-
-            shape_of(blocks[b.name], what=f"block {b.name}")  # a ragged block is a ShapeError
-            arr = np.asarray(blocks[b.name])
-            if arr.shape != b.shape:
-                raise ShapeError(f"block {b.name} must have shape {b.shape}, got {arr.shape}")
-            parts.append(arr.reshape(-1))
-        return np.concatenate(parts)
-
-    def check_theta_shape(self, theta) -> None:
-        from ..numbers import shape_of
-
-        shp = shape_of(theta, what="θ")
-        if shp != (self.n_params,):
-            raise ShapeError(f"θ must be a flat vector of {self.n_params} parameters for this network "
-                             f"(widths {self.widths}, bias={self.bias}), got shape {shp}")
 
     # ------------------------------------------------------------------ homogeneity
     @property
@@ -162,52 +89,13 @@ class MLP:
         return out
 
     @property
-    def homogeneity_degree(self):
+    def homogeneity_degree(self):  # noqa: D102 - same value as Sequential's, from the closed form
         """L such that f(x; cθ) = c^L f(x; θ) for c > 0 (bias-free, homogeneous activations), else None."""
         kd = self.block_degrees
         if kd is None:
             return None
         total = sum((_exact(k) for k in kd), sp.Integer(0))
         return int(total) if total.is_Integer else total
-
-    # ------------------------------------------------------------------ sympy model
-    def symbolic(self, x=None, theta=None) -> list[sp.Expr]:
-        """The outputs as exact sympy expressions (the single source of truth).
-
-        ``x``: a data point (sequence of d numbers, kept exact) or None for symbols ``x0, x1, …``.
-        ``theta``: None for the parameter symbols (:attr:`symbols`), or numbers to substitute.
-        Activations enter as their defining Piecewise.
-        """
-        from ..numbers import input_fraction, shape_of
-
-        if x is None:
-            xs = [sp.Symbol(f"x{i}", real=True) for i in range(self.input_dim)]
-        else:
-            shp = shape_of(x, what="x")
-            if shp != (self.input_dim,):
-                raise ShapeError(f"x must have {self.input_dim} entries, got shape {shp}")
-            xs = [sp.Rational(*(lambda q: (q.numerator, q.denominator))(input_fraction(v, what="x"))) for v in x]
-        if theta is None:
-            th = self.symbols
-        else:
-            self.check_theta_shape(theta)
-            th = [sp.Rational(q.numerator, q.denominator) for q in
-                  (input_fraction(v, what="θ") for v in np.asarray(theta, dtype=object))]
-        h = list(xs)
-        for l in range(1, self.depth + 1):
-            W = self.block(f"W{l}")
-            Wv = th[W.slice]
-            m, mp = W.shape
-            z = [sum((Wv[a * mp + b] * h[b] for b in range(mp)), sp.Integer(0)) for a in range(m)]
-            if self.bias:
-                bv = th[self.block(f"b{l}").slice]
-                z = [z[a] + bv[a] for a in range(m)]
-            if l < self.depth:
-                act = self.activations[l - 1]
-                h = [act.sympy(za) for za in z]
-            else:
-                h = z
-        return h
 
     def __repr__(self):
         # catalogue names print as "relu", "leaky_relu(1/10)", "relu_power(3/2)": each is accepted back

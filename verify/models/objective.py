@@ -55,7 +55,6 @@ from ..numbers import shape_of
 from ..validate import byte_limit, env_int
 from .dataset import Dataset
 from .layerwise import Layerwise
-from .mlp import MLP
 
 #: refuse dense p × p requests whose estimated memory exceeds this (bytes); override with the
 #: environment variable VERIFY_MAX_BYTES or the ``max_bytes`` argument.
@@ -140,23 +139,35 @@ class Objective:
 
 # ============================================================================ network losses
 class NetworkLoss(Objective):
-    """Σ_i ℓ(f(x_i; θ), y_i) for an :class:`MLP` and a :class:`Dataset`."""
+    """Σ_i ℓ(f(x_i; θ), y_i) for a network (:class:`MLP` or any :class:`~verify.models.nn.Sequential`) and
+    a :class:`Dataset`.
 
-    def __init__(self, net: MLP, data: Dataset):
-        if not isinstance(net, MLP):
-            raise InputError(f"net must be a verify.MLP, got {type(net).__name__}")
+    Evaluation: an MLP (or a Sequential that is a chain of Dense/Act layers) uses the closed-form
+    layer-wise formulas (``verify/models/layerwise.py``); any other network the layer graph's engine
+    (reverse mode for gradients, forward-over-reverse for Hessian-vector products and Hessians)."""
+
+    def __init__(self, net, data: Dataset):
+        from .nn.graph import Sequential
+
+        if not isinstance(net, Sequential):
+            raise InputError(f"net must be a verify.MLP or a verify.nn.Sequential, got {type(net).__name__}")
         if not isinstance(data, Dataset):
             if isinstance(data, str | bytes) or not isinstance(data, tuple | list) or len(data) != 2:
                 raise InputError(f"data must be a verify.Dataset or a pair (X, y), got {type(data).__name__}")
             data = Dataset(*data)
         if data.d != net.input_dim:
-            raise ShapeError(f"the data have d = {data.d} features but the network takes {net.input_dim} inputs")
-        if data.k != net.output_dim:
-            raise ShapeError(f"the labels have k = {data.k} columns but the network has {net.output_dim} outputs")
+            raise ShapeError(f"the data have d = {data.d} features but the network takes {net.input_dim} inputs "
+                             f"(input shape {net.input_shape})")
+        self._check_labels(net, data)
         self.net, self.data = net, data
         self.n_params = net.n_params
         self.param_names = net.param_names
         self._engines = {}
+        self._chain = net.dense_chain()
+
+    def _check_labels(self, net, data):
+        if data.k != net.output_dim:
+            raise ShapeError(f"the labels have k = {data.k} columns but the network has {net.output_dim} outputs")
 
     @property
     def symbols(self):
@@ -165,20 +176,28 @@ class NetworkLoss(Objective):
     def _engine(self, a):
         eng = self._engines.get(a.key())
         if eng is None:
-            eng = self._engines[a.key()] = Layerwise(self.net, a)
+            if self._chain is not None:
+                eng = Layerwise(self._chain, a)
+            else:
+                eng = self.net.engine(a)
+            self._engines[a.key()] = eng
         return eng
 
     def _require(self, a):
         if a.name == "exact":
-            bad = [act.name for act in self.net.activations if not act.polynomial_pieces]
-            if bad:
+            why = self.net.exact_obstacle()
+            if why:
                 raise ArithmeticNotSupportedError(
-                    f"'exact' arithmetic needs activations that are polynomial on each piece; {bad[0]} is not. "
+                    f"'exact' arithmetic needs a network that is rational on each activation region; {why}. "
                     "Use arith='ball' for certified enclosures.")
 
-    # per-output loss ℓ and derivatives, elementwise on F (n × k)
+    # per-output loss ℓ and derivatives on F (n × k): [ℓ (summed for L), ℓ' (n × k), ℓ'' ((n × k) if it is
+    # diagonal, else (n × k × k))]
     def _ell(self, F, Y, a, order):
         raise NotImplementedError
+
+    def _ell_at(self, a, Y):
+        return lambda F, order: self._ell(F, Y, a, order)
 
     def outputs(self, theta, arith="float", prec=None):
         """Network outputs F (n × k) at θ."""
@@ -207,7 +226,7 @@ class NetworkLoss(Objective):
         eng = self._engine(a)
         with a.context():
             fw = eng.forward(th, X, 1)
-            lv, l1 = self._ell(fw["z"][eng.D], Y, a, 1)
+            lv, l1 = self._ell(eng.out(fw), Y, a, 1)
             return a.sum(lv), eng.vjp(th, X, l1, fw)
 
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
@@ -215,15 +234,8 @@ class NetworkLoss(Objective):
         self._require(a)
         check_dense_size(self.n_params, self.n_params, a, "the Hessian", max_bytes)
         X, Y = self.data.in_arith(a)
-        eng = self._engine(a)
         with a.context():
-            fw = eng.forward(th, X, 2)
-            _, l1, l2 = self._ell(fw["z"][eng.D], Y, a, 2)
-            # Gauss–Newton term Jᵀ diag(ℓ'') J, then the curvature blocks added in place
-            J = eng.jacobian(th, X, fw, internal=True)
-            w = l2.reshape(-1)
-            GN = a.matmul_symmetric((J * w[:, None]).T, J)
-            return eng.weighted_hessian(th, X, l1, fw, H=GN)
+            return self._engine(a).loss_hessian(th, X, self._ell_at(a, Y))
 
     def hvp(self, theta, v, arith="float", prec=None):
         """∇²L(θ) v without forming the Hessian (forward-over-reverse)."""
@@ -234,99 +246,63 @@ class NetworkLoss(Objective):
         if vv.shape != (self.n_params,):
             raise ShapeError(f"v must have shape ({self.n_params},), got {vv.shape}")
         X, Y = self.data.in_arith(a)
-        eng = self._engine(a)
         with a.context():
-            fw = eng.forward(th, X, 2)
-            _, l1, l2 = self._ell(fw["z"][eng.D], Y, a, 2)
-            out, _ = eng.rop(th, X, l1, lambda Fd: l2 * Fd, vv, fw)
-            return out
+            return self._engine(a).loss_hvp(th, X, self._ell_at(a, Y), vv)
 
     # -- regions -----------------------------------------------------------------------------------
     def region(self, theta, prec: int = 128):
-        """The activation pattern at θ: for each hidden layer an int array (n × m_l) of piece indices.
+        """The activation pattern at θ: one int array per *site* of the network, in order — for each
+        activation layer the piece index of every input entry (shape (n, *that layer's input shape); for an
+        MLP, (n × m_l) per hidden layer), for each max-pooling layer the index inside its window of the
+        selected entry (shape (n, *output shape)).
 
-        Decided with certainty: exactly for rational θ and polynomial pieces, otherwise in ball
-        arithmetic. A pre-activation on (or, in balls, possibly on) a breakpoint raises
-        :class:`RegionBoundaryError` naming the layer, neuron and data point.
+        Decided with certainty: exactly for rational θ and networks rational on each region, otherwise in
+        ball arithmetic. An input on (or, in balls, possibly on) a breakpoint, or a max-pooling window whose
+        maximum is not unique (unless the tied entries are one constant on the region, e.g. dead ReLU
+        outputs), raises :class:`RegionBoundaryError` naming the layer, unit and data point.
         """
-        exact_ok = all(act.polynomial_pieces for act in self.net.activations)
-        a = get_arith("exact" if exact_ok else "ball", prec)
+        a = get_arith("exact" if self.net.exact_obstacle() is None else "ball", prec)
         _, th = self._prepare(theta, a, prec)
         X, _ = self.data.in_arith(a)
-        eng = self._engine(a)
-        from ..errors import RegionBoundaryError
-
-        pattern = []
         with a.context():
-            Wt = eng.weights(th)
-            h = eng._hat(X)
-            for l in range(1, self.net.depth):
-                z = a.matmul(h, Wt[l].T)
-                act = self.net.activations[l - 1]
-                bps = [Fraction(int(b.p), int(b.q)) for b in act.breakpoints]
-                pat = np.zeros(z.shape, dtype=int)
-                for (i, u), x in np.ndenumerate(z):
-                    j = 0
-                    for b in bps:
-                        s = a.side(x, b)
-                        if s is None or s == 0:
-                            raise RegionBoundaryError(
-                                f"layer {l}, neuron {u}, data point {i}: pre-activation {x} is on (or, at this "
-                                f"precision, not separated from) the breakpoint {b} of {act.name}: θ is not inside "
-                                "an activation region", layer=l, neuron=int(u), data_point=int(i),
-                                breakpoint=b, enclosure=x)
-                        if s > 0:
-                            j += 1
-                    pat[i, u] = j
-                pattern.append(pat)
-                (vals,) = act(z, a, 0)
-                h = eng._hat(vals)
-        return tuple(pattern)
+            return self.net.engine(a).region(th, X)
 
     def on_region(self, pattern) -> sp.Expr:
-        """L as the analytic sympy expression valid on the region ``pattern`` (see :meth:`region`).
+        """L as the analytic sympy expression valid on the region ``pattern`` (see :meth:`region`): every
+        activation replaced by the piece the pattern selects, every max pool by the entry it selects.
 
-        For ReLU-type networks (polynomial pieces) it is a polynomial in :attr:`symbols`.
+        For ReLU-type networks (polynomial pieces, convolutions, pooling) it is a polynomial in :attr:`symbols`.
         """
-        net = self.net
-        if len(pattern) != net.depth - 1:
-            raise ShapeError(f"a pattern has one array per hidden layer ({net.depth - 1}), got {len(pattern)}")
-        from .activation import Z
+        from .nn.ops import SymbolicOps
 
-        outs = []
-        th = net.symbols
-        for i in range(self.data.n):
-            h = [sp.Rational(q.numerator, q.denominator) for q in self.data.X_exact[i]]
-            for l in range(1, net.depth + 1):
-                W = net.block(f"W{l}")
-                m, mp = W.shape
-                Wv = th[W.slice]
-                z = [sp.Add(*[Wv[a * mp + b] * h[b] for b in range(mp)]) for a in range(m)]
-                if net.bias:
-                    bv = th[net.block(f"b{l}").slice]
-                    z = [z[a] + bv[a] for a in range(m)]
-                if l < net.depth:
-                    act = net.activations[l - 1]
-                    pat = np.asarray(pattern[l - 1])
-                    if pat.shape != (self.data.n, m):
-                        raise ShapeError(f"pattern[{l - 1}] must have shape {(self.data.n, m)}, got {pat.shape}")
-                    if pat.dtype.kind not in "iu" or pat.min() < 0 or pat.max() >= len(act.pieces):
-                        raise InputError(f"pattern[{l - 1}] must hold piece indices in [0, {len(act.pieces)}) of "
-                                         f"{act.name} (integers), got {pat.tolist()}")
-                    h = [act.pieces[int(pat[i, a])].subs(Z, z[a]) for a in range(m)]
-                else:
-                    h = z
-            outs.append(h)
+        net = self.net
+        if isinstance(pattern, str | bytes) or not hasattr(pattern, "__len__"):
+            raise InputError("a pattern is a tuple of int arrays, one per activation/max-pool site")
+        if len(pattern) != len(net.sites):
+            raise ShapeError(f"a pattern has one array per site (activation layers and max pools: "
+                             f"{len(net.sites)}), got {len(pattern)}")
+        outs = self._symbolic_outputs(SymbolicOps(pattern))
         from ..arith.compile import exact_floats
 
         out = exact_floats(self._symbolic_loss(outs))  # a Float means its exact binary value (see from_sympy)
         _refuse_non_analytic(out, f"the loss on the region {tuple(np.asarray(p).tolist() for p in pattern)}")
         return out
 
+    def _symbolic_outputs(self, ops):
+        net = self.net
+        X = np.empty((self.data.n, *net.input_shape), dtype=object)
+        X.reshape(self.data.n, -1)[:] = [[sp.Rational(q.numerator, q.denominator) for q in row]
+                                         for row in self.data.X_exact]
+        from .nn.graph import _obj
+
+        F = net.forward(ops, net.layout.split(_obj(net.symbols)), X)
+        return F.reshape(self.data.n, -1).tolist()
+
     def symbolic(self) -> sp.Expr:
-        """L as an exact sympy expression (activations as Piecewise) in :attr:`symbols`."""
-        outs = [self.net.symbolic(x=self.data.X_exact[i]) for i in range(self.data.n)]
-        return self._symbolic_loss(outs)
+        """L as an exact sympy expression (activations as Piecewise, max pools as Max) in :attr:`symbols`."""
+        from .nn.ops import SymbolicOps
+
+        return self._symbolic_loss(self._symbolic_outputs(SymbolicOps()))
 
     def _symbolic_loss(self, outs):
         raise NotImplementedError
@@ -434,6 +410,75 @@ class LogisticLoss(NetworkLoss):
         for i, f in enumerate(outs):
             q = self.data.Y_exact[i, 0]
             terms.append(sp.log(1 + sp.exp(-sp.Rational(q.numerator, q.denominator) * f[0])))
+        return sp.Add(*terms) / n
+
+
+class CrossEntropyLoss(NetworkLoss):
+    """Softmax cross-entropy: L(θ) = (1/n) Σ_i [log Σ_c exp F_ic(θ) − F_{i,y_i}(θ)] for a network with k ≥ 2
+    outputs and integer class labels y_i ∈ {0, …, k−1} (``Dataset(X, labels)`` with one label per row).
+
+    With p_i = softmax(F_i): ∇_F L = (p_i − e_{y_i})/n and ∇²_F L = (diag p_i − p_i p_iᵀ)/n per data point, so
+    ∇²L = Σ_i J_iᵀ (diag p_i − p_i p_iᵀ) J_i / n + Σ_i ⟨(p_i − e_{y_i})/n, ∇²F_i⟩ (Crăciun & Ghoshdastidar,
+    arXiv:2510.24466, consider this loss). exp has no exact form: ``arith="exact"`` is refused (use "ball").
+    """
+
+    def _check_labels(self, net, data):
+        if data.k != 1:
+            raise ShapeError(f"CrossEntropyLoss takes one integer class label per data point, got {data.k} columns")
+        k = net.output_dim
+        if k < 2:
+            raise ShapeError("CrossEntropyLoss needs a network with k ≥ 2 outputs (one score per class)")
+        labels = data.Y_exact[:, 0]
+        bad = [q for q in labels if q.denominator != 1 or not 0 <= q < k]
+        if bad:
+            raise InputError(f"CrossEntropyLoss labels must be integers in [0, {k}) (classes of the network's "
+                             f"{k} outputs), got {bad[0]}")
+        self.labels = np.array([int(q) for q in labels], dtype=int)
+
+    def _require(self, a):
+        if a.name == "exact":
+            raise ArithmeticNotSupportedError("the cross-entropy loss involves exp and log, which have no exact "
+                                              "rational form: use arith='ball' for certified enclosures")
+        super()._require(a)
+
+    def _ell(self, F, Y, a, order):
+        n, k = F.shape
+        rows = np.arange(n)
+        if a.dtype is not object:
+            m = F.max(axis=1, keepdims=True)
+            e = np.exp(F - m)
+            s = e.sum(axis=1, keepdims=True)
+            lse = m[:, 0] + np.log(s[:, 0])
+            p = e / s
+            out = [((lse - F[rows, self.labels]) / n).reshape(n, 1)]
+        else:
+            with a.context():
+                exp = a.vectorize(a.func("exp"))
+                log = a.func("log")
+                e = exp(F)
+                s = a.sum(e, axis=1)
+                inv_n = a.const(Fraction(1, n))
+                lv = np.empty((n, 1), dtype=object)
+                for i in range(n):
+                    lv[i, 0] = (log(s[i]) - F[i, self.labels[i]]) * inv_n
+                p = e / s[:, None]
+                out = [lv]
+        if order >= 1:
+            onehot = np.zeros((n, k)) if a.dtype is not object else a.zeros((n, k))
+            onehot[rows, self.labels] = 1 if a.dtype is not object else a.const(Fraction(1))
+            scale = 1.0 / n if a.dtype is not object else a.const(Fraction(1, n))
+            out.append((p - onehot) * scale)
+        if order >= 2:
+            H = p[:, :, None] * p[:, None, :]
+            H = -H
+            for c in range(k):
+                H[:, c, c] = H[:, c, c] + p[:, c]
+            out.append(H * scale)
+        return out
+
+    def _symbolic_loss(self, outs):
+        n = self.data.n
+        terms = [sp.log(sp.Add(*[sp.exp(fc) for fc in f])) - f[int(self.labels[i])] for i, f in enumerate(outs)]
         return sp.Add(*terms) / n
 
 
