@@ -67,7 +67,7 @@ class Sequential:
         state = {"l": 0, "sites": 0, "label": ""}
         shape = self.input_shape
         for j, layer in enumerate(self.layers):
-            state["label"] = f"layer {j}"
+            state["label"] = f"layers[{j}]"
             shape = layer.build(shape, state)
         self.output_shape = tuple(shape)
         specs = []

@@ -245,7 +245,7 @@ class _PoolNd(Layer):
                     idx[(c, *pos, j)] = np.ravel_multi_index((c, *coords), in_shape)
         self.idx = idx
         if self.mode == "max":
-            self.site = Site(state["sites"], state["l"], f"{state['label']}: {self!r}", "maxpool")
+            self.site = Site(state["sites"], state["l"], f"{state['label']} {self!r}", "maxpool")
             state["sites"] += 1
         return (C, *self.out_spatial)
 
@@ -314,7 +314,7 @@ class Act(Layer):
         self.sigma = activation if isinstance(activation, Activation) else _acts.get(activation)
 
     def _build(self, in_shape, state):
-        self.site = Site(state["sites"], state["l"], f"{state['label']}: {self!r}", "act")
+        self.site = Site(state["sites"], state["l"], f"{state['label']} {self!r}", "act")
         state["sites"] += 1
         return in_shape
 
@@ -355,7 +355,7 @@ class Residual(Layer):
         shape = self.in_shape
         label = state["label"]
         for j, b in enumerate(self.block):
-            state["label"] = f"{label}.{j}"
+            state["label"] = f"{label}.block[{j}]"
             shape = b.build(shape, state)
         state["label"] = label
         if shape != self.in_shape:

@@ -180,8 +180,8 @@ class NumericOps:
             vals = sigma(x, self.a, k)
         except RegionBoundaryError as hit:
             raise self._named(hit, x, sigma, site) from None
-        if k == 0 and site is not None and not self.is_float:
-            self._const_masks[id(vals[0])] = (vals[0], _constant_piece_mask(x, sigma, self.a))
+        if k == 0 and site is not None and self.certified:
+            self._const_masks[id(vals[0])] = (vals[0], x, sigma)  # mask computed if a max pool asks
         return vals[k]
 
     def act_pair(self, x, sigma, k: int, site: Site | None = None):
@@ -192,8 +192,8 @@ class NumericOps:
             vals = sigma(x, self.a, k + 1)
         except RegionBoundaryError as hit:
             raise self._named(hit, x, sigma, site) from None
-        if k == 0 and site is not None and not self.is_float:
-            self._const_masks[id(vals[0])] = (vals[0], _constant_piece_mask(x, sigma, self.a))
+        if k == 0 and site is not None and self.certified:
+            self._const_masks[id(vals[0])] = (vals[0], x, sigma)  # mask computed if a max pool asks
         return vals[k], vals[k + 1]
 
     def _named(self, hit, x, sigma, site):
@@ -205,7 +205,7 @@ class NumericOps:
         unit = _unit(unit_shape, flat)
         ball = self.a.name == "ball"
         return RegionBoundaryError(
-            f"layer {site.layer} ({site.label}), unit {unit}, data point {i}: the input {hit.value} of "
+            f"{site.label}, unit {unit}, data point {i}: the input {hit.value} of "
             f"{sigma.name} {'contains' if ball else 'equals'} its breakpoint {hit.breakpoint}, where derivatives "
             f"of order {hit.order} do not exist (it is C^{hit.continuity} there): θ may lie on an "
             f"activation-region boundary. Move θ off the boundary{' or raise the precision' if ball else ''}.",
@@ -225,7 +225,7 @@ class NumericOps:
                                      len(idx) > 1 else 0)
                         flat = int(np.ravel_multi_index(idx[1:], x.shape[1:])) if len(idx) > 1 else 0
                         raise RegionBoundaryError(
-                            f"layer {site.layer} ({site.label}), unit {unit}, data point {idx[0]}: the input {v} of "
+                            f"{site.label}, unit {unit}, data point {idx[0]}: the input {v} of "
                             f"{sigma.name} is on (or, at this precision, not separated from) its breakpoint {b}: θ is "
                             "not inside an activation region", layer=site.layer, neuron=flat,
                             data_point=int(idx[0]), breakpoint=b, enclosure=v, position=unit, site=site.label)
@@ -262,7 +262,7 @@ class NumericOps:
             src, gidx = const_of
             ent = self._const_masks.get(id(src))
             if ent is not None and ent[0] is src:
-                flat = ent[1].reshape(src.shape[0], -1)
+                flat = _constant_piece_mask(ent[1], ent[2], self.a).reshape(src.shape[0], -1)
                 flat = np.concatenate([flat, np.zeros((flat.shape[0], 1), dtype=bool)], axis=1)
                 mask = flat[:, gidx]
         idx = np.empty(x.shape[:-1], dtype=int)
@@ -286,7 +286,7 @@ class NumericOps:
     def _tie(self, x, w, cand, bnds, site):
         i = int(w[0])
         pos = tuple(int(v) for v in w[1:])
-        label = f"layer {site.layer} ({site.label})" if site else "a max pool"
+        label = site.label if site else "a max pool"
         return RegionBoundaryError(
             f"{label}, window {pos}, data point {i}: entries {cand} of the window may all be its maximum "
             f"({[str(x[w + (j,)]) for j in cand]}) and are not one constant on the region: θ may lie on a "
