@@ -31,8 +31,9 @@ from .layers import Act, Dense, Layer
 from .layout import ParamLayout
 from .ops import Dual, NumericOps, SymbolicOps, TangentOps, Tape
 
-#: tangent directions propagated at once for Jacobians and Hessians (memory: T × activations)
-CHUNK = 64
+#: tangent directions propagated at once for Jacobians and Hessians (memory: T × activations); float64
+#: arrays are compact and vectorise well, object arrays (mp, ball, exact) are not
+CHUNK_FLOAT, CHUNK_OBJECT = 32, 64
 
 
 def _walk(layers):
@@ -286,6 +287,7 @@ class GraphEngine:
 
     def __init__(self, net: Sequential, a):
         self.net, self.a = net, a
+        self.chunk = CHUNK_FLOAT if a.dtype is not object else CHUNK_OBJECT
 
     def _x(self, X):
         return X.reshape(X.shape[0], *self.net.input_shape)
@@ -357,19 +359,20 @@ class GraphEngine:
         n = X.shape[0]
         k = self.net.output_dim
         J = np.zeros((n * k, p)) if self.a.dtype is not object else np.empty((n * k, p), dtype=object)
-        for start in range(0, p, CHUNK):
-            cols = list(range(start, min(p, start + CHUNK)))
-            ops = TangentOps(NumericOps(self.a), len(cols))
+        cache = {}
+        for start in range(0, p, self.chunk):
+            cols = list(range(start, min(p, start + self.chunk)))
+            ops = TangentOps(NumericOps(self.a, argmax_cache=cache), len(cols))
             F = self.net.forward(ops, self._dual_theta(theta, self._basis(cols)), Xs)
             t = F.t if F.t is not None else ops.b.zeros((len(cols), *F.v.shape))
             J[:, start:start + len(cols)] = t.reshape(len(cols), n * k).T
         return J
 
     # -- forward over reverse ---------------------------------------------------------------------------
-    def _hvp_batch(self, theta, X, ell, V):
+    def _hvp_batch(self, theta, X, ell, V, cache=None):
         """(∇L, ∇²L Vᵀ as (T, p)) for directions V (T × p); ``ell(F, order=2)`` gives (lv, ℓ', ℓ'')."""
         T = V.shape[0]
-        ops = TangentOps(NumericOps(self.a), T)
+        ops = TangentOps(NumericOps(self.a, argmax_cache=cache), T)
         tape = Tape(ops)
         blocks = self._dual_theta(theta, V)
         leaves = {name: tape.leaf(v) for name, v in blocks.items()}
@@ -401,9 +404,10 @@ class GraphEngine:
         """∇²L(θ) (p × p), by forward-over-reverse on chunks of unit vectors."""
         p = self.net.n_params
         H = np.zeros((p, p)) if self.a.dtype is not object else np.empty((p, p), dtype=object)
-        for start in range(0, p, CHUNK):
-            cols = list(range(start, min(p, start + CHUNK)))
-            _, Ht = self._hvp_batch(theta, X, ell, self._basis(cols))
+        cache = {}
+        for start in range(0, p, self.chunk):
+            cols = list(range(start, min(p, start + self.chunk)))
+            _, Ht = self._hvp_batch(theta, X, ell, self._basis(cols), cache)
             H[start:start + len(cols), :] = Ht
         return H
 

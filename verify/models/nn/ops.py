@@ -75,10 +75,12 @@ class NumericOps:
     whose argmax is undecided is a boundary (otherwise its value is enclosed by the union of the
     candidates). ``pattern``: a region pattern to *impose* (float/mp evaluation on a given region)."""
 
-    def __init__(self, a, regions: dict | None = None, strict: bool = False):
+    def __init__(self, a, regions: dict | None = None, strict: bool = False, argmax_cache: dict | None = None):
         self.a = a
         self.regions = regions
         self.strict = strict
+        #: site index → decided argmax, shared by passes at the same θ (chunks of one Hessian)
+        self.argmax_cache = argmax_cache
         self.certified = a.certified
         self.is_float = a.dtype is not object
         self._const_masks = {}
@@ -245,8 +247,12 @@ class NumericOps:
             for w in np.ndindex(*x.shape[:-1]):
                 row = list(x[w])
                 idx[w] = max(range(len(row)), key=lambda j: (row[j], -j))
+        elif self.argmax_cache is not None and site is not None and site.index in self.argmax_cache:
+            idx = self.argmax_cache[site.index]
         else:
             idx = self._certified_argmax(x, site, const_of)
+            if self.argmax_cache is not None and site is not None and idx is not None:
+                self.argmax_cache[site.index] = idx
         if idx is None:  # undecided, value only: the union of the candidates encloses the maximum
             return self._max_union(x), None
         if self.regions is not None and site is not None:
