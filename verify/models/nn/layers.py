@@ -185,21 +185,43 @@ class _ConvNd(Layer):
                 f"padding={self.padding}, bias={self.bias})")
 
 
+#: largest index table (entries) a convolution or pooling layer may build: every entry becomes part of an
+#: object array in the certified arithmetics
+MAX_INDEX_ENTRIES = 10**7
+
+
+def _check_table_size(entries: int, what: str) -> None:
+    from ...errors import SizeLimitError
+
+    if entries > MAX_INDEX_ENTRIES:
+        raise SizeLimitError(f"{what} would gather {entries:,} input entries per data point (limit "
+                             f"{MAX_INDEX_ENTRIES:,}); at ~100 bytes per ball that is ~{entries * 100 / 2**30:.1f} GiB "
+                             "per data point in ball arithmetic. Use a smaller input or a larger stride")
+
+
+def _window_coords(spatial_out, kernel, stride, offset):
+    """Coordinates (nd, positions, K) of the window entries: pos·stride − offset + kernel offset."""
+    pos = np.indices(spatial_out).reshape(len(kernel), -1)  # (nd, P)
+    koff = np.indices(kernel).reshape(len(kernel), -1)  # (nd, K)
+    st = np.asarray(stride)[:, None, None]
+    off = np.asarray(offset)[:, None, None]
+    return pos[:, :, None] * st - off + koff[:, None, :]
+
+
 def _conv_indices(in_shape, kernel, stride, padding, out_spatial):
     """Index array (positions, C·K) into the flattened input (−1: a zero of the padding)."""
     C, *spatial = in_shape
-    rows = []
-    for pos in np.ndindex(*out_spatial):
-        row = []
-        for c in range(C):
-            for koff in np.ndindex(*kernel):
-                coords = [pos[i] * stride[i] - padding[i] + koff[i] for i in range(len(kernel))]
-                if all(0 <= coords[i] < spatial[i] for i in range(len(kernel))):
-                    row.append(int(np.ravel_multi_index((c, *coords), in_shape)))
-                else:
-                    row.append(-1)
-        rows.append(row)
-    return np.array(rows, dtype=int)
+    P, K = int(np.prod(out_spatial)), int(np.prod(kernel))
+    _check_table_size(P * C * K, "this convolution")
+    coords = _window_coords(out_spatial, kernel, stride, padding)  # (nd, P, K)
+    inside = np.all([(coords[i] >= 0) & (coords[i] < spatial[i]) for i in range(len(kernel))], axis=0)
+    flat_sp = np.zeros(coords.shape[1:], dtype=np.int64)
+    for i in range(len(kernel)):
+        flat_sp = flat_sp * spatial[i] + np.clip(coords[i], 0, spatial[i] - 1)
+    size = int(np.prod(spatial))
+    idx = np.arange(C)[None, :, None] * size + flat_sp[:, None, :]  # (P, C, K)
+    idx = np.where(inside[:, None, :], idx, -1)
+    return idx.reshape(P, C * K).astype(int)
 
 
 class Conv1d(_ConvNd):
@@ -237,13 +259,13 @@ class _PoolNd(Layer):
             raise ShapeError(f"{name}: window {self.kernel} larger than the input {tuple(spatial)}")
         self.out_spatial = tuple(outs)
         K = int(np.prod(self.kernel))
-        idx = np.empty((C, *self.out_spatial, K), dtype=int)
-        for c in range(C):
-            for pos in np.ndindex(*self.out_spatial):
-                for j, koff in enumerate(np.ndindex(*self.kernel)):
-                    coords = [pos[i] * self.stride[i] + koff[i] for i in range(self.nd)]
-                    idx[(c, *pos, j)] = np.ravel_multi_index((c, *coords), in_shape)
-        self.idx = idx
+        _check_table_size(C * int(np.prod(self.out_spatial)) * K, name)
+        coords = _window_coords(self.out_spatial, self.kernel, self.stride, (0,) * self.nd)  # (nd, P, K)
+        flat_sp = np.zeros(coords.shape[1:], dtype=np.int64)
+        for i in range(self.nd):
+            flat_sp = flat_sp * spatial[i] + coords[i]
+        idx = np.arange(C)[:, None, None] * int(np.prod(spatial)) + flat_sp[None]  # (C, P, K)
+        self.idx = idx.reshape(C, *self.out_spatial, K).astype(int)
         if self.mode == "max":
             self.site = Site(state["sites"], state["l"], f"{state['label']} {self!r}", "maxpool")
             state["sites"] += 1
