@@ -70,6 +70,16 @@ class RegionBoundaryError(VerifyError):
         self.condition = condition
 
 
+class MissingDependencyError(InputError):
+    """An optional extra is not installed (e.g. ``onnx`` for ``vf.nn.from_onnx``); the message says which
+    ``pip install "verify[...]"`` provides it."""
+
+
+class InternalError(VerifyError):
+    """An internal invariant of the toolkit failed: a bug, never a property of the user's input. Please report
+    it with the input that triggered it."""
+
+
 class SchemaError(InputError):
     """A serialised file does not follow the documented schema."""
 

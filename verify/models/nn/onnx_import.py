@@ -63,7 +63,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...errors import InputError, NonFiniteError, SchemaError, ShapeError, SizeLimitError
+from ...errors import (
+    InputError,
+    InternalError,
+    MissingDependencyError,
+    NonFiniteError,
+    SchemaError,
+    ShapeError,
+    SizeLimitError,
+)
 from ...validate import MAX_MAGNITUDE, byte_limit, positive_int
 
 __all__ = ["from_onnx", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PARAMS", "SUPPORTED_OPS"]
@@ -106,7 +114,8 @@ def from_onnx(model, *, max_bytes=None, max_params=None):
     try:
         import onnx
     except ImportError:
-        raise InputError("importing ONNX models needs the optional onnx package: pip install verify[onnx]") from None
+        raise MissingDependencyError("importing ONNX models needs the optional onnx package: "
+                                     "pip install \"verify[onnx]\"") from None
     limit = DEFAULT_MAX_BYTES if max_bytes is None else byte_limit(max_bytes, "max_bytes")
     plimit = DEFAULT_MAX_PARAMS if max_params is None else positive_int(max_params, "max_params",
                                                                           maximum=2**62)
@@ -531,7 +540,7 @@ class _Graph:
                 return "relu"
             raise InputError(f"{self.where(i)}: Clip is imported for [−1, 1] (hardtanh) and [0, ∞) (relu) only, "
                              f"got [{'-∞' if lo is None else lo}, {'∞' if hi is None else hi}]")
-        raise AssertionError(op)  # pragma: no cover
+        raise InternalError(f"no activation mapping for {op}")  # pragma: no cover
 
     def _clip_bounds(self, i: int):
         node = self.nodes[i]
@@ -844,7 +853,7 @@ def _assemble(g: _Graph, items: list[_Item]):
     net = _graph.Sequential(*layers, input_shape=shape[0] if len(shape) == 1 else tuple(shape))
     blocks = list(net.layout.blocks)
     if len(blocks) != len(params) or any(tuple(b.shape) != p.shape for b, p in zip(blocks, params, strict=False)):
-        raise AssertionError(  # pragma: no cover - an internal invariant
+        raise InternalError(  # pragma: no cover - an internal invariant
             f"the imported weights {[p.shape for p in params]} do not match the net's parameter layout "
             f"{[(b.name, b.shape) for b in blocks]}")
     theta = net.flatten({b.name: p for b, p in zip(blocks, params, strict=True)})
@@ -966,7 +975,7 @@ def _build(L, items: list[_Item], shape: tuple, params: list, g: _Graph):
         elif it.kind == "attention":
             layers.append(_attention_layer(L, d, where, shape, params))
         else:  # pragma: no cover
-            raise AssertionError(it.kind)
+            raise InternalError(f"unknown import item {it.kind}")
     return layers, shape
 
 
