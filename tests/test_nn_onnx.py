@@ -351,7 +351,7 @@ def test_external_data_refused_without_opening_it(tmp_path):
 
 def test_missing_onnx_package_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(InputError, match=r"pip install verify\[onnx\]"):
+    with pytest.raises(InputError, match=r'pip install "verify\[onnx\]"'):
         vf.nn.from_onnx("whatever.onnx")
 
 
