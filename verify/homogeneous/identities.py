@@ -1,18 +1,22 @@
 """Positive homogeneity of bias-free networks (Kumar & Haupt, arXiv:2509.12154 §2.1, claims C1, C2).
 
-For a bias-free MLP ``H(x; w) = W_D σ_{D−1}(W_{D−1} … σ_1(W_1 x))`` whose activations are positively
-homogeneous of degrees p_l (σ_l(cz) = c^{p_l} σ_l(z) for c > 0), H is homogeneous in each block:
-``H(x; …, c W_l, …) = c^{k_l} H`` with ``k_l = Π_{j ≥ l} p_j`` (k_D = 1), and in all weights at once
-with degree ``L = Σ_l k_l`` (``net.block_degrees``, ``net.homogeneity_degree``).
+A network H(x; w) (any :class:`~verify.models.nn.Sequential`: ``vf.MLP``, or convolutions, pooling,
+Flatten and residual blocks) is positively homogeneous when its dense/convolution layers are bias-free,
+its activations positively homogeneous (σ(cz) = c^p σ(z) for c > 0) and every residual branch has the
+degree of its input. Then H is homogeneous in each parameterised layer: ``H(x; …, c W_l, …) = c^{k_l} H``
+and in all weights at once with degree ``L`` (``net.block_degrees``, ``net.homogeneity_degree``). For a
+bias-free MLP with activation degrees p_l, k_l = Π_{j ≥ l} p_j and L = Σ_l k_l; max and average pooling
+and Flatten keep degrees, a convolution adds 1 like a dense layer.
 
 * C2 (homogeneity): ``H(x; c·w) = c^L H(x; w)`` for c > 0;
-* C1 (Euler's identity, where H is differentiable): ``<w, ∇_w H(x; w)> = L·H(x; w)`` and, per block,
-  ``<W_l, ∇_{W_l} H> = k_l H``.
+* C1 (Euler's identity, where H is differentiable): ``<w, ∇_w H(x; w)> = L·H(x; w)`` and, per
+  parameterised layer, ``<W_l, ∇_{W_l} H> = k_l H``.
 
 Biases break homogeneity (negative control): with an output bias b_D,
 ``<θ, ∇_θ H> − 2H = −b_D`` for a two-layer ReLU net.
 
-Functions here compute the residuals in any arithmetic and turn them into verdicts with
+Functions here compute the residuals in any arithmetic (outputs and the Jacobian ∂H/∂θ from the network's
+objective, θ's blocks from ``net.layout``) and turn them into verdicts with
 :func:`verify.certify.zero_test`: exact rational arithmetic PROVES or REFUTES an instance; ball
 arithmetic REFUTES (an enclosure excluding 0) or SUPPORTS with a certified bound |residual| ≤ ε.
 :func:`prove_homogeneity_symbolic` proves C2 for *all* x, w and c > 0 of a small architecture.
@@ -30,12 +34,10 @@ import sympy as sp
 from .. import validate as V
 from ..arith import get_arith
 from ..certify import zero_test
-from ..errors import InputError, ShapeError, SizeLimitError
-from ..models.dataset import Dataset
-from ..models.layerwise import Layerwise
-from ..models.mlp import MLP
+from ..errors import InputError, SizeLimitError
 from ..numbers import to_fraction
 from ..result import Quantity, Result, Verdict, make_scope
+from ._net import data_rows, outputs_objective, require_network, why_not_homogeneous
 
 __all__ = ["euler_residuals", "homogeneity_residuals", "check_euler_identity", "check_homogeneity",
            "prove_homogeneity_symbolic"]
@@ -49,75 +51,81 @@ def _degree_fraction(d, what) -> Fraction:
     return Fraction(int(d.p), int(d.q))
 
 
-def _resolve_degree(net: MLP, degree):
+def _resolve_degree(net, degree):
+    require_network(net)
     if degree is not None:
         return to_fraction(degree, what="degree"), None
     L = net.homogeneity_degree
     if L is None:
-        why = ("it has biases" if net.bias else
-               "activation(s) " + ", ".join(a.name for a in net.activations if a.homogeneity_degree is None)
-               + " are not positively homogeneous")
-        raise InputError(f"{net!r} is not positively homogeneous: {why}. Pass degree=L to test a claimed "
-                         "degree anyway (e.g. as a negative control).")
+        raise InputError(f"{net!r} is not positively homogeneous: {why_not_homogeneous(net)}. Pass degree=L to test "
+                         "a claimed degree anyway (e.g. as a negative control).")
     return _degree_fraction(L, "the homogeneity degree"), [_degree_fraction(k, "a block degree")
                                                            for k in net.block_degrees]
 
 
-def _inputs(net: MLP, X, theta, a):
-    if isinstance(X, Dataset):
-        X = X.X_exact
-    Xs = np.asarray(X, dtype=object)
-    if Xs.ndim == 1:
-        Xs = Xs.reshape(1, -1)
-    if Xs.ndim != 2 or Xs.shape[1] != net.input_dim:
-        raise ShapeError(f"X must be (n, {net.input_dim}) for this network, got shape {np.shape(X)}")
-    net.check_theta_shape(theta)
-    with a.context():
-        return a.array(Xs, what="X"), a.array(theta, what="θ")
+def _layer_blocks(net) -> list:
+    """[(name, [ParamBlock, …])] per parameterised layer, in the order of ``net.block_degrees``; the name is
+    the block's (``W2``) when the layer has one block, else ``layer2``."""
+    by_layer = {}
+    for b in net.layout.blocks:
+        by_layer.setdefault(b.layer, []).append(b)
+    return [(blks[0].name if len(blks) == 1 else f"layer{l}", blks) for l, blks in sorted(by_layer.items())]
 
 
 def _arith(arith, prec):
     return get_arith(arith, None if prec is None else V.precision(prec))
 
 
-def euler_residuals(net: MLP, X, theta, arith="ball", prec=None, degree=None) -> dict:
+def _setup(net, X, theta, a):
+    require_network(net)
+    rows = data_rows(net, X)
+    net.check_theta_shape(theta)
+    return rows, outputs_objective(net, rows)
+
+
+def euler_residuals(net, X, theta, arith="ball", prec=None, degree=None) -> dict:
     """Residuals of Euler's identity at each data point and output.
 
     Returns ``{"total": R (n × k), "blocks": {name: R_l}, "outputs": H (n × k)}`` with
-    ``R = <θ, ∇_θ H> − L·H`` and ``R_l = <W_l, ∇_{W_l} H> − k_l H`` (blocks only when the degrees are
-    the network's own, i.e. ``degree`` is None).
+    ``R = <θ, ∇_θ H> − L·H`` and ``R_l = <W_l, ∇_{W_l} H> − k_l H`` for each parameterised layer (blocks
+    only when the degrees are the network's own, i.e. ``degree`` is None). ``X``: (n, d), (n, *input_shape),
+    one point, or a Dataset.
     """
     a = _arith(arith, prec)
     L, kd = _resolve_degree(net, degree)
-    Xa, th = _inputs(net, X, theta, a)
-    eng = Layerwise(net, a)
+    _, obj = _setup(net, X, theta, a)
+    F = obj.outputs(theta, a)
+    J = obj.jacobian(theta, a)  # (n·k) × p, the public parameter order
     with a.context():
-        fw = eng.forward(th, Xa, 1)
-        F = fw["z"][eng.D]
+        th = a.array(theta, what="θ")
         n, k = F.shape
-        J = eng.jacobian(th, Xa, fw)  # (n·k) × p, public parameter order
         col = th.reshape(-1, 1)
         total = a.matmul(J, col).reshape(n, k) - a.const(L) * F
         blocks = {}
         if kd is not None:
-            for l, kl in zip(range(1, net.depth + 1), kd):
-                s = net.block(f"W{l}").slice
-                blocks[f"W{l}"] = a.matmul(J[:, s], col[s]).reshape(n, k) - a.const(kl) * F
+            for (name, blks), kl in zip(_layer_blocks(net), kd):
+                acc = None
+                for b in blks:
+                    t = a.matmul(J[:, b.slice], col[b.slice])
+                    acc = t if acc is None else acc + t
+                blocks[name] = acc.reshape(n, k) - a.const(kl) * F
     return {"total": total, "blocks": blocks, "outputs": F, "degree": L, "block_degrees": kd}
 
 
-def homogeneity_residuals(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> dict:
+def homogeneity_residuals(net, X, theta, c, arith="ball", prec=None, degree=None) -> dict:
     """``H(X; c·θ) − c^L H(X; θ)`` (n × k) for a scale c > 0 (``c`` rational, or a ball)."""
     a = _arith(arith, prec)
     L, _ = _resolve_degree(net, degree)
-    Xa, th = _inputs(net, X, theta, a)
+    _, obj = _setup(net, X, theta, a)
     with a.context():
         ca = a.from_input(c, what="c")
         if a.side(ca, Fraction(0)) != 1:
             raise InputError(f"the scale c must be > 0, got {c!r}")
-        eng = Layerwise(net, a)
-        F = eng.outputs(th, Xa)
-        Fc = eng.outputs(th * ca, Xa)
+        th = a.array(theta, what="θ")
+        thc = th * ca  # in the arithmetic's context (ball products at its precision)
+    F = obj.outputs(th, a)
+    Fc = obj.outputs(thc, a)
+    with a.context():
         return {"residual": Fc - a.pow_rational(ca, L) * F, "outputs": F, "degree": L}
 
 
@@ -128,10 +136,6 @@ def _deg(L) -> str:
 
 def _instance_text(net, n, a) -> str:
     return f"{net!r}, n={n}, {a.name}{f'@{a.prec}' if a.prec is not None else ''}"
-
-
-def _data_rows(net, X) -> np.ndarray:
-    return X.X_exact if isinstance(X, Dataset) else np.asarray(X, dtype=object).reshape(-1, net.input_dim)
 
 
 def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, certificate_scope, entries=None):
@@ -169,7 +173,7 @@ def _verdict_result(claim, instance, zt, R, a, t0, qname, X, theta, extra_cert, 
                   elapsed=time.perf_counter() - t0, message=zt.message, scope=scope)
 
 
-def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=None) -> Result:
+def check_euler_identity(net, X, theta, arith="ball", prec=None, degree=None) -> Result:
     """C1: ``<θ, ∇_θ H(x; θ)> = L·H(x; θ)`` at every data point (and per block ``k_l``).
 
     ``exact`` (rational θ, X; polynomial pieces) → PROVED/REFUTED for this instance;
@@ -181,7 +185,7 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
     parts = [res["total"]] + list(res["blocks"].values())
     stacked = np.stack(parts)  # (1 + D) × n × k
     zt = zero_test(stacked, a, tol=1e-9)
-    Xarr = _data_rows(net, X)
+    Xarr = data_rows(net, X)
     if zt.verdict is Verdict.REFUTED:
         part = int(zt.witness[0])
         zt.witness = zt.witness[1:]
@@ -197,13 +201,13 @@ def check_euler_identity(net: MLP, X, theta, arith="ball", prec=None, degree=Non
         "this θ and these inputs", entries=int(stacked.size))
 
 
-def check_homogeneity(net: MLP, X, theta, c, arith="ball", prec=None, degree=None) -> Result:
+def check_homogeneity(net, X, theta, c, arith="ball", prec=None, degree=None) -> Result:
     """C2: ``H(x; c·θ) = c^L H(x; θ)`` at every data point, for one scale c > 0."""
     t0 = time.perf_counter()
     a = _arith(arith, prec)
     res = homogeneity_residuals(net, X, theta, c, a, prec, degree)
     zt = zero_test(res["residual"], a, tol=1e-9)
-    Xarr = _data_rows(net, X)
+    Xarr = data_rows(net, X)
     L = res["degree"]
     return _verdict_result(
         f"C2 homogeneity H(x;cθ) = c^{_deg(L)}·H(x;θ)", _instance_text(net, len(Xarr), a) + f", c={c}",
@@ -212,83 +216,155 @@ def check_homogeneity(net: MLP, X, theta, c, arith="ball", prec=None, degree=Non
         "this θ, this c and these inputs")
 
 
-def prove_homogeneity_symbolic(net: MLP, max_patterns: int = 4096) -> Result:
+def _site_degrees(net) -> dict:
+    """The degree in c of the input of every activation/max-pool site when all weights are scaled by c > 0
+    (exact sympy numbers), from the layers' own degree rules; site index → degree."""
+    out = {}
+
+    def walk(layers, d):
+        for layer in layers:
+            if layer.kind == "residual":
+                walk(layer.block, d)
+            else:
+                for s in layer.sites():
+                    out[s.index] = sp.sympify(d)
+            d = layer.degree(d, True)
+            if d is None:
+                return None
+        return d
+
+    walk(net.layers, 0)
+    return out
+
+
+def _site_options(layer) -> list:
+    """The alternatives at one entry of a site: each piece of the activation and its values at the
+    breakpoints (deduplicated), or each position of a max-pool window."""
+    if layer.kind == "act":
+        return list(dict.fromkeys([*layer.sigma.pieces, *layer.sigma.at_breakpoints]))
+    return list(range(int(np.prod(layer.kernel))))
+
+
+class _NotIdentical(Exception):
+    def __init__(self, site, degree):
+        super().__init__(site, degree)
+        self.site, self.degree = site, degree
+
+
+def _pattern_ops(choices, options, c, degrees, reference):
+    """A sympy interpreter of the layers on one *pattern* (a flat sequence of choices consumed in site
+    order: a piece or breakpoint value per activation entry, a window position per max-pool window).
+    ``reference`` None: record every site's input. Otherwise (the pass at c·w): check that each site's
+    input is identically c^d times the recorded one (d its degree) and continue from that proved form, so
+    that sympy can pull the positive factor c^d out of non-integer powers on the pieces."""
+    from ..models.activation import Z
+    from ..models.nn.ops import SymbolicOps
+
+    it = iter(choices)
+
+    class Ops(SymbolicOps):
+        recorded = {}
+
+        def _canonical(self, x, site):
+            if reference is None:
+                self.recorded[site.index] = x
+                return x
+            ref, d = reference[site.index], degrees[site.index]
+            for xv, rv in zip(x.reshape(-1), ref.reshape(-1)):
+                if sp.expand(xv - c**d * rv) != 0:
+                    raise _NotIdentical(site, d)
+            out = np.empty(x.shape, dtype=object)
+            out.reshape(-1)[:] = [c**d * rv for rv in ref.reshape(-1)]
+            return out
+
+        def act(self, x, sigma, k=0, site=None):
+            x = self._canonical(x, site)
+            opts = options[site.index]
+            out = np.empty(x.shape, dtype=object)
+            for idx, v in np.ndenumerate(x):
+                e = opts[next(it)]
+                out[idx] = e.xreplace({Z: v}) if isinstance(e, sp.Basic) else sp.sympify(e)
+            return out
+
+        def window_max(self, x, site=None, const_of=None):
+            x = self._canonical(x, site)
+            out = np.empty(x.shape[:-1], dtype=object)
+            for w in np.ndindex(*x.shape[:-1]):
+                out[w] = x[(*w, next(it))]
+            return out, None
+
+    ops = Ops()
+    ops.recorded = {}
+    return ops
+
+
+def prove_homogeneity_symbolic(net, max_patterns: int = 4096) -> Result:
     """C2 for *all* inputs x, weights w and scales c > 0, by a symbolic proof.
 
-    For every activation pattern s (a choice, per hidden neuron, of one piece of its activation or
-    its value at a breakpoint), the network restricted to s is an explicit expression H_s. With
-    d_1 = 1 and d_{l+1} = 1 + p_l d_l, we check with sympy that every pre-activation satisfies
-    z_{l,s}(c·w) ≡ c^{d_l} z_{l,s}(w) and the outputs H_s(c·w) ≡ c^L H_s(w). Since c^{d_l} > 0,
-    scaling keeps every pre-activation's sign, hence the pattern (all breakpoints are 0), so the
-    identities on every pattern prove H(x; cw) = c^L H(x; w) everywhere. Verdict PROVED
-    (arithmetic "symbolic") or INCONCLUSIVE if sympy cannot reduce a difference to 0.
+    For every pattern s — per activation entry one piece of its activation or its value at a breakpoint,
+    per max-pooling window one position — the network restricted to s is an explicit expression H_s (the
+    layers' own forward definition, interpreted in sympy). With d the degree of a site's input (d = 1 for
+    the first hidden layer of an MLP, d_{l+1} = 1 + p_l d_l; pooling and Flatten keep it), we check with
+    sympy that every site input satisfies z_s(c·w) ≡ c^d z_s(w) and the outputs H_s(c·w) ≡ c^L H_s(w).
+    Since c^d > 0, scaling keeps every activation input's sign (all breakpoints of a positively homogeneous
+    activation are 0) and the order inside every max-pooling window (its entries share one degree), hence
+    the pattern valid at (x, w) stays valid at (x, c·w); so the identities on every pattern prove
+    H(x; cw) = c^L H(x; w) everywhere. Verdict PROVED (arithmetic "symbolic") or INCONCLUSIVE if sympy
+    cannot reduce a difference to 0.
     """
     t0 = time.perf_counter()
     max_patterns = V.positive_int(max_patterns, "max_patterns")
-    if not isinstance(net, MLP):
-        raise InputError(f"expected a verify.MLP, got {type(net).__name__}")
+    require_network(net)
     if net.homogeneity_degree is None:
         _resolve_degree(net, None)  # raises the explanatory error
     L = sp.sympify(net.homogeneity_degree)  # an exact int or Rational
-    acts = net.activations
-    states = []
-    for act in acts:
-        opts = list(dict.fromkeys([*act.pieces, *act.at_breakpoints]))
-        states.append(opts)
-    hidden = [net.widths[l] for l in range(1, net.depth)]
-    count = 1
-    for l, m in enumerate(hidden):
-        count *= len(states[l]) ** m
+    claim = f"C2 homogeneity H(x;cw) = c^{_deg(L)}·H(x;w) for all x, w, c > 0"
+    site_layers = [layer for layer in net.all_layers if layer.kind in ("act", "maxpool")]
+    options = {layer.sites()[0].index: _site_options(layer) for layer in site_layers}
+    choices, count = [], 1
+    for layer in site_layers:
+        nopt = len(options[layer.sites()[0].index])
+        entries = int(np.prod(layer.in_shape)) if layer.kind == "act" else int(np.prod(layer.out_shape))
+        choices += [range(nopt)] * entries
+        count *= nopt ** entries
     if count > max_patterns:
         raise SizeLimitError(f"the symbolic proof would enumerate {count} activation patterns (limit "
-                             f"{max_patterns}); use a narrower architecture or check instances with "
+                             f"{max_patterns}); use a smaller architecture or check instances with "
                              "check_homogeneity(..., arith='exact')")
-    from ..models.activation import Z
-
+    degrees = _site_degrees(net)
     c = sp.Symbol("c", positive=True)
-    xs = [sp.Symbol(f"x{i}", real=True) for i in range(net.input_dim)]
-    th = net.symbols
-    thc = [c * s for s in th]
-    degs = [sp.Integer(1)]
-    for act in acts:
-        degs.append(1 + sp.sympify(act.homogeneity_degree) * degs[-1])  # d_{l+1} = 1 + p_l d_l
-    if sp.simplify(degs[-1] - L) != 0:  # cannot happen for L = Σ k_l; never PROVED if it did
-        return Result(Verdict.INCONCLUSIVE, claim=f"C2 homogeneity of degree {_deg(L)} (all x, w, c>0)",
-                      instance=f"{net!r}", arithmetic="symbolic", elapsed=time.perf_counter() - t0,
-                      message=f"degree bookkeeping: the pre-activation degrees give {degs[-1]}, not L = {L}")
-    choices = [range(len(states[l])) for l, m in enumerate(hidden) for _ in range(m)]
+    xs = np.empty((1, *net.input_shape), dtype=object)
+    xs.reshape(-1)[:] = [sp.Symbol(f"x{i}", real=True) for i in range(net.input_dim)]
+    th = np.empty(net.n_params, dtype=object)
+    th[:] = net.symbols
+    P, Pc = net.layout.split(th), net.layout.split(th * c)
     checked = 0
     for pattern in itertools.product(*choices):
-        it = iter(pattern)
-        h, hc = list(xs), list(xs)
-        for l in range(1, net.depth + 1):
-            W = net.block(f"W{l}")
-            m, mp = W.shape
-            z = [sp.Add(*[th[W.slice][r * mp + q] * h[q] for q in range(mp)]) for r in range(m)]
-            zc = [sp.Add(*[thc[W.slice][r * mp + q] * hc[q] for q in range(mp)]) for r in range(m)]
-            target = degs[l - 1]
-            for zi, zci in zip(z, zc):
-                if sp.expand(zci - c**target * zi) != 0:
-                    return Result(Verdict.INCONCLUSIVE, claim=f"C2 homogeneity of degree {_deg(L)} (all x, w, c>0)",
-                                  instance=f"{net!r}", arithmetic="symbolic",
-                                  message=f"sympy could not reduce a layer-{l} difference to 0 on pattern "
-                                          f"{pattern}; check instances with check_homogeneity(...) instead",
-                                  elapsed=time.perf_counter() - t0)
-            if l < net.depth:
-                # proved above: z(c·w) = c^d z(w); continue from that form so that sympy can pull the
-                # positive factor c^d out of non-integer powers on the pieces
-                sel = [states[l - 1][next(it)] for _ in range(m)]
-                h = [e.subs(Z, zi) for e, zi in zip(sel, z)]
-                hc = [e.subs(Z, c**target * zi) for e, zi in zip(sel, z)]
+        ops = _pattern_ops(pattern, options, c, degrees, None)
+        H = net.forward(ops, P, xs).reshape(-1)
+        try:
+            Hc = net.forward(_pattern_ops(pattern, options, c, degrees, ops.recorded), Pc, xs).reshape(-1)
+            bad = next((o for o, (hc, h) in enumerate(zip(Hc, H)) if sp.expand(hc - c**L * h) != 0), None)
+        except _NotIdentical as exc:
+            return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="symbolic",
+                          message=f"sympy could not reduce z(c·w) − c^{exc.degree}·z(w) to 0 at the input of "
+                                  f"{exc.site.label} on pattern {pattern}; check instances with "
+                                  "check_homogeneity(...) instead", elapsed=time.perf_counter() - t0)
+        if bad is not None:
+            return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="symbolic",
+                          message=f"sympy could not reduce H_{bad}(c·w) − c^{_deg(L)}·H_{bad}(w) to 0 on pattern "
+                                  f"{pattern}; check instances with check_homogeneity(...) instead",
+                          elapsed=time.perf_counter() - t0)
         checked += 1
+    site_degs = [str(degrees[s.index]) for s in net.sites]
     scope = make_scope(f"all inputs x, all weights w and all scales c > 0 of {net!r}: each of the {checked} "
-                       "activation patterns (one piece or breakpoint value per hidden neuron)", count=checked,
-                       patterns=checked, widths=list(net.widths))
-    return Result(Verdict.PROVED, claim=f"C2 homogeneity H(x;cw) = c^{_deg(L)}·H(x;w) for all x, w, c > 0",
+                       "patterns (one piece or breakpoint value per activation entry, one position per max-pool "
+                       "window)", count=checked, patterns=checked, input_shape=list(net.input_shape))
+    return Result(Verdict.PROVED, claim=claim,
                   instance=f"{net!r}", quantity=Quantity("activation patterns checked", checked), scope=scope,
                   margin=Fraction(0), arithmetic="symbolic",
-                  certificate={"method": "per-pattern symbolic identity of every pre-activation and output",
-                               "pre_activation_degrees": [str(d) for d in degs], "degree": str(L),
+                  certificate={"method": "per-pattern symbolic identity of every activation/max-pool input and "
+                                         "output", "pre_activation_degrees": site_degs, "degree": str(L),
                                "patterns": checked},
                   elapsed=time.perf_counter() - t0,
-                  message=f"identity holds on all {checked} activation patterns (sympy expand)")
+                  message=f"identity holds on all {checked} patterns (sympy expand)")

@@ -1,10 +1,11 @@
 """The neural correlation function and its KKT points (Kumar & Haupt, arXiv:2509.12154 §2.2;
 Kumar & Haupt, arXiv:2509.12154, and the "early directional convergence" analysis it builds on).
 
-For a bias-free network H homogeneous of degree L and a vector z (the labels at the origin, the
-residual at a saddle), N_z(u) = zᵀ H(X; u) and ∇N_z(u) = J(u)ᵀ z (J the output Jacobian). Near the
-origin gradient flow on ½‖H − y‖² is the NCF flow u' = ∇N_y(u), and its direction converges to a
-KKT point of the constrained NCF
+For a bias-free network H homogeneous of degree L (any :class:`~verify.models.nn.Sequential` with a
+homogeneity degree: ``vf.MLP``, or convolutions with max/avg pooling, Flatten and homogeneous residual
+blocks) and a vector z (the labels at the origin, the residual at a saddle), N_z(u) = zᵀ H(X; u) and
+∇N_z(u) = J(u)ᵀ z (J the output Jacobian). Near the origin gradient flow on ½‖H − y‖² is the NCF
+flow u' = ∇N_y(u), and its direction converges to a KKT point of the constrained NCF
 
     max N_z(u)  subject to  ‖u‖² = 1.
 
@@ -19,19 +20,24 @@ whose Jacobian is the bordered Hessian [[∇²N(u) − λI, −u], [uᵀ, 0]]. A
 **Certificate** (:func:`certify_kkt`). A KKT point is certified when Krawczyk's test
 (:func:`verify.arith.krawczyk.certify_zero`) proves that F has exactly one zero (u*, λ*) in a small
 box — the *whole* system, sphere constraint included. N(u*) is then enclosed over that box (and
-intersected with λ*/L). Hidden neurons that are numerically zero at the candidate (the sparse KKT
-points of relu^p) are *pinned* to exactly 0 and Krawczyk runs on the network without them (N_S):
+intersected with λ*/L). Hidden units — neurons of a hidden dense layer, output channels of a hidden
+convolution — whose incoming and outgoing weights are numerically zero at the candidate (the sparse KKT
+points of relu^p) are *pinned* to exactly 0 and Krawczyk runs on the network without them (N_S). This
+needs a chain network (dense/conv layers separated by activations, pooling and Flatten, so that a unit
+reaches the next parameterised layer on its own); other networks are certified without pinning.
 
     Pinning lemma. Let every activation be positively homogeneous of degree k > 0 (so σ(0) = 0 and
     |σ(t)| = |σ(±1)|·|t|^k), let (u_S*, λ*) solve the KKT system of N_S with N_S differentiable at
-    u_S*, and pad u_S* with zero incoming and outgoing weights for the pinned neurons. A perturbation
-    e moves a pinned neuron's output by O(|e|^k) and its contribution to the next layer by
-    O(|e|^(1+k)) = o(|e|), so N(u* + e) = N_S(u_S* + e_S) + o(|e|): N is differentiable at u* with
-    ∇N(u*) = (∇N_S(u_S*), 0) = λ*u* and ‖u*‖ = ‖u_S*‖ = 1. The padded point is a KKT point of the full
+    u_S*, and pad u_S* with zero incoming and outgoing weights for the pinned units. A perturbation
+    e moves a pinned unit's output by O(|e|^k) (its input is bounded near u*; pooling is 1-Lipschitz
+    and keeps it O(|e|^k)) and its contribution to the next layer by O(|e|^(1+k)) = o(|e|), which the
+    later layers keep o(|e|) (they are smooth near u*: every kept activation input avoids the
+    breakpoints on the certified box), so N(u* + e) = N_S(u_S* + e_S) + o(|e|): N is differentiable at
+    u* with ∇N(u*) = (∇N_S(u_S*), 0) = λ*u* and ‖u*‖ = ‖u_S*‖ = 1. The padded point is a KKT point of the full
     problem. (N_S is differentiable — indeed C² — on the whole box, or its ball evaluation would
     have raised at a kink and the test failed.)
 
-It is then unique in the box *within the subspace where the pinned neurons vanish*; the scope says
+It is then unique in the box *within the subspace where the pinned units vanish*; the scope says
 so. The multiplier block is scaled by an exact power of 2 near ‖∇N‖ (λ = s·μ), which only balances
 the system for a tiny or huge z. A degenerate KKT point (a flat direction of N on the sphere, e.g.
 the rotations of the hidden layer of a linear network, or equal-value splits of a ReLU neuron) or a
@@ -73,75 +79,48 @@ from ..errors import (
     NotHomogeneousError,
     VerifyError,
 )
-from ..models import MLP, Dataset, SquareLoss
+from ..models import Dataset
 from ..numbers import to_fraction
+from ._net import NCFObjective, data_rows, reduced, require_homogeneous, units
 
 __all__ = ["NCF", "KKTPoint", "NotHomogeneousError", "certify_kkt", "max_ncf", "ncf_flow", "require_homogeneous"]
 
 
-def require_homogeneous(net: MLP) -> int:
-    """The homogeneity degree L of ``net``, or a clear error naming why there is none."""
-    if not isinstance(net, MLP):
-        raise InputError(f"expected a verify.MLP, got {type(net).__name__}")
-    if net.bias:
-        raise NotHomogeneousError("the network has biases, which break positive homogeneity; use bias=False")
-    bad = [a.name for a in net.activations if a.homogeneity_degree is None]
-    if bad:
-        raise NotHomogeneousError(f"the activation {bad[0]} is not positively homogeneous (σ(cz) ≠ c^k σ(z)); "
-                                  "use relu, leaky_relu, abs, relu_power or power")
-    L = net.homogeneity_degree
-    if L is None:
-        raise NotHomogeneousError("the network has no homogeneity degree")
-    return L
-
-
 class NCF:
-    """N_z(u) = zᵀ H(X; u) for a homogeneous network (value, gradient, Hessian in any arithmetic)."""
+    """N_z(u) = zᵀ H(X; u) for a positively homogeneous network (value, gradient, Hessian in any arithmetic).
 
-    def __init__(self, net: MLP, X, z):
+    ``net``: any :class:`~verify.models.nn.Sequential` with a homogeneity degree (``vf.MLP`` bias-free with
+    homogeneous activations, or bias-free convolutions, pooling, Flatten, homogeneous residual blocks);
+    ``X``: (n, d), (n, *input_shape) or a Dataset; ``z``: n·k weights (one per data point and output).
+    Evaluated by the network's own engine through :class:`~verify.homogeneous._net.NCFObjective`
+    (reverse mode for ∇N = Jᵀz, forward-over-reverse for ∇²N)."""
+
+    def __init__(self, net, X, z):
         self.L = require_homogeneous(net)
         self.net = net
+        rows = data_rows(net, X)
+        n, k = rows.shape[0], net.output_dim
         zz = np.asarray(z, dtype=object).reshape(-1)
-        if isinstance(X, Dataset):
-            X = X.X_exact
-        Xa = np.asarray(X, dtype=object)
-        if Xa.ndim != 2 or Xa.shape[1] != net.input_dim:
-            raise InputError(f"X must be an (n, {net.input_dim}) array for this network, got shape {Xa.shape}")
-        n = Xa.shape[0]
-        if len(zz) != n * net.output_dim:
-            raise InputError(f"z must have one entry per data point and output ({n * net.output_dim}), got {len(zz)}")
+        if len(zz) != n * k:
+            raise InputError(f"z must have one entry per data point and output ({n * k}), got {len(zz)}")
         self.z = [to_fraction(v, what="z") for v in zz]
-        self._outputs = SquareLoss(net, Dataset(Xa, [0] * n) if net.output_dim == 1 else Dataset(
-            Xa, np.zeros((n, net.output_dim))))
+        self._obj = NCFObjective(net, Dataset(rows, np.array(self.z, dtype=object).reshape(n, k)))
         self.p = net.n_params
-        self.X = Xa
-
-    def _z(self, a):
-        with a.context():
-            return a.array(self.z, what="z")
+        self.X = rows
 
     def value(self, u, arith="float", prec=None):
-        a = get_arith(arith, prec)
-        F = self._outputs.outputs(u, a, prec).reshape(-1)
-        with a.context():
-            return a.sum(F * self._z(a))
+        return self._obj.value(u, arith, prec)
 
     def grad(self, u, arith="float", prec=None):
-        a = get_arith(arith, prec)
-        J = self._outputs.jacobian(u, a, prec)
-        with a.context():
-            return a.matmul(J.T, self._z(a).reshape(-1, 1)).reshape(-1)
+        return self._obj.grad(u, arith, prec)
 
     def hessian(self, u, arith="float", prec=None):
         """∇²N_z(u) = Σ_i z_i ∇²H(x_i; u) (piecewise for ReLU-type nets)."""
-        a = get_arith(arith, prec)
-        obj = self._outputs
-        _, th = obj._prepare(u, a, prec)
-        X, _ = obj.data.in_arith(a)
-        eng = obj._engine(a)
-        with a.context():
-            C = self._z(a).reshape(obj.data.n, self.net.output_dim)
-            return eng._to_public_square(eng.weighted_hessian(th, X, C))
+        return self._obj.hessian(u, arith, prec)
+
+    def symbolic(self):
+        """N_z as an exact sympy expression in ``net.symbols`` (activations as Piecewise, max pools as Max)."""
+        return self._obj.symbolic()
 
     def kkt_residual(self, u) -> float:
         """‖∇N(u) − L·N(u)·u‖ / ‖∇N(u)‖ for a unit vector u (float64; numerical evidence only)."""
@@ -286,37 +265,10 @@ def _pow2_near(x: float) -> Fraction:
     return Fraction(2) ** math.frexp(x)[1]
 
 
-def _hidden_neurons(net: MLP):
-    """(layer, neuron, parameter indices of its incoming row and outgoing column) for every hidden neuron."""
-    idx = net.views(np.arange(net.n_params))
-    out = []
-    for l in range(1, net.depth):
-        Win, Wout = np.asarray(idx[f"W{l}"]), np.asarray(idx[f"W{l + 1}"])
-        for j in range(net.widths[l]):
-            out.append((l, j, np.concatenate([Win[j], Wout[:, j]])))
-    return out
-
-
-def _reduced(net: MLP, pinned: list[tuple[int, int]]):
-    """The network without the ``pinned`` hidden neurons, and the full-vector index of each of its
-    parameters (None if a hidden layer would be empty: then N ≡ 0)."""
-    idx = net.views(np.arange(net.n_params))
-    keep = {l: [j for j in range(net.widths[l]) if (l, j) not in set(pinned)] for l in range(1, net.depth)}
-    if any(not v for v in keep.values()):
-        return None, None
-    keep[0] = list(range(net.widths[0]))
-    keep[net.depth] = list(range(net.widths[-1]))
-    widths = [len(keep[l]) for l in range(net.depth + 1)]
-    small = MLP(widths, list(net.activations)) if net.depth > 1 else MLP(widths)
-    where = np.concatenate([np.asarray(idx[f"W{l}"])[np.ix_(keep[l], keep[l - 1])].reshape(-1)
-                            for l in range(1, net.depth + 1)])
-    return small, where
-
-
-def _pinning_applies(net: MLP) -> bool:
+def _pinning_applies(net) -> bool:
     """The pinning lemma needs every activation positively homogeneous of a degree k > 0 (so σ(0) = 0
     and |σ(t)| = O(|t|^k)); decided exactly on the (int or Rational) degrees."""
-    return all(to_fraction(a.homogeneity_degree) > 0 for a in net.activations)
+    return all(to_fraction(a.homogeneity_degree) > 0 for a in net.activation_list)
 
 
 def _upper_float(q: Fraction) -> float:
@@ -358,16 +310,17 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fract
     u = np.asarray(u, dtype=float)
     net, L = ncf.net, to_fraction(ncf.L)
     scale = float(np.max(np.abs(u))) if len(u) else 0.0
-    pinned = [(l, j) for l, j, ix in _hidden_neurons(net) if np.max(np.abs(u[ix])) <= pin_tol * scale]
-    if not _pinning_applies(net):
-        pinned = []
+    hidden, plan = units(net)
+    pinned = []
+    if hidden is not None and _pinning_applies(net):
+        pinned = [(l, j) for l, j, ix in hidden if np.max(np.abs(u[ix])) <= pin_tol * scale]
     attempts = [pinned, []] if pinned else [[]]
-    why = []
+    why = [] if hidden is not None else [f"no units were pinned: {plan}"]
     for pins in attempts:
         if pins:
-            small, where = _reduced(net, pins)
+            small, where = reduced(net, plan, pins)
             if small is None:
-                why.append("pinning the numerically zero neurons empties a layer (N ≡ 0)")
+                why.append("pinning the numerically zero units empties a layer (N ≡ 0)")
                 continue
             sub = NCF(small, ncf.X, ncf.z)
         else:
@@ -417,7 +370,7 @@ def _certify(ncf: NCF, u, prec: int, pin_tol: float = 1e-10, max_distance: Fract
                 continue
         return {"certified": True, "box": box, "N": (nlo, nhi), "lam": (llo, lhi), "pinned": pins,
                 "zero_certificate": cert.to_dict(), "sub": (sub, where), "unique_in": "the search box" + (
-                    " within the subspace where the pinned neurons are exactly 0" if pins else ""),
+                    " within the subspace where the pinned units are exactly 0" if pins else ""),
                 "message": cert.message}
     return {"certified": False, "pinned": pinned, "message": "; ".join(why) or "no attempt"}
 
@@ -440,7 +393,7 @@ def _kkt_result(net, info: dict, prec: int, t0: float):
                        box=info["box"], pinned_neurons=info["pinned"])
     return Result(Verdict.PROVED, claim=claim, instance=f"{net!r}", quantity=Quantity("N(u*)", None, (nlo, nhi)),
                   margin=None, certificate={"method": "Krawczyk on the full KKT system F(u, λ) = (∇N(u) − λu, "
-                                            "(‖u‖² − 1)/2) = 0" + (" of the network without the pinned neurons, "
+                                            "(‖u‖² − 1)/2) = 0" + (" of the network without the pinned units, "
                                                                    "padded with zeros (pinning lemma)"
                                                                    if info["pinned"] else ""),
                                             "N_enclosure": (nlo, nhi), "lambda_enclosure": info["lam"],
@@ -451,7 +404,7 @@ def _kkt_result(net, info: dict, prec: int, t0: float):
                           + (f"; neurons {info['pinned']} are exactly 0 there" if info["pinned"] else ""))
 
 
-def certify_kkt(net: MLP, X, z, u, *, prec: int = 128, max_distance=Fraction(1, 10**6)):
+def certify_kkt(net, X, z, u, *, prec: int = 128, max_distance=Fraction(1, 10**6)):
     """Certify that a KKT point of max N_z(u) s.t. ‖u‖ = 1 lies near the (approximate) point ``u``.
 
     ``u`` is normalised first; the KKT point must lie within ``max_distance`` of u/‖u‖ in every
@@ -473,18 +426,22 @@ def certify_kkt(net: MLP, X, z, u, *, prec: int = 128, max_distance=Fraction(1, 
     return _kkt_result(net, _certify(ncf, uf / np.linalg.norm(uf), prec, max_distance=max_distance), prec, t0)
 
 
-def _sparsity(net: MLP, u: np.ndarray, rel: float = 1e-3):
-    views = net.views(u)
+def _sparsity(net, u: np.ndarray, rel: float = 1e-3):
+    """Float diagnostics of a candidate: the active hidden units of a network with two parameterised layers
+    (neurons of a two-layer MLP, channels of a convolution followed by a dense layer — a unit is active
+    when the norm of its incoming and outgoing weights exceeds ``rel`` times the largest), and the leading
+    singular values of every weight block (reshaped to rows = output units)."""
+    u = np.asarray(u, dtype=float)
     out_active, ranks = [], {}
-    if net.depth == 2:
-        W1, W2 = np.asarray(views["W1"], float), np.asarray(views["W2"], float)
-        norms = np.sqrt((W1**2).sum(axis=1) + (W2**2).sum(axis=0))
-        out_active = [int(j) for j in np.nonzero(norms > rel * norms.max())[0]] if norms.max() > 0 else []
-    for l in range(1, net.depth + 1):
-        W = np.asarray(views[f"W{l}"], float)
+    hidden, _ = units(net)
+    if hidden is not None and len({b.layer for b in net.layout.blocks}) == 2 and hidden:
+        norms = np.array([np.sqrt(float(np.sum(u[ix] ** 2))) for _, _, ix in hidden])
+        out_active = [int(hidden[i][1]) for i in np.nonzero(norms > rel * norms.max())[0]] if norms.max() > 0 else []
+    for b in net.layout.blocks:
+        W = u[b.slice].reshape(b.shape[0], -1)
         s = np.linalg.svd(W, compute_uv=False)
-        ranks[f"W{l}"] = {"singular_values": [float(v) for v in s[:3]],
-                          "near_rank_one": bool(len(s) < 2 or s[1] <= rel * max(s[0], 1e-300))}
+        ranks[b.name] = {"singular_values": [float(v) for v in s[:3]],
+                         "near_rank_one": bool(len(s) < 2 or s[1] <= rel * max(s[0], 1e-300))}
     return out_active, ranks
 
 
@@ -498,7 +455,7 @@ def _bool(x, what):
     return bool(x)
 
 
-def max_ncf(net: MLP, X, z, *, restarts: int = 20, steps: int = 400, seed: int = 0, prec: int = 128,
+def max_ncf(net, X, z, *, restarts: int = 20, steps: int = 400, seed: int = 0, prec: int = 128,
             refine: bool = True, tol: float = 1e-10, certify: bool = True) -> list[KKTPoint]:
     """Non-negative KKT points of max N_z(u) on ‖u‖ = 1 found from ``restarts`` random starts.
 
@@ -586,7 +543,7 @@ def _mid(b) -> Fraction:
 MAX_RHS_EVALS = 100_000
 
 
-def ncf_flow(net: MLP, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
+def ncf_flow(net, X, z, u0, T, *, n_points: int = 41, blowup: float = 1e6):
     """Integrate u' = ∇N_z(u) from u0 on [0, T] (DOP853, float64: numerical evidence; activations use
     relu′(0) = 0); stop early when ‖u‖ exceeds ``blowup`` (finite-time blow-up for L > 2).
     Returns (times, states, direction u/‖u‖ at the end). Raises :class:`~verify.errors.IntegrationError`

@@ -28,9 +28,13 @@ from fractions import Fraction
 import numpy as np
 
 from .. import validate as V
+from ..arith import get_arith
 from ..errors import InputError, IntegrationError, RegionBoundaryError
 from ..models import MLP, Dataset, SquareLoss, activations
+from ..numbers import to_fraction
 from .ncf import require_homogeneous
+
+_FLOAT = get_arith("float")
 
 
 def _degree(activation) -> int | Fraction:
@@ -45,12 +49,55 @@ def _loss_for(data: Dataset, activation, m: int) -> SquareLoss:
     return SquareLoss(MLP([data.d, m, 1], activation), data, normalization="half_sum")
 
 
+def _two_layer(d: int, m: int, activation="relu") -> MLP:
+    return MLP([d, m, 1], activation)
+
+
 def _theta_from_units(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.concatenate([A.reshape(-1), b.reshape(-1)])
+    """θ of the two-layer net with incoming weights A (m × d) and output weights b (m,), in the network's
+    own parameter order (its ParamLayout)."""
+    A = np.asarray(A, dtype=float)
+    return np.asarray(_two_layer(A.shape[1], A.shape[0]).flatten({"W1": A, "W2": np.asarray(b, float).reshape(1, -1)}),
+                      dtype=float)
 
 
 def _units_from_theta(theta: np.ndarray, d: int, m: int):
-    return theta[: m * d].reshape(m, d), theta[m * d:]
+    """(A, b) of a two-layer net's θ (the inverse of :func:`_theta_from_units`)."""
+    v = _two_layer(d, m).views(np.asarray(theta, dtype=float))
+    return np.asarray(v["W1"], float), np.asarray(v["W2"], float).reshape(-1)
+
+
+def _relu_power_activation(p):
+    """σ = relu^p from the activation catalogue (p = 1: relu)."""
+    q = to_fraction(p, what="p")
+    if q == 1:
+        return activations.get("relu")
+    return activations.get(("relu_power", f"{q.numerator}/{q.denominator}"))
+
+
+def _sigma(act, z, order: int = 1):
+    """[σ(z), σ'(z), …] in float64 by the catalogue activation (one-sided convention σ'(b) = left piece at a
+    breakpoint, relu′(0) = 0, as torch)."""
+    return act(np.asarray(z, dtype=float), _FLOAT, order)
+
+
+def _hidden_state(loss, theta):
+    """Forward/backward quantities of a bias-free MLP loss at θ (float64), from the network's layer-wise
+    engine: pre-activations z_l (n × m_l), hidden outputs h_l (h_0 = X) and the back-propagated signals
+    g_l = ∂H/∂z_l (n × m_l; g_D = 1), l = 1..D. Neuron Pursuit inserts fully-connected hidden units and needs
+    exactly these per-neuron quantities, which only the MLP engine exposes."""
+    from ..models.layerwise import Layerwise
+
+    eng = loss._engine(_FLOAT)
+    if not isinstance(eng, Layerwise) or loss.net.bias:
+        raise InputError("Neuron Pursuit's machinery inserts hidden neurons into a bias-free fully connected network "
+                         f"(vf.MLP); got {loss.net!r}")
+    X, _ = loss.data.in_arith(_FLOAT)
+    th = np.asarray(theta, dtype=float)
+    fw = eng.forward(th, X, 1)
+    n = X.shape[0]
+    dz, _ = eng.adjoints(fw, np.ones((n, loss.net.output_dim)))
+    return fw["z"], fw["hh"], dz
 
 
 def _positive_float(x, what: str) -> float:
@@ -137,11 +184,12 @@ def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, 
         raise InputError(f"X must be a finite (n, d) array and r a finite vector of n entries; got shapes "
                          f"{X.shape} and {r.shape}")
     rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
-    pf = float(p)
+    act = _relu_power_activation(p)
 
     def f_and_grad(a, sign):
         z = X @ a
-        return sign * float(r @ _relu_p(z, pf)), sign * (X.T @ (r * _relu_p_prime(z, pf)))
+        s, ds = _sigma(act, z)
+        return sign * float(r @ s), sign * (X.T @ (r * ds))
 
     best = None
     for sign in (1.0, -1.0):
@@ -195,7 +243,8 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
     pf = float(p)
     for it in range(1, max_neurons + 1):
         m = len(b)
-        H = (np.maximum(X @ A.T, 0.0) ** pf) @ b if m else np.zeros(len(y))
+        H = np.asarray(_loss_for(data, activation, m).outputs(_theta_from_units(A, b)), float).reshape(-1) if m \
+            else np.zeros(len(y))
         r = y - H
         if not np.any(r):
             out.stop_reason = "zero residual: nothing to pursue"
@@ -252,17 +301,6 @@ def _sphere_ascent(f_and_grad, dim: int, restarts: int, steps: int, rng):
     return best_u, best_v
 
 
-def _forward(Ws, X, p):
-    """Pre-activations z_1..z_D and hidden outputs h_0 = X, h_1.. (relu^p, bias-free)."""
-    hs, zs = [X], []
-    for l, W in enumerate(Ws):
-        z = hs[-1] @ W.T
-        zs.append(z)
-        if l < len(Ws) - 1:
-            hs.append(_relu_p(z, p))
-    return zs, hs
-
-
 def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, ncf_steps, inner_steps, tol_N, tol_L,
                   tol_grad, test_data, seed) -> PursuitResult:
     """Neuron Pursuit for depth ≥ 3 (homogeneous_np.md §3.3 [R]). Start: one unit per hidden layer along the best
@@ -273,14 +311,15 @@ def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, 
     by Armijo GD. ``history`` rows carry the chosen layer."""
     from .ncf import max_ncf
 
-    p = float(_degree(activation))
-    X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
+    _degree(activation)
+    act = activations.get(activation)
+    y = np.asarray(data.y, float).reshape(-1)
     widths = [data.d] + [1] * (depth - 1) + [1]
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     out = PursuitResult(np.zeros(0), 0)
     net = MLP(widths, activation)
-    kkt = max_ncf(net, X, y, restarts=restarts, seed=seed, refine=False, certify=False)
+    kkt = max_ncf(net, data.X_exact, y, restarts=restarts, seed=seed, refine=False, certify=False)
     if not kkt:
         out.stop_reason = "no positive NCF direction at the origin: nothing to pursue"
         return out
@@ -303,26 +342,22 @@ def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, 
             break
         views = loss.net.views(theta)
         Ws = [np.asarray(views[f"W{l}"], float) for l in range(1, depth + 1)]
-        zs, hs = _forward(Ws, X, p)
-        r = y - zs[-1].reshape(-1)
+        zs, hs, gs = _hidden_state(loss, theta)  # z_l, h_l and the back-propagated g_l = ∂H/∂z_l
+        r = y - np.asarray(zs[depth], float).reshape(-1)
         if not np.any(r):
             out.stop_reason = "zero residual: nothing to pursue"
             return out
-        # back-propagated signals g_j = ∂H/∂z_j (n × m_j), g_D = 1
-        gs = {depth: np.ones((len(y), 1))}
-        for j in range(depth - 1, 0, -1):
-            gs[j] = (gs[j + 1] @ Ws[j]) * _relu_p_prime(zs[j - 1], p)
         best = (-np.inf, None, None)
         for l in range(1, depth):
-            Hin, G = hs[l - 1], gs[l + 1]
+            Hin, G = np.asarray(hs[l - 1], float), np.asarray(gs[l + 1], float)
             din = Hin.shape[1]
 
             def fg(u, Hin=Hin, G=G, din=din, r=r):
                 a, b = u[:din], u[din:]
-                s = Hin @ a
+                s, ds = _sigma(act, Hin @ a)
                 gb = G @ b
-                val = float(r @ (gb * _relu_p(s, p)))
-                grad = np.concatenate([Hin.T @ (r * gb * _relu_p_prime(s, p)), G.T @ (r * _relu_p(s, p))])
+                val = float(r @ (gb * s))
+                grad = np.concatenate([Hin.T @ (r * gb * ds), G.T @ (r * s)])
                 return val, grad
 
             u, v = _sphere_ascent(fg, din + G.shape[1], restarts, ncf_steps, rng)
@@ -446,8 +481,7 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
     theta_n = _finite_vector(theta_n, m_n * (d + 1), "θ_n")
     A_n, b_n = _units_from_theta(theta_n, d, m_n)
-    pf = float(_degree(activation))
-    r = y - (np.maximum(X @ A_n.T, 0.0) ** pf) @ b_n
+    r = y - np.asarray(_loss_for(data, activation, m_n).outputs(theta_n), float).reshape(-1)
     rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
     z0 = _unit(z0 if z0 is not None else rng.standard_normal(small.n_params), small.n_params, "z0")
     ts, U, _ = ncf_flow(small, X, r, z0, tau)
@@ -464,14 +498,6 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
     return {"K": K, "delta": dq, "t_end": t_end, "drift_w_n": float(np.linalg.norm(wn - np.asarray(theta_n, float))),
             "norm_wz_over_delta": float(np.linalg.norm(wz) / dq), "norm_z_tau": float(np.linalg.norm(z_tau)),
             "cos_wz_z_tau": float(wz @ z_tau / (np.linalg.norm(wz) * np.linalg.norm(z_tau)))}
-
-
-def _relu_p(z, p):
-    return np.maximum(z, 0.0) ** p
-
-
-def _relu_p_prime(z, p):
-    return p * np.maximum(z, 0.0) ** (p - 1) * (z > 0) if p != 1 else (z > 0).astype(float)
 
 
 def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, widths_n, delta, tau, *, z0=None,
@@ -494,24 +520,24 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
         raise InputError(f"widths_n starts with d = {d} but the data have {data.d} features")
     if out != 1:
         raise InputError("a scalar-output network [d, m1, m2, 1] is needed")
-    p = float(_degree(activation))
-    K = int(p + 1) if p == int(p) else p + 1
+    pq = to_fraction(_degree(activation))
+    K = int(pq + 1) if pq.denominator == 1 else float(pq + 1)
+    act = activations.get(activation)
     net_n = MLP([d, m1, m2, 1], activation)
     require_homogeneous(net_n)
     X, y = np.asarray(data.X, float), np.asarray(data.y, float).reshape(-1)
     theta_n = _finite_vector(theta_n, net_n.n_params, "θ_n")
     v = net_n.views(theta_n)
     W1, W2, W3 = (np.asarray(v[k], float) for k in ("W1", "W2", "W3"))
-    z2 = _relu_p(X @ W1.T, p) @ W2.T
-    H = _relu_p(z2, p) @ W3.T
-    r = y - H.reshape(-1)
-    G = _relu_p_prime(z2, p) * W3.reshape(1, -1)  # g(x_i) = ∂H/∂z_2 (n × m2)
+    zs, _, gs = _hidden_state(SquareLoss(net_n, data, normalization="half_sum"), theta_n)
+    r = y - np.asarray(zs[3], float).reshape(-1)
+    G = np.asarray(gs[2], float)  # g(x_i) = ∂H/∂z_2 (n × m2)
 
     def grad_N(u):
         a, b = u[:d], u[d:]
-        s = X @ a
+        s, ds = _sigma(act, X @ a)
         gb = G @ b
-        return np.concatenate([X.T @ (r * gb * _relu_p_prime(s, p)), G.T @ (r * _relu_p(s, p))])
+        return np.concatenate([X.T @ (r * gb * ds), G.T @ (r * s)])
 
     rng = np.random.default_rng(V.nonneg_int(seed, "seed"))
     z0 = _unit(z0 if z0 is not None else rng.standard_normal(d + m2), d + m2, "z0")
