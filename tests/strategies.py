@@ -49,3 +49,15 @@ def network_losses(draw, specs=CATALOGUE_SPECS, max_width=2, max_hidden_layers=1
             assume(False)
     assume(float(abs(loss.outputs(theta)).max()) <= max_output)
     return loss, theta
+
+
+@st.composite
+def graph_network_losses(draw, kinds=("conv", "attention"), losses=("square", "cross_entropy", "logistic"),
+                         max_output=30.0, **network_kw):
+    """(loss, θ) for a small layer graph (a CNN or an attention network from ``vf.strategies``) with θ strictly
+    inside an activation region (no undecidable max-pool tie) and outputs |f| ≤ ``max_output``."""
+    loss = draw(st.sampled_from(list(losses)))
+    inst = draw(vf.strategies.graph_instances(kinds=kinds, loss=loss, scale=2, **network_kw))
+    obj, theta = inst.loss(), list(inst.theta)
+    assume(float(abs(obj.outputs(theta)).max()) <= max_output)
+    return obj, theta

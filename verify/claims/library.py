@@ -4,6 +4,9 @@ sweep`` and the search benchmark.
 * ``gd-monotone-relu`` — a plausible but **false** conjecture: for a two-layer ReLU network, the loss
   decreases monotonically along GD for every step η < 2/λ_max(∇²L(θ0)). (The bound uses the curvature
   at θ0 only; the iterates move to regions of higher curvature.)
+* ``gd-monotone-cnn`` — the same (false) conjecture for small bias-free ReLU CNNs (Conv1d → ReLU → optional
+  max/avg pooling → Flatten → Dense, square loss): the counterexample is a layer-graph instance (schema 2),
+  re-checked in ball arithmetic and written to / re-read from a counterexample file like any other.
 * ``gd-monotone-linear`` — the same statement for a linear model (a quadratic loss): **true**, since
   then ∇²L is constant and every eigen-component of the error contracts when η λ_max < 2.
 * ``gd-map-nonsingular-relu`` — det(I − η∇²L(θ)) ≠ 0 at the generated θ and η for bias-free two-layer
@@ -28,7 +31,7 @@ from ..arith.eigen import ball_eigen_enclosures
 from ..errors import InputError, RegionBoundaryError
 from ..numbers import to_fraction
 from ..result import Result, Verdict, make_scope
-from ..strategies import instances
+from ..strategies import graph_instances, instances
 from .claim import Claim, register
 
 STEPS = 10
@@ -155,6 +158,14 @@ MONOTONE_RELU = register(Claim(
     from_params=lambda width=2, seed=0, frac=Fraction(1, 2), n=2, d=1: random_instance(
         (d, width, 1), "relu", seed=seed, n=n, scalars={"frac": Fraction(frac)}),
     description="two-layer ReLU nets: GD decreases the loss monotonically for η < 2/λ_max(∇²L(θ0)) (false)"))
+
+MONOTONE_CNN = register(Claim(
+    name="gd-monotone-cnn",
+    instances=graph_instances(kinds="conv", dims=1, conv_layers=1, channels=(1, 2), length=(2, 4), kernel=(1, 3),
+                              activations="relu", bias=False, outputs=1, n=(1, 2), scalars={"frac": _frac()}),
+    prop=_monotone,
+    description="bias-free ReLU CNNs (conv, pooling, dense): GD decreases the loss monotonically for "
+                "η < 2/λ_max(∇²L(θ0)) (false)"))
 
 MONOTONE_LINEAR = register(Claim(
     name="gd-monotone-linear",
