@@ -255,3 +255,18 @@ def test_neuron_pursuit_machinery_refuses_other_networks():
     loss = vf.SquareLoss(cnn1d(), vf.Dataset(XC, YC))
     with pytest.raises(InputError, match="fully connected"):
         _hidden_state(loss, np.zeros(loss.n_params))
+
+
+def test_max_pool_ties_at_the_instance_are_boundaries_unless_the_tied_entries_are_dead():
+    net = nn.Sequential(nn.Conv1d(1, 1, kernel=1, bias=False), nn.Act("relu"), nn.MaxPool1d(2), nn.Flatten(),
+                        nn.Dense(1, bias=False), input_shape=(1, 2))
+    th = [1, Fraction(1, 2)]
+    with pytest.raises(RegionBoundaryError, match="MaxPool1d"):
+        check_euler_identity(net, [[2, 2]], th, "exact")  # H = v·w·max(x1, x2) is not differentiable in w here
+    with pytest.raises(RegionBoundaryError):
+        check_euler_identity(net, [[2, 2]], th, "ball")
+    dead = check_euler_identity(net, [[-1, -2]], th, "exact")  # both entries relu-dead: H ≡ 0 near θ
+    assert dead.verdict is Verdict.PROVED
+    assert check_euler_identity(net, [[3, 2]], th, "exact").verdict is Verdict.PROVED
+    with pytest.raises(RegionBoundaryError):
+        check_euler_identity(net, [[0, 1]], [0, 1], "exact")  # w = 0: every relu input is 0, a kink

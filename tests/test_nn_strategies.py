@@ -278,3 +278,8 @@ def test_deep_residual_nesting_and_huge_convolutions_are_refused_before_building
         network_spec(nn.Sequential(nn.Dense(2), nn.Act(custom), nn.Dense(1), input_shape=2))
     with pytest.raises(InputError, match="CrossEntropyLoss labels|the data do not fit"):
         Instance.from_network(nn.Sequential(nn.Dense(2), input_shape=2), [[1, 2]], [5], [0] * 6, loss="cross_entropy")
+
+
+def test_a_true_claim_on_cnn_and_attention_networks_is_supported():
+    rep = check("pl-ntk-lower-bound-graph", max_examples=30, seed=0)
+    assert rep.verdict is Verdict.SUPPORTED and rep.examples >= 30 and rep.min_margin >= 0

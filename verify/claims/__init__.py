@@ -16,7 +16,8 @@ from .check import (
     recheck_file,
 )
 from .claim import Claim, claim_names, get_claim, register
-from .instance import INSTANCE_SCHEMA, Instance
+from .instance import GRAPH_INSTANCE_SCHEMA, INSTANCE_SCHEMA, Instance, build_network, network_spec
 
 __all__ = ["Claim", "check", "CheckReport", "ClaimError", "register", "get_claim", "claim_names", "Instance",
-           "recheck", "recheck_file", "load_counterexample", "COUNTEREXAMPLE_SCHEMA", "INSTANCE_SCHEMA"]
+           "recheck", "recheck_file", "load_counterexample", "COUNTEREXAMPLE_SCHEMA", "INSTANCE_SCHEMA",
+           "GRAPH_INSTANCE_SCHEMA", "build_network", "network_spec"]

@@ -13,6 +13,8 @@ sweep`` and the search benchmark.
   ReLU networks (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2; a generic point of a generic step size).
 * ``pl-ntk-lower-bound`` — ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) for square losses (``local_pl.md`` §6 claim 8, NTK
   form): **true** at every θ, the inequality behind the certified NTK bound of ``vf.pl.alpha``.
+* ``pl-ntk-lower-bound-graph`` — the same inequality on small CNNs and softmax-attention networks (layer-graph
+  instances): true for any network, since ∇L = 2s·Jᵀr and ‖Jᵀr‖² ≥ λ_min(JJᵀ)‖r‖².
 
 Each ``prop(instance, arith, prec)`` returns a Result with a signed margin: float while searching; in
 ``"ball"`` every quantity is an enclosure and a violation is REFUTED only when certified.
@@ -260,3 +262,11 @@ NTK_PL = register(Claim(
     prop=_ntk_pl_bound,
     from_params=lambda width=2, seed=0, n=2, d=2: random_instance((d, width, 1), "tanh", seed=seed, n=n),
     description="square losses: ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (local_pl.md §6 claim 8, NTK form; true)"))
+
+NTK_PL_GRAPH = register(Claim(
+    name="pl-ntk-lower-bound-graph",
+    instances=graph_instances(kinds=("conv", "attention"), n=(1, 3)),
+    prop=_ntk_pl_bound,
+    description="square losses of small CNNs (conv, pooling, dense) and softmax-attention networks: "
+                "‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (the NTK form of local_pl.md §6 claim 8 holds for any network; "
+                "true)"))

@@ -1,6 +1,12 @@
 """Homogeneous networks (Kumar & Haupt, arXiv:2509.12154): positive
 homogeneity and Euler's identity, the neural correlation function and its certified KKT points, Neuron
-Pursuit and small-initialisation experiments."""
+Pursuit and small-initialisation experiments.
+
+The identities, the NCF, its KKT points and the small-initialisation experiment accept any positively
+homogeneous network: ``vf.MLP`` or a ``vf.nn.Sequential`` of bias-free Dense/Conv1d/Conv2d layers,
+homogeneous activations (relu, leaky_relu, abs, relu_power, power), max/avg pooling, Flatten and
+residual blocks whose branch keeps the degree. Neuron Pursuit inserts fully connected hidden neurons
+and builds its own MLPs."""
 
 from ..errors import NotHomogeneousError
 from .identities import (
