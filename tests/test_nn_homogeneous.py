@@ -270,3 +270,30 @@ def test_max_pool_ties_at_the_instance_are_boundaries_unless_the_tied_entries_ar
     assert check_euler_identity(net, [[3, 2]], th, "exact").verdict is Verdict.PROVED
     with pytest.raises(RegionBoundaryError):
         check_euler_identity(net, [[0, 1]], [0, 1], "exact")  # w = 0: every relu input is 0, a kink
+
+
+def test_certified_kkt_points_of_a_linear_cnn_never_exceed_the_closed_form_maximum():
+    """Conv1d(1, 1, kernel=1) → identity → Flatten → Dense(1): H = w·Σ_t v_t x_t, so N(w, v) = w·vᵀXᵀz and
+    max_{w² + ‖v‖² = 1} N = ‖Xᵀz‖/2 exactly (the linear-network truth of the MLP soundness tests)."""
+    net = nn.Sequential(nn.Conv1d(1, 1, kernel=1, bias=False), nn.Act("identity"), nn.Flatten(),
+                        nn.Dense(1, bias=False), input_shape=(1, 2))
+    X = [[[Fraction(3, 5), Fraction(4, 5)]], [[Fraction(-4, 5), Fraction(3, 5)]]]
+    z = [1, 2]
+    vsq = sum(sum(X[i][0][t] * z[i] for i in range(2)) ** 2 for t in range(2))  # ‖Xᵀz‖² = 5
+    pts = max_ncf(net, X, z, restarts=4, seed=0)
+    assert pts and pts[0].certified
+    for kp in pts:
+        if kp.certified:
+            lo, hi = kp.N_enclosure
+            assert lo > 0 and 4 * lo * lo <= vsq <= 4 * hi * hi
+        if kp.N_lower is not None:
+            assert kp.N_lower <= 0 or 4 * kp.N_lower ** 2 <= vsq
+
+
+def test_neuron_pursuit_given_a_cnn_says_why_it_cannot_take_one():
+    from verify.homogeneous import neuron_pursuit, saddle_analysis
+
+    with pytest.raises(InputError, match="fully connected hidden neurons"):
+        neuron_pursuit(cnn1d(), RELU2)
+    with pytest.raises(InputError, match="small_init_experiment"):
+        saddle_analysis(cnn1d(), "relu", np.zeros(3), 1)

@@ -115,6 +115,13 @@ def _nonneg_float(x, what: str) -> float:
 
 
 def _dataset(data, what: str = "data", scalar: bool = True) -> Dataset:
+    from ..models.nn.graph import Sequential
+
+    if isinstance(data, Sequential):
+        raise InputError(f"{what} must be a verify.Dataset, got the network {data!r}: Neuron Pursuit, its GD baseline, "
+                         "the Theorem-7 experiments and the saddle analysis insert fully connected hidden neurons "
+                         "into two-layer (or deep) MLPs they build from the data themselves; for another homogeneous "
+                         "network (a CNN) use max_ncf, certify_kkt, ncf_flow or small_init_experiment")
     if not isinstance(data, Dataset):
         if not isinstance(data, tuple | list) or len(data) != 2:
             raise InputError(f"{what} must be a verify.Dataset or a pair (X, y), got {type(data).__name__}")
