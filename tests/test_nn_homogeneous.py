@@ -297,3 +297,18 @@ def test_neuron_pursuit_given_a_cnn_says_why_it_cannot_take_one():
         neuron_pursuit(cnn1d(), RELU2)
     with pytest.raises(InputError, match="small_init_experiment"):
         saddle_analysis(cnn1d(), "relu", np.zeros(3), 1)
+
+
+def test_the_symbolic_proof_fails_closed_when_a_site_degree_is_wrong(monkeypatch):
+    """Negative control: with a wrong degree for the activation inputs, the per-site identities fail and the
+    verdict is INCONCLUSIVE (never PROVED); likewise when the output degree is wrong."""
+    import verify.homogeneous.identities as ident
+
+    net = cnn1d("relu", length=3, channels=1)
+    monkeypatch.setattr(ident, "_site_degrees", lambda n: {s.index: sp.Integer(2) for s in n.sites})
+    r = prove_homogeneity_symbolic(net)
+    assert r.verdict is Verdict.INCONCLUSIVE and "could not reduce" in r.message
+    monkeypatch.undo()
+    monkeypatch.setattr(type(net), "homogeneity_degree", property(lambda self: 3))
+    r = prove_homogeneity_symbolic(net)
+    assert r.verdict is Verdict.INCONCLUSIVE and "H_0" in r.message

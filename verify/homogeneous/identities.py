@@ -245,18 +245,13 @@ def _site_options(layer) -> list:
     return list(range(int(np.prod(layer.kernel))))
 
 
-class _NotIdentical(Exception):
-    def __init__(self, site, degree):
-        super().__init__(site, degree)
-        self.site, self.degree = site, degree
-
-
 def _pattern_ops(choices, options, c, degrees, reference):
     """A sympy interpreter of the layers on one *pattern* (a flat sequence of choices consumed in site
     order: a piece or breakpoint value per activation entry, a window position per max-pool window).
     ``reference`` None: record every site's input. Otherwise (the pass at c·w): check that each site's
     input is identically c^d times the recorded one (d its degree) and continue from that proved form, so
-    that sympy can pull the positive factor c^d out of non-integer powers on the pieces."""
+    that sympy can pull the positive factor c^d out of non-integer powers on the pieces; the first site where
+    sympy cannot reduce the difference to 0 is kept in ``failure`` (site, degree)."""
     from ..models.activation import Z
     from ..models.nn.ops import SymbolicOps
 
@@ -264,15 +259,19 @@ def _pattern_ops(choices, options, c, degrees, reference):
 
     class Ops(SymbolicOps):
         recorded = {}
+        failure = None
 
         def _canonical(self, x, site):
             if reference is None:
                 self.recorded[site.index] = x
                 return x
             ref, d = reference[site.index], degrees[site.index]
+            if self.failure is not None:
+                return x
             for xv, rv in zip(x.reshape(-1), ref.reshape(-1)):
                 if sp.expand(xv - c**d * rv) != 0:
-                    raise _NotIdentical(site, d)
+                    self.failure = (site, d)
+                    return x
             out = np.empty(x.shape, dtype=object)
             out.reshape(-1)[:] = [c**d * rv for rv in ref.reshape(-1)]
             return out
@@ -342,14 +341,15 @@ def prove_homogeneity_symbolic(net, max_patterns: int = 4096) -> Result:
     for pattern in itertools.product(*choices):
         ops = _pattern_ops(pattern, options, c, degrees, None)
         H = net.forward(ops, P, xs).reshape(-1)
-        try:
-            Hc = net.forward(_pattern_ops(pattern, options, c, degrees, ops.recorded), Pc, xs).reshape(-1)
-            bad = next((o for o, (hc, h) in enumerate(zip(Hc, H)) if sp.expand(hc - c**L * h) != 0), None)
-        except _NotIdentical as exc:
+        scaled = _pattern_ops(pattern, options, c, degrees, ops.recorded)
+        Hc = net.forward(scaled, Pc, xs).reshape(-1)
+        if scaled.failure is not None:
+            site, d = scaled.failure
             return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="symbolic",
-                          message=f"sympy could not reduce z(c·w) − c^{exc.degree}·z(w) to 0 at the input of "
-                                  f"{exc.site.label} on pattern {pattern}; check instances with "
-                                  "check_homogeneity(...) instead", elapsed=time.perf_counter() - t0)
+                          message=f"sympy could not reduce z(c·w) − c^{d}·z(w) to 0 at the input of {site.label} on "
+                                  f"pattern {pattern}; check instances with check_homogeneity(...) instead",
+                          elapsed=time.perf_counter() - t0)
+        bad = next((o for o, (hc, h) in enumerate(zip(Hc, H)) if sp.expand(hc - c**L * h) != 0), None)
         if bad is not None:
             return Result(Verdict.INCONCLUSIVE, claim=claim, instance=f"{net!r}", arithmetic="symbolic",
                           message=f"sympy could not reduce H_{bad}(c·w) − c^{_deg(L)}·H_{bad}(w) to 0 on pattern "
