@@ -242,7 +242,10 @@ def _has_pieces(objective) -> bool:
     pieces = getattr(objective, "pieces", None)
     if callable(pieces):
         return bool(pieces())
-    return hasattr(objective, "net")
+    net = getattr(objective, "net", None)
+    # a network has regions when it has activation or max-pool sites (an attention network without
+    # activations, or a linear convolutional one with average pooling, is one analytic piece)
+    return net is not None and bool(getattr(net, "sites", True))
 
 
 # ------------------------------------------------------------------------------- polynomial regions

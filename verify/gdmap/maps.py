@@ -27,17 +27,26 @@ def check_eta(eta, what: str = "the step size η") -> Fraction:
 
 
 def eta_str(q: Fraction) -> str:
-    """η for messages: the exact fraction when short, else the float it came from (0.1, not 3602…/2^55)."""
-    return str(q) if q.denominator < 10**6 else repr(float(q))
+    """η for messages: the exact fraction when short, the float it came from when it is one (0.1, not
+    3602…/2^55), else the exact rational when it is not too long (1/2 + 10⁻³⁰ is not "0.5"), else a rounded
+    value marked as such."""
+    if q.denominator < 10**6:
+        return str(q)
+    f = float(q)
+    if Fraction(f) == q:
+        return repr(f)
+    exact = str(q)
+    return exact if len(exact) <= 100 else f"{f!r} (rounded; η is an exact rational with a {len(exact)}-character form)"
 
 
 def batch_objective(objective, batch):
-    """L_B: the same loss (same normalisation per data point) on the rows ``batch`` of the data."""
-    from ..models.objective import LogisticLoss, NetworkLoss, SquareLoss
+    """L_B: the same loss (same normalisation per data point) on the rows ``batch`` of the data, for any
+    network of the loss (an MLP or any ``vf.nn.Sequential``)."""
+    from ..models.objective import CrossEntropyLoss, LogisticLoss, NetworkLoss, SquareLoss
 
     if not isinstance(objective, NetworkLoss):
-        raise InputError("mini-batches need a network loss with a dataset (SquareLoss or LogisticLoss); "
-                         f"got {type(objective).__name__}")
+        raise InputError("mini-batches need a network loss with a dataset (SquareLoss, LogisticLoss or "
+                         f"CrossEntropyLoss); got {type(objective).__name__}")
     n = objective.data.n
     if isinstance(batch, str | bytes) or not hasattr(batch, "__iter__"):
         raise InputError(f"a batch must be a list of data indices, got {batch!r}")
@@ -52,6 +61,8 @@ def batch_objective(objective, batch):
         return SquareLoss(objective.net, data, normalization=objective.normalization)
     if isinstance(objective, LogisticLoss):
         return LogisticLoss(objective.net, data)
+    if isinstance(objective, CrossEntropyLoss):  # a mean over the batch of log Σ_c e^(F_c) − F_y
+        return CrossEntropyLoss(objective.net, data)
     raise InputError(f"batches are not defined for {type(objective).__name__}")
 
 

@@ -94,12 +94,19 @@ def _nonzero(d) -> bool:
 def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int):
     """Certified det(DG) ≠ 0 at the orbit points ``pts`` (all factors).
 
-    Returns (ok, enclosures of the decided factors, index of the first undecided point or None)."""
+    Returns (ok, enclosures of the decided factors, index of the first undecided point or None).
+
+    Every point here is certified inside its region, so a :class:`RegionBoundaryError` from the ball Hessian
+    only means that this precision cannot separate a pre-activation (or a max-pooling entry) from its
+    breakpoint (θ 10⁻⁵⁰ from a kink): the next precision, or the exact determinant, is tried."""
     enclosures = []
     for th in pts:
         done = False
         for prec in _ladder(max_prec):
-            d = _ball_det(gmap, th, prec)
+            try:
+                d = _ball_det(gmap, th, prec)
+            except RegionBoundaryError:
+                continue
             if _nonzero(d):
                 enclosures.append({"det": d, "arith": "ball", "prec": prec})
                 done = True

@@ -1,10 +1,13 @@
 """Activation regions and analytic pieces: points inside them, whether two points lie in the same
 analytic piece, and the loss on a region as an exact sparse polynomial.
 
-A region is the set of θ with a fixed activation pattern P (``objective.region(θ)``); on it the loss
-equals one expression E_P (the branches the pattern selects). For networks whose activations are
-polynomial on their pieces (ReLU, leaky ReLU, |x|, hard-tanh, x^p) with a square loss, E_P is a
-polynomial in θ with rational coefficients (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2, "Computing E exactly").
+A region is the set of θ with a fixed activation pattern P (``objective.region(θ)``: the piece of every
+activation input and the selected entry of every max-pooling window); on it the loss equals one expression
+E_P (the branches the pattern selects; ``objective.on_region(P)`` for a network loss, built from the
+network's own layer definitions). For networks whose activations are polynomial on their pieces (ReLU,
+leaky ReLU, |x|, hard-tanh, x^p) — dense, convolutional, pooling (max and average) and residual layers,
+any ``vf.nn.Sequential`` of them — with a square loss and rational data, E_P is a polynomial in θ with
+rational coefficients (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2, "Computing E exactly").
 
 **Pieces, components and what a verdict may cover.** Results about G_η on a region use the identity
 theorem: an analytic function that is non-zero at one point of a *connected* open set U on which it
@@ -30,8 +33,8 @@ walking L's own expression in ball arithmetic (:func:`analytic_on_box`): every P
 decided strictly on the whole box, every ``sqrt``/fractional power/``log`` argument certainly > 0,
 every negative power's base and every ``tan``'s cosine certainly ≠ 0. Networks rely on the
 activation contract — each piece analytic on its open interval, certified by exact real-root counting
-(:func:`network_pieces_analytic`; otherwise no point is used) —: one hidden layer gives convex regions;
-deeper networks use boxes on which the pattern is decided (``objective.region(box)``).
+(:func:`network_pieces_analytic`; otherwise no point is used) —: one hidden dense layer gives convex
+regions; other networks use boxes on which the pattern is decided in ball arithmetic (:func:`region_of`).
 """
 
 from __future__ import annotations
@@ -55,10 +58,43 @@ PATTERN, COMPONENT = "pattern", "component"
 BOX_PREC = 128
 
 
-def region_of(objective, theta):
-    """The activation pattern at θ (``()`` for an objective without pieces)."""
+def region_of(objective, theta, prec: int = BOX_PREC):
+    """The activation pattern at θ (``()`` for an objective without pieces).
+
+    θ may be a ball vector (an orbit point enclosed in ball arithmetic, or a box): for a network loss the
+    pattern is then decided in ball arithmetic over the whole ball (a ball meeting a boundary raises
+    :class:`RegionBoundaryError`), also for networks whose ``region`` would otherwise work exactly — and so
+    it is when exact arithmetic is refused (an activation piece with an irrational coefficient)."""
     reg = getattr(objective, "region", None)
-    return () if reg is None else reg(theta)
+    if reg is None:
+        return ()
+    from ..errors import ArithmeticNotSupportedError
+    from ..models.objective import NetworkLoss
+
+    if not isinstance(objective, NetworkLoss):
+        return reg(theta)
+    if not _has_balls(theta):
+        try:
+            return reg(theta)
+        except ArithmeticNotSupportedError:
+            pass  # exact arithmetic refused (e.g. a piece √2·z): decide the pattern in ball arithmetic
+    from ..arith import get_arith
+
+    a = get_arith("ball", prec)
+    with a.context():
+        th = a.array(theta, what="θ")
+        if th.shape != (objective.n_params,):
+            raise InputError(f"θ must have {objective.n_params} entries, got shape {th.shape}")
+        X, _ = objective.data.in_arith(a)
+        return objective.net.engine(a).region(th, X)
+
+
+def _has_balls(theta) -> bool:
+    """Does θ hold an ``arb`` of positive radius (a ball, not an exact number)?"""
+    try:
+        return any(isinstance(x, arb) and not x.is_exact() for x in np.asarray(theta, dtype=object).reshape(-1))
+    except (TypeError, ValueError):
+        return False
 
 
 def _same_region(objective, theta, pattern) -> bool:
@@ -220,7 +256,7 @@ def network_pieces_analytic(objective) -> bool:
     pattern is analytic on the whole (open) region."""
     from ..models.activation import Z
 
-    for act in objective.net.activations:
+    for act in objective.net.activation_list:
         bps = [Fraction(int(b.p), int(b.q)) for b in act.breakpoints]
         ends = [None, *bps, None]
         for j, pc in enumerate(act.pieces):
@@ -231,13 +267,17 @@ def network_pieces_analytic(objective) -> bool:
 
 def pattern_is_global(objective, pattern) -> bool:
     """Is L's expression on the pattern real-analytic on all of R^p (``"pattern"`` scope)?"""
-    from ..models.objective import LogisticLoss, SquareLoss, SympyObjective
+    from ..models.objective import CrossEntropyLoss, LogisticLoss, SquareLoss, SympyObjective
 
-    if isinstance(objective, SquareLoss | LogisticLoss):
+    if isinstance(objective, SquareLoss | LogisticLoss | CrossEntropyLoss):
+        # the losses ℓ (square, log(1 + e^(−t)), log Σ e^(F_c) − F_y) are analytic on all of R^k, and so are the
+        # layers other than activations on a fixed pattern (dense, convolutions, average pooling, the entry a
+        # max pool selects, residual sums, softmax attention: exp over a positive sum): E_P is analytic on R^p
+        # when every activation piece is
         from ..models.activation import Z
 
         return all(globally_analytic(sp.sympify(pc)) and pc.free_symbols <= {Z}
-                   for act in objective.net.activations for pc in act.pieces)
+                   for act in objective.net.activation_list for pc in act.pieces)
     if isinstance(objective, SympyObjective):
         try:
             return globally_analytic(piece_expression(objective, pattern) if pattern else objective.expr)
@@ -366,7 +406,7 @@ def analytic_on_box(objective, box, pattern, prec: int = BOX_PREC) -> bool:
     for pr in (prec, 2 * prec):
         with _ArbPrec(pr):
             try:
-                got = region_of(objective, box)
+                got = region_of(objective, box, pr)
             except (RegionBoundaryError, InputError):
                 continue
             if not _patterns_equal(got, pattern):
@@ -396,6 +436,15 @@ def point_in_piece(objective, theta, pattern, prec: int = BOX_PREC) -> bool:
     return analytic_on_box(objective, box, pattern, prec)
 
 
+def _convex_regions(net) -> bool:
+    """Are the activation regions of ``net`` convex sets of θ? True for a one-hidden-layer dense network
+    (``net.dense_chain()`` of depth 2): its only site is the activation of z = W₁x + b₁, affine in θ, so a
+    pattern is an intersection of slabs. Other networks are not claimed convex (their regions are covered by
+    certified boxes instead)."""
+    chain = net.dense_chain()
+    return chain is not None and chain.depth == 2
+
+
 def same_piece(objective, pattern, a, b, *, max_depth: int = 6, prec: int = BOX_PREC) -> bool:
     """Certify that the exact points a and b lie in one connected component of the open set where the
     pattern is P and E_P is analytic: the segment [a, b] is covered by the bounding boxes of
@@ -408,7 +457,7 @@ def same_piece(objective, pattern, a, b, *, max_depth: int = 6, prec: int = BOX_
         return True
     from ..models.objective import NetworkLoss
 
-    if isinstance(objective, NetworkLoss) and objective.net.depth == 2 and network_pieces_analytic(objective):
+    if isinstance(objective, NetworkLoss) and _convex_regions(objective.net) and network_pieces_analytic(objective):
         return True  # convex region (pre-activations affine in θ), pieces analytic on their intervals
     a = fraction_array(a, what="θ")
     b = fraction_array(b, what="θ")
@@ -465,7 +514,13 @@ def is_polynomial_objective(objective) -> bool:
     from ..models.objective import SquareLoss, SympyObjective
 
     if isinstance(objective, SquareLoss):
-        return all(act.polynomial_pieces for act in objective.net.activations)
+        # dense/convolution/pooling/residual layers are polynomial (average pooling: rational coefficients) on a
+        # fixed pattern; the net's exact obstacle is the first layer that is not (a non-polynomial activation
+        # piece, softmax attention). A piece such as √2·z is polynomial but not over Q: no exact arithmetic.
+        from ..models.activation import Z
+
+        return objective.net.exact_obstacle() is None and all(
+            _rational_coeffs(sp.sympify(pc), [Z]) for act in objective.net.activation_list for pc in act.pieces)
     if isinstance(objective, SympyObjective):
         return _piecewise_polynomial(objective.expr, objective.variables)
     return False
@@ -540,44 +595,14 @@ class RegionPolynomial:
 
 
 def _region_poly(objective, pattern, R, gens):
+    """E_P as an element of the ring R = Q[θ]: the sympy objective's branch expression, or the network
+    loss's own expression on the pattern (``objective.on_region``: the network's single forward definition
+    interpreted with each activation replaced by the selected piece and each max pool by the selected
+    entry), converted by ring arithmetic (no symbolic expansion)."""
     from ..models.objective import SquareLoss, SympyObjective
 
     if isinstance(objective, SympyObjective):
         return R.from_expr(sp.expand(piece_expression(objective, pattern) if pattern else objective.expr))
-    if not isinstance(objective, SquareLoss):
+    if not isinstance(objective, SquareLoss) or not is_polynomial_objective(objective):
         raise InputError(f"{type(objective).__name__} is not polynomial on its regions")
-    net, data = objective.net, objective.data
-    from ..models.activation import Z
-
-    piece_coeffs = []
-    for act in net.activations:
-        piece_coeffs.append([[QQ(int(c.p), int(c.q)) for c in sp.Poly(pc, Z).all_coeffs()] for pc in act.pieces])
-    total = R.zero
-    for i in range(data.n):
-        h = [R(QQ(q.numerator, q.denominator)) for q in data.X_exact[i]]
-        for l in range(1, net.depth + 1):
-            W = net.block(f"W{l}")
-            m, mp = W.shape
-            Wv = gens[W.slice]
-            z = [sum((Wv[a * mp + b] * h[b] for b in range(mp)), R.zero) for a in range(m)]
-            if net.bias:
-                bv = gens[net.block(f"b{l}").slice]
-                z = [z[a] + bv[a] for a in range(m)]
-            if l < net.depth:
-                pat = np.asarray(pattern[l - 1])
-                new = []
-                for a in range(m):
-                    coeffs = piece_coeffs[l - 1][int(pat[i, a])]
-                    acc = R.zero
-                    for c in coeffs:  # Horner
-                        acc = acc * z[a] + c
-                    new.append(acc)
-                h = new
-            else:
-                h = z
-        for o in range(data.k):
-            q = data.Y_exact[i, o]
-            r = h[o] - QQ(q.numerator, q.denominator)
-            total += r * r
-    s = objective.scale
-    return total * QQ(s.numerator, s.denominator)
+    return R.from_expr(objective.on_region(pattern))
