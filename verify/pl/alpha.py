@@ -46,12 +46,16 @@
   4s λ_min(JJᵀ) L, with J enclosed over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) in ball arithmetic
   and λ_min bounded below by Weyl's inequality: λ_min(K) ≥ λ_min(K̂) − ‖K − K̂‖_F for the symmetric
   midpoint K̂ (whose spectrum is enclosed by Arb). For s = 1/n this is the (4/n) λ_min(JJᵀ) bound.
-* **lower, first layer** (``"schur"``, scalar-output network square losses, local_pl.md §3.3):
+  J = ∂r/∂θ is ``objective.jacobian`` (forward mode through the network's layer graph), so the bound holds for
+  a square loss over any network (MLP, convolutional, residual, attention); a box meeting a kink or a
+  max-pooling tie has no Jacobian enclosure and gives no bound.
+* **lower, first layer** (``"schur"``, scalar-output network square losses whose first layer is Dense on a
+  vector input, local_pl.md §3.3):
   ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖∂F(x_j)/∂z_1‖², with the sensitivities enclosed over the same box;
   robust far from the NTK regime (it needs only the first layer's gradient).
 
 **Nonnegativity.** Chatterjee's theorem assumes L ≥ 0. :func:`nonnegativity` certifies it
-structurally (square and logistic losses; sympy expressions that sympy's sign rules prove ≥ 0 for
+structurally (square, logistic and cross-entropy losses; sympy expressions that sympy's sign rules prove ≥ 0 for
 real arguments). For any other objective every box bound above is positive only where L ≥ 0 is
 certified on the box, so a *positive* branch-and-bound lower bound also certifies L ≥ 0 on the ball
 (``AlphaBounds.nonnegative`` says how L ≥ 0 is known, or is None).
@@ -176,17 +180,20 @@ def exact_objective(objective):
 def nonnegativity(objective) -> str | None:
     """How L ≥ 0 on all of ℝᵖ is known structurally, or None.
 
-    Square losses s Σ‖f − y‖² (s > 0) and logistic losses (terms log(1 + e^{−t}) > 0) are nonnegative
-    by construction; a sympy objective is when sympy's sign rules prove the expression (or its
-    factorisation) nonnegative for real arguments (sums of even powers with positive coefficients,
-    products of such, …). Anything else: None (not known; the criterion may still certify L ≥ 0 on
-    the ball through a positive branch-and-bound bound)."""
-    from ..models.objective import LogisticLoss, SquareLoss, SympyObjective
+    Square losses s Σ‖f − y‖² (s > 0), logistic losses (terms log(1 + e^{−t}) > 0) and softmax cross-entropy
+    losses (terms −log p_y > 0) are nonnegative by construction; a sympy objective is when sympy's sign rules
+    prove the expression (or its factorisation) nonnegative for real arguments (sums of even powers with
+    positive coefficients, products of such, …). Anything else: None (not known; the criterion may still
+    certify L ≥ 0 on the ball through a positive branch-and-bound bound)."""
+    from ..models.objective import CrossEntropyLoss, LogisticLoss, SquareLoss, SympyObjective
 
     if isinstance(objective, SquareLoss):
         return "structural: a square loss s·Σ‖f(x_i; θ) − y_i‖² with s > 0 (L ≥ 0 everywhere)"
     if isinstance(objective, LogisticLoss):
         return "structural: a logistic loss, a mean of log(1 + e^(−y f)) > 0 (L > 0 everywhere)"
+    if isinstance(objective, CrossEntropyLoss):
+        return ("structural: a softmax cross-entropy loss, a mean of log Σ_c e^(F_c) − F_y = −log p_y > 0 "
+                "(L > 0 everywhere)")
     if isinstance(objective, SympyObjective):
         reals = {v: sp.Dummy(v.name, real=True) for v in objective.variables}
         e = objective.expr.xreplace(reals)
@@ -390,10 +397,11 @@ def _square_scale(objective):
 def ntk_lower_on_box(objective, box, prec: int) -> Fraction:
     """4 s λ_min(J Jᵀ) bounded below over a box of parameters (``box``: arb array). May be ≤ 0."""
     s = _square_scale(objective)
+    rows = objective.data.n * objective.data.k
+    if rows > NTK_MAX_ROWS:  # before the Jacobian is enclosed
+        raise SizeLimitError(f"the NTK Gram matrix would be {rows}×{rows} (limit {NTK_MAX_ROWS})")
     a = get_arith("ball", prec)
     J = objective.jacobian(box, a, prec)
-    if J.shape[0] > NTK_MAX_ROWS:
-        raise SizeLimitError(f"the NTK Gram matrix would be {J.shape[0]}×{J.shape[0]} (limit {NTK_MAX_ROWS})")
     with a.context():
         K = a.matmul(J, J.T)
     return 4 * s * weyl_lambda_min_lower(K)
@@ -414,17 +422,43 @@ def alpha_lower_ntk(objective, x0, r, prec: int = 128) -> Fraction:
     return max(Fraction(0), ntk_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec))
 
 
+def first_layer_block(net):
+    """The :class:`~verify.models.nn.ParamBlock` of W₁ when the network's first layer is a ``Dense`` layer on a
+    vector input, z₁ = W₁x (+ b₁) — the setting of the first-layer bound (∂F/∂W₁[a, b] = u_a x_b with
+    u = ∂F/∂z₁) — else None (convolutions share weights across positions, a Dense layer on a (T, d) input
+    acts on every token: ∂F/∂W₁ is then a sum of such outer products and the bound does not apply)."""
+    from ..models.nn.layers import Dense
+
+    layers = getattr(net, "layers", None)
+    if not layers or len(net.input_shape) != 1 or not isinstance(layers[0], Dense):
+        return None
+    first = layers[0]
+    shape = (first.out, net.input_shape[0])
+    for b in net.layout.blocks:  # the layout is the only place that knows where W₁ sits in θ
+        if b.layer == first.number and b.shape == shape:
+            return b
+    return None
+
+
 def schur_lower_on_box(objective, box, prec: int) -> Fraction:
     """First-layer (Schur product) lower bound over a box (local_pl.md §3.3 fact 1, §6 claim 8):
     ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖u_j‖², u_j = ∂F(x_j)/∂z_1, for a square loss L = s‖r‖² with a
-    scalar output. ‖u_j‖² = ‖∂F(x_j)/∂W_1‖_F² / ‖x_j‖², bounded below entrywise from the Jacobian
-    enclosed over the box; λ_min(XXᵀ) is exact (rational data)."""
+    scalar output and a first layer z₁ = W₁x (+ b₁) (:func:`first_layer_block`; any layers after it).
+    ‖u_j‖² = ‖∂F(x_j)/∂W_1‖_F² / ‖x_j‖², bounded below entrywise from the Jacobian enclosed over the box;
+    λ_min(XXᵀ) is exact (rational data).
+
+    Why: ∇_{W₁}L = 2s Σ_j r_j u_j x_jᵀ, so ‖∇L‖² ≥ 4s² rᵀ(U ∘ XXᵀ)r with U = [u_j·u_k], and by the Schur
+    product theorem U ∘ XXᵀ ⪰ λ_min(XXᵀ) diag(‖u_j‖²)."""
     from ..arith.eigen import exact_eigen_intervals
 
     s = _square_scale(objective)
     data, net = objective.data, objective.net
     if data.k != 1:
         raise InputError("the first-layer (Schur) bound needs a scalar-output network")
+    blk = first_layer_block(net)
+    if blk is None:
+        raise InputError("the first-layer (Schur) bound needs a network whose first layer is Dense on a vector "
+                         "input (z₁ = W₁x + b₁); use the NTK bound (methods=('ntk',)) for other networks")
     X = data.X_exact
     G = np.array([[sum(a * b for a, b in zip(X[i], X[j])) for j in range(data.n)] for i in range(data.n)],
                  dtype=object)
@@ -433,7 +467,6 @@ def schur_lower_on_box(objective, box, prec: int) -> Fraction:
         return Fraction(0)  # n > d or dependent inputs: the bound is vacuous (§6 claim 11)
     a = get_arith("ball", prec)
     J = objective.jacobian(box, a, prec)
-    blk = net.block("W1")
     cols = range(blk.slice.start, blk.slice.stop)
     min_u2 = None
     for j in range(data.n):
@@ -454,6 +487,9 @@ def alpha_lower_schur(objective, x0, r, prec: int = 128) -> Fraction:
     prec = validate.precision(prec)
     if _square_scale(objective) is None or not hasattr(objective, "net"):
         raise InputError("the first-layer bound needs a network square loss (vf.SquareLoss)")
+    if first_layer_block(objective.net) is None:
+        raise InputError("the first-layer (Schur) bound needs a network whose first layer is Dense on a vector "
+                         "input (z₁ = W₁x + b₁); use the NTK bound (methods=('ntk',)) for other networks")
     return schur_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec)
 
 # ------------------------------------------------------------------------------------ near a zero of L
@@ -906,7 +942,8 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     if isinstance(methods, str) and methods == "auto":
         methods = tuple(m for m, ok in (("bnb", p <= BNB_MAX_DIM), ("ntk", square),
                                         ("schur", square and getattr(objective, "data", None) is not None
-                                         and objective.data.k == 1)) if ok)
+                                         and objective.data.k == 1 and first_layer_block(objective.net) is not None))
+                        if ok)
         if not methods:
             raise SizeLimitError(f"no certified lower bound applies: branch-and-bound needs p ≤ {BNB_MAX_DIM} "
                                  f"(p = {p}) and the NTK bound needs a square loss; only the upper bound "
