@@ -379,7 +379,9 @@ def certify_critical(objective, theta, prec: int = 128) -> CriticalPoint:
                 g = list(objective.grad(th_q, "ball", prec))
         except RegionBoundaryError as exc:
             return CriticalPoint("undecided", True, point=list(th_q), precision=prec,
-                                 message=f"θ* lies on (or at) a region boundary, where ∇L is not defined: {exc}")
+                                 message=(f"θ* lies on a region boundary (an activation breakpoint or a max-pooling "
+                                          f"tie), where ∇L is not defined, or — in ball arithmetic — is not "
+                                          f"separated from one at {prec} bits (raise prec): {exc}"))
         except ArithmeticNotSupportedError:
             g = list(objective.grad(th_q, "ball", prec))
         try:
