@@ -16,6 +16,12 @@ Wu, Ma & E 2018), each on concrete instances with the verdict it must get.
   condition; a period-2 orbit of ¼(θ² − 1)² proved by Krawczyk at θ² = 1 + 2/η; escape from a strict saddle.
 §2 regions are connected analytic pieces: a user Piecewise pattern with two components is not one region;
   empty scopes prove nothing.
+§2 beyond MLPs (the theorem covers convolutional and softmax-attention layers and the cross-entropy loss): a
+  small ReLU CNN with max pooling (square loss, rational data) — exact exceptional sets on its polynomial
+  regions (every convolution unit off: f = b₂, E = {1/2}; units on: E = ∅), non-singularity PROVED at a generic
+  η (GD, SGD batches, 2-step map), the exceptional η on the dead region REFUTED as a negative control and
+  1/2 + 10⁻³⁰ still PROVED; a one-layer softmax-attention network with cross-entropy: non-singularity PROVED
+  (Arb determinants; exp has no exact form).
 """
 
 from __future__ import annotations
@@ -268,3 +274,50 @@ _add("NS-empty every sample on a boundary: nothing examined, nothing proved",
                                      samples=20), "§2 main theorem (scope)", negative=True)
 _add("E-scan-empty no points: no region examined, nothing proved", "x², thetas=[]", I,
      lambda: gdmap.scan_step_sizes(vf.Objective.from_sympy(XP**2, [XP]), (0, 1), []), "§2 (scope)", negative=True)
+
+# ------------------------------------------------------------------ issue 12: convolutional and attention networks
+# Conv2d(1→2, 2×2) → ReLU → MaxPool2d(2) → Dense(1), p = 13, on three 3×3 images (exact rationals). θ = (W1 (2,1,2,2),
+# b1, W2 (1,2), b2). With b1 = −10 every convolution output is negative on every image: each max-pool window is a
+# tie of dead units (constant 0 on the region, not a boundary), f = b₂ and L = (1/3) Σ (b₂ − y_i)², so ∇²L has the
+# single non-zero eigenvalue 2: E = {1/2}. CALIVE has live units in both channels: E = ∅.
+CNN_NET = vf.nn.Sequential(vf.nn.Conv2d(1, 2, kernel=2), vf.nn.Act("relu"), vf.nn.MaxPool2d(2), vf.nn.Flatten(),
+                           vf.nn.Dense(1), input_shape=(1, 3, 3))
+_IMGS = [[[[1, 0, 2], [-1, 1, 0], [1, 1, F(1, 2)]]], [[[0, 1, -1], [2, F(1, 3), 1], [0, -2, 1]]],
+         [[[2, 1, 0], [1, -1, 1], [1, 0, -1]]]]
+CNN = vf.SquareLoss(CNN_NET, vf.Dataset(_IMGS, [1, 0, F(1, 2)]))
+CDEAD = [F(1, 5), -F(1, 5), F(1, 7), F(1, 3), -F(1, 2), F(1, 4), F(1, 5), -F(1, 9), -10, -10, 1, -1, F(1, 3)]
+CALIVE = [F(1, 2), F(1, 3), -F(1, 4), F(1, 5), -F(1, 3), F(2, 3), F(1, 7), F(1, 6), F(1, 9), F(1, 2), F(3, 2), -1,
+          F(1, 3)]
+_CNN = "relu CNN conv2×2+maxpool2+dense, p=13"
+_add("E-cnn-dead CNN region with every convolution unit off: f = b₂, L = mean(b₂ − y)², E = {1/2}", f"{_CNN}, dead",
+     P, lambda: _matches(gdmap.exceptional_step_sizes(CNN, CDEAD), [F(1, 2)]), "§2 known answers")
+_add("E-cnn-alive CNN region with live units in both channels: E = ∅", f"{_CNN}, alive", P,
+     lambda: _matches(gdmap.exceptional_step_sizes(CNN, CALIVE), []), "§2 known answers")
+_add("NS-cnn GD map of a ReLU CNN with max pooling non-singular on 2 given + 20 sampled regions", f"{_CNN}, η=1/3",
+     P, lambda: gdmap.check_nonsingular(CNN, F(1, 3), regions=[CDEAD, CALIVE], samples=20, seed=1),
+     "§2 main theorem (convolutional layers)")
+_add("NS-cnn exceptional η on the CNN region with dead units", f"{_CNN}, η=1/2", R,
+     lambda: gdmap.check_nonsingular(CNN, F(1, 2), regions=[CDEAD, CALIVE]), "§2 exceptional step sizes",
+     negative=True)
+_add("NS-cnn-near a step size 10⁻³⁰ from the exceptional one is non-singular (§4)", f"{_CNN}, dead, η=1/2+10⁻³⁰", P,
+     lambda: gdmap.check_nonsingular(CNN, F(1, 2) + F(1, 10**30), regions=[CDEAD]), "§4")
+_add("NS-cnn-sgd every SGD batch map of the CNN non-singular", f"{_CNN}, batches {{0}},{{1,2}}, η=1/3", P,
+     lambda: gdmap.check_nonsingular(CNN, F(1, 3), regions=[CALIVE], samples=5, batches=[[0], [1, 2]]),
+     "§2 main theorem (SGD)")
+_add("NS-cnn-compose 2-step map of the CNN non-singular", f"{_CNN}, alive, η=1/3, k=2", P,
+     lambda: gdmap.check_nonsingular(CNN, F(1, 3), regions=[CALIVE], steps=2), "§2 main theorem (compositions)")
+
+# one softmax self-attention layer (d_model = 2, one head, Q/K/V/O projections) on 2 tokens, then a dense layer to
+# 2 class scores, p = 26, softmax cross-entropy on 3 labelled sequences. No activation sites: the loss is one
+# expression analytic on all of R^p, and det(I − η∇²L) is enclosed in Arb (exp/log have no exact form).
+ATT_NET = vf.nn.Sequential(vf.nn.SelfAttention(2), vf.nn.Flatten(), vf.nn.Dense(2), input_shape=(2, 2))
+ATT = vf.CrossEntropyLoss(ATT_NET, vf.Dataset([[[1, 0], [0, 1]], [[F(1, 2), -1], [1, 1]], [[-1, 2], [F(1, 3), 0]]],
+                                              [0, 1, 1]))
+_ATT = "softmax attention d=2 T=2 + dense, cross-entropy, p=26"
+_add("NS-attention GD map of a softmax-attention network with cross-entropy non-singular", f"{_ATT}, η=1/3", P,
+     lambda: gdmap.check_nonsingular(ATT, F(1, 3), samples=4, seed=3), "§2 main theorem (attention, cross-entropy)")
+_add("NS-attention-sgd every SGD batch map of the attention network non-singular", f"{_ATT}, batches {{0}},{{1,2}}",
+     P, lambda: gdmap.check_nonsingular(ATT, F(1, 3), samples=2, seed=3, batches=[[0], [1, 2]]),
+     "§2 main theorem (SGD)")
+_add("NS-attention-compose 2-step map of the attention network non-singular", f"{_ATT}, η=1/3, k=2", P,
+     lambda: gdmap.check_nonsingular(ATT, F(1, 3), samples=2, seed=3, steps=2), "§2 main theorem (compositions)")
