@@ -158,6 +158,12 @@ class NetworkLoss(Objective):
         if data.d != net.input_dim:
             raise ShapeError(f"the data have d = {data.d} features but the network takes {net.input_dim} inputs "
                              f"(input shape {net.input_shape})")
+        ps = getattr(data, "point_shape", None)
+        if ps is not None and tuple(ps) != tuple(net.input_shape):
+            raise ShapeError(f"the data points have shape {tuple(ps)} but the network takes inputs of shape "
+                             f"{net.input_shape} (channels first, as in PyTorch/ONNX); transpose X (e.g. "
+                             "X.transpose(0, 3, 1, 2) for channels-last images) or pass it flattened row-major "
+                             "in the network's layout")
         self._check_labels(net, data)
         self.net, self.data = net, data
         self.n_params = net.n_params
