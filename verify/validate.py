@@ -147,8 +147,9 @@ def precision(prec, what: str = "precision") -> int:
 
 
 def byte_limit(x, what: str = "max_bytes") -> int:
-    """A positive memory limit in bytes (an int, not a string or float)."""
-    return positive_int(x, what)
+    """A positive memory limit in bytes (an int, not a string or float), up to 2**60 (an exabyte: a limit,
+    not an allocation, so the count cap of :func:`integer` does not apply; 16 GiB = 2**34 must be accepted)."""
+    return positive_int(x, what, maximum=2**60)
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:

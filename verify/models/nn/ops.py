@@ -158,8 +158,12 @@ class NumericOps:
     def scatter(self, g, idx, shape):
         n = shape[0]
         size = int(np.prod(shape[1:]))
-        out = self.zeros((n, size + 1))
         cols = np.where(idx < 0, size, idx).reshape(-1)
+        if self.is_float:  # bincount is ~10× faster than np.add.at on float64
+            flat = (np.arange(n)[:, None] * (size + 1) + cols[None, :]).reshape(-1)
+            out = np.bincount(flat, weights=g.reshape(-1), minlength=n * (size + 1)).reshape(n, size + 1)
+            return out[:, :size].reshape(shape)
+        out = self.zeros((n, size + 1))
         np.add.at(out, (slice(None), cols), g.reshape(n, -1))
         return out[:, :size].reshape(shape)
 
