@@ -549,3 +549,12 @@ def test_irrational_piece_coefficients_use_ball_arithmetic():
     assert gdmap.check_nonsingular(L, F(1, 3), regions=[th]).verdict == P_
     ex = gdmap.exceptional_step_sizes(L, th, eta_range=(F(1, 10), 10))  # Arb eigenvalue enclosures
     assert ex.result.verdict == P_ and ex.method.startswith("intersection") and ex.contains(F(1, 3)) is False
+
+
+def test_float_step_near_a_non_dyadic_exceptional_value():
+    """E = {1/6} (dead CNN, "sum" normalisation): the float 1/6 is 1/6 + O(10⁻¹⁷), not exceptional — PROVED with a
+    certified determinant ≈ −6·10⁻¹⁷ ≠ 0 —, while the exact 1/6 is REFUTED."""
+    L = vf.SquareLoss(cnn_net(), vf.Dataset(IMGS, [1, 0, F(1, 2)]), normalization="sum")
+    assert gdmap.check_nonsingular(L, F(1, 6), regions=[CDEAD]).verdict == R_
+    res = gdmap.check_nonsingular(L, 1 / 6, regions=[CDEAD])
+    assert res.verdict == P_ and _det_exact(L, CDEAD, F(1 / 6)) != 0, res.message
