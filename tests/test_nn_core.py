@@ -21,3 +21,23 @@ def test_multi_axis_data_must_have_the_network_input_shape():
         vf.SquareLoss(net, vf.Dataset(X, [1, 2, 3]))
     vf.SquareLoss(net, vf.Dataset(X.transpose(0, 3, 1, 2), [1, 2, 3]))  # the right layout
     vf.SquareLoss(net, vf.Dataset(X.transpose(0, 3, 1, 2).reshape(3, -1), [1, 2, 3]))  # flattened row-major
+
+
+def test_region_with_irrational_piece_coefficient_and_of_a_box():
+    """A piece √2·z has polynomial pieces but no exact arithmetic: region() decides it in balls instead of
+    raising; a θ of balls (a box) gets the pattern every point of the box shares, or a boundary error."""
+    import sympy as sp
+    from flint import arb
+
+    from verify.errors import RegionBoundaryError
+
+    z = sp.Symbol("z", real=True)
+    act = vf.Activation.from_piecewise(sp.Piecewise((0, z < 0), (sp.sqrt(2) * z, True)), z)
+    loss = vf.SquareLoss(vf.MLP([1, 2, 1], act), vf.Dataset([[1], [2]], [1, 0]))
+    expected = np.array([[1, 0], [1, 0]])
+    assert np.array_equal(loss.region([1, -1, 1, 1])[0], expected)
+    assert np.array_equal(loss.region([arb(1, 1e-3), arb(-1, 1e-3), 1, 1])[0], expected)
+    with pytest.raises(RegionBoundaryError):
+        loss.region([arb(0, 1e-3), arb(-1, 1e-3), 1, 1])
+    relu = vf.SquareLoss(vf.MLP([1, 2, 1], "relu"), vf.Dataset([[1], [2]], [1, 0]))
+    assert np.array_equal(relu.region([arb(1, 1e-3), arb(-1, 1e-3), 1, 1])[0], expected)

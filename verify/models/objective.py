@@ -263,15 +263,28 @@ class NetworkLoss(Objective):
         selected entry (shape (n, *output shape)).
 
         Decided with certainty: exactly for rational θ and networks rational on each region, otherwise in
-        ball arithmetic. An input on (or, in balls, possibly on) a breakpoint, or a max-pooling window whose
+        ball arithmetic (also for a θ of balls: the pattern of every point of the box, or an error).
+        An input on (or, in balls, possibly on) a breakpoint, or a max-pooling window whose
         maximum is not unique (unless the tied entries are one constant on the region, e.g. dead ReLU
         outputs), raises :class:`RegionBoundaryError` naming the layer, unit and data point.
         """
-        a = get_arith("exact" if self.net.exact_obstacle() is None else "ball", prec)
-        _, th = self._prepare(theta, a, prec)
-        X, _ = self.data.in_arith(a)
-        with a.context():
-            return self.net.engine(a).region(th, X)
+        from flint import arb
+
+        ball = get_arith("ball", prec)
+        boxes = any(isinstance(v, arb) for v in np.asarray(theta, dtype=object).reshape(-1))
+        if self.net.exact_obstacle() is None and not boxes:
+            a = get_arith("exact", prec)
+            try:
+                _, th = self._prepare(theta, a, prec)
+                X, _ = self.data.in_arith(a)
+                with a.context():
+                    return self.net.engine(a).region(th, X)
+            except ArithmeticNotSupportedError:
+                pass  # a piece with an irrational coefficient (√2·z): decide in ball arithmetic below
+        _, th = self._prepare(theta, ball, prec)  # a θ of balls (a box): its pattern if the box has one
+        X, _ = self.data.in_arith(ball)
+        with ball.context():
+            return self.net.engine(ball).region(th, X)
 
     def on_region(self, pattern) -> sp.Expr:
         """L as the analytic sympy expression valid on the region ``pattern`` (see :meth:`region`): every
