@@ -41,3 +41,32 @@ def test_region_with_irrational_piece_coefficient_and_of_a_box():
         loss.region([arb(0, 1e-3), arb(-1, 1e-3), 1, 1])
     relu = vf.SquareLoss(vf.MLP([1, 2, 1], "relu"), vf.Dataset([[1], [2]], [1, 0]))
     assert np.array_equal(relu.region([arb(1, 1e-3), arb(-1, 1e-3), 1, 1])[0], expected)
+
+
+def test_weyl_fallback_encloses_repeated_eigenvalues_quickly():
+    """Cross-entropy Hessians have exact repeated zero eigenvalues (shifting all logits changes nothing), where
+    Arb's eig gives up; the fallback used sympy's root isolation and took ~10 min on a 16 × 16 CNN Hessian.
+    It now factors the exact charpoly with FLINT: every enclosure must contain the exact eigenvalue."""
+    import time
+    from fractions import Fraction as Fr
+
+    from flint import arb, fmpq
+
+    from verify.arith.eigen import _weyl_fallback, exact_eigen_intervals, to_arb_mat
+
+    rng = np.random.default_rng(3)
+    Q = rng.integers(-3, 4, size=(12, 4))
+    K = Q @ Q.T  # rank ≤ 4: eigenvalue 0 with multiplicity ≥ 8, and irrational ones
+    Kq = np.array([[Fr(int(v), 7) for v in row] for row in K], dtype=object)
+    M = to_arb_mat(np.array([[arb(fmpq(v.numerator, v.denominator)) for v in row] for row in Kq], dtype=object))
+    t = time.perf_counter()
+    enc = _weyl_fallback(M, 128)
+    assert time.perf_counter() - t < 30
+    exact = [r for r in exact_eigen_intervals(Kq) for _ in range(r.multiplicity)]
+    assert len(enc) == len(exact) == 12
+    for r in exact:
+        lo, hi = r.lo, r.hi
+        assert any(b.contains(arb(fmpq(lo.numerator, lo.denominator))) and b.contains(arb(fmpq(hi.numerator,
+                                                                                               hi.denominator)))
+                   for b in enc)
+    assert sum(1 for b in enc if b.contains(0)) >= 8

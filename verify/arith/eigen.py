@@ -159,10 +159,23 @@ def _weyl_fallback(M, prec: int) -> list:
                               "precision")
     sym, widen = symmetric_midpoint(M, prec)
     out = []
+    f = exact_charpoly(sym)
     with _ArbPrec(prec):
-        for root in exact_eigen_intervals(sym, width=Fraction(1, 2 ** min(prec, 200))):
-            lo, hi = root.lo - widen, root.hi + widen
-            ball = arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
-            out.extend([ball] * root.multiplicity)
+        w = arb(fmpq(widen.numerator, widen.denominator))
+        # squarefree factors by FLINT's exact factorisation, then FLINT's rigorous root isolation of each
+        # (arb_fmpz_poly_complex_roots): every root of K̂'s characteristic polynomial is real (K̂ is symmetric),
+        # so the real part of each isolating complex ball encloses it. Much faster than sympy's real-root
+        # isolation on the large coefficients of a charpoly with repeated roots.
+        _, factors = f.factor()
+        for g, m in factors:
+            for r, m2 in g.complex_roots():
+                lo, hi = ball_bounds(r.real)
+                lo, hi = lo - widen, hi + widen
+                ball = arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
+                if not ball.contains(r.real + w) or not ball.contains(r.real - w):  # pragma: no cover
+                    raise EnclosureError("internal: the Weyl-widened root enclosure lost its root")
+                out.extend([ball] * (m * m2))
+    if len(out) != p:  # pragma: no cover - the charpoly has degree p
+        raise EnclosureError(f"found {len(out)} eigenvalues of a {p}×{p} matrix")
     out.sort(key=lambda b: float(b.mid()))
     return out
