@@ -69,3 +69,45 @@ def test_weyl_fallback_encloses_repeated_eigenvalues_quickly():
     for r in exact:  # the isolating interval (width 2^-200) lies inside some enclosure
         assert any(bounds(b)[0] <= r.lo and r.hi <= bounds(b)[1] for b in enc)
     assert sum(1 for b in enc if b.contains(0)) >= 8
+
+
+def test_cross_entropy_and_attention_over_wide_boxes_are_finite_enclosures():
+    """exp of a wide ball has a radius rounded past its tiny lower end: log Σ exp and e/Σe became NaN. The corner
+    enclosures (monotone in each logit) are finite and contain the true values."""
+    import mpmath
+    from flint import arb
+
+    net = nn.Sequential(nn.Dense(2, bias=False), input_shape=1)
+    L = vf.CrossEntropyLoss(net, vf.Dataset([[1]], [1]))  # L = log(e^w0 + e^w1) − w1
+    box = [arb(-9.25, 12.32), arb(-49.8, 12.4)]
+    v, g = L.value(box, "ball"), L.grad(box, "ball")
+    assert v.is_finite() and all(x.is_finite() for x in g)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        w0 = -9.25 + 12.32 * (2 * rng.random() - 1)
+        w1 = -49.8 + 12.4 * (2 * rng.random() - 1)
+        mpmath.mp.prec = 200
+        lse = mpmath.log(mpmath.exp(w0) + mpmath.exp(w1))
+        assert v.contains(arb(str(lse - w1))) or v.overlaps(arb(str(lse - w1)))
+        p0 = mpmath.exp(w0 - lse)
+        assert g[0].contains(arb(str(p0))) or g[0].overlaps(arb(str(p0)))
+    att = nn.Sequential(nn.SelfAttention(1), nn.Flatten(), input_shape=(2, 1))
+    La = vf.SquareLoss(att, vf.Dataset([[[1], [-1]]], [[0, 0]]))
+    out = La.outputs([arb(3, 3), arb(2, 2), arb(1), arb(1)], "ball")
+    assert all(x.is_finite() for x in out.ravel())
+
+
+def test_parameterless_network_and_bad_blocks_are_refused_clearly():
+    from verify.errors import InputError
+
+    empty = vf.SquareLoss(nn.Sequential(nn.Act("relu"), input_shape=2), vf.Dataset([[1, 2]], [[0, 0]]))
+    for arith in ("float", "exact", "ball"):  # no parameters: empty derivatives, not a crash
+        assert empty.grad([], arith).shape == (0,)
+        assert empty.value_and_grad([], arith)[1].shape == (0,)
+        assert empty.hvp([], [], arith).shape == (0,)
+        assert empty.hessian([], arith).shape == (0, 0)
+    net = nn.Sequential(nn.Dense(2), input_shape=2)
+    with pytest.raises(InputError):
+        net.flatten(None)
+    with pytest.raises(InputError):
+        net.flatten({"W1": [["a", "b"], ["c", "d"]], "b1": [0, 0]})

@@ -231,3 +231,44 @@ def contains(a, value) -> bool:
     except NonFiniteError:
         return False
     return abs(q - to_fraction(a.mid())) <= to_fraction(a.rad())
+
+
+def _endpoint(v: arb, upper: bool) -> arb:
+    return v.upper() if upper else v.lower()
+
+
+def softmax_row(row) -> list:
+    """Enclosures of softmax(x)_i = exp x_i / Σ_j exp x_j for a list of balls x, valid for every point of the box.
+
+    The direct ball evaluation loses the sign of wide sums (a union of exp over a wide ball has a radius rounded
+    up past its tiny lower end, and the quotient turns into NaN). softmax_i is increasing in x_i and decreasing
+    in every x_j (j ≠ i), so over the box it lies between its values at the two opposite corners, which are
+    evaluated on exact endpoints. The tighter of the two enclosures is returned."""
+    exps = [v.exp() for v in row]
+    s = sum(exps[1:], exps[0])
+    direct = [e / s for e in exps]
+    if all(d.is_finite() and d.rad() < 2.0**-40 for d in direct):
+        return direct
+    lo_e = [_endpoint(v, False).exp() for v in row]
+    hi_e = [_endpoint(v, True).exp() for v in row]
+    out = []
+    for i in range(len(row)):
+        low = lo_e[i] / (lo_e[i] + sum((hi_e[j] for j in range(len(row)) if j != i), arb(0)))
+        high = hi_e[i] / (hi_e[i] + sum((lo_e[j] for j in range(len(row)) if j != i), arb(0)))
+        corner = low.union(high)
+        d = direct[i]
+        out.append(d if d.is_finite() and d.rad() <= corner.rad() else corner)
+    return out
+
+
+def logsumexp_row(row) -> arb:
+    """An enclosure of log Σ_j exp x_j over the box of balls ``row``: increasing in every x_j, so it lies between
+    its values at the lower and the upper corner (exact endpoints); the tighter of that and the direct form."""
+    exps = [v.exp() for v in row]
+    direct = sum(exps[1:], exps[0]).log()
+    if direct.is_finite() and direct.rad() < 2.0**-40:
+        return direct
+    lo = sum((_endpoint(v, False).exp() for v in row), arb(0)).log()
+    hi = sum((_endpoint(v, True).exp() for v in row), arb(0)).log()
+    corner = lo.union(hi)
+    return direct if direct.is_finite() and direct.rad() <= corner.rad() else corner

@@ -472,15 +472,23 @@ class CrossEntropyLoss(NetworkLoss):
             out = [((lse - F[rows, self.labels]) / n).reshape(n, 1)]
         else:
             with a.context():
-                exp = a.vectorize(a.func("exp"))
-                log = a.func("log")
-                e = exp(F)
-                s = a.sum(e, axis=1)
                 inv_n = a.const(Fraction(1, n))
                 lv = np.empty((n, 1), dtype=object)
-                for i in range(n):
-                    lv[i, 0] = (log(s[i]) - F[i, self.labels[i]]) * inv_n
-                p = e / s[:, None]
+                if a.name == "ball":  # monotone corner enclosures: wide boxes must not turn into NaN
+                    from ..arith.ball import logsumexp_row, softmax_row
+
+                    p = np.empty(F.shape, dtype=object)
+                    for i in range(n):
+                        lv[i, 0] = (logsumexp_row(list(F[i])) - F[i, self.labels[i]]) * inv_n
+                        p[i] = softmax_row(list(F[i]))
+                else:
+                    exp = a.vectorize(a.func("exp"))
+                    log = a.func("log")
+                    e = exp(F)
+                    s = a.sum(e, axis=1)
+                    for i in range(n):
+                        lv[i, 0] = (log(s[i]) - F[i, self.labels[i]]) * inv_n
+                    p = e / s[:, None]
                 out = [lv]
         if order >= 1:
             onehot = np.zeros((n, k)) if a.dtype is not object else a.zeros((n, k))

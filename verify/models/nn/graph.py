@@ -325,6 +325,8 @@ class GraphEngine:
             if g is None:
                 g = np.zeros(b.shape) if self.a.dtype is not object else self.a.zeros(b.shape)
             parts.append(g.reshape(-1) if T is None else g.reshape(T, -1))
+        if not parts:  # a network without parameters: an empty gradient
+            return np.zeros(0) if self.a.dtype is not object else np.empty(0, dtype=object)
         return np.concatenate(parts, axis=-1)
 
     def vjp(self, theta, X, C, fw=None):
@@ -393,6 +395,8 @@ class GraphEngine:
                 continue
             parts_v.append(g.v.reshape(-1))
             parts_t.append(g.t.reshape(T, -1) if g.t is not None else ops.b.zeros((T, b.size)))
+        if not parts_v:  # a network without parameters
+            return ops.b.zeros(0), ops.b.zeros((T, 0))
         return np.concatenate(parts_v), np.concatenate(parts_t, axis=1)
 
     def loss_hvp(self, theta, X, ell, v):

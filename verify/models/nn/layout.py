@@ -86,8 +86,10 @@ class ParamLayout:
 
     def flatten(self, blocks: dict) -> np.ndarray:
         """Inverse of :meth:`views`: concatenate named blocks into θ."""
-        from ...numbers import shape_of
+        from ...numbers import fraction_array, shape_of
 
+        if not isinstance(blocks, dict):
+            raise InputError(f"flatten takes a dict {{block name: array}}, got {type(blocks).__name__}")
         unknown = set(blocks) - set(self._by_name)
         if unknown:
             raise InputError(f"unknown parameter blocks {sorted(unknown)}; blocks are {[b.name for b in self.blocks]}")
@@ -96,6 +98,7 @@ class ParamLayout:
             if b.name not in blocks:
                 raise InputError(f"missing parameter block {b.name!r}")
             shape_of(blocks[b.name], what=f"block {b.name}")  # a ragged block is a ShapeError
+            fraction_array(blocks[b.name], what=f"block {b.name}")  # numbers only (no None, no strings)
             arr = np.asarray(blocks[b.name])
             if arr.shape != b.shape:
                 raise ShapeError(f"block {b.name} must have shape {b.shape}, got {arr.shape}")

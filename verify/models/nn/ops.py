@@ -333,6 +333,13 @@ class NumericOps:
             raise ArithmeticNotSupportedError(
                 "softmax (exp) has no exact rational form: use arith='ball' for certified enclosures")
         with a.context():
+            if a.name == "ball":  # monotone corner enclosures: wide boxes must not turn into NaN
+                from ...arith.ball import softmax_row
+
+                out = np.empty(x.shape, dtype=object)
+                for w in np.ndindex(*x.shape[:-1]):
+                    out[w] = softmax_row(list(x[w]))
+                return out
             e = a.vectorize(a.func("exp"))(x)
             s = self.sum(e, axis=-1)
             return e / s[..., None]
@@ -800,7 +807,10 @@ class SymbolicOps:
         if site.index >= len(self.pattern):
             raise ShapeError(f"the pattern has {len(self.pattern)} entries but the network has more sites "
                              f"(activations and max pools); site {site.index} is {site.label}")
-        pat = np.asarray(self.pattern[site.index])
+        try:
+            pat = np.asarray(self.pattern[site.index])
+        except ValueError:
+            raise ShapeError(f"pattern[{site.index}] ({site.label}) is ragged") from None
         if pat.shape != tuple(shape):
             raise ShapeError(f"pattern[{site.index}] ({site.label}) must have shape {tuple(shape)}, got {pat.shape}")
         if pat.size and pat.dtype.kind not in "iu":
