@@ -6,6 +6,8 @@ References are independent of the numeric interpreters: outputs from ``net.symbo
 evaluation of Max / Piecewise / exp), derivatives from sympy's differentiation of the analytic expression
 valid on θ's region (``loss.on_region(loss.region(θ))``, or of the per-output expressions on that region),
 evaluated exactly at rational θ (then rounded to ``DIGITS`` significant digits for non-rational values).
+Since the sympy model runs the layers' own forward definitions, :func:`spec_outputs` recomputes outputs
+from the documented semantics of each layer (and the documented order of θ) with no library code.
 """
 
 from __future__ import annotations
@@ -434,3 +436,141 @@ def check_encloses(balls, refs, what="", slack=0):
         else:
             lo, hi = ball_bounds(b)
             assert lo - tol <= r <= hi + tol, (what, i, b, float(r))
+
+
+# ============================================================================ an independent forward pass
+def _act_fn(name):
+    """The catalogue activation ``name`` (as it prints) in mpmath, written from its definition."""
+    base, _, arg = name.partition("(")
+    q = Fraction(arg.rstrip(")")) if arg else None
+    c = mpmath.mpf(q.numerator) / q.denominator if q is not None else None
+    table = {
+        "relu": lambda z: z if z > 0 else mpmath.mpf(0),
+        "leaky_relu": lambda z: z if z >= 0 else c * z,
+        "abs": lambda z: abs(z),
+        "hardtanh": lambda z: min(max(z, mpmath.mpf(-1)), mpmath.mpf(1)),
+        "identity": lambda z: z,
+        "power": lambda z: z ** int(q),
+        "relu_power": lambda z: z ** c if z > 0 else mpmath.mpf(0),
+        "sigmoid": lambda z: 1 / (1 + mpmath.exp(-z)),
+        "tanh": mpmath.tanh,
+        "softplus": lambda z: mpmath.log(1 + mpmath.exp(z)),
+    }
+    return table[base]
+
+
+def _take(theta, pos, shape):
+    size = int(np.prod(shape))
+    block = np.array(theta[pos:pos + size], dtype=object).reshape(shape)
+    return block, pos + size
+
+
+def _spec_layer(layer, x, theta, pos):
+    """One layer on one data point x (object array of mpf of the layer's input shape), reading its
+    parameters from θ at ``pos`` in the documented order; returns (output, new pos)."""
+    mp0 = mpmath.mpf(0)
+    if isinstance(layer, nn.Dense):
+        W, pos = _take(theta, pos, (layer.out, x.shape[-1]))
+        b = None
+        if layer.bias:
+            b, pos = _take(theta, pos, (layer.out,))
+        out = np.empty((*x.shape[:-1], layer.out), dtype=object)
+        for idx in np.ndindex(*x.shape[:-1]):
+            for o in range(layer.out):
+                s = mpmath.fsum(x[idx + (i,)] * W[o, i] for i in range(x.shape[-1]))
+                out[idx + (o,)] = s + (b[o] if b is not None else 0)
+        return out, pos
+    if isinstance(layer, nn.Conv1d | nn.Conv2d):
+        nd = layer.nd
+        W, pos = _take(theta, pos, (layer.cout, layer.cin, *layer.kernel))
+        b = None
+        if layer.bias:
+            b, pos = _take(theta, pos, (layer.cout,))
+        spatial = x.shape[1:]
+        pad = layer.padding
+        xp = np.empty((x.shape[0], *[s + 2 * p for s, p in zip(spatial, pad)]), dtype=object)
+        xp.fill(mp0)
+        xp[(slice(None), *[slice(p, p + s) for s, p in zip(spatial, pad)])] = x
+        outs = [(s + 2 * p - k) // st + 1 for s, p, k, st in zip(spatial, pad, layer.kernel, layer.stride)]
+        out = np.empty((layer.cout, *outs), dtype=object)
+        for co in range(layer.cout):
+            for o in np.ndindex(*outs):
+                terms = [W[(co, ci, *kk)] * xp[(ci, *[o[a] * layer.stride[a] + kk[a] for a in range(nd)])]
+                         for ci in range(layer.cin) for kk in np.ndindex(*layer.kernel)]
+                out[(co, *o)] = mpmath.fsum(terms) + (b[co] if b is not None else 0)
+        return out, pos
+    if isinstance(layer, nn.MaxPool1d | nn.MaxPool2d | nn.AvgPool1d | nn.AvgPool2d):
+        k, st = layer.kernel, layer.stride
+        outs = [(s - kk) // ss + 1 for s, kk, ss in zip(x.shape[1:], k, st)]
+        out = np.empty((x.shape[0], *outs), dtype=object)
+        for c in range(x.shape[0]):
+            for o in np.ndindex(*outs):
+                win = [x[(c, *[o[a] * st[a] + kk[a] for a in range(len(k))])] for kk in np.ndindex(*k)]
+                out[(c, *o)] = max(win) if layer.mode == "max" else mpmath.fsum(win) / len(win)
+        return out, pos
+    if isinstance(layer, nn.Flatten):
+        return x.reshape(-1), pos
+    if isinstance(layer, nn.Act):
+        f = _act_fn(layer.sigma.name)
+        return np.vectorize(f, otypes=[object])(x), pos
+    if isinstance(layer, nn.Residual):
+        y = x
+        for sub in layer.block:
+            y, pos = _spec_layer(sub, y, theta, pos)
+        return x + y, pos
+    if isinstance(layer, nn.SelfAttention):
+        d, H, dk = layer.d_model, layer.heads, layer.d_k
+        T = x.shape[0]
+        mats = {}
+        for name in ("Q", "K", "V"):
+            mats[name], pos = _take(theta, pos, (H * dk, d))
+        mats["O"], pos = _take(theta, pos, (d, H * dk))
+        bias = {}
+        if layer.bias:
+            for name, m in (("Q", H * dk), ("K", H * dk), ("V", H * dk), ("O", d)):
+                bias[name], pos = _take(theta, pos, (m,))
+
+        def proj(name):
+            out = np.empty((T, H * dk), dtype=object)
+            for t in range(T):
+                for j in range(H * dk):
+                    out[t, j] = mpmath.fsum(x[t, i] * mats[name][j, i] for i in range(d)) + \
+                        (bias[name][j] if layer.bias else 0)
+            return out
+
+        Q, K, V = proj("Q"), proj("K"), proj("V")
+        Z = np.empty((T, H * dk), dtype=object)
+        scale = 1 / mpmath.sqrt(dk)
+        for h in range(H):
+            cols = range(h * dk, (h + 1) * dk)
+            for t in range(T):
+                s = [mpmath.fsum(Q[t, c] * K[u, c] for c in cols) * scale for u in range(T)]
+                e = [mpmath.exp(v) for v in s]
+                tot = mpmath.fsum(e)
+                for c in cols:
+                    Z[t, c] = mpmath.fsum(e[u] / tot * V[u, c] for u in range(T))
+        out = np.empty((T, d), dtype=object)
+        for t in range(T):
+            for o in range(d):
+                out[t, o] = mpmath.fsum(Z[t, j] * mats["O"][o, j] for j in range(H * dk)) + \
+                    (bias["O"][o] if layer.bias else 0)
+        return out, pos
+    raise AssertionError(f"no reference for {layer!r}")
+
+
+def spec_outputs(net, X, theta, prec=300):
+    """The network's outputs (n × output_dim lists of mpf at ``prec`` bits) computed directly from the
+    documented semantics of each layer (PyTorch/ONNX conventions), reading θ in the documented order —
+    independent of the layers' own forward definitions and of ParamLayout."""
+    with mpmath.workprec(prec):
+        th = [mpmath.mpf(Fraction(t).numerator) / Fraction(t).denominator for t in theta]
+        rows = []
+        for x in X:
+            xa = np.array([mpmath.mpf(Fraction(v).numerator) / Fraction(v).denominator for v in x],
+                          dtype=object).reshape(net.input_shape)
+            pos = 0
+            for layer in net.layers:
+                xa, pos = _spec_layer(layer, xa, th, pos)
+            assert pos == len(th)
+            rows.append(list(xa.reshape(-1)))
+        return rows

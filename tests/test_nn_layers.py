@@ -46,6 +46,7 @@ from .nn_cases import (
     numeric,
     rat,
     rationals,
+    spec_outputs,
     subs_of,
     sym_outputs,
 )
@@ -88,6 +89,22 @@ def test_outputs_and_value_every_arithmetic_vs_symbolic(case, data):
     else:
         with pytest.raises(ArithmeticNotSupportedError, match="ball"):
             obj.value(theta, "exact")
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+@settings(max_examples=3)
+@given(data=st.data())
+def test_forward_matches_an_independent_implementation_of_the_layer_semantics(case, data):
+    """The sympy model runs the layers' own forward definitions; this checks those definitions (and the order
+    of θ) against a direct implementation of the documented semantics: cross-correlation with zero padding
+    and strides, floor-mode pooling windows, Dense on the last axis, row-major Flatten, x + block(x),
+    multi-head softmax attention with 1/√d_k scaling."""
+    obj, theta = data.draw(instances(case, interior=False))
+    note(_describe(obj, theta))
+    want = [v for row in spec_outputs(obj.net, obj.data.X_exact, theta) for v in row]
+    check_close(obj.outputs(theta, "mp", 300), want, Fraction(1, 10**80), "mp outputs")
+    check_close(obj.outputs(theta, "float"), want, 1e-12, "float outputs")
+    check_encloses(obj.outputs(theta, "ball", 128), want, "ball outputs")
 
 
 # ============================================================================ derivatives
@@ -301,6 +318,30 @@ def test_ball_over_a_box_encloses_mp_at_sample_points(case, data):
             for b, m in zip(np.asarray(balls[what], dtype=object).reshape(-1),
                             np.asarray(mps[what], dtype=object).reshape(-1)):
                 assert contains(b, m), (what, b, m)
+
+
+@pytest.mark.parametrize("case", ["attention_dk", "attention2", "maxpool2d", "residual", "conv2d_stride_pad"])
+@settings(max_examples=1)
+@given(data=st.data(), rad=st.sampled_from([2.0**-4, 2.0**-8]))
+def test_wide_boxes_enclose_or_refuse(case, data, rad):
+    """Over boxes of radius up to 1/16 (activation kinks and max-pool ties may lie inside): every finite ball
+    contains the mp values at random points of the box; derivatives may be refused (RegionBoundaryError)."""
+    obj, theta = data.draw(instances(case))
+    note(_describe(obj, theta))
+    box = [arb(fmpq(t.numerator, t.denominator)) + arb(0, rad) for t in theta]
+    balls = {}
+    for what in ("value", "outputs", "grad", "hessian", "jacobian"):
+        try:
+            balls[what] = np.asarray(getattr(obj, what)(box, "ball"), dtype=object).reshape(-1)
+        except vf.errors.RegionBoundaryError:
+            assert what not in ("value", "outputs")
+    rng = random.Random(repr(theta))
+    for _ in range(4):
+        pt = [t + Fraction(rng.randint(-1000, 1000), 1000) * Fraction(rad) for t in theta]
+        for what, b in balls.items():
+            m = np.asarray(getattr(obj, what)(pt, "mp", 300), dtype=object).reshape(-1)
+            for bb, mm in zip(b, m):
+                assert not bb.is_finite() or contains(bb, mm), (what, bb, mm)
 
 
 # ============================================================================ MLP through the graph
