@@ -611,10 +611,6 @@ def test_residual_branch_of_another_degree_is_not_homogeneous():
     assert all(f2 != sp.Integer(2) ** d * f1 for d in range(1, 5))
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="pre-existing (also at 0d0f37c, before the layer graph): sympy's Piecewise evaluation "
-                          "recurses without bound for relu of a sum of 5 abs units; the builtin RecursionError "
-                          "reaches the user (see the final report)")
 def test_symbolic_of_relu_of_many_abs_units_returns_or_raises_a_verify_error():
     net = nn.Sequential(nn.Dense(5), nn.Act("abs"), nn.Dense(1), nn.Act("relu"), input_shape=1)
     try:

@@ -312,9 +312,9 @@ class NetworkLoss(Objective):
         X = np.empty((self.data.n, *net.input_shape), dtype=object)
         X.reshape(self.data.n, -1)[:] = [[sp.Rational(q.numerator, q.denominator) for q in row]
                                          for row in self.data.X_exact]
-        from .nn.graph import _obj
+        from .nn.graph import _obj, symbolic_forward
 
-        F = net.forward(ops, net.layout.split(_obj(net.symbols)), X)
+        F = symbolic_forward(net, ops, net.layout.split(_obj(net.symbols)), X)
         return F.reshape(self.data.n, -1).tolist()
 
     def symbolic(self) -> sp.Expr:

@@ -231,7 +231,7 @@ class Sequential:
             th = [_rat(input_fraction(v, what="θ")) for v in np.asarray(theta, dtype=object)]
         X = np.empty((1, *self.input_shape), dtype=object)
         X.reshape(-1)[:] = xs
-        out = self.forward(SymbolicOps(), self.layout.split(_obj(th)), X)
+        out = symbolic_forward(self, SymbolicOps(), self.layout.split(_obj(th)), X)
         return list(out.reshape(-1))
 
     def engine(self, a):
@@ -249,6 +249,19 @@ class Sequential:
     def __repr__(self):
         inner = ", ".join(map(repr, self.layers))
         return f"Sequential({inner}, input_shape={self.input_shape}, p={self.n_params})"
+
+
+def symbolic_forward(net, ops, P, X):
+    """``net.forward`` in a sympy interpreter; sympy's Piecewise simplification recurses without bound on
+    deeply nested piecewise expressions (relu of a sum of several |·| units), which becomes a SizeLimitError."""
+    from ...errors import SizeLimitError
+
+    try:
+        return net.forward(ops, P, X)
+    except RecursionError:
+        raise SizeLimitError(
+            "the network's exact expression (activations as nested Piecewise) is too deeply nested for sympy; "
+            "use loss.on_region(loss.region(θ)), the analytic expression on one activation region") from None
 
 
 def _layer_degree(layer, d, scaled_number):
