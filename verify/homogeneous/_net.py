@@ -195,22 +195,9 @@ def reduced(net, plan, pinned):
         where.append(Wk.reshape(-1))
         if last:
             break
-        for b in step["between"]:
-            if b.kind == "act":
-                layers.append(nn.Act(b.sigma))
-            elif b.kind == "flatten":
-                layers.append(nn.Flatten())
-            else:
-                layers.append(type(b)(b.kernel, stride=b.stride))
+        layers.extend(step["between"])  # activations, pooling, Flatten: Sequential rebuilds copies of them
         keep_in = keep if step["cols"] is None else [c for j in keep for c in step["cols"][j]]
     # the layers after the last parameterised one (e.g. a final activation or pooling) are kept as they are
-    tail = net.layers[net.layers.index(plan[-1]["layer"]) + 1:]
-    for b in tail:
-        if b.kind == "act":
-            layers.append(nn.Act(b.sigma))
-        elif b.kind == "flatten":
-            layers.append(nn.Flatten())
-        else:
-            layers.append(type(b)(b.kernel, stride=b.stride))
+    layers.extend(net.layers[net.layers.index(plan[-1]["layer"]) + 1:])
     small = nn.Sequential(*layers, input_shape=net.input_shape)
     return small, np.concatenate(where).astype(int)

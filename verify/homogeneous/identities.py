@@ -228,7 +228,7 @@ def _site_degrees(net) -> dict:
             else:
                 for s in layer.sites():
                     out[s.index] = sp.sympify(d)
-            d = layer.degree(d, True)
+            d = layer.degree(d, lambda _layer: True)  # all weights scaled
             if d is None:
                 return None
         return d

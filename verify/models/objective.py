@@ -189,8 +189,14 @@ class NetworkLoss(Objective):
             self._engines[a.key()] = eng
         return eng
 
+    #: why the loss itself has no exact form (None: rational); the network may still have its own reason
+    loss_not_rational: str | None = None
+
     def _require(self, a):
         if a.name == "exact":
+            if self.loss_not_rational:
+                raise ArithmeticNotSupportedError(f"{self.loss_not_rational}: use arith='ball' for certified "
+                                                  "enclosures")
             why = self.net.exact_obstacle()
             if why:
                 raise ArithmeticNotSupportedError(
@@ -394,11 +400,7 @@ class LogisticLoss(NetworkLoss):
         if not labels <= {Fraction(-1), Fraction(1)}:
             raise InputError(f"LogisticLoss labels must be -1 or +1, got {sorted(labels)}")
 
-    def _require(self, a):
-        if a.name == "exact":
-            raise ArithmeticNotSupportedError("the logistic loss is not rational: use arith='ball' for "
-                                              "certified enclosures")
-        super()._require(a)
+    loss_not_rational = "the logistic loss is not rational"
 
     def _ell(self, F, Y, a, order):
         n = self.data.n
@@ -454,11 +456,7 @@ class CrossEntropyLoss(NetworkLoss):
                              f"{k} outputs), got {bad[0]}")
         self.labels = np.array([int(q) for q in labels], dtype=int)
 
-    def _require(self, a):
-        if a.name == "exact":
-            raise ArithmeticNotSupportedError("the cross-entropy loss involves exp and log, which have no exact "
-                                              "rational form: use arith='ball' for certified enclosures")
-        super()._require(a)
+    loss_not_rational = "the cross-entropy loss involves exp and log, which have no exact rational form"
 
     def _ell(self, F, Y, a, order):
         n, k = F.shape

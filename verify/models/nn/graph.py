@@ -145,9 +145,13 @@ class Sequential:
 
     # ------------------------------------------------------------------ homogeneity
     def _degree(self, scaled_number):
+        """The degree of the output when the weights of layer ``scaled_number`` (or of all) are scaled."""
+        def scaled(layer):
+            return scaled_number == "all" or layer.number == scaled_number
+
         d = 0
         for layer in self.layers:
-            d = _layer_degree(layer, d, scaled_number)
+            d = layer.degree(d, scaled)
             if d is None:
                 return None
         return d
@@ -262,18 +266,6 @@ def symbolic_forward(net, ops, P, X):
         raise SizeLimitError(
             "the network's exact expression (activations as nested Piecewise) is too deeply nested for sympy; "
             "use loss.on_region(loss.region(θ)), the analytic expression on one activation region") from None
-
-
-def _layer_degree(layer, d, scaled_number):
-    scaled = scaled_number == "all" or layer.number == scaled_number
-    if layer.kind == "residual":
-        e = d
-        for b in layer.block:
-            e = _layer_degree(b, e, scaled_number)
-            if e is None:
-                return None
-        return d if sp.simplify(sp.sympify(e) - sp.sympify(d)) == 0 else None
-    return layer.degree(d, scaled)
 
 
 def _simplify_degree(d):

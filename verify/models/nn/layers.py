@@ -9,8 +9,9 @@ Conventions follow PyTorch and ONNX (so that weights import unchanged): ``Dense`
 shape (out, in, k) or (out, in, kh, kw); pooling windows have stride = kernel by default and no padding.
 
 Positive homogeneity (Kumar & Haupt, arXiv:2509.12154 §2.1): ``degree(d, scaled)`` gives the degree
-in c of a layer's output when its input has degree d and (if ``scaled``) its own weights are multiplied
-by c > 0, or None when the output is not positively homogeneous.
+in c of a layer's output when its input has degree d and the weights of every layer ``ℓ`` with
+``scaled(ℓ)`` are multiplied by c > 0 (``scaled`` a predicate on layers: all of them for the joint
+degree, one for a block degree), or None when the output is not positively homogeneous.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Layer:
     def forward(self, ops, P: dict, x):
         raise NotImplementedError
 
-    def degree(self, d, scaled: bool):
+    def degree(self, d, scaled):
         return d
 
     def sites(self) -> list:
@@ -118,7 +119,7 @@ class Dense(Layer):
     def degree(self, d, scaled):
         if self.bias:
             return None
-        return d + 1 if scaled else d
+        return d + 1 if scaled(self) else d
 
     def __repr__(self):
         return f"Dense({self.out}, bias={self.bias})"
@@ -177,7 +178,7 @@ class _ConvNd(Layer):
     def degree(self, d, scaled):
         if self.bias:
             return None
-        return d + 1 if scaled else d
+        return d + 1 if scaled(self) else d
 
     def __repr__(self):
         k = self.kernel[0] if len(set(self.kernel)) == 1 else self.kernel

@@ -65,8 +65,53 @@ class RSqrt:
     k: int
 
 
+# ============================================================================ array primitives
+class _ArrayOps:
+    """The primitives that are plain numpy array operations, shared by the numeric and symbolic interpreters
+    (numpy object arrays of sympy expressions behave like arrays of numbers). Subclasses provide ``mm`` (a
+    2-D product), ``zeros`` and ``const``."""
+
+    def linear(self, x, W):
+        out, inn = W.shape
+        return self.mm(x.reshape(-1, inn), W.T).reshape(*x.shape[:-1], out)
+
+    def bmm(self, x, y):
+        if not x.shape[0]:
+            return self.zeros((0, x.shape[1], y.shape[2]))
+        return np.stack([self.mm(x[b], y[b]) for b in range(x.shape[0])])
+
+    def add(self, x, y):
+        return x + y
+
+    def sub(self, x, y):
+        return x - y
+
+    def mul(self, x, y):
+        return x * y
+
+    def add_bias(self, x, b):
+        return x + b
+
+    def scale(self, x, c):
+        return x * self.const(c)
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def transpose(self, x, axes):
+        return x.transpose(axes)
+
+    def gather(self, x, idx):
+        """Shared indices into the flattened sample; −1 reads 0 (padding)."""
+        n = x.shape[0]
+        flat = x.reshape(n, -1)
+        if (idx < 0).any():
+            flat = np.concatenate([flat, self.zeros((n, 1))], axis=1)
+        return flat[:, idx]
+
+
 # ============================================================================ numeric interpreter
-class NumericOps:
+class NumericOps(_ArrayOps):
     """The primitives on numpy arrays of one arithmetic ``a``.
 
     ``regions``: a dict filled with the pattern of every site (decided with certainty in certified
@@ -108,10 +153,6 @@ class NumericOps:
             return self.a.matmul(x, y) if x.shape[1] else self.zeros((x.shape[0], y.shape[1]))
         return self.a.matmul(x, y)
 
-    def linear(self, x, W):
-        out, inn = W.shape
-        return self.mm(x.reshape(-1, inn), W.T).reshape(*x.shape[:-1], out)
-
     def linear_t(self, g, W):
         out, inn = W.shape
         return self.mm(g.reshape(-1, out), W).reshape(*g.shape[:-1], inn)
@@ -120,40 +161,7 @@ class NumericOps:
         return self.mm(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
 
     def bmm(self, x, y):
-        if self.is_float:
-            return np.matmul(x, y)
-        return np.stack([self.mm(x[b], y[b]) for b in range(x.shape[0])]) if x.shape[0] else \
-            self.zeros((0, x.shape[1], y.shape[2]))
-
-    # -- elementwise -------------------------------------------------------------------------------
-    def add(self, x, y):
-        return x + y
-
-    def sub(self, x, y):
-        return x - y
-
-    def mul(self, x, y):
-        return x * y
-
-    def add_bias(self, x, b):
-        return x + b
-
-    def scale(self, x, c):
-        return x * self.const(c)
-
-    # -- shape -------------------------------------------------------------------------------------
-    def reshape(self, x, shape):
-        return x.reshape(shape)
-
-    def transpose(self, x, axes):
-        return x.transpose(axes)
-
-    def gather(self, x, idx):
-        n = x.shape[0]
-        flat = x.reshape(n, -1)
-        if (idx < 0).any():
-            flat = np.concatenate([flat, self.zeros((n, 1))], axis=1)
-        return flat[:, idx]
+        return np.matmul(x, y) if self.is_float else super().bmm(x, y)
 
     def scatter(self, g, idx, shape):
         n = shape[0]
@@ -737,7 +745,7 @@ class Tape:
 
 
 # ============================================================================ symbolic
-class SymbolicOps:
+class SymbolicOps(_ArrayOps):
     """Exact sympy interpreter. ``pattern``: None (activations as their Piecewise, max pools as Max), or a
     region pattern (tuple of int arrays, one per site) selecting the analytic piece at every site."""
 
@@ -757,45 +765,12 @@ class SymbolicOps:
         out.fill(sp.Integer(0))
         return out
 
-    def _mm(self, x, y):
+    def mm(self, x, y):
         out = np.empty((x.shape[0], y.shape[1]), dtype=object)
         for i in range(x.shape[0]):
             for j in range(y.shape[1]):
                 out[i, j] = sp.Add(*[x[i, k] * y[k, j] for k in range(x.shape[1])])
         return out
-
-    def linear(self, x, W):
-        out, inn = W.shape
-        return self._mm(x.reshape(-1, inn), W.T).reshape(*x.shape[:-1], out)
-
-    def bmm(self, x, y):
-        return np.stack([self._mm(x[b], y[b]) for b in range(x.shape[0])])
-
-    def add(self, x, y):
-        return x + y
-
-    def sub(self, x, y):
-        return x - y
-
-    def mul(self, x, y):
-        return x * y
-
-    def add_bias(self, x, b):
-        return x + b
-
-    def scale(self, x, c):
-        return x * self.const(c)
-
-    def reshape(self, x, shape):
-        return x.reshape(shape)
-
-    def transpose(self, x, axes):
-        return x.transpose(axes)
-
-    def gather(self, x, idx):
-        n = x.shape[0]
-        flat = np.concatenate([x.reshape(n, -1), self.zeros((n, 1))], axis=1)
-        return flat[:, idx]
 
     def sum(self, x, axis=-1):
         return np.apply_along_axis(lambda r: sp.Add(*r), axis, x) if x.shape[axis] else self.zeros(
