@@ -111,3 +111,31 @@ def test_parameterless_network_and_bad_blocks_are_refused_clearly():
         net.flatten(None)
     with pytest.raises(InputError):
         net.flatten({"W1": [["a", "b"], ["c", "d"]], "b1": [0, 0]})
+
+
+def test_ball_straddling_a_breakpoint_evaluates_each_piece_on_its_own_side():
+    """relu_power(3/2) on a ball around 0 gave NaN (the piece z**(3/2) was evaluated on the negative part of the
+    ball) and hardtanh over a wide ball gave the ball itself; each piece now sees only its side."""
+    from flint import arb
+
+    from verify.arith.decide import bounds
+
+    a = vf.get_arith("ball")
+    z = np.array([arb(0, 1000), arb(-1, 2), arb(0, 1e-30)])
+    for name, true_ranges in [("relu_power(3/2)", [(0, 1000 ** 1.5), (0, 1), (0, 1e-45)]),
+                              ("hardtanh", [(-1, 1), (-1, 1), (-1e-30, 1e-30)]),
+                              ("abs", [(0, 1000), (0, 3), (0, 1e-30)])]:
+        out = vf.activations.get(name)(z, a, 0)[0]
+        for v, (lo, hi) in zip(out, true_ranges):
+            assert v.is_finite(), (name, v)
+            b_lo, b_hi = bounds(v)
+            assert b_lo <= lo and hi <= b_hi * (1 + 1e-9) + 1e-300, (name, v)  # an enclosure
+        if name == "hardtanh":
+            assert all(bounds(v)[1] < 2 and bounds(v)[0] > -2 for v in out)  # not the input ball
+    net = nn.Sequential(nn.Conv1d(1, 2, kernel=2, padding=1, bias=False), nn.Act("relu_power(3/2)"), nn.Flatten(),
+                        nn.Dense(1, bias=False), input_shape=(1, 4))
+    from fractions import Fraction as Fr
+
+    loss = vf.SquareLoss(net, vf.Dataset([[0, 0, Fr(1, 7), Fr(-1, 7)]], [0]))
+    out = loss.outputs([Fr(1, 7), Fr(1, 7)] + [0] * 12, "ball")
+    assert out[0, 0].is_finite() and out[0, 0].contains(0)

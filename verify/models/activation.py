@@ -61,6 +61,19 @@ def boundary_hit(index, breakpoint, value, order, continuity) -> RegionBoundaryE
     return err
 
 
+def _clip_to_piece(x, j, bps, arith):
+    """A ball containing x ∩ [b_{j−1}, b_j] (piece j's closed interval; b_{−1} = −∞, b_m = +∞), for a ball x that
+    meets it. Clipping at b uses ``nonnegative_part`` of x − b (or b − x), whose lower end is exactly 0, so a
+    piece defined only on one side of a breakpoint 0 (z**(3/2)) never sees the other side."""
+    if j > 0:
+        b = arith.const(bps[j - 1])
+        x = (x - b).nonnegative_part() + b
+    if j < len(bps):
+        b = arith.const(bps[j])
+        x = b - (b - x).nonnegative_part()
+    return x
+
+
 def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str, given=None) -> None:
     shown = expr if given is None else f"{given} (as {expr} once z is real)"
     for node in sp.preorder_traversal(expr):
@@ -449,9 +462,11 @@ class Activation:
                 last += 1
             for k in range(order + 1):
                 if arith.certified and arith.name == "ball":
-                    v = fns[k][jb](x)
+                    # each piece on the part of the ball where it applies (not on the whole ball: a piece such
+                    # as z**(3/2) is NaN on negative numbers, and hardtanh's pieces would be loose)
+                    v = fns[k][jb](_clip_to_piece(x, jb, bps, arith))
                     for jj in range(jb + 1, last + 2):
-                        v = arith.union(v, fns[k][jj](x))
+                        v = arith.union(v, fns[k][jj](_clip_to_piece(x, jj, bps, arith)))
                     outs[k][n] = v
                 else:  # exact: x equals b; order <= continuity, so the left piece is right
                     outs[k][n] = fns[k][jb](x)
