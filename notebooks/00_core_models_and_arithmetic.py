@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Core: one model, four arithmetics, certified verdicts
 #
-# A network is defined once (activations as sympy `Piecewise`); its loss, gradient and Hessian are evaluated by the same layer-wise formulas in float64, mpmath, Arb balls and exact rationals. Theory: `shared/DESIGN.md`, `shared/theory/homogeneous_np.md` §2.1.
+# A network is defined once (activations as sympy `Piecewise`); its loss, gradient and Hessian are evaluated by the same layer-wise formulas in float64, mpmath, Arb balls and exact rationals. Homogeneity: Kumar & Haupt, arXiv:2509.12154 §2.1; how certified values are decided: `docs/soundness.md`.
 
 # %%
 from fractions import Fraction

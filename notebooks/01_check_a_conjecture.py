@@ -88,7 +88,7 @@ print(true_report.summary())
 # ## Your own claim in a few lines
 # Any property of generated instances works; margins > 0 mean "holds here", and a certified mode (here: exact
 # rational arithmetic) turns a float violation into a certified verdict. The claim: the GD map of a bias-free ReLU
-# network is non-singular *at the generated point* (`shared/theory/gd_map.md` §2). The theorem says "for almost
+# network is non-singular *at the generated point* (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2). The theorem says "for almost
 # every θ"; hypothesis's taste for simple numbers finds a point of the null set where it fails (a dead output
 # weight makes 1/η an eigenvalue), and the exact determinant certifies it.
 

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Non-singularity of the GD map across step sizes
 #
-# `shared/theory/gd_map.md` §2: on an activation region the GD map $G_\eta(\theta)=\theta-\eta\nabla L(\theta)$
+# Crăciun & Ghoshdastidar, arXiv:2510.24466 §2: on an activation region the GD map $G_\eta(\theta)=\theta-\eta\nabla L(\theta)$
 # is analytic, and it fails to be non-singular there exactly when $\det(I-\eta\nabla^2L(\theta))\equiv 0$ on
 # the region, i.e. when $1/\eta$ is a *constant* eigenvalue of the Hessian. This notebook
 #

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Local PL criterion on a tanh network, and certified linear convergence of GD
 #
-# `shared/theory/local_pl.md`: with $\alpha(x_0,r)=\inf_{B(x_0,r)}\|\nabla L\|^2/L$, the criterion
+# Chatterjee, arXiv:2203.16462: with $\alpha(x_0,r)=\inf_{B(x_0,r)}\|\nabla L\|^2/L$, the criterion
 # $4L(x_0)<r^2\alpha$ gives linear convergence of gradient flow, and with
 # $\eta<\eta_{\max}=(2/\beta)(1-2\sqrt{L_0/\alpha}/r)$ of GD at rate $q=1-\alpha\eta(1-\beta\eta/2)$.
 # Here we

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Homogeneous networks near the origin, and Neuron Pursuit
 #
-# `shared/theory/homogeneous_np.md`: near the origin, gradient descent on a homogeneous network follows the
+# Kumar & Haupt, arXiv:2509.12154: near the origin, gradient descent on a homogeneous network follows the
 # *neural correlation function* flow $u' = \nabla N_y(u)$, $N_y(u) = y^\top H(X;u)$, and its direction converges to a
 # non-negative KKT point of $\max_{\|u\|=1} N_y(u)$. Neuron Pursuit short-cuts the saddle-to-saddle dynamics by
 # inserting, at each step, the neuron that maximises the *residual* NCF.
