@@ -1,4 +1,4 @@
-"""Arithmetics behind one protocol: ``"float"``, ``"mp"``, ``"ball"``, ``"exact"``.
+"""Arithmetics behind one protocol: ``"float"``, ``"mp"``, ``"ball"``, ``"ball64"``, ``"exact"``.
 
 >>> from verify.arith import get_arith
 >>> get_arith("ball", 128)
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from ..errors import UnknownArithmeticError
 from .ball import BallArithmetic
+from .ball64 import Ball64Arithmetic
 from .base import MAX_PREC, MIN_PREC, Arithmetic
 from .exact import ExactArithmetic
 from .floating import FloatArithmetic
 from .multiprec import MpArithmetic
 
-ARITHMETICS = {"float": FloatArithmetic, "mp": MpArithmetic, "ball": BallArithmetic, "exact": ExactArithmetic}
+ARITHMETICS = {"float": FloatArithmetic, "mp": MpArithmetic, "ball": BallArithmetic, "ball64": Ball64Arithmetic,
+               "exact": ExactArithmetic}
 
 _cache: dict = {}
 
@@ -39,4 +41,4 @@ def get_arith(arith="float", prec: int | None = None) -> Arithmetic:
 
 
 __all__ = ["Arithmetic", "get_arith", "ARITHMETICS", "MIN_PREC", "MAX_PREC", "FloatArithmetic", "MpArithmetic",
-           "BallArithmetic", "ExactArithmetic"]
+           "BallArithmetic", "Ball64Arithmetic", "ExactArithmetic"]

@@ -1,7 +1,8 @@
-"""The arithmetic protocol: one small interface, four implementations.
+"""The arithmetic protocol: one small interface, five implementations.
 
-Arrays are always ``numpy.ndarray``: ``float64`` for ``"float"``, ``object`` arrays of
-``mpmath.mpf`` / ``flint.arb`` / ``flint.fmpq`` for ``"mp"``, ``"ball"``, ``"exact"``. Elementwise
+Arrays are ``numpy.ndarray``: ``float64`` for ``"float"``, ``object`` arrays of
+``mpmath.mpf`` / ``flint.arb`` / ``flint.fmpq`` for ``"mp"``, ``"ball"``, ``"exact"``; ``"ball64"`` has its own
+array type (:class:`verify.arith.ball64.B64`: float64 midpoints and radii) with the same numpy interface. Elementwise
 ``+ - *`` use numpy's operators; everything that depends on the number type goes through the
 methods below. Model code (forward/backward passes, losses) is written once against this class.
 
@@ -28,6 +29,8 @@ class Arithmetic:
     dtype: Any = object
     #: rough bytes held per array entry (numpy slot + number object), for size estimates
     bytes_per_entry: int = 8
+    #: arrays are of the arithmetic's own array type, every function maps whole arrays (``ball64``)
+    array_native: bool = False
 
     def __init__(self, prec: int | None = None):
         self.prec = self._check_prec(prec)
@@ -144,6 +147,37 @@ class Arithmetic:
     def union(self, a, b):
         """A value enclosing both (only meaningful for balls; others return ``a``)."""
         return a
+
+    def certainly_outside(self, u, kind: str) -> bool:
+        """Is ``u`` certainly outside the domain ``kind`` (``"pos"``: u > 0, ``"nonneg"``: u ≥ 0, ``"nonzero"``:
+        u ≠ 0)? For a number of this arithmetic, by its own comparison (a ball: only when every point of it is
+        outside; a NaN is not "certainly outside", it is caught elsewhere)."""
+        if kind == "pos":
+            return bool(u <= 0)
+        if kind == "nonneg":
+            return bool(u < 0)
+        return bool(u == 0)
+
+    # -- reading enclosures ----------------------------------------------------------------------
+    def bounds(self, x):
+        """Exact rational endpoints of a certified value: ``(lo, hi)`` Fractions for a number, or two object
+        arrays of Fractions of ``x``'s shape for an array. This is the one way to read an enclosure (the
+        certified-decision kernel compares these endpoints). ``float`` and ``mp`` values are approximations,
+        not enclosures: they raise :class:`~verify.errors.UncertifiedValueError`."""
+        from ..errors import UncertifiedValueError
+        from .decide import bounds as scalar_bounds
+
+        if not self.certified:
+            raise UncertifiedValueError(
+                f"{self.name} arithmetic is not certified: its values are approximations without error bounds; "
+                "use arith='ball64', 'ball' or 'exact' to obtain enclosures")
+        if np.ndim(x) == 0:
+            return scalar_bounds(x[()] if isinstance(x, np.ndarray) else x)
+        lo = np.empty(np.shape(x), dtype=object)
+        hi = np.empty(np.shape(x), dtype=object)
+        for idx, v in np.ndenumerate(x):
+            lo[idx], hi[idx] = scalar_bounds(v)
+        return lo, hi
 
     # -- output --------------------------------------------------------------------------------
     def to_float(self, a) -> np.ndarray | float:

@@ -58,28 +58,9 @@ _DOMAINS = {"pos": "> 0", "nonneg": "≥ 0", "nonzero": "≠ 0"}
 
 
 def _certainly_outside(a: Arithmetic, u, kind: str) -> bool:
-    """Is ``u`` (a number or, in float, an array) certainly outside the domain ``kind``?
-
-    float/mp/exact: by comparison (a NaN is not "certainly outside": it is caught elsewhere);
-    ball: only when *every* point of the ball is outside (python-flint's comparisons are certain).
-    """
-    if a.name == "float":
-        u = np.asarray(u)
-        if kind == "pos":
-            return bool(np.any(u <= 0))
-        if kind == "nonneg":
-            return bool(np.any(u < 0))
-        return bool(np.any(u == 0))
-    if a.name == "mp":
-        import mpmath
-
-        if isinstance(u, mpmath.mpc):
-            return True  # complex already (cannot happen for real inputs; kept as a guard)
-    if kind == "pos":
-        return bool(u <= 0)
-    if kind == "nonneg":
-        return bool(u < 0)
-    return bool(u == 0)
+    """Is ``u`` certainly outside the domain ``kind``? Asked of the arithmetic (a ball: only when every point of
+    it is outside)."""
+    return a.certainly_outside(u, kind)
 
 
 def _describe(u, kind) -> str:

@@ -3,7 +3,8 @@
 The rule (stated in ``docs/soundness.md``):
 
 * a value taking part in a certified decision is an **exact rational** (``int``, ``Fraction``,
-  python-flint ``fmpz``/``fmpq``, sympy ``Rational``), an **enclosure** (a python-flint ``arb`` ball,
+  python-flint ``fmpz``/``fmpq``, sympy ``Rational``), an **enclosure** (a python-flint ``arb`` ball, a float64
+  ball of ``"ball64"`` (a 0-d :class:`~verify.arith.ball64.B64`),
   an exact real-root isolating interval, or an explicit rational interval ``(lo, hi)``), or an **exact
   algebraic number** (a sympy expression built from rationals, radicals and ``CRootOf``);
 * it is turned into exact rational endpoints ``[lo, hi]`` (:func:`bounds`) and compared there —
@@ -83,6 +84,9 @@ def bounds(x: Any) -> Interval:
         return q, q
     if _flint_name(x) == "arb":
         return _arb_bounds(x)
+    exact_bounds = getattr(type(x), "exact_bounds", None)
+    if exact_bounds is not None:  # a float64 ball (verify.arith.ball64.B64), a scalar
+        return exact_bounds(x)
     if isinstance(x, tuple) and len(x) == 2:
         lo, hi = _rational_or_none(x[0]), _rational_or_none(x[1])
         if lo is None or hi is None:

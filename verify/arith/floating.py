@@ -85,6 +85,14 @@ class FloatArithmetic(Arithmetic):
     def to_float(self, a):
         return np.asarray(a, dtype=float) if np.ndim(a) else float(a)
 
+    def certainly_outside(self, u, kind):
+        u = np.asarray(u)
+        if kind == "pos":
+            return bool(np.any(u <= 0))
+        if kind == "nonneg":
+            return bool(np.any(u < 0))
+        return bool(np.any(u == 0))
+
 
 def _short(q: Fraction) -> str:
     """A huge rational, briefly (its exact decimal expansion can have thousands of digits)."""

@@ -48,6 +48,11 @@ class MpArithmetic(Arithmetic):
         b = self.const(b)
         return -1 if x < b else (1 if x > b else 0)
 
+    def certainly_outside(self, u, kind):
+        if isinstance(u, mpmath.mpc):
+            return True  # complex already (cannot happen for real inputs; kept as a guard)
+        return super().certainly_outside(u, kind)
+
     def to_float(self, a):
         if np.ndim(a) == 0:
             return float(a)

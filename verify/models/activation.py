@@ -380,22 +380,28 @@ class Activation:
         ``float``/``mp``: never raised; an entry equal to b_j gets σ(b_j) and the derivatives of the
         left piece (see the module docstring).
         """
-        z = np.asarray(z)
+        native = arith.array_native  # arrays of the arithmetic's own type (float64 balls): one call per array
+        if not native:
+            z = np.asarray(z)
         nb = len(self.breakpoints)
         with arith.context():
             if nb == 0:
-                if arith.name != "float" and order > 0 and z.ndim:
+                if arith.dtype is object and not native and order > 0 and z.ndim:
                     return self._joint(arith, order)(z)
-                return [self._full(self._fn(arith, k, 0)(z), z) for k in range(order + 1)]
-            if arith.name == "float":
+                return [self._full(self._fn(arith, k, 0)(z), z, arith) for k in range(order + 1)]
+            if arith.dtype is not object:
                 return self._eval_float(z, order)
+            if native:
+                return self._eval_array(z, arith, order)
             return self._eval_object(z, arith, order)
 
     @staticmethod
-    def _full(r, z):
+    def _full(r, z, arith=None):
         """Broadcast a piece's result to z's shape (a constant derivative comes back as a scalar)."""
         if np.shape(r) == z.shape:
             return r
+        if arith is not None and arith.array_native:
+            return arith.broadcast(r, z.shape)
         out = np.empty(z.shape, dtype=z.dtype)
         out[...] = r if z.dtype != object else np.full(z.shape, r, dtype=object)
         return out
@@ -471,6 +477,43 @@ class Activation:
                 else:  # exact: x equals b; order <= continuity, so the left piece is right
                     outs[k][n] = fns[k][jb](x)
         return [o.reshape(z.shape) for o in outs]
+
+    def _eval_array(self, z, arith, order):
+        """Certified evaluation on a whole array of an array-native arithmetic (float64 balls): each entry's
+        pieces are decided by :meth:`sides` on exact endpoints; entries inside one open piece get that piece,
+        entries meeting breakpoints b_j (order ≤ continuity there, else :func:`boundary_hit`) the union of every
+        piece they meet, each evaluated on its own side of the breakpoints (as in ``ball``)."""
+        bps = [Fraction(int(b.p), int(b.q)) for b in self.breakpoints]
+        nb = len(bps)
+        sides = [arith.sides(z, b) for b in bps]
+        below = sum((s == 1).astype(int) for s in sides)  # breakpoints certainly below the entry
+        above = sum((s == -1).astype(int) for s in sides)  # certainly above
+        jlo, jhi = below, nb - above  # the entry meets pieces jlo..jhi
+        straddle = jhi > jlo
+        if straddle.any():
+            for t in range(nb):  # breakpoint t is met by entries with jlo ≤ t < jhi
+                hit = straddle & (jlo <= t) & (t < jhi)
+                if hit.any() and order > self.continuity[t]:
+                    first = tuple(int(i) for i in np.argwhere(hit)[0])
+                    raise boundary_hit(first, self.breakpoints[t], z[first], order, self.continuity[t])
+        outs = [arith.zeros(z.shape) for _ in range(order + 1)]
+        filled = np.zeros(z.shape, dtype=bool)
+        for j in range(nb + 1):
+            sel = (jlo <= j) & (j <= jhi)
+            if not sel.any():
+                continue
+            x = z[sel]
+            strad = straddle[sel]
+            if strad.any():
+                x = arith.where(strad, _clip_to_piece(x, j, bps, arith), x)
+            first = ~filled[sel]
+            for k in range(order + 1):
+                v = self._full(self._fn(arith, k, j)(x), x, arith)
+                if not first.all():
+                    v = arith.where(first, v, arith.union(outs[k][sel], v))
+                outs[k][sel] = v
+            filled[sel] = True
+        return outs
 
     def _at_value(self, arith, j, x):
         """σ(b_j) (the Piecewise's own value at the breakpoint) in ``arith``."""
