@@ -603,6 +603,35 @@ def _func(name):
     return f
 
 
+def _exp_lower(t):
+    from . import libm
+
+    return np.maximum(libm.enclose_monotone("exp", t, t)[0], 0.0)
+
+
+def _exp_upper(t):
+    from . import libm
+
+    return libm.enclose_monotone("exp", t, t)[1]
+
+
+def _sum_up(t, k):
+    """An upper bound of Σ over the last axis of nonnegative floats (k terms)."""
+    return _up(np.sum(t, axis=-1, keepdims=True), k + 2)
+
+
+def _sum_down(t, k):
+    """A lower bound of Σ over the last axis of nonnegative floats (k terms): fl(Σ)(1 − γ) rounded down."""
+    g = _gamma(k + 2)
+    return np.maximum(_down_f(np.sum(t, axis=-1, keepdims=True) * (1.0 - 2.0 * g)) - k * ETA, 0.0)
+
+
+def _rowwise(x):
+    """A B64 whose entries are non-finite where some entry of their row (last axis) is."""
+    bad = ~(np.isfinite(x.mid) & np.isfinite(x.rad)).all(axis=-1, keepdims=True)
+    return B64(np.zeros(x.shape), np.where(np.broadcast_to(bad, x.shape), INF, 0.0))
+
+
 _FUNC_NAMES = ("exp", "log", "tanh", "sinh", "cosh", "sin", "cos", "atan", "sqrt", "erf", "log1p", "expm1")
 
 
@@ -742,6 +771,46 @@ class Ball64Arithmetic(Arithmetic):
 
     def union(self, a, b):
         return as_b64(a).union(b)
+
+    def softmax_last(self, x):
+        """softmax over the last axis, enclosed over the whole box: softmax_i is increasing in x_i and decreasing in
+        every x_j (j ≠ i), so it lies between its values at two opposite corners of the box (exact endpoints,
+        exponentials enclosed by :mod:`verify.arith.libm`, sums of nonnegative numbers rounded outward)."""
+        x = as_b64(x)
+        lo, hi = endpoints(x)
+        c = np.max(hi, axis=-1, keepdims=True)  # an exact float shift: exp(t − c) keeps every term ≤ 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            elo = _exp_lower(_down_f(lo - c))
+            ehi = _exp_upper(_up_f(hi - c))
+            k = x.shape[-1]
+            s_hi = _sum_up(ehi, k)
+            s_lo = _sum_down(elo, k)
+            others_hi = _up_f(s_hi - ehi)  # ≥ Σ_{j≠i} exp(hi_j − c)
+            others_lo = np.maximum(_down_f(s_lo - elo), 0.0)  # ≤ Σ_{j≠i} exp(lo_j − c)
+            low = _down_f(elo / _up_f(elo + others_hi))
+            high = _up_f(ehi / _down_f(ehi + others_lo))
+        low = np.where(np.isfinite(low), np.maximum(low, 0.0), 0.0)
+        high = np.where(np.isfinite(high), np.minimum(high, 1.0), 1.0)
+        return _from_interval(*_nan_keep(low, high, _rowwise(x)))
+
+    def logsumexp_last(self, x):
+        """log Σ_j exp x_j over the last axis: increasing in every x_j, so between its values at the lower and the
+        upper corner; computed as c + log Σ exp(x_j − c) with an exact float shift c."""
+        x = as_b64(x)
+        lo, hi = endpoints(x)
+        c = np.max(hi, axis=-1)
+        k = x.shape[-1]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            s_lo = _sum_down(_exp_lower(_down_f(lo - c[..., None])), k)[..., 0]
+            s_hi = _sum_up(_exp_upper(_up_f(hi - c[..., None])), k)[..., 0]
+            from . import libm
+
+            llo = libm.enclose_monotone("log", s_lo, s_lo)[0]
+            lhi = libm.enclose_monotone("log", s_hi, s_hi)[1]
+            out_lo = _down_f(c + llo)
+            out_hi = _up_f(c + lhi)
+        bad = ~np.isfinite(x.rad).all(axis=-1) | ~np.isfinite(x.mid).all(axis=-1)
+        return _from_interval(np.where(bad, -INF, out_lo), np.where(bad, INF, out_hi))
 
     def to_float(self, a):
         a = as_b64(a)
