@@ -695,6 +695,14 @@ class Ball64Arithmetic(Arithmetic):
         r = as_b64(r)
         return B64(np.broadcast_to(r.mid, shape).copy(), np.broadcast_to(r.rad, shape).copy())
 
+    def endpoints(self, x):
+        """Float arrays (lo, hi) bounding every entry (rounded outward; ±inf where not finite)."""
+        return endpoints(as_b64(x))
+
+    def from_endpoints(self, lo, hi):
+        """The ball array enclosing the intervals [lo, hi] (float arrays)."""
+        return _from_interval(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+
     def where(self, cond, x, y):
         """Entrywise x where ``cond`` (a bool array) holds, else y."""
         return _where(cond, x, y)
