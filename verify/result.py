@@ -7,8 +7,10 @@ A :class:`Result` carries a :class:`Verdict`:
 * ``SUPPORTED`` — numerical evidence only;
 * ``INCONCLUSIVE`` — precision or budget ran out; ``message`` says which and how to retry.
 
-PROVED and REFUTED are refused unless ``arithmetic`` is ``"exact"``, ``"ball"`` or ``"symbolic"``:
-floating point alone can never produce them.
+PROVED and REFUTED are refused unless ``arithmetic`` is ``"exact"``, ``"ball"``, ``"ball64"`` (float64 balls
+with rigorous rounding bounds) or ``"symbolic"``: floating point alone can never produce them. Analyses that
+climb the precision ladder (:mod:`verify.arith.ladder`) name the rung that decided in ``rung`` (``"ball64"``,
+``"ball@256"``, ``"exact"``; empty when no ladder was used).
 
 Serialisation (:meth:`Result.to_json` / :meth:`Result.from_json`) is lossless for the numbers we
 use: exact rationals as ``{"rational": "p/q"}``, balls as ``{"ball": {"mid": [m, e], "rad": [m, e]}}``
@@ -44,7 +46,7 @@ from .numbers import fraction_str
 SCHEMA_VERSION = 2
 #: schema 1 had no ``scope``; it is still read
 READABLE_SCHEMAS = (1, 2)
-CERTIFIED_ARITHMETICS = ("exact", "ball", "symbolic")
+CERTIFIED_ARITHMETICS = ("exact", "ball", "ball64", "symbolic")
 
 
 class Verdict(str, Enum):
@@ -83,6 +85,8 @@ class Result:
     #: what a PROVED covers, in words (``"what"``) and data (``"regions"``, ``"points"``, ``"horizon"``,
     #: ``"precision"``, ``"eta"``, ``"count"`` …); see :func:`make_scope`
     scope: dict = field(default_factory=dict)
+    #: the precision-ladder rung that decided (``"ball64"``, ``"ball@128"``, ``"exact"``); "" without a ladder
+    rung: str = ""
 
     def __post_init__(self):
         if not isinstance(self.verdict, Verdict):
@@ -146,7 +150,7 @@ class Result:
             raise SchemaError(f"unknown verdict {verdict!r}; a Result's verdict is one of "
                               f"{[v.value for v in Verdict]}")
         kw["verdict"] = Verdict(verdict)
-        for name in ("claim", "instance", "message", "arithmetic"):
+        for name in ("claim", "instance", "message", "arithmetic", "rung"):
             if name in d:
                 if not isinstance(d[name], str):
                     raise SchemaError(f"Result field {name!r} must be a string, got {_json_type(d[name])}")

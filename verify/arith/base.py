@@ -139,6 +139,39 @@ class Arithmetic:
             return x**n if n >= 0 else self.const(Fraction(1)) / x**(-n)
         raise ArithmeticNotSupportedError(f"x**({q}) is not available in {self.name} arithmetic")
 
+    # -- rows: softmax and log-sum-exp over the last axis ---------------------------------------
+    def softmax_last(self, x):
+        """softmax over the last axis. In a certified arithmetic every entry encloses softmax over the whole box
+        of inputs: for object arrays of balls each row is enclosed by its monotone corners
+        (:func:`verify.arith.ball.softmax_row`), since the direct form turns wide boxes into NaN."""
+        with self.context():
+            if self.certified:
+                from .ball import softmax_row
+
+                self.func("exp")  # an arithmetic without exp (exact) refuses here
+                out = np.empty(x.shape, dtype=object)
+                for w in np.ndindex(*x.shape[:-1]):
+                    out[w] = softmax_row(list(x[w]))
+                return out
+            e = self.vectorize(self.func("exp"))(x)
+            s = self.sum(e, axis=-1)
+            return e / s[..., None]
+
+    def logsumexp_last(self, x):
+        """log Σ exp over the last axis (certified arithmetics: monotone corners, see :meth:`softmax_last`)."""
+        with self.context():
+            out = np.empty(x.shape[:-1], dtype=object)
+            if self.certified:
+                from .ball import logsumexp_row
+
+                self.func("exp")
+                for w in np.ndindex(*x.shape[:-1]):
+                    out[w] = logsumexp_row(list(x[w]))
+                return out
+            e = self.vectorize(self.func("exp"))(x)
+            s = self.sum(e, axis=-1)
+            return self.vectorize(self.func("log"))(s)
+
     # -- comparisons (piece selection) ----------------------------------------------------------
     def side(self, x, b: Fraction) -> int | None:
         """-1 if x < b, +1 if x > b, 0 if x == b (certainly); None if undecided (ball straddles b)."""

@@ -85,6 +85,14 @@ class FloatArithmetic(Arithmetic):
     def to_float(self, a):
         return np.asarray(a, dtype=float) if np.ndim(a) else float(a)
 
+    def softmax_last(self, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def logsumexp_last(self, x):
+        m = x.max(axis=-1)
+        return m + np.log(np.exp(x - m[..., None]).sum(axis=-1))
+
     def certainly_outside(self, u, kind):
         u = np.asarray(u)
         if kind == "pos":

@@ -461,33 +461,12 @@ class CrossEntropyLoss(NetworkLoss):
     def _ell(self, F, Y, a, order):
         n, k = F.shape
         rows = np.arange(n)
-        if a.dtype is not object:
-            m = F.max(axis=1, keepdims=True)
-            e = np.exp(F - m)
-            s = e.sum(axis=1, keepdims=True)
-            lse = m[:, 0] + np.log(s[:, 0])
-            p = e / s
-            out = [((lse - F[rows, self.labels]) / n).reshape(n, 1)]
-        else:
-            with a.context():
-                inv_n = a.const(Fraction(1, n))
-                lv = np.empty((n, 1), dtype=object)
-                if a.name == "ball":  # monotone corner enclosures: wide boxes must not turn into NaN
-                    from ..arith.ball import logsumexp_row, softmax_row
-
-                    p = np.empty(F.shape, dtype=object)
-                    for i in range(n):
-                        lv[i, 0] = (logsumexp_row(list(F[i])) - F[i, self.labels[i]]) * inv_n
-                        p[i] = softmax_row(list(F[i]))
-                else:
-                    exp = a.vectorize(a.func("exp"))
-                    log = a.func("log")
-                    e = exp(F)
-                    s = a.sum(e, axis=1)
-                    for i in range(n):
-                        lv[i, 0] = (log(s[i]) - F[i, self.labels[i]]) * inv_n
-                    p = e / s[:, None]
-                out = [lv]
+        p = a.softmax_last(F)
+        lse = a.logsumexp_last(F)
+        picked = F[rows, self.labels]
+        with a.context():
+            inv_n = a.const(Fraction(1, n)) if a.dtype is object else 1.0 / n
+            out = [((lse - picked) * inv_n).reshape(n, 1)]
         if order >= 1:
             onehot = np.zeros((n, k)) if a.dtype is not object else a.zeros((n, k))
             onehot[rows, self.labels] = 1 if a.dtype is not object else a.const(Fraction(1))

@@ -331,7 +331,7 @@ class GraphEngine:
                 g = np.zeros(b.shape) if self.a.dtype is not object else self.a.zeros(b.shape)
             parts.append(g.reshape(-1) if T is None else g.reshape(T, -1))
         if not parts:  # a network without parameters: an empty gradient
-            return np.zeros(0) if self.a.dtype is not object else np.empty(0, dtype=object)
+            return np.zeros(0) if self.a.dtype is not object else self.a.zeros(0)
         return np.concatenate(parts, axis=-1)
 
     def vjp(self, theta, X, C, fw=None):
@@ -365,7 +365,7 @@ class GraphEngine:
         Xs = self._x(X)
         n = X.shape[0]
         k = self.net.output_dim
-        J = np.zeros((n * k, p)) if self.a.dtype is not object else np.empty((n * k, p), dtype=object)
+        J = np.zeros((n * k, p)) if self.a.dtype is not object else self.a.zeros((n * k, p))
         cache = {}
         for start in range(0, p, self.chunk):
             cols = list(range(start, min(p, start + self.chunk)))
@@ -412,7 +412,7 @@ class GraphEngine:
     def loss_hessian(self, theta, X, ell):
         """∇²L(θ) (p × p), by forward-over-reverse on chunks of unit vectors."""
         p = self.net.n_params
-        H = np.zeros((p, p)) if self.a.dtype is not object else np.empty((p, p), dtype=object)
+        H = np.zeros((p, p)) if self.a.dtype is not object else self.a.zeros((p, p))
         cache = {}
         for start in range(0, p, self.chunk):
             cols = list(range(start, min(p, start + self.chunk)))

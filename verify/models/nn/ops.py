@@ -229,7 +229,21 @@ class NumericOps(_ArrayOps):
     def _record_pieces(self, x, sigma, site):
         bps = [Fraction(int(b.p), int(b.q)) for b in sigma.breakpoints]
         pat = np.zeros(x.shape, dtype=int)
-        if bps:
+        if bps and self.a.array_native:  # whole arrays: certified sides on exact endpoints
+            for b in bps:
+                sd = self.a.sides(x, b)
+                bad = (sd != 1) & (sd != -1)
+                if bad.any():
+                    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                    flat = int(np.ravel_multi_index(idx[1:], x.shape[1:])) if len(idx) > 1 else 0
+                    unit = _unit(x.shape[1:], flat)
+                    raise RegionBoundaryError(
+                        f"{site.label}, unit {unit}, data point {idx[0]}: the input {x[idx]} of {sigma.name} is on "
+                        f"(or, at this precision, not separated from) its breakpoint {b}: θ is not inside an "
+                        "activation region", layer=site.layer, neuron=flat, data_point=idx[0], breakpoint=b,
+                        enclosure=x[idx], position=unit, site=site.label)
+                pat += (sd == 1)
+        elif bps:
             for idx, v in np.ndenumerate(x):
                 j = 0
                 for b in bps:
@@ -275,6 +289,13 @@ class NumericOps(_ArrayOps):
     def _certified_argmax(self, x, site, const_of):
         from ...arith.decide import bounds
 
+        if self.a.array_native:  # whole arrays: a window is decided when one entry's lower end beats all others
+            lo, hi = self.a.endpoints(x)
+            top = np.argmax(lo, axis=-1)
+            top_lo = np.take_along_axis(lo, top[..., None], axis=-1)
+            rivals = (hi >= top_lo).sum(axis=-1)
+            if (rivals == 1).all():
+                return top
         mask = None
         if const_of is not None:  # (the activation output the windows were gathered from, the indices)
             src, gidx = const_of
@@ -316,6 +337,9 @@ class NumericOps(_ArrayOps):
     def _max_union(self, x):
         from ...arith.decide import bounds
 
+        if self.a.array_native:  # max over a window lies between the largest lower and the largest upper end
+            lo, hi = self.a.endpoints(x)
+            return self.a.from_endpoints(lo.max(axis=-1), hi.max(axis=-1))
         out = np.empty(x.shape[:-1], dtype=object)
         for w in np.ndindex(*x.shape[:-1]):
             bnds = [bounds(v) for v in x[w]]
@@ -333,24 +357,8 @@ class NumericOps(_ArrayOps):
         return out
 
     def softmax(self, x):
-        a = self.a
-        if self.is_float:
-            e = np.exp(x - x.max(axis=-1, keepdims=True))
-            return e / e.sum(axis=-1, keepdims=True)
-        if a.name == "exact":
-            raise ArithmeticNotSupportedError(
-                "softmax (exp) has no exact rational form: use arith='ball' for certified enclosures")
-        with a.context():
-            if a.name == "ball":  # monotone corner enclosures: wide boxes must not turn into NaN
-                from ...arith.ball import softmax_row
-
-                out = np.empty(x.shape, dtype=object)
-                for w in np.ndindex(*x.shape[:-1]):
-                    out[w] = softmax_row(list(x[w]))
-                return out
-            e = a.vectorize(a.func("exp"))(x)
-            s = self.sum(e, axis=-1)
-            return e / s[..., None]
+        """softmax over the last axis, asked of the arithmetic (certified ones enclose it over whole boxes)."""
+        return self.a.softmax_last(x)
 
 
 def _constant_piece_mask(x, sigma, a):
@@ -359,6 +367,14 @@ def _constant_piece_mask(x, sigma, a):
     if not any(consts):
         return np.zeros(x.shape, dtype=bool)
     bps = [Fraction(int(b.p), int(b.q)) for b in sigma.breakpoints]
+    if a.array_native:
+        sides = [a.sides(x, b) for b in bps]
+        decided = np.ones(x.shape, dtype=bool)
+        j = np.zeros(x.shape, dtype=int)
+        for sd in sides:
+            decided &= (sd == 1) | (sd == -1)
+            j += sd == 1
+        return decided & np.asarray(consts)[j]
     mask = np.zeros(x.shape, dtype=bool)
     for idx, v in np.ndenumerate(x):
         j, ok = 0, True
