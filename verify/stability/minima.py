@@ -111,6 +111,7 @@ from ..arith.decide import (
 )
 from ..arith.eigen import LAM, ball_eigen_enclosures, fmpq_poly_to_sympy, to_fmpq_mat
 from ..arith.krawczyk import certify_zero
+from ..arith.ladder import Rung, climb, point_in
 from ..errors import (
     ArithmeticNotSupportedError,
     EnclosureError,
@@ -847,6 +848,9 @@ class _Spectrum:
     edge_multiplicity: int | None = None
     undecided_reason: str = ""
     lam_min_from_minimality: bool = False
+    #: the precision-ladder rung that produced the enclosures ("" for the exact route) and the attempts
+    rung: str = ""
+    ladder: list | None = None
 
 
 #: classifications (see the module docstring): which are linearly stable in the non-strict sense
@@ -878,7 +882,7 @@ def _classify_exact(H, q: Fraction) -> _Spectrum:
                      edge_multiplicity=edge_m)
 
 
-def _classify_ball(eigs, q: Fraction, prec: int, global_min: bool = False) -> _Spectrum:
+def _classify_ball(eigs, q: Fraction, prec: int, global_min: bool = False, label: str | None = None) -> _Spectrum:
     """Classification from Arb enclosures (hulls of all enclosures, compared on exact endpoints). With
     ``global_min`` (θ certified a global minimum of a C² L) every eigenvalue is ≥ 0 by minimality, whatever
     the λ_min enclosure."""
@@ -912,7 +916,8 @@ def _classify_ball(eigs, q: Fraction, prec: int, global_min: bool = False) -> _S
                       "enclosures (give θ* exactly on a polynomial objective, or raise prec)")
         else:
             reason = f"the λ_max enclosure contains 2/η = {_fmt(thr)}: raise prec (now {prec})"
-    return _Spectrum(f"Arb eigenvalue enclosures at {prec} bits (hull of all enclosures)", lam_max, lam_min, cls,
+    how = label or f"Arb eigenvalue enclosures at {prec} bits"
+    return _Spectrum(f"{how} (hull of all enclosures)", lam_max, lam_min, cls,
                      True if cls == "stable" else (False if cls == "unstable" else None),
                      None if cls is None else cls in _NONSTRICT, zero_multiplicity=zero_m, edge_multiplicity=edge_m,
                      undecided_reason=reason, lam_min_from_minimality=global_min and not nonneg_encl)
@@ -923,8 +928,35 @@ def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int, global_mi
         th = np.array(cp.point, dtype=object)
         return _classify_exact(objective.hessian(th, "exact"), q)
     where = np.array(cp.point, dtype=object) if cp.status == "exact" else np.array(cp.box, dtype=object)
-    H = objective.hessian(where, "ball", prec)
-    return _classify_ball(ball_eigen_enclosures(H, prec), q, prec, global_min)
+    # the precision ladder: float64 balls first (certified eigenvalue enclosures without a characteristic
+    # polynomial), Arb at ``prec`` bits when they do not decide
+    last = {}
+
+    def attempt(rung):
+        H = objective.hessian(point_in(rung, where), rung.arith, rung.prec)
+        if rung.arith == "ball64":
+            from ..arith.ball64 import as_b64
+            from ..arith.linalg64 import symmetric_eigenvalues
+
+            eigs = symmetric_eigenvalues(as_b64(H))
+            label = "float64-ball eigenvalue enclosures (Weyl/Ostrowski bounds around a float eigendecomposition)"
+        else:
+            eigs = ball_eigen_enclosures(H, prec)
+            label = None
+        spec = _classify_ball(eigs, q, prec, global_min, label)
+        spec.rung = rung.label
+        last["spec"] = spec
+        return spec if spec.classification is not None else None
+
+    run = climb(attempt, [Rung("ball64"), Rung("ball", prec)])
+    if run.decided:
+        run.value.ladder = run.record()
+        return run.value
+    if "spec" in last and last["spec"].rung == f"ball@{prec}":
+        last["spec"].ladder = run.record()
+        return last["spec"]
+    raise run.error if run.error is not None else EnclosureError("no rung of the precision ladder could enclose the "
+                                                                 "Hessian spectrum")
 
 
 def _global_minimum(objective, cp: CriticalPoint, prec: int) -> dict:
@@ -1072,10 +1104,13 @@ def gd(objective, theta_star, eta, prec: int = 128) -> Result:
     cert.update({"zero_eigenvalue_multiplicity": spec.zero_multiplicity,
                  "edge_eigenvalue_multiplicity": spec.edge_multiplicity})
     margin = (min(q * nlo, 2 - q * mhi), min(q * nhi, 2 - q * mlo))
-    arith = "exact" if exact else "ball"
+    arith = "exact" if exact else ("ball64" if spec.rung == "ball64" else "ball")
+    if spec.ladder:
+        cert["ladder"] = spec.ladder
     lam_txt = f"λ_min ∈ {_fmt_iv(nlo, nhi)}, λ_max ∈ {_fmt_iv(mlo, mhi)}, 2/η = {_fmt(2 / q, Fraction(0))}"
     quantity = Quantity("λ_max", None if spec.lam_max_exact is None else str(spec.lam_max_exact), (mlo, mhi))
-    common = {"arithmetic": arith, "precision": None if exact else prec, "quantity": quantity}
+    common = {"arithmetic": arith, "precision": None if arith != "ball" else prec, "quantity": quantity,
+              "rung": "exact" if exact else spec.rung}
     where = "θ*" if cp.status == "exact" else subject
     if cls is None:
         return done(Verdict.INCONCLUSIVE, f"{spec.undecided_reason} ({lam_txt})", margin=margin, **common)
