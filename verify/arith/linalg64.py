@@ -131,7 +131,8 @@ def _scale_pow2(A: B64) -> tuple[B64, int]:
 
 def _sum_up(x, axis=None):
     """An upper bound of the exact sum of nonnegative floats (all of them, or along ``axis``): any summation
-    order loses at most a factor (1 − u) per addition (Higham §4.2), which ``_up`` covers."""
+    order loses at most a factor (1 + u) per addition (Higham §4.2), which ``_up`` covers (a sum of n terms
+    counts n operations)."""
     n = x.size if axis is None else x.shape[axis]
     with np.errstate(over="ignore", invalid="ignore"):
         return _up(np.sum(x, axis=axis), n + 2)
@@ -156,7 +157,7 @@ def _sqrt_up(s: float) -> float:
 def _frobenius_up(N) -> float:
     """A float ≥ ‖N‖_F (N ≥ 0 entrywise): squares and sum rounded upward (underflow of a square ≤ η/2 each)."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        s = float(_up(np.sum(N * N), N.size + 2))
+        s = float(_up(np.sum(N * N), 2 * N.size + 2))  # a dot product of length m counts 2m
     return _sqrt_up(s)
 
 
@@ -178,8 +179,8 @@ def _spectral_upper(N) -> float:
             top = float(np.max(y))
             if top == 0.0:  # N x = 0 with x > 0 and N ≥ 0: N = 0
                 return 0.0
-            # rigorous: the exact (N x)_i ≤ _up(y_i, p + 2); the exact ratio ≤ fl(ratio)(1 + u) + η
-            bound = float(np.max(_up(_up(y, p + 2) / x, 2)))
+            # rigorous: the exact (N x)_i ≤ _up(y_i, 2p + 2); the exact ratio ≤ fl(ratio)(1 + u) + η/2
+            bound = float(np.max(_up(_up(y, 2 * p + 2) / x, 2)))
             if bound < best:
                 best = bound
             if it == PERRON_ITERATIONS:
@@ -220,7 +221,7 @@ def _residual_norm_up(R, S: B64) -> float:
         d = np.where((dg >= 0.5) & (dg <= 2.0), d, np.nextafter(d, INF))
         E[np.diag_indices(n)] = d
         # |I − R·X| ≤ |I − mid C| + rad C entrywise; one addition per entry, then n − 1 in the row sum
-        rows = _up(np.sum(E + C.rad, axis=1), n + 3)
+        rows = _up(np.sum(E + C.rad, axis=1), 2 * n + 3)
     top = float(np.max(rows))
     return top if np.isfinite(top) else INF
 
@@ -314,10 +315,10 @@ def determinant_sign(A) -> int | None:
     LU = b64_matmul(B64(L), B64(Uf))  # encloses the exact product L·U = B[π]
     with np.errstate(over="ignore", invalid="ignore"):
         # |B[π] − mid[π]| ≤ |mid(LU) − mid[π]| + rad(LU): one subtraction and one addition per entry
-        w_perm = _up(np.sum(np.abs(LU.mid - S.mid[perm]) + LU.rad, axis=1), n + 4)
+        w_perm = _up(np.sum(np.abs(LU.mid - S.mid[perm]) + LU.rad, axis=1), 3 * n + 4)
         w = np.empty(n)
         w[perm] = w_perm  # row perm[i] of B − mid is row i of B[π] − mid[π]
-        v = _up(np.abs(R) @ w, n + 2)
+        v = _up(np.abs(R) @ w, 2 * n + 2)
     vmax = float(np.max(v))
     if not np.isfinite(vmax):
         return None
