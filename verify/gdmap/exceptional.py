@@ -58,6 +58,7 @@ from ..arith.eigen import (
 )
 from ..errors import InputError, RegionBoundaryError, SizeLimitError, UncertifiedValueError
 from ..numbers import fraction_array, to_fraction
+from ..parallel import Shared, check_executor, pmap
 from ..result import Quantity, Result, Verdict, make_scope
 from .linalg_exact import nullspace, poly_of_matrix, vstack
 from .regions import (
@@ -457,7 +458,8 @@ def _result(out: ExceptionalSet, arith: str, prec=None, *, words: str = "the reg
                        "point": out.theta}], eta_range=list(out.eta_range), points=out.points, precision=prec))
 
 
-def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int = 0, prec: int = 128) -> Result:
+def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int = 0, prec: int = 128,
+                    executor=None) -> Result:
     """The exceptional step sizes in ``eta_range`` on the regions of the points ``thetas``.
 
     Points are grouped into regions as in :func:`check_nonsingular`: by activation pattern when the
@@ -465,12 +467,19 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
     :func:`~verify.gdmap.regions.same_piece` certifies that they lie in one connected analytic piece.
     ``Result.certificate['regions']`` lists, per region, the point that located it, the scope kind and
     its exceptional η. PROVED when every region is decided and at least one region was examined (no
-    points: INCONCLUSIVE)."""
+    points: INCONCLUSIVE).
+
+    ``executor``: a ``concurrent.futures.Executor`` (a process pool, or a ``dask.distributed`` client's
+    ``get_executor()``) on which the regions' exceptional sets (:func:`exceptional_step_sizes` at the first
+    point of each region, with seed ``seed + j`` for the point ``thetas[j]``) are computed in parallel.
+    Grouping the points into regions stays in the caller, in the order of the points. The verdict,
+    certificate and scope are the same with and without an executor (:mod:`verify.parallel`)."""
     t0 = time.perf_counter()
     eta_range = _check_range(eta_range)
     points = validate.integer(points, "points", minimum=2)
     seed = validate.nonneg_int(seed, "seed")
     prec = validate.precision(prec, "prec")
+    executor = check_executor(executor)
     if isinstance(thetas, str | bytes) or not hasattr(thetas, "__len__"):
         raise InputError(f"thetas must be a list of points θ, got {thetas!r}")
     pts = []
@@ -479,23 +488,27 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
         if th.shape != (objective.n_params,):
             raise InputError(f"thetas[{j}] must be a point θ with {objective.n_params} entries, got shape {th.shape}")
         pts.append((j, th, _checked_pattern(objective, th, f"thetas[{j}]")))  # before any work
-    groups: list = []  # (pattern, representative point, scope kind)
-    regions = []
-    undecided = 0
-    found: dict = {}
+    groups: list = []  # (pattern, representative point, scope kind), in the order of the points
+    reps = []
     for j, th, pat in pts:
         if any(_patterns_equal(pat, p) and (k == "pattern" or same_piece(objective, pat, rep, th))
                for p, rep, k in groups):
             continue
-        ex = exceptional_step_sizes(objective, th, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
-        groups.append((pat, th, ex.scope))
-        undecided += not ex.complete
-        for e in ex.confirmed:
-            found.setdefault(str(e.eta), e.enclosure[0])
+        groups.append((pat, th, scope_kind(objective, pat)))  # = the scope of exceptional_step_sizes at th
+        reps.append((j, th, pat))
+    job = Shared((objective, eta_range, points, seed, prec), "the objective")
+    outs = pmap(_scan_region, [(j, th) for j, th, _ in reps], shared=job, executor=executor,
+                what="the regions' exceptional step sizes")
+    regions = []
+    undecided = 0
+    found: dict = {}
+    for (j, th, pat), ex in zip(reps, outs):
+        undecided += not ex["complete"]
+        for eta, lo in ex["found"]:
+            found.setdefault(eta, lo)
         regions.append({"point_index": j, "point": list(th), "region": [np.asarray(x).tolist() for x in pat],
-                        "scope": ex.scope, "exceptional": [str(e.eta) for e in ex.confirmed],
-                        "enclosures": [list(e.enclosure) for e in ex.confirmed],
-                        "complete": ex.complete, "message": ex.result.message})
+                        "scope": ex["scope"], "exceptional": ex["exceptional"], "enclosures": ex["enclosures"],
+                        "complete": ex["complete"], "message": ex["message"]})
     all_etas = sorted(found, key=found.get)
     arith = "exact" if is_polynomial_objective(objective) else "ball"
     claim = f"exceptional step sizes in {_fmt_range(eta_range)} on the examined regions"
@@ -517,6 +530,16 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
                   quantity=Quantity("exceptional η", all_etas), margin=len(all_etas),
                   certificate={"regions": regions}, arithmetic=arith,
                   precision=None if arith == "exact" else prec, elapsed=elapsed, message=msg, scope=scope)
+
+
+def _scan_region(job, item) -> dict:
+    """:func:`exceptional_step_sizes` on the region of one point of :func:`scan_step_sizes` (what it reports)."""
+    objective, eta_range, points, seed, prec = job
+    j, th = item
+    ex = exceptional_step_sizes(objective, th, eta_range=eta_range, points=points, seed=seed + j, prec=prec)
+    return {"scope": ex.scope, "complete": ex.complete, "found": [(str(e.eta), e.enclosure[0]) for e in ex.confirmed],
+            "exceptional": [str(e.eta) for e in ex.confirmed], "enclosures": [list(e.enclosure) for e in ex.confirmed],
+            "message": ex.result.message}
 
 
 __all__ = ["ExceptionalSet", "ExceptionalStepSize", "exceptional_step_sizes", "scan_step_sizes"]

@@ -50,6 +50,7 @@ from ..arith.decide import bounds, sign
 from ..arith.eigen import to_arb_mat, to_fmpq_mat
 from ..errors import InputError, PrecisionError, RegionBoundaryError, UncertifiedValueError
 from ..numbers import fraction_array
+from ..parallel import Shared, check_executor, pmap
 from ..result import Quantity, Result, Verdict, make_scope
 from .maps import GDMap, SGDMap, check_eta, eta_str
 from .regions import (
@@ -172,8 +173,63 @@ def _sample_points(rng, n_params: int, samples: int, scale: Fraction) -> list:
                      dtype=object) for _ in range(samples)]
 
 
+class _Job:
+    """What every point and region of one :func:`check_nonsingular` call shares (sent once to each worker)."""
+
+    def __init__(self, maps, q_eta, steps, polynomial, max_prec, points_per_region, seed):
+        self.maps, self.eta, self.steps, self.polynomial = maps, q_eta, steps, polynomial
+        self.max_prec, self.points_per_region, self.seed = max_prec, points_per_region, seed
+
+
+def _locate(job: _Job, item):
+    """(orbit points, patterns, scope kind, certified inside an analytic piece) of one point, or None when
+    the point (or an orbit point) lies on a region boundary."""
+    mi, th = item
+    gmap = job.maps[mi]
+    try:
+        pts, pats = _orbit_points(gmap, th, job.steps, job.polynomial)
+    except RegionBoundaryError:
+        return None
+    kind = PATTERN if all(pattern_is_global(gmap.objective, p) for p in pats) else COMPONENT
+    in_piece = kind == PATTERN or all(point_in_piece(gmap.objective, pt, p) for pt, p in zip(pts, pats))
+    return pts, pats, kind, in_piece
+
+
+def _decide_region(job: _Job, item) -> dict:
+    """The certified decision on one region: det ≠ 0 at its point (or at up to ``points_per_region`` other
+    points of the same piece), else, for polynomial regions, whether η is an exceptional step size there.
+    The entries are added to the region's record, in this order."""
+    mi, pts, th, rr_seed = item
+    gmap, steps = job.maps[mi], job.steps
+    out: dict = {}
+    ok, encl, bad = _det_decides(gmap, pts, job.polynomial, job.max_prec)
+    if not ok and steps == 1 and job.points_per_region > 0:  # other points of the same piece
+        try:
+            alts = random_region_points(gmap.objective, th, job.points_per_region, np.random.default_rng(rr_seed))
+        except InputError:
+            alts = []
+        for alt in alts:
+            ok, encl, bad = _det_decides(gmap, [alt], job.polynomial, job.max_prec)
+            if ok:
+                out["certifying_point"] = list(alt)
+                break
+    out["certified"] = ok
+    out["det"] = [_fmt_det(e) for e in encl]
+    if not ok and job.polynomial:
+        # det ≡ 0 on the region of the failing orbit point θ_j makes det D(G^k) ≡ 0 on the open
+        # set of θ whose orbit keeps these regions (it contains θ): G^k is singular there (Sard)
+        from .exceptional import exceptional_step_sizes
+
+        ex = exceptional_step_sizes(gmap.objective, pts[bad] if steps > 1 else th, seed=job.seed)
+        if ex.contains(job.eta) is True:
+            out["exceptional"] = ex.result.certificate
+            out["exceptional_at_step"] = bad if steps > 1 else 0
+    return out
+
+
 def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=None, steps: int = 1, *,
-                      seed: int = 0, scale=1, max_prec: int = 512, points_per_region: int = 3) -> Result:
+                      seed: int = 0, scale=1, max_prec: int = 512, points_per_region: int = 3,
+                      executor=None) -> Result:
     """Certify that G_η (each SGD map G_{η,B} when ``batches`` is given; the k-step map when
     ``steps`` = k > 1) is non-singular on the regions (analytic pieces) of the given points.
 
@@ -182,6 +238,13 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
     and examine every region they fall in (points on boundaries are skipped). At least one point is
     needed; if no region at all could be examined the verdict is INCONCLUSIVE. See the module
     docstring for what a region covers ("pattern" vs "component" scope).
+
+    ``executor``: a ``concurrent.futures.Executor`` (a process pool, or a ``dask.distributed`` client's
+    ``get_executor()``) on which the independent work runs in parallel — locating each point's region
+    (orbit, pattern, analyticity) and the certified decision on each region (Arb determinants up to
+    ``max_prec``, other points of the region, the exceptional-set certificate). Grouping the points into
+    regions stays in the caller, in the order of the points. The verdict, certificate and scope are the same
+    with and without an executor and do not depend on scheduling (:mod:`verify.parallel`).
     """
     t0 = time.perf_counter()
     if not hasattr(objective, "n_params") or not hasattr(objective, "hessian"):
@@ -196,6 +259,7 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
     if max_prec < PRECISIONS[0]:
         raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
     points_per_region = validate.nonneg_int(points_per_region, "points_per_region")
+    executor = check_executor(executor)
     data = getattr(objective, "data", None)
     batches = _check_batches(batches, None if data is None else data.n)
     user_pts = _check_points(regions, objective.n_params)
@@ -207,30 +271,35 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
     rand_pts = _sample_points(rng, objective.n_params, samples, sc)
     maps = [GDMap(objective, q_eta)] if batches is None else [SGDMap(objective, q_eta, b) for b in batches]
     polynomial = is_polynomial_objective(objective)
+    job = Shared(_Job(maps, q_eta, steps, polynomial, max_prec, points_per_region, seed), "the objective")
 
-    per_region = []
-    undecided, refuted = [], []
+    # 1. every point's orbit, pattern and scope kind (independent: in parallel with an executor)
+    sources = [("given", t) for t in user_pts] + [("sampled", t) for t in rand_pts]
+    located = pmap(_locate, [(mi, th) for mi in range(len(maps)) for _, th in sources], shared=job,
+                   executor=executor, what="the regions of the points")
+    # 2. group the points into regions, in the order of the points (cheap; merging is order-dependent)
+    per_region, todo = [], []
     skipped, not_analytic = 0, 0
-    for gmap in maps:
+    k = 0
+    for mi, gmap in enumerate(maps):
         groups: dict = {}  # pattern key -> list of (entry, representative point)
-        for src, th in [("given", t) for t in user_pts] + [("sampled", t) for t in rand_pts]:
-            try:
-                pts, pats = _orbit_points(gmap, th, steps, polynomial)
-            except RegionBoundaryError:
+        for src, th in sources:
+            loc = located[k]
+            k += 1
+            if loc is None:
                 skipped += 1  # a sampled point (or an orbit point) on a boundary: not evidence either way
                 continue
-            kind = PATTERN if all(pattern_is_global(gmap.objective, p) for p in pats) else COMPONENT
+            pts, pats, kind, in_piece = loc
             key = _pattern_key(pats)
-            if kind == COMPONENT and not all(point_in_piece(gmap.objective, pt, p) for pt, p in zip(pts, pats)):
+            if not in_piece:
                 # θ (or an orbit point) is not certified inside the open set where its pattern holds and
                 # the expression there is analytic: no region can be claimed from it
                 not_analytic += 1
                 if src == "given":
-                    entry = {"map": repr(gmap), "batch": getattr(gmap, "batch", None), "region": key,
-                             "scope": kind, "point": list(th), "points": 1, "source": src, "certified": False,
-                             "det": [], "reason": "the point is not certified inside an analytic piece"}
-                    per_region.append(entry)
-                    undecided.append(entry)
+                    per_region.append({"map": repr(gmap), "batch": getattr(gmap, "batch", None), "region": key,
+                                       "scope": kind, "point": list(th), "points": 1, "source": src,
+                                       "certified": False, "det": [],
+                                       "reason": "the point is not certified inside an analytic piece"})
                 continue
             merged = None
             for ent, rep in groups.get(key, []):
@@ -244,34 +313,14 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
                      "point": list(th), "points": 1, "source": src}
             groups.setdefault(key, []).append((entry, th))
             per_region.append(entry)
-            ok, encl, bad = _det_decides(gmap, pts, polynomial, max_prec)
-            if not ok and steps == 1 and points_per_region > 0:  # other points of the same piece
-                rr = np.random.default_rng(seed + len(per_region))
-                try:
-                    alts = random_region_points(gmap.objective, th, points_per_region, rr)
-                except InputError:
-                    alts = []
-                for alt in alts:
-                    ok, encl, bad = _det_decides(gmap, [alt], polynomial, max_prec)
-                    if ok:
-                        entry["certifying_point"] = list(alt)
-                        break
-            entry["certified"] = ok
-            entry["det"] = [_fmt_det(e) for e in encl]
-            if ok:
-                continue
-            if polynomial:
-                # det ≡ 0 on the region of the failing orbit point θ_j makes det D(G^k) ≡ 0 on the open
-                # set of θ whose orbit keeps these regions (it contains θ): G^k is singular there (Sard)
-                from .exceptional import exceptional_step_sizes
-
-                ex = exceptional_step_sizes(gmap.objective, pts[bad] if steps > 1 else th, seed=seed)
-                if ex.contains(q_eta) is True:
-                    entry["exceptional"] = ex.result.certificate
-                    entry["exceptional_at_step"] = bad if steps > 1 else 0
-                    refuted.append(entry)
-                    continue
-            undecided.append(entry)
+            todo.append((entry, (mi, pts, th, seed + len(per_region))))
+    # 3. one certified decision per region (independent: in parallel with an executor)
+    decided = pmap(_decide_region, [item for _, item in todo], shared=job, executor=executor,
+                   what="the regions' determinants")
+    for (entry, _), out in zip(todo, decided):
+        entry.update(out)
+    refuted = [e for e in per_region if "exceptional" in e]
+    undecided = [e for e in per_region if not e["certified"] and "exceptional" not in e]
 
     n_regions = len(per_region)
     what = "the GD map" if batches is None else f"each of the {len(maps)} SGD batch maps"

@@ -86,6 +86,7 @@ from ..errors import (
     VerifyError,
 )
 from ..numbers import fraction_array
+from ..parallel import Shared, check_executor, n_workers, pmap
 from .ratio import numeric_ratio_and_grad, ratio, simplified_ratio_expr
 
 #: branch-and-bound over boxes is exponential in the dimension: 6 is where 10⁴ boxes still resolve
@@ -97,6 +98,9 @@ NTK_MAX_ROWS = 300
 NEAR_ZERO_MAX_SEEDS = 8
 #: neighbourhoods B' = θ* ± r·2^(−k), k = 0 … NEAR_ZERO_LADDER − 1, are tried around a certified zero
 NEAR_ZERO_LADDER = 48
+#: boxes split per branch-and-bound round (their children are bounded together, in parallel with an executor):
+#: wide enough to keep two to a few workers busy, narrow enough that a budget-limited run loses little
+BNB_FRONTIER = 32
 #: reported as the lower bound when every box of the ball has L ≡ 0 (α = +∞, an infimum over nothing)
 ALPHA_EMPTY = Fraction(10) ** 30
 
@@ -751,17 +755,24 @@ def _near_zero_witness(objective, x0q, rq, z: dict, prec: int):
 
 
 # ------------------------------------------------------------------------------------ branch and bound
+_UNSET = object()
+
+
 class _BoxBound:
     """Certified lower bound of the ratio over a box, by the best method available for the objective.
 
     Returns (bound, tag), or None when L ≡ 0 on the box (no point of the infimum). A positive bound
-    always certifies L ≥ 0 on the box (module docstring, "Nonnegativity")."""
+    always certifies L ≥ 0 on the box (module docstring, "Nonnegativity"). :meth:`enclose` is the part
+    computed in Arb from the objective alone (what a worker of an executor runs); :meth:`with_zeros` adds
+    the near-zero Hessian bounds of the zeros certified so far (the caller's state)."""
 
-    def __init__(self, objective, prec, structural: bool):
+    def __init__(self, objective, prec, structural: bool, expr=_UNSET):
         self.obj, self.prec = objective, prec
         self.a = get_arith("ball", prec)
         self.structural = structural
-        expr = simplified_ratio_expr(objective)
+        if expr is _UNSET:
+            expr = simplified_ratio_expr(objective)
+        self.expr = expr
         self.program = None
         if expr is not None:
             from ..arith.compile import Program
@@ -772,6 +783,9 @@ class _BoxBound:
         self.zeros: list[NearZero] = []
 
     def __call__(self, center, half):
+        return self.with_zeros(self.enclose(center, half), center, half)
+
+    def enclose(self, center, half):
         best, tag = Fraction(0), TAG_NONE
         try:
             box = _box(center, half, self.prec)
@@ -799,11 +813,41 @@ class _BoxBound:
                         best, tag = v, TAG_NTK
         except (VerifyError, ZeroDivisionError, ArithmeticError):
             pass
+        return best, tag
+
+    def with_zeros(self, res, center, half):
+        if res is None:
+            return None
+        best, tag = res
         for nz in self.zeros:
             v = nz.bound_on(center, half)
             if v is not None and v > best:
                 best, tag = v, TAG_NEAR
         return best, tag
+
+
+class _BnbJob:
+    """What the workers of one branch-and-bound need: the objective and how to bound a box. The caller's
+    :class:`_BoxBound` (compiled closures, certified zeros) stays with the caller; a worker builds its own
+    from the objective and the cancelled ratio expression, once per run."""
+
+    def __init__(self, bound: _BoxBound):
+        self.objective, self.prec, self.structural, self.expr = bound.obj, bound.prec, bound.structural, bound.expr
+        self._bound = bound
+
+    def __getstate__(self):
+        return {"objective": self.objective, "prec": self.prec, "structural": self.structural, "expr": self.expr,
+                "_bound": None}
+
+    def bound(self) -> _BoxBound:
+        if self._bound is None:
+            self._bound = _BoxBound(self.objective, self.prec, self.structural, self.expr)
+        return self._bound
+
+
+def _enclose_box(job: _BnbJob, box):
+    """A worker's item: the Arb part of the bound on one box (center, half-widths)."""
+    return job.bound().enclose(*box)
 
 
 def _dist2_to_box(x0q, center, half) -> Fraction:
@@ -824,18 +868,32 @@ def _rel_tol(rel_tol) -> Fraction:
 
 
 def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000, target=None, upper=None,
-                    rel_tol: float = 1e-3, near_zero: bool = True) -> tuple[Fraction, dict]:
+                    rel_tol: float = 1e-3, near_zero: bool = True, frontier: int = BNB_FRONTIER,
+                    executor=None) -> tuple[Fraction, dict]:
     """Branch-and-bound lower bound of α over B(x0, r) in Arb arithmetic (p ≤ BNB_MAX_DIM).
 
     Returns (lower, details); ``details["method"]`` is the method that bounded the worst open box
     (the one that sets the bound), ``details["near_zero"]`` the certified zeros of L used and
     ``details["near_zero_notes"]`` why the near-zero bound did not apply elsewhere. Stops when the
     bound exceeds ``target`` (strictly; at once if ``upper`` ≤ ``target``), without a target when it
-    reaches ``upper``·(1 − rel_tol), and always after ``max_boxes`` boxes."""
+    reaches ``upper``·(1 − rel_tol), and always after ``max_boxes`` boxes.
+
+    **Rounds.** Each round takes the (up to) ``frontier`` open boxes with the smallest bounds that are still
+    below the stopping level (ties by creation order), tries the near-zero certificate on them in that order,
+    splits the others along their longest side, and bounds all the children — independent Arb computations,
+    run in parallel on ``executor`` (a ``concurrent.futures.Executor``: a process pool, or a
+    ``dask.distributed`` client's ``get_executor()``). The children are put back in creation order, so the
+    boxes, the bound, ``details`` and every certificate are the same with and without an executor and do
+    not depend on scheduling (:mod:`verify.parallel`); they depend on ``frontier`` only. Every box below the
+    stopping level must be split before the bound can reach it, so a round wastes no work on a run that
+    reaches its target; only when the budget runs out can a wider frontier end with a lower bound than
+    ``frontier=1`` (plain best-first search). Each bound is sound whatever the order of splitting."""
     x0q, rq = _check_ball(objective, x0, r)
     objective = exact_objective(objective)
     prec = validate.precision(prec)
     max_boxes = validate.positive_int(max_boxes, "max_boxes")
+    frontier = validate.positive_int(frontier, "frontier")
+    executor = check_executor(executor)
     rel = _rel_tol(rel_tol)
     tq = None if target is None else validate.rational(target, "target")
     uq = None if upper is None else validate.rational(upper, "upper")
@@ -849,6 +907,12 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
     stop_upper = None if uq is None else (uq * (1 - rel) if tq is None else (uq if uq <= tq else None))
     if stop_upper is not None and tq is not None:
         stop_upper = Fraction(-1)  # the target cannot be exceeded: α ≤ upper ≤ target
+    job = Shared(_BnbJob(bound), "the objective")
+    workers = None if executor is None else n_workers(executor)
+
+    def stopped(lo) -> bool:
+        return (tq is not None and lo > tq) or (stop_upper is not None and lo >= stop_upper)
+
     heap = []
     counter = 0
     center, half = list(x0q), [rq] * p
@@ -858,39 +922,52 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
     evaluated = 1
     seeds, tried, notes = 0, [], []
     while heap and evaluated < max_boxes:
-        lo = heap[0][0]
-        if (tq is not None and lo > tq) or (stop_upper is not None and lo >= stop_upper):
+        if stopped(heap[0][0]):
             break
-        lo, cnt, c, h, tag = heapq.heappop(heap)
-        if (near_zero and tag == TAG_NONE and seeds < NEAR_ZERO_MAX_SEEDS and max(h) <= rq / 8
-                and not any(all(abs(ci - ti) <= th for ci, ti, th in zip(c, tc, thh)) for tc, thh in tried)
-                and not any(z.covers(c) for z in bound.zeros)):
-            seeds += 1
-            nz, why = near_zero_certificate(objective, c, rq, prec)
-            tried.append((c, h))  # a later box centred in this one is not tried again
-            if nz is None:
-                if why not in notes:
-                    notes.append(why)
-            elif not any(z.covers(nz.center) for z in bound.zeros):  # else: the same zero (unique in B')
-                bound.zeros.append(nz)
-                heap = [_rebound(e, nz) for e in heap]
-                heapq.heapify(heap)
-                nb = nz.bound_on(c, h)
-                if nb is not None and nb > lo:
-                    heapq.heappush(heap, (nb, cnt, c, h, TAG_NEAR))
-                    continue
-        k = max(range(p), key=lambda i: h[i])
-        for sgn in (-1, 1):
-            c2, h2 = list(c), list(h)
-            h2[k] = h[k] / 2
-            c2[k] = c[k] + sgn * h2[k]
-            if _dist2_to_box(x0q, c2, h2) > rq * rq:
-                continue  # the box misses the ball
-            counter += 1
-            evaluated += 1
-            b2 = bound(c2, h2)
+        # the round: up to `frontier` boxes, at most as many as the budget can still split (≤ 2 children each)
+        room = min(frontier, (max_boxes - evaluated + 1) // 2)
+        popped = []
+        while heap and len(popped) < room and not stopped(heap[0][0]):
+            popped.append(heapq.heappop(heap))
+        split = []
+        for lo, cnt, c, h, tag in popped:
+            if (near_zero and tag == TAG_NONE and seeds < NEAR_ZERO_MAX_SEEDS and max(h) <= rq / 8
+                    and not any(all(abs(ci - ti) <= th for ci, ti, th in zip(c, tc, thh)) for tc, thh in tried)
+                    and not any(z.covers(c) for z in bound.zeros)):
+                seeds += 1
+                nz, why = near_zero_certificate(objective, c, rq, prec)
+                tried.append((c, h))  # a later box centred in this one is not tried again
+                if nz is None:
+                    if why not in notes:
+                        notes.append(why)
+                elif not any(z.covers(nz.center) for z in bound.zeros):  # else: the same zero (unique in B')
+                    bound.zeros.append(nz)
+                    heap = [_rebound(e, nz) for e in heap]
+                    heapq.heapify(heap)
+                    nb = nz.bound_on(c, h)
+                    if nb is not None and nb > lo:
+                        heapq.heappush(heap, (nb, cnt, c, h, TAG_NEAR))
+                        continue
+            split.append((c, h))
+        children = []
+        for c, h in split:
+            k = max(range(p), key=lambda i: h[i])
+            for sgn in (-1, 1):
+                c2, h2 = list(c), list(h)
+                h2[k] = h[k] / 2
+                c2[k] = c[k] + sgn * h2[k]
+                if _dist2_to_box(x0q, c2, h2) > rq * rq:
+                    continue  # the box misses the ball
+                counter += 1
+                evaluated += 1
+                children.append((counter, c2, h2))
+        encl = pmap(_enclose_box, [(c2, h2) for _, c2, h2 in children], shared=job, executor=executor,
+                    chunk=None if workers is None else max(1, -(-len(children) // workers)),  # a task per worker
+                    what="the boxes of the branch-and-bound")
+        for (cnt, c2, h2), res in zip(children, encl):
+            b2 = bound.with_zeros(res, c2, h2)
             if b2 is not None:
-                heapq.heappush(heap, (b2[0], counter, c2, h2, b2[1]))
+                heapq.heappush(heap, (b2[0], cnt, c2, h2, b2[1]))
     if heap:
         lower, method = heap[0][0], heap[0][4]
     else:
@@ -899,8 +976,8 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
     for e in heap:
         used[e[4]] = used.get(e[4], 0) + 1
     det = {"boxes": evaluated, "open_boxes": len(heap), "budget_exhausted": evaluated >= max_boxes,
-           "method": method, "open_box_methods": used, "near_zero": [z.to_dict() for z in bound.zeros],
-           "near_zero_notes": notes}
+           "frontier": frontier, "method": method, "open_box_methods": used,
+           "near_zero": [z.to_dict() for z in bound.zeros], "near_zero_notes": notes}
     return lower, det
 
 
@@ -915,7 +992,8 @@ _METHODS = ("bnb", "ntk", "schur")
 
 
 def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, prec: int = 128,
-          max_boxes: int = 4000, target=None, rel_tol: float = 1e-3, near_zero: bool = True) -> AlphaBounds:
+          max_boxes: int = 4000, target=None, rel_tol: float = 1e-3, near_zero: bool = True,
+          frontier: int = BNB_FRONTIER, executor=None) -> AlphaBounds:
     """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk", "schur".
 
     "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM, the NTK bound for square losses and the
@@ -925,6 +1003,10 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     certify zeros of L and use the near-zero Hessian bound around them (module docstring).
     The result says which method gave the lower bound (``lower_method``), why it is weak when it
     is (``note``) and how L ≥ 0 on the ball is known (``nonnegative``).
+
+    ``executor`` (a ``concurrent.futures.Executor``: a process pool, or a ``dask.distributed`` client's
+    ``get_executor()``) runs the branch-and-bound's box bounds in parallel, ``frontier`` boxes split per
+    round (:func:`alpha_lower_bnb`); the bounds, witnesses and methods are the same with and without it.
     """
     t0 = time.perf_counter()
     x0q, rq = _check_ball(objective, x0, r)
@@ -937,6 +1019,8 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     tq = None if target is None else validate.rational(target, "target")
     if not isinstance(near_zero, bool):
         raise InputError(f"near_zero must be True or False, got {near_zero!r}")
+    frontier = validate.positive_int(frontier, "frontier")
+    executor = check_executor(executor)
     p = objective.n_params
     square = _square_scale(objective) is not None
     if isinstance(methods, str) and methods == "auto":
@@ -985,7 +1069,7 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     if "bnb" in methods and not reached:  # the costly method only when the closed forms fall short
         t = time.perf_counter()
         lo, det = alpha_lower_bnb(objective, x0q, rq, prec=prec, max_boxes=max_boxes, target=tq, upper=upper,
-                                  rel_tol=rel_tol, near_zero=near_zero)
+                                  rel_tol=rel_tol, near_zero=near_zero, frontier=frontier, executor=executor)
         info["bnb"] = {"lower": lo, "time": time.perf_counter() - t, **det}
         bnb_positive = lo > 0
         if best is None or lo > best:
