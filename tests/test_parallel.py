@@ -299,6 +299,28 @@ def _shared_len(shared, i):
     return len(shared) + i
 
 
+def _kept_state(job, _i):
+    obj, k = job
+    warm = bool(obj._programs)
+    obj.hessian([F(1, 3), F(1, 5)], "ball", 128)  # fills the compiled-program cache
+    return os.getpid(), id(obj), warm, k
+
+
+def test_workers_keep_the_objective_across_calls_with_warm_caches():
+    """Two analyses of the same objective (different parameters) on one worker: the second finds the worker's
+    copy, caches compiled; a changed objective is a new copy."""
+    obj = vf.Objective.from_sympy(x**4 / 4 - x * y + y**2, [x, y])
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+        (a,) = pmap(_kept_state, [0], shared=Shared((obj, 1), keep=(obj,)), executor=ex)
+        (b,) = pmap(_kept_state, [0], shared=Shared((obj, 2), keep=(obj,)), executor=ex)
+        other = vf.Objective.from_sympy(x**4 / 4 - x * y + 2 * y**2, [x, y])
+        (c,) = pmap(_kept_state, [0], shared=Shared((other, 3), keep=(other,)), executor=ex)
+    assert a[0] == b[0] == c[0]
+    assert not a[2] and a[3] == 1
+    assert b[1] == a[1] and b[2] and b[3] == 2
+    assert c[1] != a[1] and not c[2]
+
+
 def test_worker_errors_are_reraised_intact_and_in_item_order(pool):
     with pytest.raises(RegionBoundaryError, match="item 3 on a boundary") as ei:
         pmap(_boundary_at, range(8), executor=pool, chunk=1)

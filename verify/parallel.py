@@ -25,20 +25,26 @@ arithmetic (``Dataset._arith_cache``, arrays of Arb balls). Python-flint's ``arb
 worker goes through :func:`dumps`, a pickler that (a) sends a ``verify`` object with those cache
 attributes emptied (the worker rebuilds them on first use: caches never change a value), and (b) writes
 Arb balls exactly, as the binary mantissa/exponent pairs of midpoint and radius (non-finite parts by
-name), so a ball arrives bit for bit. Shared inputs (the objective) are serialised once per call
-(:class:`Shared`) and a worker keeps the few last it unpacked, so a worker compiles an objective once per
-analysis, not once per item.
+name, rebuilt exactly even where Arb's own radius setter rounds up), so a ball arrives bit for bit.
+Shared inputs are serialised once per call (:class:`Shared`); the objective itself is keyed by the SHA-256
+of its bytes and a worker keeps the few last it unpacked, so a worker compiles an objective once, not once
+per item nor once per analysis.
+
+**FLINT after ``fork``.** A forked worker inherits the bookkeeping of FLINT's thread pool but not its threads
+(:mod:`verify.arith.ball` runs FLINT's matrix kernels on 2 threads): its first threaded ``arb_mat`` product
+would wait forever. Importing this module registers a fork hook that resets FLINT's pool in every forked
+child (:func:`_reset_flint_threads_after_fork`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import io
 import math
 import os
 import pickle
 import traceback
-import uuid
 from collections import OrderedDict
 
 import flint
@@ -234,6 +240,9 @@ def _rebuild_exception(cls, args, state):
 class _Pickler(pickle.Pickler):
     """Pickle with exact Arb balls and ``verify`` objects without their caches (module docstring)."""
 
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+
     def reducer_override(self, obj):
         cls = type(obj)
         if cls in _FLINT_TYPES:
@@ -247,14 +256,27 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def dumps(obj, what: str = "the input") -> bytes:
+class _KeptPickler(_Pickler):
+    """:class:`_Pickler` writing the objects whose ids are in ``kept`` (id → content key) as references (they
+    are sent separately, :class:`Shared`)."""
+
+    def __init__(self, file, kept):
+        super().__init__(file)
+        self._kept = kept
+
+    def persistent_id(self, obj):
+        key = self._kept.get(id(obj))
+        return None if key is None else ("kept", key)
+
+
+def dumps(obj, what: str = "the input", kept=None) -> bytes:
     """Bytes that :func:`loads` turns back into an equal object (Arb balls bit for bit, caches emptied).
 
     InputError when ``obj`` holds something that cannot be sent to another process (a lambda, a local
     function, an open file …), naming where it sits."""
     buf = io.BytesIO()
     try:
-        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        (_KeptPickler(buf, kept) if kept else _Pickler(buf)).dump(obj)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
         where = _unpicklable_path(obj, what)
         raise InputError(f"executor=: {what} cannot be sent to worker processes ({type(exc).__name__}: {exc})"
@@ -263,13 +285,18 @@ def dumps(obj, what: str = "the input") -> bytes:
     return buf.getvalue()
 
 
-def loads(blob: bytes):
-    return pickle.loads(blob)
+def loads(blob: bytes, kept=None):
+    """The object of :func:`dumps`; ``kept`` maps content keys to the objects sent separately."""
+    if not kept:
+        return pickle.loads(blob)
+    up = pickle.Unpickler(io.BytesIO(blob))
+    up.persistent_load = lambda pid: kept[pid[1]]
+    return up.load()
 
 
 def _try_dump(obj) -> bool:
     try:
-        _Pickler(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        _Pickler(io.BytesIO()).dump(obj)
         return True
     except Exception:  # noqa: BLE001 — a diagnostic probe: any failure means "does not pickle"
         return False
@@ -296,36 +323,61 @@ def _unpicklable_path(obj, path: str, depth: int = 0, seen=None) -> str | None:
 
 
 class Shared:
-    """An input shared by every item of one or more :func:`pmap` calls (e.g. the objective): serialised
-    once, unpacked once per worker process."""
+    """An input shared by every item of one or more :func:`pmap` calls: serialised once, unpacked once per
+    worker process.
 
-    def __init__(self, value, what: str = "the input"):
+    ``keep``: objects inside ``value`` (the objective) that a worker keeps across calls, keyed by the SHA-256
+    of their serialised content: a later analysis of the same objective (another η, another ball) finds it
+    in the worker with its compiled caches warm. Equal bytes are an equal object, and caches never change a
+    value, so keeping it changes no result."""
+
+    def __init__(self, value, what: str = "the input", keep=()):
         self.value, self.what = value, what
-        self.token = uuid.uuid4().hex
-        self._blob = None
+        self.keep = [k for k in keep if k is not None]
+        self._payload = None
 
-    def blob(self) -> bytes:
-        if self._blob is None:
-            self._blob = dumps(self.value, self.what)
-        return self._blob
+    def payload(self) -> tuple:
+        """(token, main bytes, {content key: bytes of a kept object}); the token names the whole content."""
+        if self._payload is None:
+            kept_blobs, ids = {}, {}
+            for obj in self.keep:
+                if id(obj) in ids:
+                    continue
+                b = dumps(obj, self.what)
+                key = hashlib.sha256(b).hexdigest()
+                kept_blobs[key], ids[id(obj)] = b, key
+            main = dumps(self.value, self.what, ids)
+            token = hashlib.sha256(main + "".join(sorted(kept_blobs)).encode()).hexdigest()
+            self._payload = (token, main, kept_blobs)
+        return self._payload
 
 
 # ------------------------------------------------------------------------------------ the worker side
 _WORKER_SHARED: OrderedDict = OrderedDict()
+_WORKER_KEPT: OrderedDict = OrderedDict()
 
 
-def _worker_shared(token: str, blob: bytes):
-    if token in _WORKER_SHARED:
-        _WORKER_SHARED.move_to_end(token)
-        return _WORKER_SHARED[token]
-    value = loads(blob)
-    _WORKER_SHARED[token] = value
-    while len(_WORKER_SHARED) > WORKER_CACHE_SIZE:
-        _WORKER_SHARED.popitem(last=False)
+def _lru_get(cache: OrderedDict, key, make):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    while len(cache) > WORKER_CACHE_SIZE:
+        cache.popitem(last=False)
     return value
 
 
-def _run_chunk(token: str, shared_blob: bytes, work_blob: bytes, prec: int):
+def _worker_shared(payload: tuple):
+    token, main, kept_blobs = payload
+
+    def unpack():
+        kept = {k: _lru_get(_WORKER_KEPT, k, lambda b=b: loads(b)) for k, b in kept_blobs.items()}
+        return loads(main, kept)
+
+    return _lru_get(_WORKER_SHARED, token, unpack)
+
+
+def _run_chunk(payload: tuple, work_blob: bytes, prec: int):
     """Worker: ``fn(shared, item)`` for each item of the chunk, in order, at the caller's ambient Arb precision
     ``prec`` (python-flint's ``ctx.prec``; the analyses set their own precisions, this only makes a worker
     start where the caller was). Returns ("ok", results) or ("error", index, exception bytes or None, class
@@ -334,7 +386,7 @@ def _run_chunk(token: str, shared_blob: bytes, work_blob: bytes, prec: int):
     saved = flint.ctx.prec
     flint.ctx.prec = prec
     try:
-        shared = _worker_shared(token, shared_blob)
+        shared = _worker_shared(payload)
         fn, items = loads(work_blob)
         out = []
         for i, item in enumerate(items):  # noqa: B007 — i names the failing item below
@@ -370,13 +422,13 @@ def pmap(fn, items, *, shared=None, executor=None, chunk: int | None = None, wha
     executor = check_executor(executor)
     if chunk is None:
         chunk = max(1, math.ceil(len(items) / (CHUNKS_PER_WORKER * n_workers(executor))))
-    blob = sh.blob()
+    payload = sh.payload()
     works = [dumps((fn, c), f"the {what}") for c in _chunks(items, chunk)]
     futures = []
     try:
         for w in works:
             try:
-                futures.append(executor.submit(_run_chunk, sh.token, blob, w, flint.ctx.prec))
+                futures.append(executor.submit(_run_chunk, payload, w, flint.ctx.prec))
             except Exception as exc:  # noqa: BLE001 — shut down, broken by an earlier crash, unreachable …
                 raise InputError(f"executor= cannot take work ({type(exc).__name__}: {exc}); pass a running "
                                  "executor, or none") from None

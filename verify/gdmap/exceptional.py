@@ -496,7 +496,7 @@ def scan_step_sizes(objective, eta_range, thetas, *, points: int = 4, seed: int 
             continue
         groups.append((pat, th, scope_kind(objective, pat)))  # = the scope of exceptional_step_sizes at th
         reps.append((j, th, pat))
-    job = Shared((objective, eta_range, points, seed, prec), "the objective")
+    job = Shared((objective, eta_range, points, seed, prec), "the objective", keep=(objective,))
     outs = pmap(_scan_region, [(j, th) for j, th, _ in reps], shared=job, executor=executor,
                 what="the regions' exceptional step sizes")
     regions = []

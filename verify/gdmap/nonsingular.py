@@ -271,7 +271,8 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
     rand_pts = _sample_points(rng, objective.n_params, samples, sc)
     maps = [GDMap(objective, q_eta)] if batches is None else [SGDMap(objective, q_eta, b) for b in batches]
     polynomial = is_polynomial_objective(objective)
-    job = Shared(_Job(maps, q_eta, steps, polynomial, max_prec, points_per_region, seed), "the objective")
+    job = Shared(_Job(maps, q_eta, steps, polynomial, max_prec, points_per_region, seed), "the objective",
+                 keep=(objective,))
 
     # 1. every point's orbit, pattern and scope kind (independent: in parallel with an executor)
     sources = [("given", t) for t in user_pts] + [("sampled", t) for t in rand_pts]

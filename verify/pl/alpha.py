@@ -86,7 +86,7 @@ from ..errors import (
     VerifyError,
 )
 from ..numbers import fraction_array
-from ..parallel import Shared, check_executor, n_workers, pmap
+from ..parallel import Shared, check_executor, pmap
 from .ratio import numeric_ratio_and_grad, ratio, simplified_ratio_expr
 
 #: branch-and-bound over boxes is exponential in the dimension: 6 is where 10⁴ boxes still resolve
@@ -831,13 +831,15 @@ class _BnbJob:
     :class:`_BoxBound` (compiled closures, certified zeros) stays with the caller; a worker builds its own
     from the objective and the cancelled ratio expression, once per run."""
 
-    def __init__(self, bound: _BoxBound):
+    def __init__(self, bound: _BoxBound, x0q, rq):
         self.objective, self.prec, self.structural, self.expr = bound.obj, bound.prec, bound.structural, bound.expr
+        self.x0q, self.r2 = list(x0q), rq * rq
         self._bound = bound
 
     def __getstate__(self):
-        return {"objective": self.objective, "prec": self.prec, "structural": self.structural, "expr": self.expr,
-                "_bound": None}
+        state = dict(self.__dict__)
+        state["_bound"] = None
+        return state
 
     def bound(self) -> _BoxBound:
         if self._bound is None:
@@ -845,8 +847,15 @@ class _BnbJob:
         return self._bound
 
 
+#: what :func:`_enclose_box` returns for a box that misses the ball
+_MISSES = "misses the ball"
+
+
 def _enclose_box(job: _BnbJob, box):
-    """A worker's item: the Arb part of the bound on one box (center, half-widths)."""
+    """A worker's item: :data:`_MISSES` when the box (center, half-widths) misses the ball (exact test), else
+    the Arb part of the bound on it."""
+    if _dist2_to_box(job.x0q, *box) > job.r2:
+        return _MISSES
     return job.bound().enclose(*box)
 
 
@@ -907,8 +916,7 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
     stop_upper = None if uq is None else (uq * (1 - rel) if tq is None else (uq if uq <= tq else None))
     if stop_upper is not None and tq is not None:
         stop_upper = Fraction(-1)  # the target cannot be exceeded: α ≤ upper ≤ target
-    job = Shared(_BnbJob(bound), "the objective")
-    workers = None if executor is None else n_workers(executor)
+    job = Shared(_BnbJob(bound, x0q, rq), "the objective", keep=(objective,))
 
     def stopped(lo) -> bool:
         return (tq is not None and lo > tq) or (stop_upper is not None and lo >= stop_upper)
@@ -956,18 +964,16 @@ def alpha_lower_bnb(objective, x0, r, *, prec: int = 128, max_boxes: int = 4000,
                 c2, h2 = list(c), list(h)
                 h2[k] = h[k] / 2
                 c2[k] = c[k] + sgn * h2[k]
-                if _dist2_to_box(x0q, c2, h2) > rq * rq:
-                    continue  # the box misses the ball
-                counter += 1
-                evaluated += 1
-                children.append((counter, c2, h2))
-        encl = pmap(_enclose_box, [(c2, h2) for _, c2, h2 in children], shared=job, executor=executor,
-                    chunk=None if workers is None else max(1, -(-len(children) // workers)),  # a task per worker
-                    what="the boxes of the branch-and-bound")
-        for (cnt, c2, h2), res in zip(children, encl):
+                children.append((c2, h2))
+        encl = pmap(_enclose_box, children, shared=job, executor=executor, what="the boxes of the branch-and-bound")
+        for (c2, h2), res in zip(children, encl):  # in creation order: the counters do not depend on workers
+            if isinstance(res, str):  # _MISSES
+                continue  # the box misses the ball
+            counter += 1
+            evaluated += 1
             b2 = bound.with_zeros(res, c2, h2)
             if b2 is not None:
-                heapq.heappush(heap, (b2[0], cnt, c2, h2, b2[1]))
+                heapq.heappush(heap, (b2[0], counter, c2, h2, b2[1]))
     if heap:
         lower, method = heap[0][0], heap[0][4]
     else:
