@@ -401,6 +401,14 @@ def test_bad_executors_are_refused_before_any_work(bad):
         pl.alpha_lower_bnb(quartic(2), [1, 1], 1, executor=bad)
 
 
+def test_a_thread_pool_is_refused():
+    """Threads of one process share python-flint's working precision: they would change each other's balls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as ex, pytest.raises(InputError, match="ThreadPoolExecutor"):
+        gdmap.check_nonsingular(relu_bias_loss(), F(1, 3), regions=[ALIVE], executor=ex)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8"])
 def test_bad_frontier_is_refused(bad):
     with pytest.raises(InputError, match="frontier"):

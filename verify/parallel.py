@@ -46,6 +46,7 @@ import os
 import pickle
 import traceback
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import flint
 
@@ -112,6 +113,10 @@ def check_executor(executor, what: str = "executor"):
     if isinstance(executor, type):
         raise InputError(f"{what} must be an executor instance, e.g. {executor.__name__}(2), not the class "
                          f"{executor.__name__}")
+    if isinstance(executor, ThreadPoolExecutor):
+        raise InputError(f"{what}: a ThreadPoolExecutor runs the items in threads of this process, which share "
+                         "python-flint's working precision (ctx.prec) and would change each other's enclosures; "
+                         "use a ProcessPoolExecutor (verify.report.sweep.make_executor) or a dask executor")
     if not callable(getattr(executor, "submit", None)):
         raise InputError(f"{what} must be a concurrent.futures.Executor (an object with .submit: a "
                          "ProcessPoolExecutor, or a dask.distributed client's get_executor()), got "
