@@ -179,7 +179,13 @@ def test_check_nonsingular_proves_refutes_and_counts_regions():
 def test_check_nonsingular_on_tanh_in_ball_arithmetic():
     loss = vf.SquareLoss(vf.MLP([2, 3, 1], "tanh"), DATA)
     r = gdmap.check_nonsingular(loss, 0.25, samples=2, steps=2)
-    assert r.verdict == vf.Verdict.PROVED and r.arithmetic == "ball"
+    # the first rung of the precision ladder (float64 balls, regularity test) decides every factor
+    assert r.verdict == vf.Verdict.PROVED and r.arithmetic == "ball64" and r.rung == "ball64"
+    assert all(d["arith"] == "ball64" and d["regularity_bound"] < 1 for reg in r.certificate["regions"]
+               for d in reg["det"])
+    slow = gdmap.check_nonsingular(loss, 0.25, samples=2, steps=2, fast=False)  # Arb determinants only
+    assert slow.verdict == vf.Verdict.PROVED and slow.arithmetic == "ball" and slow.rung == "ball@128"
+    assert slow.scope["regions"] == r.scope["regions"]
 
 
 @pytest.mark.parametrize("eta", [0, -1, float("nan"), float("inf"), "1/2"])

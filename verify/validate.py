@@ -166,6 +166,13 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     return v
 
 
+def boolean(x, what: str) -> bool:
+    """``x`` must be True or False (not 0/1, not a string)."""
+    if x is True or x is False:
+        return x
+    raise InputError(f"{what} must be True or False, got {_describe(x)}")
+
+
 def one_of(x, choices, what: str):
     if x not in choices:
         raise InputError(f"{what} must be one of {', '.join(repr(c) for c in choices)}; got {x!r}")
