@@ -95,14 +95,18 @@ def _up(x, k: int):
     """A rigorous upper bound, ``fl(fl(x + kη)·(1 + 2(k+2)u))``, of the exact value S of an expression computed
     as the nonnegative float (array) ``x``.
 
-    Valid when S is built from nonnegative floats by at most k additions and multiplications (a sum of n terms
-    in any order counts n, a dot product of length n counts 2n), where every product has one factor that is an
-    input float or a computed *sum* (so the η/2 of an underflowing product is never multiplied by a large
-    computed product). Then by (E1), by induction, S ≤ (1 + u)^k (x + kη/2), and if every computed value is
-    subnormal (sums exact, products off by ≤ η/2 each) S ≤ x + kη/2. The result is ≥ (x + kη)(1 + 2(k+2)u)/(1 +
-    u)² ≥ (1 + u)^k (x + kη) when it is normal (k < 10¹³), and ≥ x + kη when it is subnormal (then x + kη was
-    added exactly and the multiplication cannot round below its float factor): an upper bound of S in both
-    cases. Overflow gives +inf (still an upper bound)."""
+    Valid when S is built from nonnegative floats by additions and multiplications in which no computed
+    *product* is a factor of another product (factors are inputs or computed sums: the η/2 of an underflowing
+    product is then never multiplied by a large number), and k is at least the number d of roundings on any
+    path from an input to the result and at least the number p of products. A sum of N terms in any order has
+    d ≤ N − 1; a dot product of length N (any order, FMA or not) has d ≤ N and p = N, so it counts N (counting
+    2N, as some callers do, is conservative). Proof: by (E1), z ≤ (1 + u)fl(z) for a sum and
+    z ≤ (1 + u)fl(z) + η/2 for a product, so by induction S ≤ (1 + u)^d (x + p·η/2); if every computed value is
+    subnormal (sums exact, each product off by ≤ η/2, relative errors of factors ≤ u·2⁻¹⁰²² = η/2 each)
+    S ≤ x + (p + d)η/2. The result is ≥ (x + kη)(1 + 2(k+2)u)/(1 + u)² ≥ (1 + u)^k (x + kη) when it is normal
+    (k < 10¹³), and ≥ x + kη when it is subnormal (then x + kη was added exactly and the multiplication by a
+    factor > 1 cannot round below it): an upper bound of S in both cases. Overflow gives +inf (still an upper
+    bound)."""
     return (x + k * ETA) * (1.0 + 2.0 * (k + 2) * U)
 
 
@@ -883,8 +887,9 @@ def b64_matmul(a: B64, b: B64) -> B64:
     product when a factor is exact — rB = 0: (rA + g|mA| + η)|mB|, rA = 0: |mA|(rB + g|mB| + η), with g ≥ γ_{n+2}
     (the +η covers the underflow of g|·| multiplied by the other factor) — else |mA|(rB + g|mB| + η) + rA(|mB| +
     rB), computed as one product [|mA|, rA]·[rB + g|mB| + η; |mB| + rB] of inner dimension 2n (one BLAS call is
-    markedly faster than two and a sum); then _up(·, 2n + 8) (E4: the radius product's own underflow 2n·η/2 and
-    the midpoint's n·η/2 are within the (2n + 8)η, its roundings within (1 + u)^(2n+4)). A midpoint that
+    markedly faster than two and a sum); then _up(·, 2n + 8) (E4: at most 2n + 3 roundings on a path — the
+    inner entries' 3, the product's 2n — and 2n underflowing radius products; the midpoint's own n·η/2 of
+    underflow is within the remaining (2n + 8)η − 2n·η/2). A midpoint that
     overflows (the radius stays finite) is caught by a reduction over the midpoints."""
     am, ar, bm, br = _as_2d_operands(a, b)
     va, vb = am.ndim == 1, bm.ndim == 1
