@@ -28,9 +28,10 @@ Elementary functions use the a-priori ulp bounds of :mod:`verify.arith.libm` (nu
 margin; checked against mpmath by ``tests/test_libm_bounds.py``) at the endpoints of each ball, using
 monotonicity.
 
-Anything not finite gives an infinite radius, never a wrong finite ball: every radius formula contains u·|mid|
-(so a non-finite midpoint makes the radius non-finite), and one reduction per result (``np.add.reduce(rad)``)
-detects that case; only then is the array scanned entry by entry. Two kinds are kept apart: a finite midpoint
+Anything not finite gives an infinite radius, never a wrong finite ball: elementwise radius formulas contain
+u·|mid| (so a non-finite midpoint makes the radius non-finite; sums and matrix products reduce their midpoints
+too), and one reduction per result (``np.add.reduce(rad)``) detects that case; only then is the array scanned
+entry by entry. Two kinds are kept apart: a finite midpoint
 with an infinite radius is an *unbounded real* (bounded functions of it are still enclosed: tanh of it is
 [−1, 1]); a non-finite midpoint (NaN: an overflow, inf·0, a point outside a function's domain, a ball meeting a
 pole) is a *NaN mark*, which every later operation keeps (its endpoints are NaN), so that a quantity that may not
@@ -1076,7 +1077,7 @@ def _increasing(name: str):
     over [lo, hi] lies in [y₁ − E₁, y₂ + E₂] (y₁ = f̃(lo), y₂ = f̃(hi)). With mid = fl(y₁/2 + y₂/2) (within u|mid|
     + η of (y₁ + y₂)/2) and D = fl(|y₂ − y₁|) (taken absolute: an implementation may be non-monotone by an ulp),
     max(y₂ + E₂ − mid, mid − y₁ + E₁) ≤ D/2 + (2K + 3)u(|mid| + D) + (K + 2)η, so rad = _up(D/2 + (2K + 3)u(|mid|
-    + D), K + 8) (E4). An overflow (y = ±inf) or a point outside the domain (NaN) gives an infinite radius; at
+    + D), K + 8) (E4). An overflow (y = ±inf) or a point outside the domain (NaN) gives a NaN mark; at
     infinite endpoints numpy's values are the limits (tanh(±inf) = ±1), enclosures of f over the unbounded
     ball. The floating-point environment is probed on every call (libm.check_fp_environment)."""
     from . import libm
@@ -1181,9 +1182,9 @@ def _pow_point_bounds(t, q: Fraction):
     safe = np.where(pos, t, 1.0)
     l_lo, l_hi = libm.enclose("log", safe)
     with np.errstate(all="ignore"):
-        cands = [l_lo * q_lo, l_lo * q_hi, l_hi * q_lo, l_hi * q_hi]
-        p_lo = _dn(np.minimum.reduce(cands))
-        p_hi = _upx(np.maximum.reduce(cands))
+        cands = [l_lo * q_lo, l_lo * q_hi, l_hi * q_lo, l_hi * q_hi]  # the exact q·log t is between two corners
+        p_lo = np.minimum.reduce([_dn(c) for c in cands])
+        p_hi = np.maximum.reduce([_upx(c) for c in cands])
         e_lo = libm.enclose("exp", np.where(np.isnan(p_lo), -INF, p_lo))[0]
         e_hi = libm.enclose("exp", np.where(np.isnan(p_hi), INF, p_hi))[1]
     return np.where(pos, np.maximum(e_lo, 0.0), 0.0), np.where(pos, e_hi, 0.0)
@@ -1273,7 +1274,8 @@ class Ball64Arithmetic(Arithmetic):
         return _mk(np.broadcast_to(r.mid, shape).copy(), np.broadcast_to(r.rad, shape).copy())
 
     def endpoints(self, x):
-        """Float arrays (lo, hi) bounding every entry (rounded outward; ±inf where not finite)."""
+        """Float arrays (lo, hi) bounding every entry (rounded outward; ±inf for an infinite radius, NaN for a NaN
+        mark: see :func:`endpoints`)."""
         return endpoints(as_b64(x))
 
     def from_endpoints(self, lo, hi):
@@ -1307,7 +1309,7 @@ class Ball64Arithmetic(Arithmetic):
 
     def pow_rational(self, x, q):
         """x**q for a rational q: integers by :func:`b64_ipow` (1/x**|q| for q < 0); otherwise x ≥ 0 is required
-        (a ball reaching below 0 gives an infinite radius) and x**q is monotone on [0, ∞): the endpoint values,
+        (a ball reaching below 0 gives a NaN mark) and x**q is monotone on [0, ∞): the endpoint values,
         by libm's ``power`` when q is a float64 number, else by exp(q·log x) (:func:`_pow_point_bounds`)."""
         x = as_b64(x)
         q = q if type(q) is Fraction else Fraction(q)
