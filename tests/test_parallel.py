@@ -369,6 +369,22 @@ def test_verdicts_do_not_depend_on_the_schedule():
                pl.alpha(make(), x0, r, methods=("bnb",), **akw, executor=ReversedExecutor()))
 
 
+def _refuse_rebuild():
+    raise AttributeError("Can't get attribute 'MyLoss' on <module '__main__'>")  # what a spawned worker says
+
+
+class _Unknown:
+    """Rebuilt by a function that fails in the worker, as a class defined in __main__ fails in a spawned one."""
+
+    def __reduce__(self):
+        return _refuse_rebuild, ()
+
+
+def test_an_input_a_worker_cannot_rebuild_is_a_clear_error(pool):
+    with pytest.raises(InputError, match="could not rebuild the objective"):
+        pmap(_shared_len, [1], shared=Shared([_Unknown()], "the objective"), executor=pool)
+
+
 def test_a_crashed_worker_is_a_clear_error_not_a_hang():
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
         t0 = time.perf_counter()

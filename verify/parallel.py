@@ -385,14 +385,18 @@ def _worker_shared(payload: tuple):
 def _run_chunk(payload: tuple, work_blob: bytes, prec: int):
     """Worker: ``fn(shared, item)`` for each item of the chunk, in order, at the caller's ambient Arb precision
     ``prec`` (python-flint's ``ctx.prec``; the analyses set their own precisions, this only makes a worker
-    start where the caller was). Returns ("ok", results) or ("error", index, exception bytes or None, class
-    name, message, traceback)."""
+    start where the caller was). Returns ("ok", results), ("unpack", class name, message, traceback) when the
+    inputs cannot be rebuilt in the worker, or ("error", index, exception bytes or None, class name, message,
+    traceback)."""
     i = -1
     saved = flint.ctx.prec
     flint.ctx.prec = prec
     try:
-        shared = _worker_shared(payload)
-        fn, items = loads(work_blob)
+        try:
+            shared = _worker_shared(payload)
+            fn, items = loads(work_blob)
+        except Exception as exc:  # noqa: BLE001 — e.g. a class defined in __main__, unknown to a spawned worker
+            return "unpack", type(exc).__name__, str(exc), traceback.format_exc()
         out = []
         for i, item in enumerate(items):  # noqa: B007 — i names the failing item below
             out.append(fn(shared, item))
@@ -450,6 +454,13 @@ def pmap(fn, items, *, shared=None, executor=None, chunk: int | None = None, wha
             if reply[0] == "ok":
                 out.extend(loads(reply[1]))
                 continue
+            if reply[0] == "unpack":
+                _, name, msg, tb = reply
+                raise InputError(f"executor=: a worker could not rebuild {sh.what} or {what} ({name}: {msg}). "
+                                 "Its classes and functions must be importable in the worker processes (not "
+                                 "defined in __main__ or a notebook when the workers are separate interpreters, "
+                                 "e.g. dask or the 'spawn' start method), with the same versions of verify and "
+                                 f"its dependencies. Worker traceback:\n{tb}")
             _, index, exc_blob, name, msg, tb = reply
             raise _remote_error(exc_blob, name, msg, tb, what, k * chunk + max(index, 0))
         return out
