@@ -601,6 +601,8 @@ class SympyObjective(Objective):
         self._check_real(vals, a, kind, theta)
         if kind != "value":
             vals = vals[1:]
+        if a.array_native:  # one array of the arithmetic's own type (float64 balls)
+            return a, np.stack([a.broadcast(v, ()) for v in vals]) if vals else a.zeros(0)
         out = np.empty(len(vals), dtype=a.dtype)
         for i, v in enumerate(vals):
             out[i] = v
@@ -625,11 +627,12 @@ class SympyObjective(Objective):
             if bad:
                 raise NonRealError(f"{what} of {self.name} is not a real number in mp arithmetic at θ = "
                                    f"{list(theta)} (entry {bad[0]}: {vals[bad[0]]})")
-        elif a.name == "ball":
-            bad = [i for i, v in enumerate(vals) if not v.is_finite()]
+        elif a.certified:  # enclosures (Arb balls, float64 balls) must be finite; exact rationals always are
+            bad = [i for i, v in enumerate(vals) if hasattr(v, "is_finite") and not v.is_finite()]
             if bad:
+                at = "" if a.prec is None else f" at {a.prec} bits"
                 raise EnclosureError(
-                    f"{what} of {self.name} has no finite enclosure at this θ in ball arithmetic at {a.prec} bits "
+                    f"{what} of {self.name} has no finite enclosure at this θ in {a.name} arithmetic{at} "
                     f"(entry {bad[0]}: {vals[bad[0]]}): an argument's enclosure reaches outside its domain "
                     "(a logarithm or root of a possibly non-positive number, a possible pole) — at this point, "
                     "or somewhere in the box if θ is a box. Raise the precision, shrink the box, or check that "
