@@ -82,7 +82,7 @@ def test_least_squares_ntk_bound_is_two_lambda_min_exactly():
     lo = pl.alpha_lower_ntk(loss, [0, 0, 0], 5)
     assert abs(float(lo) - 2 * lam_min) < 1e-12 and float(lo) <= 2 * lam_min + 1e-30
     b = pl.alpha(loss, [0, 0, 0], 5, methods=("ntk",))
-    assert b.upper >= b.lower and b.lower_method == "ntk"
+    assert b.upper >= b.lower and b.lower_method in ("ntk (ball64)", "ntk (ball@128)")
 
 
 @settings(max_examples=8, deadline=None)

@@ -126,8 +126,12 @@ def _short(exc: Exception, width: int = 160) -> str:
 
 def point_in(rung: Rung, theta) -> Any:
     """θ (exact rationals, floats, Arb balls or float64 balls; a box when it holds balls) as the input of an
-    attempt on ``rung``: unchanged for Arb and exact, converted to a float64-ball array for ``ball64`` (an Arb
-    ball becomes the float64 ball enclosing it, rounded outward)."""
+    attempt on ``rung``: unchanged for Arb and exact, converted to a float64-ball array for ``ball64`` (every
+    entry's float64 ball encloses the given number or ball).
+
+    The conversion rounds to nearest (Python's ``float`` of a Fraction, of an Arb midpoint and radius) and then
+    widens by the rounding error: |x − fl(x)| ≤ u·|fl(x)| + η for each rounded number (u = 2⁻⁵³, η = 2⁻¹⁰⁷⁴),
+    and the radius sum is itself rounded upward."""
     if rung.arith != "ball64":
         return theta
     from .ball64 import B64
@@ -135,34 +139,65 @@ def point_in(rung: Rung, theta) -> Any:
     if isinstance(theta, B64):
         return theta
     arr = np.asarray(theta, dtype=object)
-    mid = np.empty(arr.shape)
-    rad = np.empty(arr.shape)
-    for idx, v in np.ndenumerate(arr):
-        mid[idx], rad[idx] = _enclose_float(v)
-    return B64(mid, rad)
+    flat = arr.reshape(-1)
+    mid = np.empty(flat.shape)
+    rad = np.empty(flat.shape)
+    exact = np.zeros(flat.shape, dtype=bool)
+    for i, v in enumerate(flat):
+        mid[i], rad[i], exact[i] = _float_parts(v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # rad: the given radius (rounded to nearest: ≤ (1 + u)·fl) plus the midpoint's rounding error
+        err = np.where(exact, 0.0, _U * np.abs(mid) + _ETA)
+        total = (rad * (1.0 + 2.0 * _U) + err) * (1.0 + 8.0 * _U)
+        total = np.where(exact & (rad == 0), 0.0, total)
+    bad = ~np.isfinite(mid) | ~np.isfinite(total)
+    if bad.any():
+        raise NonFiniteError(f"θ holds a number beyond the float64 range (entry {int(np.argmax(bad))}): float64 "
+                             "balls cannot enclose it; use arith='ball'")
+    return B64(mid.reshape(arr.shape), total.reshape(arr.shape))
 
 
-def _enclose_float(v) -> tuple[float, float]:
-    """(mid, rad) floats with [mid − rad, mid + rad] ⊇ the value or ball ``v`` (exactly checked)."""
+_U = 2.0**-53
+_ETA = 2.0**-1074
+
+
+def _float_parts(v) -> tuple[float, float, bool]:
+    """(fl(mid), fl(rad), whether fl(mid) is exactly the midpoint) of a number or ball ``v``."""
     from .ball64 import B64
-    from .decide import bounds
+    from .decide import _flint_name, _rational_or_none
 
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             raise NonFiniteError(f"θ holds the non-finite number {v}")
-        return float(v), 0.0
+        return float(v), 0.0, True
     if isinstance(v, B64):
-        return float(v.mid), float(v.rad)
-    lo, hi = bounds(v)
-    m = float((lo + hi) / 2)
-    if not np.isfinite(m):
-        raise NonFiniteError(f"θ holds a number beyond the float64 range ({float(lo):.3g})")
-    fm = Fraction(m)
-    need = max(fm - lo, hi - fm)
-    r = float(need)
-    if Fraction(r) < need:
-        r = float(np.nextafter(r, np.inf))
-    return m, r
+        return float(v.mid), float(v.rad), True
+    if _flint_name(v) == "arb":
+        if not v.is_finite():
+            raise NonFiniteError(f"θ holds the non-finite ball {v}")
+        m, r = v.mid(), v.rad()
+        fm, fr = _to_float(m), _to_float(r)
+        if fr == 0 and not r.is_zero():
+            fr = _ETA  # a radius below the smallest subnormal
+        return fm, fr, bool(m == fm)
+    q = _rational_or_none(v)
+    if q is None:
+        from .decide import bounds
+
+        lo, hi = bounds(v)  # any other enclosure: its exact endpoints
+        m = _to_float((lo + hi) / 2)
+        return m, _to_float(max(Fraction(m) - lo, hi - Fraction(m))) * (1 + 4 * _U) + _ETA, True
+    fm = _to_float(q)
+    if not np.isfinite(fm):
+        return fm, float("inf"), False
+    return fm, 0.0, Fraction(fm) == q
+
+
+def _to_float(x) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return float("inf")
 
 
 __all__ = ["Rung", "rungs", "climb", "Climb", "point_in", "UNDECIDED"]

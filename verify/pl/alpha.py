@@ -417,13 +417,48 @@ def _box(center, half, prec):
                          _arbq(c) for c, h in zip(center, half)], dtype=object)
 
 
-def alpha_lower_ntk(objective, x0, r, prec: int = 128) -> Fraction:
-    """The NTK lower bound of α over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) (square losses)."""
+def ntk_lower_on_box_ball64(objective, box) -> Fraction | None:
+    """The NTK bound 4 s λ_min(J Jᵀ) over a box on the first rung of the precision ladder: J enclosed with float64
+    balls, K = J Jᵀ by the rigorous midpoint-radius product, λ_min(K) bounded below by
+    :func:`verify.arith.linalg64.lambda_min_lower` (every symmetric matrix in the ball of K). None when float64
+    balls give no finite bound (an overflow, a kink the balls cannot separate)."""
+    from ..arith.ball64 import as_b64
+    from ..arith.ladder import UNDECIDED, Rung, point_in
+    from ..arith.linalg64 import lambda_min_lower
+
+    s = _square_scale(objective)
+    rows = objective.data.n * objective.data.k
+    if rows > NTK_MAX_ROWS:
+        raise SizeLimitError(f"the NTK Gram matrix would be {rows}×{rows} (limit {NTK_MAX_ROWS})")
+    try:
+        J = as_b64(objective.jacobian(point_in(Rung("ball64"), box), "ball64"))
+        lam = lambda_min_lower(J @ J.T)
+    except UNDECIDED:
+        return None
+    return None if lam is None else 4 * s * lam
+
+
+def alpha_lower_ntk(objective, x0, r, prec: int = 128, fast: bool = True) -> Fraction:
+    """The NTK lower bound of α over the box [x0 − r, x0 + r]^p ⊇ B(x0, r) (square losses).
+
+    The precision ladder (:mod:`verify.arith.ladder`): with ``fast`` the bound is first computed with float64
+    balls (:func:`ntk_lower_on_box_ball64`); when it is positive it is returned, else the Arb bound at ``prec``
+    bits. Both are certified lower bounds; the float64 one is typically looser by ~10⁻¹² relative."""
     x0q, rq = _check_ball(objective, x0, r)
     prec = validate.precision(prec)
     if _square_scale(objective) is None:
         raise InputError("the NTK bound needs a square loss (vf.SquareLoss); use the branch-and-bound method")
-    return max(Fraction(0), ntk_lower_on_box(objective, _box(x0q, [rq] * len(x0q), prec), prec))
+    return _ntk_lower_with_rung(objective, x0q, rq, prec, validate.boolean(fast, "fast"))[0]
+
+
+def _ntk_lower_with_rung(objective, x0q, rq, prec, fast=True) -> tuple[Fraction, str]:
+    """(the NTK lower bound of α, the ladder rung that gave it: ``"ball64"`` or ``"ball@prec"``)."""
+    box = _box(x0q, [rq] * len(x0q), prec)
+    if fast:
+        lo = ntk_lower_on_box_ball64(objective, box)
+        if lo is not None and lo > 0:
+            return lo, "ball64"
+    return max(Fraction(0), ntk_lower_on_box(objective, box, prec)), f"ball@{prec}"
 
 
 def first_layer_block(net):
@@ -1058,11 +1093,15 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
             info["upper"].update(value=upper, critical_point=crit)
     info["upper"]["time"] = time.perf_counter() - t
     best, best_m, notes = None, "none", []
-    for key, bound, label in (("ntk", alpha_lower_ntk, "ntk"), ("schur", alpha_lower_schur, "first-layer Schur bound")):
+    for key, bound, label in (("ntk", None, "ntk"), ("schur", alpha_lower_schur, "first-layer Schur bound")):
         if key in methods:
             t = time.perf_counter()
             try:
-                lo = bound(objective, x0q, rq, prec)
+                if bound is None:  # the NTK bound climbs the precision ladder: float64 balls, then Arb
+                    lo, rung = _ntk_lower_with_rung(objective, x0q, rq, prec)
+                    label = f"ntk ({rung})"
+                else:
+                    lo = bound(objective, x0q, rq, prec)
             except (RegionBoundaryError, EnclosureError, SizeLimitError) as exc:  # e.g. a kink in the box
                 info[key] = {"lower": None, "error": str(exc), "time": time.perf_counter() - t}
                 notes.append(f"{label}: no bound ({exc})")
