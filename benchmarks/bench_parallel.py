@@ -6,9 +6,10 @@ Two certified computations, each timed without an executor (1 worker: the caller
 ``ProcessPoolExecutor(1)`` (the pool's overhead) and on a ``ProcessPoolExecutor(2)`` (both with the "fork"
 start method, as ``verify.report.sweep.make_executor`` builds them):
 
-* **regions** — ``vf.gdmap.check_nonsingular(loss, η = 1/10, samples=200)`` for a ReLU MLP [4, 12, 1] with
-  biases (p = 73) and 16 rational data points: every sample falls in its own activation region, and each
-  region needs the Arb determinant det(I − η∇²L) at 128 bits (arXiv:2510.24466 §2);
+* **regions** — ``vf.gdmap.check_nonsingular(loss, η = 1/10, samples=200)`` for a ReLU MLP [8, 40, 1] with
+  biases (p = 401) and 16 rational data points: every sample falls in its own activation region, and each
+  region needs a certified det(I − η∇²L) ≠ 0 (arXiv:2510.24466 §2; the first rung of the precision ladder
+  that decides it);
 * **boxes** — ``vf.pl.alpha_lower_bnb`` on a bias-free tanh MLP [2, 2, 1] (p = 6) square loss over B(θ0, 1/50)
   with a budget of 2,000 boxes (each box: L, ∇L and the NTK bound enclosed in Arb; arXiv:2203.16462), and on
   the cheap-box case f = ¼Σ(x_i² − 1)² in dimension 4 (10,000 boxes, a compiled sympy ratio per box), where
@@ -19,7 +20,8 @@ BLAS is pinned to one thread (threadpoolctl) and FLINT's matrix kernels to one t
 are wall-clock medians over ``--repeat`` runs (default 3; the 1-worker pool, which only shows the pool's
 overhead, runs once); each run's result is checked to be identical to the run without an executor.
 Speed-up = time without an executor / time on the 2-process pool; issue 13's target is ≥ 1.7×.
-``--quick``: 40 samples, 600/3,000 boxes, one run (a smoke run of well under a minute).
+``--quick``: [6, 24, 1] (p = 193) with 40 samples, 600/3,000 boxes, one run (a smoke run of well under a
+minute).
 
 The load average is printed: on a machine whose 2 cores are shared with other jobs, a second worker gets
 no second core, and the speed-up says so.
@@ -158,8 +160,9 @@ def main(argv=None) -> None:
             for ex in (p1, p2):  # start the workers before timing (a real pool is reused across calls)
                 list(ex.map(abs, range(4)))
             pools = {"pool of 1": p1, "pool of 2": p2}
-            loss = relu_loss(4, 12, 16)
-            print(f"regions: check_nonsingular(η = 1/10, samples = {samples}), ReLU MLP [4, 12, 1] + biases, "
+            d, m = (6, 24) if args.quick else (8, 40)
+            loss = relu_loss(d, m, 16)
+            print(f"regions: check_nonsingular(η = 1/10, samples = {samples}), ReLU MLP [{d}, {m}, 1] + biases, "
                   f"p = {loss.n_params}, n = 16")
             measure("regions", lambda ex: gdmap.check_nonsingular(loss, F(1, 10), samples=samples, executor=ex),
                     _key_nonsingular, pools, repeat)
