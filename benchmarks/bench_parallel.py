@@ -26,8 +26,15 @@ minute).
 The load average is printed: on a machine whose 2 cores are shared with other jobs, a second worker gets
 no second core, and the speed-up says so.
 
-Measured 2026-12 (2 cores shared with other helpers' jobs, load average ≈ 3.5; see the final report): the
-figures are printed by the run; they are not copied here until measured on an idle machine.
+Measured 2026-12 at e540cfe (with the ball64 rung of the precision ladder in check_nonsingular), on 2 vCPUs
+shared with other jobs (load average 2.4 → 4.0; Linux gives each session an equal share of the CPUs, so two
+workers got 0.5–0.9 of a core in total and wall-clock speed-ups mostly measure the neighbours):
+regions (p = 401, 200 regions) 10.4 s → 13.7 s wall (0.76×), CPU 7.07 s without an executor, caller
+0.56 s + workers 4.09 + 4.06 s on the pool (critical path with a core per worker ≈ 1.5×); network boxes
+(2,000) 4.45 s → 2.31 s (1.93×, the run without an executor was itself slowed: CPU 2.19 s; critical path
+≈ 1.8×); cheap sympy boxes (10,000) 1.42 s → 2.48 s (0.57×; the caller's share, 0.54 s of 0.96 s, bounds
+any gain). With one busy neighbour (load 1.4–2.0; p = 73, regions then take 3 ms each): regions 1.51×,
+network boxes 1.18× (critical path ≈ 1.65×), cheap boxes 0.79×. Target ≥ 1.7×: not shown on this machine.
 """
 
 from __future__ import annotations
