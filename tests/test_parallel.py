@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import verify as vf
 from verify import gdmap, pl
-from verify.errors import InputError, InternalError, RegionBoundaryError, SizeLimitError
+from verify.errors import InputError, RegionBoundaryError, SizeLimitError, WorkerError
 from verify.parallel import Shared, check_executor, dumps, loads, pmap
 from verify.pl.alpha import ALPHA_EMPTY
 from verify.result import Verdict
@@ -388,7 +388,7 @@ def test_an_input_a_worker_cannot_rebuild_is_a_clear_error(pool):
 def test_a_crashed_worker_is_a_clear_error_not_a_hang():
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
         t0 = time.perf_counter()
-        with pytest.raises(InternalError, match="a worker of the executor failed"):
+        with pytest.raises(WorkerError, match="a worker of the executor failed"):
             pmap(_die, range(6), executor=ex, chunk=1)
         assert time.perf_counter() - t0 < 60
         # the pool is now broken: the next call says so before any work

@@ -80,6 +80,11 @@ class InternalError(VerifyError):
     it with the input that triggered it."""
 
 
+class WorkerError(VerifyError):
+    """A worker process of an ``executor=`` died or its executor failed (out of memory, killed, a lost dask
+    worker): the computation was not completed and no verdict is given. Not a property of the claim."""
+
+
 class SchemaError(InputError):
     """A serialised file does not follow the documented schema."""
 

@@ -14,7 +14,7 @@ working precision is a per-process setting). The executor only changes *where* a
   with the same message and attributes (the worker's traceback is attached as a note); when several items
   fail, the one raised is the first in item order — what a sequential run raises;
 * a worker that dies (killed, out of memory, a crash in a compiled library) gives an
-  :class:`~verify.errors.InternalError` naming the executor's error, never a hang: the pool reports the
+  :class:`~verify.errors.WorkerError` naming the executor's error, never a hang: the pool reports the
   death to every pending future (dask: after its retries, ``KilledWorker``).
 
 **Sending objects to workers.** Objectives, networks and data pickle, except for what they cache
@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import flint
 
-from .errors import InputError, InternalError
+from .errors import InputError, InternalError, WorkerError
 
 #: attributes in which ``verify`` objects cache compiled closures, engines or converted data; emptied when an
 #: object is sent to a worker (every one is filled again on first use)
@@ -446,7 +446,7 @@ def pmap(fn, items, *, shared=None, executor=None, chunk: int | None = None, wha
             try:
                 reply = fut.result()
             except Exception as exc:  # noqa: BLE001 — the worker died or the executor failed: never a hang
-                raise InternalError(
+                raise WorkerError(
                     f"a worker of the executor failed while computing {what} (chunk {k + 1} of {len(futures)}): "
                     f"{type(exc).__name__}: {exc or 'no message'}. The computation was not completed and no "
                     "verdict is given; rerun without executor=, or with fewer/larger workers if one ran out of "
