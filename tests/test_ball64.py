@@ -268,7 +268,7 @@ def test_inputs_that_are_not_float64_numbers_are_enclosed():
     assert as_b64(np.float32(0.1)).mid == float(np.float32(0.1)) and as_b64(np.float32(0.1)).rad == 0
     with pytest.raises(InputError):
         as_b64("1")
-    with pytest.raises(TypeError):
+    with pytest.raises(InputError):
         B64(np.ones(2)) + object()
 
 
@@ -879,3 +879,18 @@ def test_property_layer_graph_networks_match_mp(data):
     for what in ("value", "grad", "hessian"):
         got = _quantity(loss, what, theta, "ball64")
         assert_encloses(got, _quantity(loss, what, theta, "mp", 256), need_finite=True, what=what)
+
+
+def test_balls_refuse_orderings_float_and_non_numbers_with_verify_errors():
+    """An ordering of two balls, float() and a non-number operand are verify errors, never builtin TypeErrors."""
+    with pytest.raises(UncertifiedValueError):
+        B64(1.0) < B64(2.0)  # noqa: B015
+    with pytest.raises(UncertifiedValueError):
+        float(B64(1.0))
+    with pytest.raises(InputError):
+        B64(1.0) + "a"
+    with pytest.raises(InputError):
+        B64(1.0) * 1j
+    r = B64(np.array([4.0])) ** 0.5  # a float exponent is its exact binary value
+    lo, hi = A64.bounds(r)
+    assert lo[0] <= 2 <= hi[0]

@@ -352,19 +352,19 @@ class B64:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_add(self, o)
+        return _refuse(other) if o is None else b64_add(self, o)
 
     def __radd__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_add(o, self)
+        return _refuse(other) if o is None else b64_add(o, self)
 
     def __sub__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_sub(self, o)
+        return _refuse(other) if o is None else b64_sub(self, o)
 
     def __rsub__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_sub(o, self)
+        return _refuse(other) if o is None else b64_sub(o, self)
 
     def __neg__(self):
         return _mk(-self.mid, self.rad.copy())
@@ -374,19 +374,19 @@ class B64:
 
     def __mul__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_mul(self, o)
+        return _refuse(other) if o is None else b64_mul(self, o)
 
     def __rmul__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_mul(o, self)
+        return _refuse(other) if o is None else b64_mul(o, self)
 
     def __truediv__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_div(self, o)
+        return _refuse(other) if o is None else b64_div(self, o)
 
     def __rtruediv__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_div(o, self)
+        return _refuse(other) if o is None else b64_div(o, self)
 
     def __pow__(self, n):
         if isinstance(n, float) and n.is_integer() and abs(n) < 2**62:
@@ -396,7 +396,9 @@ class B64:
             return b64_ipow(self, n) if n >= 0 else b64_inv(b64_ipow(self, -n))
         if isinstance(n, Fraction):
             return _ARITH.pow_rational(self, n)
-        return NotImplemented
+        if isinstance(n, float | np.floating) and np.isfinite(n):
+            return _ARITH.pow_rational(self, Fraction(float(n)))  # a float exponent is its exact binary value
+        raise InputError(f"a float64 ball cannot be raised to the power {n!r}: use an integer, a Fraction or a float")
 
     def __abs__(self):
         lo, hi = endpoints(self)
@@ -406,11 +408,11 @@ class B64:
 
     def __matmul__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_matmul(self, o)
+        return _refuse(other) if o is None else b64_matmul(self, o)
 
     def __rmatmul__(self, other):
         o = _coerce(other)
-        return NotImplemented if o is None else b64_matmul(o, self)
+        return _refuse(other) if o is None else b64_matmul(o, self)
 
     def __bool__(self):
         raise UncertifiedValueError("a float64 ball has no truth value; compare its exact endpoints "
@@ -418,6 +420,16 @@ class B64:
 
     def __eq__(self, other):  # noqa: D105 - identity only: balls are not compared with ==
         raise UncertifiedValueError("float64 balls are not compared with ==; use their exact endpoints")
+
+    def _no_order(self, other):
+        raise UncertifiedValueError("float64 balls are not ordered by < or >: two balls may overlap; compare their "
+                                    "exact endpoints (get_arith('ball64').bounds(x), verify.arith.decide.compare)")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
+    def __float__(self):
+        raise UncertifiedValueError("float() of a float64 ball would drop its radius: read its exact endpoints "
+                                    "(get_arith('ball64').bounds(x)) or its midpoint (x.mid)")
 
     __hash__ = None
 
@@ -499,6 +511,12 @@ def _nan_keep(lo, hi, x):
         lo = np.where(bad, np.nan, lo)
         hi = np.where(bad, np.nan, hi)
     return lo, hi
+
+
+def _refuse(other):
+    """A clear error for an operand that is not a number (a string, a complex number…), instead of TypeError."""
+    raise InputError(f"a float64 ball cannot be combined with a {type(other).__name__} ({other!r:.60}): only real "
+                     "numbers, numpy real arrays and float64 balls")
 
 
 def endpoints(x: B64):
