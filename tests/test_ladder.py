@@ -148,3 +148,15 @@ def test_ntk_bound_from_float64_balls_is_below_the_exact_value():
     assert float(exact) - float(lo) < 1e-12
     b = vf.pl.alpha(loss, [0, 0, 0], 5, methods=("ntk",))
     assert b.lower_method == "ntk (ball64)"
+
+
+def test_point_in_covers_a_subnormal_arb_radius():
+    """Regression (found by hypothesis): an Arb radius of ~4.9e-324 rounds to nearest in float64 and must still be
+    covered."""
+    x = F(3968473, 3) * F(2) ** -1042
+    r = F(1, 7) * F(2) ** (-1042 - 60)
+    ball = arb(fmpq(x.numerator, x.denominator), fmpq(r.numerator, r.denominator))
+    b = point_in(Rung("ball64"), np.array([ball], dtype=object))
+    lo, hi = B64A.bounds(b)
+    blo, bhi = vf.arith.decide.bounds(ball)
+    assert lo[0] <= blo and bhi <= hi[0]

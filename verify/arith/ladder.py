@@ -148,7 +148,8 @@ def point_in(rung: Rung, theta) -> Any:
     with np.errstate(over="ignore", invalid="ignore"):
         # rad: the given radius (rounded to nearest: ≤ (1 + u)·fl) plus the midpoint's rounding error
         err = np.where(exact, 0.0, _U * np.abs(mid) + _ETA)
-        total = (rad * (1.0 + 2.0 * _U) + err) * (1.0 + 8.0 * _U)
+        # + η: a radius rounded to nearest in the subnormal range may lose up to half an η-spacing
+        total = (rad * (1.0 + 2.0 * _U) + _ETA + err) * (1.0 + 8.0 * _U)
         total = np.where(exact & (rad == 0), 0.0, total)
     bad = ~np.isfinite(mid) | ~np.isfinite(total)
     if bad.any():
