@@ -6,7 +6,11 @@ Large matrix products go through ``arb_mat`` (C code); elementwise work uses obj
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 import os
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -15,7 +19,18 @@ from flint import arb, arb_mat, ctx, fmpq
 from ..errors import InputError, NonFiniteError
 from .base import Arithmetic
 
-_MATMUL_FLINT_MIN = 4
+#: the cost of moving one ball into or out of an ``arb_mat`` (python-flint builds an ``arb`` object per entry,
+#: ~100 ns) relative to one elementwise ball operation of numpy's object loops (~70 ns): a product goes to
+#: ``arb_mat`` when its conversions cost less than the (2k − 1)·m·n operations of the object product (an outer
+#: product, k = 1, never does; a 20 × 7 by 7 × 1 product does)
+_CONVERT_COST = 1.25
+#: FLINT multiplies an arb_mat product with m·k·n·prec above this on its thread pool (arb_mat_mul, when one
+#: dimension is below its block cutoff); below it, classically on the calling thread
+_FLINT_THREADED_WORK = 100_000
+#: products with at most this many multiply-adds are split into row blocks small enough for FLINT's classical
+#: kernel: starting the pool costs more than such a product (2 × 10 µs against ~12 ns per multiply-add at 128
+#: bits), and far more when the other cores are busy
+_SMALL_PRODUCT = 4096
 
 
 _CPUS = max(1, min(2, os.cpu_count() or 1))
@@ -61,26 +76,116 @@ _MONOTONE = {"exp": arb.exp, "log": arb.log, "tanh": arb.tanh, "sinh": arb.sinh,
              "sqrt": arb.sqrt, "erf": arb.erf, "log1p": arb.log1p, "expm1": arb.expm1}
 
 
-def _monotone_hull(f):
-    """Enclosure of an increasing function f over a ball: hull of f at its two (exact) endpoints."""
+class _CheckedBalls(np.ndarray):
+    """An object array of finite ``arb`` balls that the toolkit computed and checked itself (see
+    :func:`checked_balls`)."""
 
-    def g(x):
-        if x.is_exact() or not x.is_finite() or x.rel_accuracy_bits() > 20:
+
+def checked_balls(values: np.ndarray) -> np.ndarray:
+    """``values`` — an object array whose entries the caller knows to be finite ``arb`` balls (a GD iterate after the
+    run's own finiteness test) — marked so that :meth:`BallArithmetic.array` copies it without checking every entry
+    again. Only for arrays of the toolkit's own making: an unchecked array must not be marked."""
+    return values.view(_CheckedBalls)
+
+
+#: per-entry C methods mapped over object arrays by numpy (no Python frame per entry)
+_REL_BITS = np.frompyfunc(arb.rel_accuracy_bits, 1, 1)
+_IS_FINITE = np.frompyfunc(arb.is_finite, 1, 1)
+_RAD = np.frompyfunc(arb.rad, 1, 1)
+_LOWER = np.frompyfunc(arb.lower, 1, 1)
+_UPPER = np.frompyfunc(arb.upper, 1, 1)
+_ABS_LOWER = np.frompyfunc(arb.abs_lower, 1, 1)
+_ABS_UPPER = np.frompyfunc(arb.abs_upper, 1, 1)
+_UNION = np.frompyfunc(arb.union, 2, 1)
+#: a ball with more relative accuracy than this is "narrow": Arb's own propagation is tight on it
+_NARROW_BITS = 20
+
+
+def _wide(x: np.ndarray) -> np.ndarray:
+    """Mask of the entries of an object array of balls that are not narrow (relative accuracy ≤ 20 bits; an
+    exact ball has unbounded accuracy, a NaN or an infinite radius none)."""
+    return _REL_BITS(x) <= _NARROW_BITS
+
+
+class _MonotoneHull:
+    """Enclosure of an increasing function f over a ball: hull of f at its two (exact) endpoints when that is
+    tighter than Arb's propagation (wide balls), else f itself. ``array(xs)`` maps a whole object array: one
+    C call of f per entry, and the hull only for the (rare) wide entries."""
+
+    __slots__ = ("f", "each")
+
+    def __init__(self, f):
+        self.f = f
+        self.each = np.frompyfunc(f, 1, 1)
+
+    def __call__(self, x):
+        f = self.f
+        if x.is_exact() or not x.is_finite() or x.rel_accuracy_bits() > _NARROW_BITS:
             return f(x)  # a narrow ball: Arb's own propagation is already tight
         direct = f(x)
         hull = f(x.lower()).union(f(x.upper()))
         return hull if hull.rad() < direct.rad() else direct
 
-    return g
+    def array(self, xs: np.ndarray):
+        """``self`` on every entry (the same operations per entry, numpy's object loops calling Arb's methods): f
+        everywhere, then for the finite wide entries the hull of f at the endpoints where its radius is smaller."""
+        if xs.ndim == 0:
+            return self(xs[()])
+        out = self.each(xs)
+        if xs.size:
+            self.tighten(xs, out)
+        return out
+
+    def tighten(self, xs: np.ndarray, out: np.ndarray, wide: np.ndarray | None = None) -> None:
+        """Given ``out`` = f(xs) entrywise, replace (in place) the results at the finite wide entries of xs by the
+        endpoint hull where that is tighter (``wide``: the mask :func:`_wide` of xs, if already computed)."""
+        wide = _wide(xs) if wide is None else wide.copy()
+        if wide.any():
+            wide &= _IS_FINITE(xs).astype(bool)  # a NaN or infinite ball keeps f's own (non-finite) result
+            if wide.any():
+                w, direct = xs[wide], out[wide]
+                hull = _UNION(self.each(_LOWER(w)), self.each(_UPPER(w)))
+                tighter = np.asarray(_RAD(hull) < _RAD(direct), dtype=bool)
+                out[wide] = np.where(tighter, hull, direct)
+
+
+def _monotone_hull(f):
+    """Enclosure of an increasing function f over a ball (see :class:`_MonotoneHull`)."""
+    return _MonotoneHull(f)
 
 
 class BallArithmetic(Arithmetic):
     name = "ball"
     certified = True
-    bytes_per_entry = 96
+    #: peak memory of a dense result (a Hessian) over the memory of its stored entries, measured with
+    #: resource.getrusage (RSS) at 128 bits: MLPs with 2 weight layers 0.61–0.83 (the symmetric product shares
+    #: the mirrored blocks' balls), 3 layers 1.0–1.26, 4 layers 1.42–1.55, 5 and 7 layers 1.35 and 1.15, a
+    #: convolutional network through the layer-graph engine 1.66 at p = 2,450 (see
+    #: :func:`verify.models.objective.check_dense_size`)
+    dense_copies = 1.75
 
     def __init__(self, prec=128):
         super().__init__(128 if prec is None else prec)
+        self._mats = _MatCache()
+
+    def __getstate__(self):  # the conversion cache (arb_mat, a lock) stays in this process
+        state = dict(self.__dict__)
+        state.pop("_mats", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._mats = _MatCache()
+
+    @property
+    def bytes_per_entry(self) -> int:
+        """Bytes held per entry of an object array of distinct balls: the 8-byte array slot, python-flint's 72-byte
+        ``arb`` object in pymalloc's 80-byte block (a midpoint of ≤ 2 limbs, i.e. prec ≤ 128, is stored inline),
+        and above 128 bits the heap block of the midpoint's ⌈prec/64⌉ limbs (glibc: 8-byte header, 16-byte
+        granularity, 32 bytes at least). 88 bytes at 128 bits, 136 at 256."""
+        limbs = -(-self.prec // 64)
+        heap = 0 if limbs <= 2 else max(32, (8 * limbs + 8 + 15) // 16 * 16)
+        return 88 + heap
 
     def context(self):
         return _ArbPrec(self.prec)
@@ -97,6 +202,27 @@ class BallArithmetic(Arithmetic):
             return x
         return super().from_input(x, what)
 
+    def array(self, values, what="array"):
+        """As :meth:`Arithmetic.array`; an object array whose entries are all ``arb`` (the toolkit's own balls:
+        iterates of a run, boxes) is checked for finiteness in one pass and copied, not converted entry by entry
+        — :meth:`from_input` takes such entries as they are, so the result is the same. An array marked by
+        :func:`checked_balls` (finite balls the caller has checked itself) is copied without any check."""
+        if type(values) is _CheckedBalls:
+            return values.view(np.ndarray).copy()
+        if type(values) is np.ndarray and values.dtype == object and values.size:
+            flat = values.reshape(-1)
+            if set(map(type, flat)) == {arb} and _IS_FINITE(flat).all():
+                return values.copy()
+        return super().array(values, what)
+
+    def vectorize(self, f):
+        """Map a scalar function over an object array; a function with a whole-array form (``f.array``, the
+        monotone hulls) uses it."""
+        whole = getattr(f, "array", None)
+        if whole is None:
+            return super().vectorize(f)
+        return lambda x: whole(x) if isinstance(x, np.ndarray) else f(x)
+
     def func(self, name):
         if name == "pi":
             return arb.pi()
@@ -110,34 +236,53 @@ class BallArithmetic(Arithmetic):
         return super().func(name)
 
     def pow_rational(self, x, q):
+        if isinstance(x, np.ndarray):
+            return self.pow_rational_array(x, q)
         if q.denominator == 1:
             n = q.numerator
             return int_power(x, n) if n >= 0 else arb(1) / int_power(x, -n)
         return x ** fmpq(q.numerator, q.denominator)
 
+    def pow_rational_array(self, x: np.ndarray, q: Fraction):
+        """x**q entrywise on an object array of balls: the same enclosure per entry as :meth:`pow_rational`
+        (integer powers by :func:`int_power_array`)."""
+        if x.ndim == 0:
+            return self.pow_rational(x[()], q)
+        if q.denominator == 1:
+            n = q.numerator
+            return int_power_array(x, n) if n >= 0 else arb(1) / int_power_array(x, -n)
+        return x ** fmpq(q.numerator, q.denominator)
+
     def matmul(self, a, b):
-        if min(a.shape[0], a.shape[1], b.shape[1]) < _MATMUL_FLINT_MIN:
-            return a @ b
-        m = arb_mat(a.tolist()) * arb_mat(b.tolist())
-        flat = m.entries()  # np.fromiter is ~5x faster than slice assignment for 10^6 objects
-        return np.fromiter(flat, dtype=object, count=len(flat)).reshape(a.shape[0], b.shape[1])
+        m, k = a.shape
+        n = b.shape[1]
+        if min(m, k, n) == 0 or (m * k + k * n + m * n) * _CONVERT_COST >= (2 * k - 1) * m * n:
+            return a @ b  # numpy's object loop: 2k − 1 ball operations per entry, no conversions
+        right = self._mats.get(b)
+        if m * k * n <= _SMALL_PRODUCT and ctx.threads > 1:
+            rows = _FLINT_THREADED_WORK // (k * n * ctx.prec)
+            if 1 <= rows < m:  # row blocks, each below FLINT's threading threshold (same products per entry)
+                return np.concatenate([_unpack(_to_arb_mat(a[i:i + rows]) * right) for i in range(0, m, rows)])
+        return _unpack(self._mats.get(a) * right)
 
     def matmul_symmetric(self, a, b):
         """a @ b known to be symmetric: only the blocks on and above the diagonal are multiplied (in
-        arb_mat, ~5/8 of the work with 4 × 4 blocks) and the rest mirrored. Each mirrored entry is an
-        enclosure of the same true value, so the result is valid."""
+        arb_mat, (k + 1)/(2k) of the work with k × k blocks) and the rest mirrored; each block row of a and
+        block column of b is converted to ``arb_mat`` once. Each mirrored entry is an enclosure of the same true
+        value, so the result is valid."""
         p = a.shape[0]
-        if p < 256 or b.shape[1] != p:
+        if p < 256 or b.shape[1] != p or a.shape[1] < 2:
             return self.matmul(a, b)
-        k = 4
+        k = max(4, min(16, p // 64))
         cuts = [p * i // k for i in range(k + 1)]
+        rows = [_to_arb_mat(a[cuts[i]:cuts[i + 1]]) for i in range(k)]
+        cols = [_to_arb_mat(b[:, cuts[j]:cuts[j + 1]]) for j in range(k)]
         out = np.empty((p, p), dtype=object)
         for i in range(k):
             ri = slice(cuts[i], cuts[i + 1])
-            Ai = a[ri]
             for j in range(i, k):
                 cj = slice(cuts[j], cuts[j + 1])
-                blk = self.matmul(Ai, b[:, cj])
+                blk = _unpack(rows[i] * cols[j])
                 out[ri, cj] = blk
                 if j != i:
                     out[cj, ri] = blk.T
@@ -198,6 +343,124 @@ def int_power(x: arb, n: int) -> arb:
     else:
         lo, hi = x.lower(), x.upper()
     return _point_power(lo, n).union(_point_power(hi, n))
+
+
+def int_power_array(x: np.ndarray, n: int) -> np.ndarray:
+    """:func:`int_power` entrywise on an object array of balls (n ≥ 0): binary powering of the whole array
+    (numpy's object loop calls ``arb.__mul__``; the same products as :func:`_point_power`), then the endpoint
+    hull of :func:`int_power` for the wide entries."""
+    if n == 0:
+        out = np.empty(x.shape, dtype=object)
+        out.fill(arb(1))
+        return out
+    if n == 1:
+        return x
+    out, base, m = None, x, n
+    while m:
+        if m & 1:
+            out = base if out is None else out * base
+        m >>= 1
+        if m:
+            base = base * base
+    if x.size:
+        wide = _wide(x)
+        if wide.any():  # int_power's endpoint hull, on the wide entries at once
+            w = x[wide]
+            lo, hi = (_ABS_LOWER(w), _ABS_UPPER(w)) if n % 2 == 0 else (_LOWER(w), _UPPER(w))
+            out[wide] = _UNION(_point_power_array(lo, n), _point_power_array(hi, n))
+    return out
+
+
+def _point_power_array(e: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_point_power` entrywise (the same products, starting from 1)."""
+    out = np.empty(e.shape, dtype=object)
+    out.fill(arb(1))
+    base = e
+    while n:
+        if n & 1:
+            out = out * base
+        n >>= 1
+        if n:
+            base = base * base
+    return out
+
+
+#: arrays of at most this many entries are remembered by :class:`_MatCache` (larger conversions are cheap next to
+#: their products), and this many of them
+_CACHE_MAX_ENTRIES = 4096
+_CACHE_SIZE = 16
+
+
+class _MatCache:
+    """The ``arb_mat`` conversions of the last few (small, C-contiguous) object arrays, found again by identity.
+
+    A network's forward and backward passes multiply the same arrays twice (ĥ_{l−1} by W̃_lᵀ, then δz_lᵀ by ĥ_{l−1});
+    converting costs about as much as the product itself. A remembered conversion is used only if the array is the
+    same object holding the same ball objects (compared by identity with a private copy of its entries; python-flint
+    balls are immutable), so it is exactly the matrix a fresh conversion would build. The cache holds references to
+    at most ``_CACHE_SIZE`` arrays of ≤ ``_CACHE_MAX_ENTRIES`` entries."""
+
+    __slots__ = ("items", "lock")
+
+    def __init__(self):
+        self.items: list = []  # (array, private copy of its entries, arb_mat), the most recent last
+        self.lock = threading.Lock()
+
+    def get(self, a: np.ndarray) -> arb_mat:
+        if a.size > _CACHE_MAX_ENTRIES:
+            return _to_arb_mat(a)
+        if a.flags.c_contiguous:
+            return self._get(a)
+        b = a.base  # a = bᵀ (e.g. δzᵀ after δz): the transpose of b's matrix, in C
+        if (a.ndim == 2 and type(b) is np.ndarray and b.ndim == 2 and b.flags.c_contiguous
+                and b.shape == a.shape[::-1] and a.strides == b.strides[::-1]):
+            return self._get(b).transpose()
+        return _to_arb_mat(a)
+
+    def _get(self, a: np.ndarray) -> arb_mat:
+        with self.lock:
+            items = self.items
+            for n, (arr, saved, mat) in enumerate(items):
+                if arr is a:
+                    del items[n]
+                    if a.shape == saved.shape and all(map(operator.is_, a.flat, saved.flat)):
+                        items.append((arr, saved, mat))
+                        return mat
+                    break
+        mat = _to_arb_mat(a)
+        with self.lock:
+            items.append((a, a.copy(), mat))
+            if len(items) > _CACHE_SIZE:
+                del items[0]
+        return mat
+
+
+@functools.lru_cache(maxsize=128)
+def _index_pairs(r: int, c: int) -> tuple:
+    """The index pairs (i, j) of an r × c matrix in row-major order (kept for small shapes)."""
+    return tuple(itertools.product(range(r), range(c)))
+
+
+def _pairs(r: int, c: int):
+    return _index_pairs(r, c) if r * c <= _CACHE_MAX_ENTRIES else itertools.product(range(r), range(c))
+
+
+def _to_arb_mat(a: np.ndarray) -> arb_mat:
+    """An object array of balls (2-D) as an ``arb_mat``. Entries are stored one by one with ``m[i, j] = v``
+    (``arb_mat.__setitem__`` copies an ``arb`` as it is; the constructor ``arb_mat(r, c, entries)`` builds a
+    temporary ``arb`` per entry first, ~1.5× the work)."""
+    r, c = a.shape
+    m = arb_mat(r, c)
+    for ij, v in zip(_pairs(r, c), a.flat):
+        m[ij] = v
+    return m
+
+
+def _unpack(m: arb_mat) -> np.ndarray:
+    """An ``arb_mat`` as a 2-D object array of its entries (np.fromiter is ~5x faster than slice assignment for
+    10^6 objects)."""
+    r, c = m.nrows(), m.ncols()
+    return np.fromiter(map(m.__getitem__, _pairs(r, c)), dtype=object, count=r * c).reshape(r, c)
 
 
 def ball_bounds(x: arb) -> tuple[Fraction, Fraction]:

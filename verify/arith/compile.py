@@ -35,7 +35,14 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..errors import ArithmeticNotSupportedError, InputError, NonRealError, NotAnalyticError, RegionBoundaryError
+from ..errors import (
+    ArithmeticNotSupportedError,
+    InputError,
+    InternalError,
+    NonRealError,
+    NotAnalyticError,
+    RegionBoundaryError,
+)
 from .base import Arithmetic
 
 #: sympy functions we evaluate (all real-analytic where defined)
@@ -58,8 +65,17 @@ _DOMAINS = {"pos": "> 0", "nonneg": "≥ 0", "nonzero": "≠ 0"}
 
 
 def _certainly_outside(a: Arithmetic, u, kind: str) -> bool:
-    """Is ``u`` certainly outside the domain ``kind``? Asked of the arithmetic (a ball: only when every point of
-    it is outside)."""
+    """Is ``u`` (a number, or in array mode an object array: any entry) certainly outside the domain ``kind``?
+    Asked of the arithmetic (a ball: only when every point of it is outside).
+
+    For an object array and an arithmetic that keeps the base rule (``bool(u <= 0)`` etc., i.e. the number
+    type's own comparison: certain for ``arb``, exact for ``fmpq``), the comparison is made elementwise by
+    numpy — the same comparison per entry, without a Python call per entry."""
+    if isinstance(u, np.ndarray) and u.dtype == object and u.ndim:
+        if type(a).certainly_outside is Arithmetic.certainly_outside:
+            bad = (u <= 0) if kind == "pos" else (u < 0) if kind == "nonneg" else (u == 0)
+            return bool(np.any(bad))
+        return any(a.certainly_outside(v, kind) for v in u.flat)
     return a.certainly_outside(u, kind)
 
 
@@ -72,10 +88,17 @@ def _describe(u, kind) -> str:
 
 
 class _Compiler:
-    def __init__(self, arith: Arithmetic, variables: Sequence[sp.Symbol], ties_are_boundaries: bool = False):
+    """sympy node → closure. In *array mode* (``array=True``; object-dtype arithmetics) every closure maps whole
+    object arrays: one numpy call per node (numpy's object loops call the number type's own C methods), not one
+    Python closure call per node and entry. The operations per entry are the same as in scalar mode, so the
+    enclosures are the same; only expressions without Piecewise nodes or conditions compile in array mode."""
+
+    def __init__(self, arith: Arithmetic, variables: Sequence[sp.Symbol], ties_are_boundaries: bool = False,
+                 array: bool = False):
         self.a = arith
         self.index = {v: i for i, v in enumerate(variables)}
         self.ties = ties_are_boundaries
+        self.array = array
 
     def node(self, e) -> Callable:
         a = self.a
@@ -99,6 +122,8 @@ class _Compiler:
                 return irrational
             return lambda env: c
         if e.is_Add:
+            if self.array:
+                return self._add_array(e)
             parts = [self.node(t) for t in e.args]
 
             def add(env, parts=parts):
@@ -109,6 +134,9 @@ class _Compiler:
 
             return add
         if e.is_Mul:
+            if self.array and len(e.args) == 2 and e.args[0] == -1:
+                inner = self.node(e.args[1])
+                return lambda env: -inner(env)  # exact in every arithmetic (one negation, no product by −1)
             parts = [self.node(t) for t in e.args]
 
             def mul(env, parts=parts):
@@ -127,19 +155,22 @@ class _Compiler:
             b = self.node(base)
             if ex.is_Rational:
                 q = _rational(ex)
+                pw = self.power(q)
                 if q.denominator == 1:
                     if q < 0:
                         b = self.guarded(b, e, base, "nonzero")
-                    return lambda env: a.pow_rational(b(env), q)
+                    return lambda env: pw(b(env))
                 b = self.guarded(b, e, base, "nonneg" if q > 0 else "pos")
                 if q == Fraction(1, 2):
                     f = self.func("sqrt")
                     return lambda env: f(b(env))
-                return lambda env: a.pow_rational(b(env), q)
+                return lambda env: pw(b(env))
             b = self.guarded(b, e, base, "pos")
             x = self.node(ex)
             fe, fl = self.func("exp"), self.func("log")
             return lambda env: fe(x(env) * fl(b(env)))
+        if isinstance(e, sp.Piecewise | sp.logic.boolalg.Boolean) and self.array:
+            raise InternalError(f"{e} selects a branch per entry: array mode cannot evaluate it (see compile_array)")
         if isinstance(e, sp.Piecewise):
             return self.piecewise(e)
         if isinstance(e, sp.logic.boolalg.Boolean):
@@ -157,6 +188,25 @@ class _Compiler:
         raise InputError(f"cannot evaluate {type(e).__name__} ({e}); supported: + * ** and "
                          f"{', '.join(sorted(ANALYTIC_FUNCS.values()))}, Piecewise")
 
+    def _add_array(self, e) -> Callable:
+        """A sum in array mode: the terms −t (sympy's Mul(−1, t)) are subtracted, so 1 − t² is one subtraction
+        (not a negation and an addition); a − b and a + (−b) are the same enclosure (negation is exact)."""
+        pos = [self.node(t) for t in e.args if not (t.is_Mul and t.args[0] == -1)]
+        neg = [self.node(sp.Mul(*t.args[1:])) for t in e.args if t.is_Mul and t.args[0] == -1]
+        if not pos:
+            first = neg.pop(0)
+            pos = [lambda env, first=first: -first(env)]
+
+        def add(env):
+            s = pos[0](env)
+            for p in pos[1:]:
+                s = s + p(env)
+            for q in neg:
+                s = s - q(env)
+            return s
+
+        return add
+
     def func(self, name: str) -> Callable:
         """The arithmetic's (vectorised) ``name``; in an arithmetic without it (``exact``), a function
         that raises :class:`ArithmeticNotSupportedError` when — and only when — it is called."""
@@ -169,6 +219,18 @@ class _Compiler:
                 raise ArithmeticNotSupportedError(err)
 
             return unsupported
+
+    def power(self, q: Fraction) -> Callable:
+        """x ↦ x**q (q rational) in the arithmetic; in array mode on a whole object array (the arithmetic's
+        ``pow_rational_array`` when it has one, else its scalar ``pow_rational`` per entry)."""
+        a = self.a
+        if not self.array:
+            return lambda x: a.pow_rational(x, q)
+        whole = getattr(a, "pow_rational_array", None)
+        if whole is not None:
+            return lambda x: whole(x, q) if isinstance(x, np.ndarray) else a.pow_rational(x, q)
+        each = np.frompyfunc(lambda v: a.pow_rational(v, q), 1, 1)
+        return lambda x: each(x) if isinstance(x, np.ndarray) else a.pow_rational(x, q)
 
     def guarded(self, inner: Callable, node, arg, kind: str | None = None) -> Callable:
         """``inner`` followed by the domain check ``kind`` of ``node``'s argument ``arg`` (see module doc)."""
@@ -253,15 +315,20 @@ class Program:
 
     ``program(values)`` returns one value per expression. Common subexpressions are computed
     lazily (on first use), so a subexpression under an unused Piecewise branch is never evaluated.
+
+    ``array=True`` (object-dtype arithmetics): the values are whole object arrays (of one shape) and every node
+    is one numpy call over them (see :class:`_Compiler`); an output that does not depend on the variables comes
+    back as a single number. Only for expressions without Piecewise nodes or conditions (see :func:`compile_array`).
     """
 
     def __init__(self, exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol], arith: Arithmetic,
-                 ties_are_boundaries: bool = False):
+                 ties_are_boundaries: bool = False, array: bool = False):
         self.arith = arith
         self.variables = list(variables)
+        self.array = array
         replacements, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("_cse"), optimizations=None)
         allvars = self.variables + [s for s, _ in replacements]
-        comp = _Compiler(arith, allvars, ties_are_boundaries)
+        comp = _Compiler(arith, allvars, ties_are_boundaries, array=array)
         nvar = len(self.variables)
         self._subs = [comp.node(r) for _, r in replacements]
         self._outs = [comp.node(r) for r in reduced]
@@ -376,5 +443,18 @@ def check_evaluable(expr: sp.Expr) -> None:
                              f"{', '.join(sorted(ANALYTIC_FUNCS.values()))}")
 
 
-__all__ = ["Program", "compile_scalar", "check_evaluable", "exact_floats", "float_value", "check_plain_symbols",
-           "ANALYTIC_FUNCS", "NON_ANALYTIC", "ArithmeticNotSupportedError"]
+def compile_array(exprs: Sequence[sp.Expr], var: sp.Symbol, arith: Arithmetic) -> Callable | None:
+    """The expressions ``exprs`` (CSE-shared) of one variable as a function of a 1-D object array of ``arith``
+    (an object-dtype arithmetic), returning one array (or a single number, for a constant) per expression; None
+    when they cannot be evaluated in array mode (a Piecewise or a condition in them)."""
+    exprs = list(exprs)
+    branching = (sp.Piecewise, sp.core.relational.Relational, sp.logic.boolalg.BooleanFunction,
+                 sp.logic.boolalg.BooleanAtom)  # (a Symbol is a Boolean too: sympy's logic accepts symbols)
+    if any(isinstance(e, sp.Basic) and (isinstance(e, branching) or e.atoms(*branching)) for e in exprs):
+        return None
+    prog = Program(exprs, [var], arith, array=True)
+    return lambda x: prog.run_in_context([x])
+
+
+__all__ = ["Program", "compile_scalar", "compile_array", "check_evaluable", "exact_floats", "float_value",
+           "check_plain_symbols", "ANALYTIC_FUNCS", "NON_ANALYTIC", "ArithmeticNotSupportedError"]

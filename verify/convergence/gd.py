@@ -49,6 +49,7 @@ import numpy as np
 
 from .. import validate
 from ..arith import get_arith
+from ..arith.ball import _REL_BITS, checked_balls
 from ..arith.decide import bounds, decide
 from ..errors import EnclosureError, InputError, UncertifiedValueError
 from ..gdmap.maps import check_eta
@@ -105,17 +106,70 @@ def _exponent_too_big(p) -> bool:
     return abs(int(e)) > MAX_EXPONENT_BITS or abs(int(e) + int(m).bit_length()) > MAX_EXPONENT_BITS
 
 
-def _health(th, L, arith: str) -> str | None:
+#: the fast test of :func:`_ball_health`: a midpoint whose nearest double has magnitude in [2**-900, 2**900], and a
+#: relative accuracy of at most 2**19 bits in magnitude (or an exact ball), certify that the midpoint's and the
+#: radius's binary exponents are within ±MAX_EXPONENT_BITS — provided the midpoint has at most 2**19 bits
+_SAFE_LO, _SAFE_HI = 2.0**-900, 2.0**900
+_SAFE_REL_BITS = 2**19
+#: ``arb.rel_accuracy_bits`` of an exact ball (Arb's ARF_PREC_EXACT)
+_EXACT_BITS = 2**63 - 1
+#: the fast test assumes midpoints of at most this many bits (Arb rounds every result to the working
+#: precision; exact inputs are below 2**1000 in magnitude)
+_FAST_HEALTH_MAX_PREC = 2**19
+
+
+def _ball_health(th, L, prec) -> str | None:
+    """:func:`_health` for balls, on whole arrays, without creating a ball per entry (``L`` may be None: θ alone).
+
+    Fast test, one numpy pass each: the midpoints as doubles and ``arb.rel_accuracy_bits`` (Arb: the position of
+    the midpoint's top bit minus the radius's, so the radius's top bit is within 2**19 + 902 of 0 when the
+    midpoint's double is in [2**-900, 2**900] and |rel| ≤ 2**19). A finite midpoint of ≤ 2**19 bits with its top
+    bit there has its binary exponent in range too; a NaN or infinite ball fails the test (its accuracy is
+    ±ARF_PREC_EXACT or its double not finite). Entries failing the fast test — exact zeros, values beyond the
+    double range, non-finite balls — get the exact test (:func:`_slow_ball_health`), which decides the verdict:
+    the others are certainly usable."""
+    flat = np.ravel(th)
+    vals = np.empty(flat.size + (L is not None), dtype=object)
+    vals[:flat.size] = flat
+    if L is not None:
+        vals[-1] = L
+    if prec is None or prec > _FAST_HEALTH_MAX_PREC:
+        return _slow_ball_health(vals)
+    rel = _REL_BITS(vals).astype(np.int64)
+    mid = np.abs(vals.astype(float))
+    ok = ((np.abs(rel) <= _SAFE_REL_BITS) | (rel == _EXACT_BITS)) & (mid >= _SAFE_LO) & (mid <= _SAFE_HI)
+    if ok.all():
+        return None
+    return _slow_ball_health(vals[~ok])
+
+
+def _ball_value_health(L, prec) -> str | None:
+    """:func:`_ball_health` of one ball (the loss), with the same fast test."""
+    if prec is not None and prec <= _FAST_HEALTH_MAX_PREC:
+        rel = L.rel_accuracy_bits()
+        mid = abs(float(L))
+        if (abs(rel) <= _SAFE_REL_BITS or rel == _EXACT_BITS) and _SAFE_LO <= mid <= _SAFE_HI:
+            return None
+    return _slow_ball_health([L])
+
+
+def _slow_ball_health(vals) -> str | None:
+    """The exact test: non-finite, or a radius exponent beyond the limit → ``"blowup"``; else a midpoint exponent
+    beyond it → ``"magnitude"``."""
+    if not all(v.is_finite() for v in vals) or any(_exponent_too_big(v.rad()) for v in vals):
+        return "blowup"
+    if any(_exponent_too_big(v.mid()) for v in vals):
+        return "magnitude"
+    return None
+
+
+def _health(th, L, arith: str, prec: int | None = None) -> str | None:
     """None if the iterate and its loss are usable; otherwise the stop reason: ``"blowup"`` (a ball
     enclosure that is not finite or whose radius left ±2**20 in binary exponent: the wrapping effect),
     ``"not_finite"`` (float/mp overflow) or ``"magnitude"`` (a value beyond ±2**20 in binary exponent)."""
-    vals = [L, *list(np.ravel(th))]
     if arith == "ball":
-        if not all(v.is_finite() for v in vals) or any(_exponent_too_big(v.rad()) for v in vals):
-            return "blowup"
-        if any(_exponent_too_big(v.mid()) for v in vals):
-            return "magnitude"
-        return None
+        return _ball_health(th, L, prec)
+    vals = [L, *list(np.ravel(th))]
     if arith == "float":
         return None if all(np.isfinite(float(v)) for v in vals) else "not_finite"
     if arith == "mp":
@@ -159,8 +213,8 @@ def _centered_step(objective, th, g, eta_a, a, prec):
         naive = th - eta_a * g
     m = np.array([arb(v.mid()) for v in th], dtype=object)  # the exact midpoint of the box
     try:
-        H = np.asarray(objective.hessian(th, a, prec), dtype=object).reshape(len(th), len(th))
-        gm = np.asarray(objective.grad(m, a, prec), dtype=object).reshape(-1)
+        H = np.asarray(objective.hessian(checked_balls(th), a, prec), dtype=object).reshape(len(th), len(th))
+        gm = np.asarray(objective.grad(checked_balls(m), a, prec), dtype=object).reshape(-1)
     except RegionBoundaryError:
         return naive
     with a.context():
@@ -218,7 +272,7 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
         eta_a = a.const(q)
     L, g = objective.value_and_grad(th, a, prec)
     extra = {"requested_steps": steps, "form": form}
-    bad = _health(th, L, a.name)
+    bad = _health(th, L, a.name, a.prec)
     if bad is not None:
         return Trajectory(objective, q, [th], [L], a.name, a.prec,
                           f"the loss at the start is not usable ({bad}): nothing was run",
@@ -232,8 +286,18 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
         else:
             with a.context():
                 th = th - eta_a * g  # G_η(θ_k) = θ_k − η∇L(θ_k)
-        L, g = objective.value_and_grad(th, a, prec)
-        bad = _health(th, L, a.name)
+        if a.name == "ball":
+            # θ_{k+1} is checked here, once (finite, exponents in range), and handed to the objective as checked
+            # balls: no second entry-by-entry validation; a non-finite θ_{k+1} (a non-finite gradient) stops the
+            # run as a blow-up instead of raising inside the objective
+            bad = _ball_health(th, None, a.prec)
+            if bad != "blowup":
+                L, g = objective.value_and_grad(checked_balls(th), a, prec)
+                bad_L = _ball_value_health(L, a.prec)
+                bad = "blowup" if bad_L == "blowup" else (bad or bad_L)
+        else:
+            L, g = objective.value_and_grad(th, a, prec)
+            bad = _health(th, L, a.name, a.prec)
         if bad is not None:
             extra.update(stop_reason=bad, stop_step=k + 1)
             if bad == "blowup":

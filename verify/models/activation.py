@@ -41,7 +41,14 @@ import numpy as np
 import sympy as sp
 
 from ..arith import Arithmetic
-from ..arith.compile import ANALYTIC_FUNCS, NON_ANALYTIC, check_plain_symbols, compile_scalar, exact_floats
+from ..arith.compile import (
+    ANALYTIC_FUNCS,
+    NON_ANALYTIC,
+    check_plain_symbols,
+    compile_array,
+    compile_scalar,
+    exact_floats,
+)
 from ..errors import InputError, NotAnalyticError, RegionBoundaryError
 
 Z = sp.Symbol("z", real=True)
@@ -72,6 +79,45 @@ def _clip_to_piece(x, j, bps, arith):
         b = arith.const(bps[j])
         x = b - (b - x).nonnegative_part()
     return x
+
+
+def _tanh_kernel(order: int):
+    """tanh and its first ``order`` ≤ 2 derivatives on a 1-D object array of balls, with one ``arb.tanh`` per entry:
+    t = tanh(x), tanh' = 1 − t², tanh'' = −2·t·(1 − t²) (exact identities; every operation is an Arb enclosure of
+    its exact result for every point of its operands, so each output encloses the derivative at every point of x).
+
+    The same enclosures as the generic program of the three expressions (:func:`verify.arith.compile.compile_array`)
+    up to the association of the last product: t is Arb's tanh, replaced at wide entries (relative accuracy ≤ 20
+    bits) by the hull of tanh at the endpoints where tighter, and t² is the endpoint hull of
+    :func:`verify.arith.ball.int_power_array` — except that without any wide x, t² is t·t without the per-entry
+    width test (t = tanh x is then about as narrow as x: |tanh x| ≥ |x|·sech² x). Compared with the generic
+    program on random, wide and boundary inputs: never wider."""
+    from flint import arb
+
+    from ..arith.ball import _MonotoneHull, _wide, int_power_array
+
+    hull = _MonotoneHull(arb.tanh)
+    one, minus_two = arb(1), arb(-2)
+
+    def run(xs):
+        t = hull.each(xs)
+        outs = [t]
+        if order >= 1:
+            wide = _wide(xs) if xs.size else None
+            if wide is not None and wide.any():
+                hull.tighten(xs, t, wide)
+                square = int_power_array(t, 2)
+            else:
+                square = t * t
+            outs.append(one - square)
+        else:
+            if xs.size:
+                hull.tighten(xs, t)
+        if order >= 2:
+            outs.append(minus_two * (t * outs[1]))
+        return outs
+
+    return run
 
 
 def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str, given=None) -> None:
@@ -351,24 +397,28 @@ class Activation:
             self._compiled[key] = f
         return f
 
-    def _joint(self, arith: Arithmetic, order: int):
-        """σ, σ', …, σ^(order) of the single piece as one CSE-shared program (tanh(z) is computed once
-        for tanh and 1 − tanh(z)²), mapped over an object array with one Python call per entry."""
-        key = (arith.key(), "joint", order)
-        f = self._compiled.get(key)
-        if f is None:
-            from ..arith.compile import Program
-
+    def _piece_program(self, arith: Arithmetic, j: int, order: int):
+        """f_j, f_j', …, f_j^(order) of piece j as one CSE-shared program on whole object arrays (tanh(z) is
+        computed once for tanh and 1 − tanh(z)²; every node is one numpy call, see
+        :func:`verify.arith.compile.compile_array`), or a hand-written kernel for a piece that is exactly tanh(z)
+        in ``ball`` (:func:`_tanh_kernel`). None if the piece cannot be evaluated in array mode."""
+        key = (arith.key(), "array", j, order)
+        if key not in self._compiled:
             with arith.context():
-                prog = Program([self.derivative(k, 0) for k in range(order + 1)], [Z], arith)
-            uf = np.frompyfunc(lambda x: tuple(prog.run_in_context([x])), 1, order + 1)
+                if arith.name == "ball" and order <= 2 and self.pieces[j] == sp.tanh(Z):
+                    prog = _tanh_kernel(order)
+                else:
+                    prog = compile_array([self.derivative(k, j) for k in range(order + 1)], Z, arith)
+                self._compiled[key] = prog
+        return self._compiled[key]
 
-            def f(z):
-                outs = uf(z)
-                return [np.asarray(o, dtype=object).reshape(z.shape) for o in outs]
-
-            self._compiled[key] = f
-        return f
+    def _cuts(self, arith: Arithmetic):
+        """The breakpoints as numbers of ``arith`` (enclosures in ``ball``), for the piece selection."""
+        key = (arith.key(), "cuts")
+        if key not in self._compiled:
+            with arith.context():
+                self._compiled[key] = [arith.const(Fraction(int(b.p), int(b.q))) for b in self.breakpoints]
+        return self._compiled[key]
 
     def __call__(self, z, arith: Arithmetic, order: int = 0) -> list:
         """[σ(z), σ'(z), …, σ^(order)(z)] elementwise for an array ``z`` of ``arith``.
@@ -385,15 +435,16 @@ class Activation:
             z = np.asarray(z)
         nb = len(self.breakpoints)
         with arith.context():
+            if arith.dtype is object and not native:
+                outs = self._eval_object(z, arith, order)
+                if nb == 0 and z.ndim == 0:
+                    return [o[()] for o in outs]  # a number in, numbers out (as the per-entry functions give)
+                return outs
             if nb == 0:
-                if arith.dtype is object and not native and order > 0 and z.ndim:
-                    return self._joint(arith, order)(z)
                 return [self._full(self._fn(arith, k, 0)(z), z, arith) for k in range(order + 1)]
             if arith.dtype is not object:
                 return self._eval_float(z, order)
-            if native:
-                return self._eval_array(z, arith, order)
-            return self._eval_object(z, arith, order)
+            return self._eval_array(z, arith, order)
 
     @staticmethod
     def _full(r, z, arith=None):
@@ -430,53 +481,108 @@ class Activation:
         return out
 
     def _eval_object(self, z, arith, order):
-        bps = [Fraction(int(b.p), int(b.q)) for b in self.breakpoints]
+        """Object-array arithmetics (``ball``, ``exact``, ``mp``), piece by piece on whole arrays.
+
+        Each entry is compared with every breakpoint b by the number type's own comparison (certain for balls:
+        ``x < b`` only if every point of x is below every point of the enclosure of b). An entry certainly
+        inside one open piece j is evaluated with the others of its piece by one array program of f_j and its
+        derivatives (:meth:`_piece_program`: per entry the operations of the scalar programs, CSE-shared between
+        the derivatives as in a joint scalar program; on random, wide and boundary inputs the enclosures equal the
+        per-entry ones but for the last bits of a few derivatives of z**(3/2) pieces, where √z is shared). The
+        rest — entries on, or balls meeting, a breakpoint, and NaN balls — go entry by entry
+        through :meth:`_eval_entry` (boundary errors, unions of the pieces met, the left-piece convention of
+        ``mp``), first, so that the first such entry in order raises."""
         flat = z.reshape(-1)
-        outs = [np.empty(flat.shape, dtype=object) for _ in range(order + 1)]
-        fns = [[self._fn(arith, k, j) for j in range(len(bps) + 1)] for k in range(order + 1)]
-        for n, x in enumerate(flat):
-            j = 0
-            straddle = None
-            for jb, b in enumerate(bps):
-                s = arith.side(x, b)
-                if s is None or s == 0:
-                    straddle = jb
-                    break
-                if s > 0:
-                    j = jb + 1
-                else:
-                    break
-            if straddle is None:
+        N = flat.size
+        outs = [np.empty(N, dtype=object) for _ in range(order + 1)]
+        cuts = self._cuts(arith)
+        if not cuts:
+            self._fill_piece(outs, slice(None), flat, arith, 0, order)
+            return [o.reshape(z.shape) for o in outs]
+        piece = np.zeros(N, dtype=np.intp)
+        clean = np.ones(N, dtype=bool)
+        for c in cuts:
+            above = np.asarray(flat > c, dtype=bool)
+            others = np.flatnonzero(~above)  # only these can be below
+            below = np.zeros(N, dtype=bool)
+            if others.size:
+                below[others] = np.asarray(flat[others] < c, dtype=bool)
+            piece += above
+            clean &= above | below
+        rest = np.flatnonzero(~clean)
+        if rest.size:
+            bps = [Fraction(int(b.p), int(b.q)) for b in self.breakpoints]
+            fns = [[self._fn(arith, k, j) for j in range(len(bps) + 1)] for k in range(order + 1)]
+            for n in rest:
+                vals = self._eval_entry(flat[n], int(n), z.shape, arith, order, bps, fns)
                 for k in range(order + 1):
-                    outs[k][n] = fns[k][j](x)
-                continue
-            jb = straddle
-            if not arith.certified:  # mp: x equals b_jb exactly; the left-piece convention, never an error
-                outs[0][n] = self._at_value(arith, jb, x)
-                for k in range(1, order + 1):
-                    outs[k][n] = fns[k][jb](x)
-                continue
-            if order > self.continuity[jb]:
-                raise boundary_hit(np.unravel_index(n, z.shape), self.breakpoints[jb], x, order,
-                                   self.continuity[jb])
-            # a ball reaching over b_jb may reach further breakpoints too: take all pieces it meets
-            last = jb
-            while last + 1 < len(bps) and arith.side(x, bps[last + 1]) in (None, 0):
-                if order > self.continuity[last + 1]:
-                    raise boundary_hit(np.unravel_index(n, z.shape), self.breakpoints[last + 1], x, order,
-                                       self.continuity[last + 1])
-                last += 1
-            for k in range(order + 1):
-                if arith.certified and arith.name == "ball":
-                    # each piece on the part of the ball where it applies (not on the whole ball: a piece such
-                    # as z**(3/2) is NaN on negative numbers, and hardtanh's pieces would be loose)
-                    v = fns[k][jb](_clip_to_piece(x, jb, bps, arith))
-                    for jj in range(jb + 1, last + 2):
-                        v = arith.union(v, fns[k][jj](_clip_to_piece(x, jj, bps, arith)))
-                    outs[k][n] = v
-                else:  # exact: x equals b; order <= continuity, so the left piece is right
-                    outs[k][n] = fns[k][jb](x)
+                    outs[k][n] = vals[k]
+        for j in range(len(cuts) + 1):
+            sel = clean & (piece == j)
+            if sel.any():
+                self._fill_piece(outs, sel, flat[sel], arith, j, order)
         return [o.reshape(z.shape) for o in outs]
+
+    def _fill_piece(self, outs, sel, xs, arith, j, order):
+        """outs[k][sel] = f_j^(k)(xs) for k ≤ order (xs: the 1-D array of entries selected by ``sel``, all
+        inside piece j)."""
+        prog = self._piece_program(arith, j, order)
+        if prog is not None:
+            vals = prog(xs)
+        else:  # not expressible in array mode: the per-entry programs
+            vals = [self._fn(arith, k, j)(xs) for k in range(order + 1)]
+        for k in range(order + 1):
+            v = vals[k]
+            if isinstance(v, np.ndarray) and v.shape == xs.shape:
+                if isinstance(sel, slice) and v is not xs:
+                    outs[k] = v  # the whole array: no copy needed (a fresh array, not the input)
+                else:
+                    outs[k][sel] = v
+            else:  # a constant (e.g. relu' = 1 on its right piece): one number for every entry
+                full = np.empty(xs.shape, dtype=object)
+                full.fill(v[()] if isinstance(v, np.ndarray) else v)
+                outs[k][sel] = full
+
+    def _eval_entry(self, x, n, shape, arith, order, bps, fns):
+        """[σ^(k)(x)] for one entry x (flat index n in an array of ``shape``) that is not certainly inside one
+        open piece: on a breakpoint, a ball meeting one, or a NaN ball."""
+        j = 0
+        straddle = None
+        for jb, b in enumerate(bps):
+            s = arith.side(x, b)
+            if s is None or s == 0:
+                straddle = jb
+                break
+            if s > 0:
+                j = jb + 1
+            else:
+                break
+        if straddle is None:
+            return [fns[k][j](x) for k in range(order + 1)]
+        jb = straddle
+        if not arith.certified:  # mp: x equals b_jb exactly; the left-piece convention, never an error
+            return [self._at_value(arith, jb, x), *(fns[k][jb](x) for k in range(1, order + 1))]
+        if order > self.continuity[jb]:
+            raise boundary_hit(np.unravel_index(n, shape), self.breakpoints[jb], x, order, self.continuity[jb])
+        # a ball reaching over b_jb may reach further breakpoints too: take all pieces it meets
+        last = jb
+        while last + 1 < len(bps) and arith.side(x, bps[last + 1]) in (None, 0):
+            if order > self.continuity[last + 1]:
+                raise boundary_hit(np.unravel_index(n, shape), self.breakpoints[last + 1], x, order,
+                                   self.continuity[last + 1])
+            last += 1
+        out = []
+        for k in range(order + 1):
+            if arith.certified and arith.name == "ball":
+                # each piece on the part of the ball where it applies (not on the whole ball: a piece such
+                # as z**(3/2) is NaN on negative numbers, and hardtanh's pieces would be loose)
+                v = fns[k][jb](_clip_to_piece(x, jb, bps, arith))
+                for jj in range(jb + 1, last + 2):
+                    v = arith.union(v, fns[k][jj](_clip_to_piece(x, jj, bps, arith)))
+                out.append(v)
+            else:  # exact: x equals b; order <= continuity, so the left piece is right
+                out.append(fns[k][jb](x))
+        return out
 
     def _eval_array(self, z, arith, order):
         """Certified evaluation on a whole array of an array-native arithmetic (float64 balls): each entry's
