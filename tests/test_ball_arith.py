@@ -60,3 +60,26 @@ def test_symmetric_product_by_blocks_matches_the_full_product():
     for i, j in [(0, 0), (10, 299), (299, 10), (150, 75), (75, 150), (299, 299)]:
         assert sym[i, j].overlaps(full[i, j]) and abs(float(sym[i, j].mid()) - float(full[i, j].mid())) < 1e-20
         assert sym[i, j].mid() == sym[j, i].mid()
+
+
+
+def test_const_uses_the_arithmetic_precision_outside_its_context():
+    """BallArithmetic.const rounds a non-dyadic rational at the arithmetic's precision even when python-flint's
+    global precision is lower (it was built at 53 bits outside ``context()``: valid but 2**75 times wider)."""
+    from fractions import Fraction
+
+    from flint import ctx
+
+    import verify as vf
+
+    saved = ctx.prec
+    try:
+        ctx.prec = 53
+        for prec in (128, 256):
+            a = vf.get_arith("ball", prec)
+            lo, hi = a.bounds(a.const(Fraction(1, 3)))
+            assert lo <= Fraction(1, 3) <= hi
+            assert hi - lo < Fraction(1, 2 ** (prec - 2))
+        assert ctx.prec == 53
+    finally:
+        ctx.prec = saved

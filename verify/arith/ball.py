@@ -163,6 +163,7 @@ class BallArithmetic(Arithmetic):
     #: convolutional network through the layer-graph engine 1.66 at p = 2,450 (see
     #: :func:`verify.models.objective.check_dense_size`)
     dense_copies = 1.75
+    dense_copies_by_layers = {2: 0.8, 3: 1.25}
 
     def __init__(self, prec=128):
         super().__init__(128 if prec is None else prec)
@@ -191,9 +192,15 @@ class BallArithmetic(Arithmetic):
         return _ArbPrec(self.prec)
 
     def const(self, q: Fraction):
+        """The ball of q at this arithmetic's precision, inside or outside :meth:`context` (python-flint rounds a
+        non-dyadic rational at its global precision: 1/3 built at the default 53 bits would be a valid but 2**75
+        times wider ball than at 128)."""
         if q.denominator == 1:
             return arb(q.numerator)
-        return arb(fmpq(q.numerator, q.denominator))
+        if ctx.prec == self.prec:
+            return arb(fmpq(q.numerator, q.denominator))
+        with _ArbPrec(self.prec):
+            return arb(fmpq(q.numerator, q.denominator))
 
     def from_input(self, x, what="value"):
         if type(x) is arb:

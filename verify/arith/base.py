@@ -29,6 +29,11 @@ class Arithmetic:
     dtype: Any = object
     #: rough bytes held per array entry (numpy slot + number object), for size estimates
     bytes_per_entry: int = 8
+    #: peak memory of computing a dense result (a Hessian) over ``bytes_per_entry`` × its entries (measured, see
+    #: :func:`verify.models.objective.check_dense_size`); float arrays hold ~2 working copies
+    dense_copies: float = 2.25
+    #: smaller measured factors for the Hessian of an MLP by the layer-wise engine, by number of weight layers
+    dense_copies_by_layers: dict = {}
     #: arrays are of the arithmetic's own array type, every function maps whole arrays (``ball64``)
     array_native: bool = False
 

@@ -114,10 +114,8 @@ def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, cop
     if copies is not None:
         c = copies
     else:
-        c = getattr(arith, "dense_copies", 2.25)
-        by_layers = {"ball": {2: 0.8, 3: 1.25}, "float": {2: 1.15, 3: 1.5}, "ball64": {2: 1.25, 3: 1.9},
-                     "mp": {2: 1.25}}
-        c = min(c, by_layers.get(arith.name, {}).get(layers, c))
+        c = arith.dense_copies
+        c = min(c, arith.dense_copies_by_layers.get(layers, c))
     objects = arith.dtype is object and not getattr(arith, "array_native", False)
     allowance = (96 if objects else 32) * 2**20
     est = int(rows * cols * b * c) + allowance
@@ -295,7 +293,8 @@ class NetworkLoss(Objective):
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
         a, th = self._prepare(theta, arith, prec)
         self._require(a)
-        check_dense_size(self.n_params, self.n_params, a, "the Hessian", max_bytes)
+        layers = self._chain.depth if self._chain is not None else None
+        check_dense_size(self.n_params, self.n_params, a, "the Hessian", max_bytes, layers=layers)
         X, Y = self.data.in_arith(a)
         with a.context():
             return self._engine(a).loss_hessian(th, X, self._ell_at(a, Y))
