@@ -18,7 +18,9 @@ from verify.result import Result, Verdict
 
 def test_the_false_monotonicity_conjecture_is_refuted_with_a_minimal_certified_counterexample(tmp_path):
     rep = check("gd-monotone-relu", max_examples=200, seed=0)
-    assert rep.verdict == Verdict.REFUTED and rep.result.arithmetic == "ball"
+    # the first rung of the re-check ladder (float64 balls) certifies the increase
+    assert rep.verdict == Verdict.REFUTED and rep.result.arithmetic == "ball64" and rep.result.rung == "ball64"
+    assert rep.result.certificate["ladder"] == [{"rung": "ball64", "outcome": "REFUTED"}]
     ce = rep.counterexample
     assert ce.widths == (1, 1, 1) and len(ce.X) == 1  # shrunk to one neuron and one data point
     path = tmp_path / "ce.json"
@@ -196,3 +198,36 @@ def test_cli_search_recheck_sweep_report(tmp_path, capsys):
 def test_the_pl_claim_survives():
     rep = check("pl-ntk-lower-bound", max_examples=40, seed=2)
     assert rep.verdict == Verdict.SUPPORTED and rep.min_margin >= 0
+
+
+def _near_zero_prop(inst, arith="float", prec=None):
+    """margin = 1/3·3 − (1 + 10⁻³⁰) = −10⁻³⁰ exactly: float64 balls straddle 0, Arb at 128 bits decides."""
+    from fractions import Fraction
+
+    a = vf.get_arith(arith, prec)
+    if not a.certified:
+        return Result(Verdict.INCONCLUSIVE, claim="v ≥ 0", margin=-1.0, arithmetic=a.name)
+    with a.context():
+        v = a.const(Fraction(1, 3)) * a.const(Fraction(3)) - a.const(1 + Fraction(1, 10**30))
+    lo, hi = a.bounds(v)
+    if hi < 0:
+        return Result(Verdict.REFUTED, claim="v ≥ 0", margin=float(hi), arithmetic=a.name, precision=a.prec)
+    if lo > 0:
+        return Result(Verdict.SUPPORTED, claim="v ≥ 0", margin=float(lo), arithmetic=a.name, precision=a.prec)
+    return Result(Verdict.INCONCLUSIVE, claim="v ≥ 0", margin=0.0, arithmetic=a.name, precision=a.prec)
+
+
+def test_recheck_climbs_from_float64_balls_to_arb_on_a_violation_1e_30_from_the_edge():
+    from verify.claims.check import recheck
+
+    fast = Claim("near-zero-fast", st.just(0), _near_zero_prop, fast=True)
+    res, history = recheck(fast, 0)
+    assert [h[0] for h in history] == ["ball64", "ball@128"] and history[0][1] == "INCONCLUSIVE"
+    assert res.verdict == Verdict.REFUTED and res.rung == "ball@128" and res.arithmetic == "ball"
+    assert [a["rung"] for a in res.certificate["ladder"]] == ["ball64", "ball@128"]
+    # a claim that does not declare float64-ball support never sees arith="ball64"
+    plain = Claim("near-zero", st.just(0), _near_zero_prop)
+    res, history = recheck(plain, 0)
+    assert history[0][0] == "ball@128" and res.verdict == Verdict.REFUTED
+    with pytest.raises(InputError):
+        Claim("bad-fast", st.just(0), _near_zero_prop, fast="yes")

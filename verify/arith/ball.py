@@ -230,6 +230,13 @@ class BallArithmetic(Arithmetic):
             return super().vectorize(f)
         return lambda x: whole(x) if isinstance(x, np.ndarray) else f(x)
 
+    def symmetric_eigenvalue_bounds(self, H) -> list[tuple[Fraction, Fraction]]:
+        """Eigenvalue enclosures of a symmetric ball matrix by Arb's certified eigensolver
+        (:func:`verify.arith.eigen.ball_eigen_enclosures`), read as exact endpoints."""
+        from .eigen import ball_eigen_enclosures
+
+        return [ball_bounds(e) for e in ball_eigen_enclosures(np.asarray(H, dtype=object), self.prec)]
+
     def func(self, name):
         if name == "pi":
             return arb.pi()

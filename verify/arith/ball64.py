@@ -1495,6 +1495,13 @@ class Ball64Arithmetic(Arithmetic):
             lo[idx], hi[idx] = m - r, m + r
         return lo, hi
 
+    def symmetric_eigenvalue_bounds(self, H) -> list[tuple[Fraction, Fraction]]:
+        """Eigenvalue enclosures of a symmetric float64-ball matrix without a characteristic polynomial (Weyl and
+        isolated Gershgorin discs around a float eigendecomposition: :func:`.linalg64.symmetric_eigenvalues`)."""
+        from .linalg64 import symmetric_eigenvalues
+
+        return symmetric_eigenvalues(as_b64(H))
+
     def certainly_outside(self, u, kind: str) -> bool:
         """Is every point of some ball of ``u`` outside the domain ``kind`` (``pos``/``nonneg``/``nonzero``)?"""
         u = as_b64(u)

@@ -217,7 +217,12 @@ class Arithmetic:
             lo[idx], hi[idx] = scalar_bounds(v)
         return lo, hi
 
-    # -- output --------------------------------------------------------------------------------
+    # -- certified linear algebra (asked by analyses; an arithmetic without it raises) -----------
+    def symmetric_eigenvalue_bounds(self, H) -> list[tuple[Fraction, Fraction]]:
+        """Exact rational enclosures ``(lo, hi)`` of the eigenvalues of every symmetric matrix inside the
+        enclosure ``H`` (a square array of this arithmetic's numbers), sorted by midpoint."""
+        raise ArithmeticNotSupportedError(f"{self.name} arithmetic gives no certified eigenvalue enclosures")
+
     def to_float(self, a) -> np.ndarray | float:
         """Float64 approximation (midpoints for balls)."""
         if np.ndim(a) == 0:

@@ -4,9 +4,10 @@
    search towards small and negative margins;
 2. the first violation (margin < 0) is shrunk by hypothesis to a minimal instance (few neurons, small
    integers);
-3. that instance is re-evaluated in Arb ball arithmetic at 128, 256, 512 bits: REFUTED only when the
-   ball evaluation certifies the violation; a float violation the balls do not confirm is INCONCLUSIVE
-   (round-off), never REFUTED;
+3. that instance is re-evaluated up the precision ladder — float64 balls (``ball64``) for claims whose prop
+   handles them (``Claim(fast=True)``), then Arb balls at 128, 256, 512 bits: REFUTED only when a certified
+   evaluation confirms the violation (``Result.rung`` names the rung); a float violation no rung confirms is
+   INCONCLUSIVE (round-off), never REFUTED;
 4. without a violation the verdict is SUPPORTED on N instances, with the smallest margin seen —
    sampling never PROVES a claim.
 
@@ -116,24 +117,50 @@ def _reproduce_line(notes, seed) -> str:
     return f"seed={seed}" + (f"; {blob}" if blob else "")
 
 
+#: arithmetics whose REFUTED a re-check accepts (enclosures or exact values)
+CERTIFIED_ARITHMETICS = ("ball64", "ball", "exact", "symbolic")
+
+
+def recheck_ladder(claim: Claim, precisions=RECHECK_PRECISIONS) -> list:
+    """The rungs a re-check climbs: ``ball64`` if the claim's prop handles float64 balls (``claim.fast``), then
+    Arb balls at each of ``precisions``."""
+    from ..arith.ladder import Rung
+
+    return ([Rung("ball64")] if claim.fast else []) + [Rung("ball", p) for p in precisions]
+
+
 def recheck(claim: Claim, instance, precisions=RECHECK_PRECISIONS) -> tuple[Result, list]:
-    """Re-evaluate a counterexample in ball arithmetic at rising precision. Returns (Result, history)."""
+    """Re-evaluate a counterexample up the precision ladder (:func:`recheck_ladder`). Returns (Result, history):
+    ``history`` lists ``(rung label, verdict, margin)`` per attempt. REFUTED only from a certified evaluation
+    (``Result.rung`` says which rung); a rung whose enclosures cannot be formed (not finite, a kink inside a ball)
+    is recorded as undecided and the next rung is tried."""
+    from ..arith.ladder import UNDECIDED
+
     history = []
     if not claim.certifiable:
         res = Result(Verdict.INCONCLUSIVE, claim=claim.name, message="prop has no arith= parameter: the float "
                      "counterexample cannot be re-checked in ball arithmetic")
         return res, history
     last = None
-    for p in precisions:
-        res = claim.evaluate(instance, arith="ball", prec=p)
-        history.append((p, res.verdict.value, margin_float(res)))
+    for rung in recheck_ladder(claim, precisions):
+        try:
+            res = claim.evaluate(instance, arith=rung.arith, prec=rung.prec)
+        except UNDECIDED as exc:
+            if rung.arith != "ball64":
+                raise
+            history.append((rung.label, f"undecided ({type(exc).__name__})", None))
+            continue
+        history.append((rung.label, res.verdict.value, margin_float(res)))
         last = res
-        if res.verdict == Verdict.REFUTED and res.arithmetic in ("ball", "exact", "symbolic"):
+        if res.verdict == Verdict.REFUTED and res.arithmetic in CERTIFIED_ARITHMETICS:
+            res.rung = rung.label
+            res.certificate = {**(res.certificate or {}), "ladder": [
+                {"rung": lab, "outcome": v} for lab, v, _ in history]}
             return res, history
         if res.verdict in (Verdict.PROVED, Verdict.SUPPORTED) and margin_float(res) > 0:
-            break  # the balls say the claim holds here: the float violation was round-off
-    msg = ("the float violation is not confirmed in ball arithmetic (" +
-           ", ".join(f"{p} bits: {v}" for p, v, _ in history) + "): treated as round-off")
+            break  # the enclosures say the claim holds here: the float violation was round-off
+    msg = ("the float violation is not confirmed in certified arithmetic (" +
+           ", ".join(f"{lab}: {v}" for lab, v, _ in history) + "): treated as round-off")
     return Result(Verdict.INCONCLUSIVE, claim=claim.name, arithmetic="ball", precision=precisions[-1],
                   margin=None if last is None else last.margin, message=msg), history
 
@@ -172,7 +199,7 @@ def check(claim, max_examples: int = 100, deadline=None, executor=None, seed: in
     s, r = min(viol, key=lambda sr: (getattr(sr[1]["violation"][0], "size", (0,)), sr[0]))
     inst, fres = r["violation"]
     repro = _reproduce_line(r["notes"], s)
-    if fres.verdict == Verdict.REFUTED and fres.arithmetic in ("ball", "exact", "symbolic"):
+    if fres.verdict == Verdict.REFUTED and fres.arithmetic in CERTIFIED_ARITHMETICS:
         final, history = fres, [("search", fres.verdict.value, margin_float(fres))]
     else:
         final, history = recheck(claim, inst)

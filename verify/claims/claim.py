@@ -2,9 +2,12 @@
 
 ``vf.Claim(name, instances, prop)``: ``instances`` is a hypothesis strategy, ``prop(instance, arith=…,
 prec=…)`` returns a :class:`~verify.Result` whose ``margin`` is a number, positive where the claim
-holds. ``prop`` is evaluated in float64 while searching (fast) and in Arb ball arithmetic at rising
-precision to re-check a counterexample; a ``prop`` that takes no ``arith`` argument cannot be
-re-checked, and its float counterexamples are reported as INCONCLUSIVE, never REFUTED.
+holds. ``prop`` is evaluated in float64 while searching (fast) and up the precision ladder to re-check a
+counterexample: Arb ball arithmetic (``arith="ball"``) at rising precision, preceded by float64 balls
+(``arith="ball64"``, a few times the cost of float) when the claim says its prop handles them
+(``Claim(..., fast=True)``; the values are then :class:`~verify.arith.ball64.B64` arrays, read with
+``vf.get_arith("ball64").bounds``). A ``prop`` that takes no ``arith`` argument cannot be re-checked, and
+its float counterexamples are reported as INCONCLUSIVE, never REFUTED.
 
 Claims are registered by name (:func:`register`, :func:`get_claim`) so that worker processes, the
 ``verify sweep`` command and counterexample files can refer to them without pickling code.
@@ -33,12 +36,17 @@ class Claim:
     #: optional: build the instance of a sweep grid point, ``from_params(**point) -> instance``
     from_params: Callable | None = None
     tags: tuple = field(default_factory=tuple)
+    #: prop also evaluates in ``arith="ball64"`` (float64 balls): re-checks try that rung before Arb
+    fast: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise InputError("a claim needs a non-empty name")
         if not callable(self.prop):
             raise InputError("prop must be callable: prop(instance) -> Result")
+        from ..validate import boolean
+
+        self.fast = boolean(self.fast, "fast")
         from hypothesis.strategies import SearchStrategy
 
         if not isinstance(self.instances, SearchStrategy):

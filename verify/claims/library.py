@@ -27,11 +27,8 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from ..arith.ball import ball_bounds
 from ..arith.decide import rational_below
-from ..arith.eigen import ball_eigen_enclosures
 from ..errors import InputError, RegionBoundaryError
-from ..numbers import to_fraction
 from ..result import Result, Verdict, make_scope
 from ..strategies import graph_instances, instances
 from .claim import Claim, register
@@ -102,7 +99,7 @@ def _monotone(inst, arith="float", prec=None) -> Result:
             m = min(drops)
             return Result(Verdict.SUPPORTED if m >= 0 else Verdict.INCONCLUSIVE, claim=claim, margin=m,
                           arithmetic="float", message=f"η = {eta:.6g}; losses {L[0]:.4g} → {L[-1]:.4g}")
-        return _monotone_ball(loss, th, frac, prec or 128, claim)
+        return _monotone_certified(loss, th, frac, arith, prec, claim)
     except RegionBoundaryError as exc:  # an iterate on a ReLU kink: not evidence either way
         return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, message=f"region boundary: {exc}")
 
@@ -115,39 +112,41 @@ def _f(q) -> float:
         return 1e308 if q > 0 else -1e308
 
 
-def _monotone_ball(loss, th, frac, prec, claim) -> Result:
+def _monotone_certified(loss, th, frac, arith, prec, claim) -> Result:
+    """The monotonicity claim in a certified arithmetic (``ball64``, or Arb ``ball`` at ``prec`` bits): λ_max from
+    the arithmetic's eigenvalue enclosures, GD run in it, a REFUTED only for a certified increase."""
+    from ..arith import get_arith
     from ..convergence import gd
 
-    H = loss.hessian(th, "ball", prec)
-    eigs = ball_eigen_enclosures(H, prec)
-    lam_hi = max(ball_bounds(e)[1] for e in eigs)
+    a = get_arith(arith, prec)
+    prec = a.prec
+    H = loss.hessian(th, a.name, prec)
+    lam_hi = max(hi for _, hi in a.symmetric_eigenvalue_bounds(H))
     if lam_hi <= 0:
-        return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, arithmetic="ball", precision=prec,
+        return Result(Verdict.SUPPORTED, claim=claim, margin=1.0, arithmetic=a.name, precision=prec,
                       message="λ_max ≤ 0")
     # 0 < η < frac·2/λ_max certainly (uses the upper bound of λ_max), a short rational
     eta = rational_below(frac * 2 / lam_hi)
-    traj = gd(loss, th, eta, STEPS, "ball", prec)
+    traj = gd(loss, th, eta, STEPS, a.name, prec)
+    ends = [a.bounds(v) for v in traj.losses]  # exact endpoints of the loss enclosures
     worst, where = None, None
     K = len(traj.losses) - 1  # the ball run stops early if its enclosures stop being finite
     for k in range(K):
-        a, b = traj.losses[k], traj.losses[k + 1]
         # certified increase: L_{k+1} > L_k for sure
-        lo_gap = ball_bounds(b)[0] - ball_bounds(a)[1]
+        lo_gap = ends[k + 1][0] - ends[k][1]
         if lo_gap > 0 and (worst is None or lo_gap > worst):
             worst, where = lo_gap, k
-    L0 = to_fraction(traj.losses[0].mid())
+    mids = [(lo + hi) / 2 for lo, hi in ends]
+    L0 = mids[0]
     if worst is not None:
-        return Result(Verdict.REFUTED, claim=claim, margin=-_f(worst / L0 if L0 else worst), arithmetic="ball",
+        return Result(Verdict.REFUTED, claim=claim, margin=-_f(worst / L0 if L0 else worst), arithmetic=a.name,
                       precision=prec, certificate={"eta": eta, "lambda_max_upper": lam_hi, "step": where},
                       counterexample={"eta": eta, "step": where, "increase_lower_bound": worst},
                       message=f"certified increase of the loss at step {where} with η = {eta} < 2/λ_max(∇²L(θ0)) "
                               f"(λ_max ≤ {_f(lam_hi):.6g}): L_{where + 1} − L_{where} ≥ {_f(worst):.3g}")
-    drops = []
-    for k in range(K):
-        a, b = traj.losses[k], traj.losses[k + 1]
-        drops.append(_f((to_fraction(a.mid()) - to_fraction(b.mid())) / L0) if L0 else 0.0)
+    drops = [_f((mids[k] - mids[k + 1]) / L0) if L0 else 0.0 for k in range(K)]
     return Result(Verdict.SUPPORTED if K == STEPS else Verdict.INCONCLUSIVE, claim=claim,
-                  margin=min(drops, default=0.0), arithmetic="ball", precision=prec,
+                  margin=min(drops, default=0.0), arithmetic=a.name, precision=prec,
                   message=f"no certified increase at η = {eta}" + ("" if K == STEPS else f" in the {K} steps whose "
                                                                    "enclosures stayed finite"))
 
@@ -156,7 +155,7 @@ MONOTONE_RELU = register(Claim(
     name="gd-monotone-relu",
     instances=instances(depth=(1, 1), width=(1, 3), input_dim=(1, 2), n=(1, 3), activations=st.just("relu"),
                         bias=False, scalars={"frac": _frac()}),
-    prop=_monotone,
+    prop=_monotone, fast=True,
     from_params=lambda width=2, seed=0, frac=Fraction(1, 2), n=2, d=1: random_instance(
         (d, width, 1), "relu", seed=seed, n=n, scalars={"frac": Fraction(frac)}),
     description="two-layer ReLU nets: GD decreases the loss monotonically for η < 2/λ_max(∇²L(θ0)) (false)"))
@@ -165,7 +164,7 @@ MONOTONE_CNN = register(Claim(
     name="gd-monotone-cnn",
     instances=graph_instances(kinds="conv", dims=1, conv_layers=1, channels=(1, 2), length=(2, 4), kernel=(1, 3),
                               activations="relu", bias=False, outputs=1, n=(1, 2), scalars={"frac": _frac()}),
-    prop=_monotone,
+    prop=_monotone, fast=True,
     description="bias-free ReLU CNNs (conv, pooling, dense): GD decreases the loss monotonically for "
                 "η < 2/λ_max(∇²L(θ0)) (false)"))
 
@@ -173,7 +172,7 @@ MONOTONE_LINEAR = register(Claim(
     name="gd-monotone-linear",
     instances=instances(depth=(0, 0), input_dim=(1, 3), n=(1, 4), activations=st.just("identity"), bias=False,
                         scalars={"frac": _frac()}),
-    prop=_monotone,
+    prop=_monotone, fast=True,
     from_params=lambda seed=0, frac=Fraction(1, 2), n=3, d=2: random_instance(
         (d, 1), "identity", seed=seed, n=n, scalars={"frac": Fraction(frac)}),
     description="linear models (quadratic loss): GD decreases the loss monotonically for η < 2/λ_max (true)"))
@@ -217,7 +216,6 @@ NONSINGULAR_RELU = register(Claim(
 
 def _ntk_pl_bound(inst, arith="float", prec=None) -> Result:
     """margin = (‖∇L‖²/L − 4s·λ_min(JJᵀ)) / (‖∇L‖²/L) at θ (``local_pl.md`` §6 claim 8, NTK form)."""
-    from ..pl.alpha import weyl_lambda_min_lower
 
     loss, th = inst.loss(), inst.theta_array()
     s = loss.scale
@@ -234,24 +232,24 @@ def _ntk_pl_bound(inst, arith="float", prec=None) -> Result:
         return Result(Verdict.SUPPORTED if m >= -1e-12 else Verdict.INCONCLUSIVE, claim=claim,
                       margin=0.0 if abs(m) <= 1e-12 else m, arithmetic="float", message=f"ratio {ratio:.6g}, bound "
                       f"{4 * float(s) * lam:.6g}")
+    from ..arith import get_arith
     from ..pl.ratio import ratio as pl_ratio
 
-    p = prec or 128
-    r = pl_ratio(loss, th, "ball", p)
-    J = loss.jacobian(th, "ball", p)
-    from ..arith import get_arith
-
-    a = get_arith("ball", p)
+    a = get_arith(arith, prec)  # a certified arithmetic: ball64, or Arb balls at prec bits
+    r = pl_ratio(loss, th, a.name, a.prec)
+    J = loss.jacobian(th, a.name, a.prec)
     with a.context():
         K = a.matmul(J, J.T)
-    bound = 4 * s * weyl_lambda_min_lower(K)  # a certified lower bound of 4s·λ_min
-    r_lo = ball_bounds(r)[0]
+    # a certified lower bound of 4s·λ_min(JJᵀ) from the arithmetic's eigenvalue enclosures (every symmetric matrix
+    # in the enclosure of JJᵀ)
+    bound = 4 * s * min(lo for lo, _ in a.symmetric_eigenvalue_bounds(K))
+    r_lo = a.bounds(r)[0]
     # a certified lower bound of 4s·λ_min cannot certify a violation (that needs an upper bound): the ball mode
     # only confirms the inequality's margin or says INCONCLUSIVE, it never reports REFUTED
     if r_lo >= bound:
         return Result(Verdict.SUPPORTED, claim=claim, margin=_f((r_lo - bound) / r_lo) if r_lo else 0.0,
-                      arithmetic="ball", precision=p, message=f"ratio ≥ {_f(r_lo):.6g} ≥ bound {_f(bound):.6g}")
-    return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, arithmetic="ball", precision=p,
+                      arithmetic=a.name, precision=a.prec, message=f"ratio ≥ {_f(r_lo):.6g} ≥ bound {_f(bound):.6g}")
+    return Result(Verdict.INCONCLUSIVE, claim=claim, margin=0.0, arithmetic=a.name, precision=a.prec,
                   message="the enclosures overlap")
 
 
@@ -259,14 +257,14 @@ NTK_PL = register(Claim(
     name="pl-ntk-lower-bound",
     instances=instances(depth=(1, 2), width=(1, 3), input_dim=(1, 3), n=(1, 3), activations=st.sampled_from(
         ["tanh", "sigmoid", "softplus", "relu"]), bias=None),
-    prop=_ntk_pl_bound,
+    prop=_ntk_pl_bound, fast=True,
     from_params=lambda width=2, seed=0, n=2, d=2: random_instance((d, width, 1), "tanh", seed=seed, n=n),
     description="square losses: ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (local_pl.md §6 claim 8, NTK form; true)"))
 
 NTK_PL_GRAPH = register(Claim(
     name="pl-ntk-lower-bound-graph",
     instances=graph_instances(kinds=("conv", "attention"), n=(1, 3)),
-    prop=_ntk_pl_bound,
+    prop=_ntk_pl_bound, fast=True,
     description="square losses of small CNNs (conv, pooling, dense) and softmax-attention networks: "
                 "‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (the NTK form of local_pl.md §6 claim 8 holds for any network; "
                 "true)"))

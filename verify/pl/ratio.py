@@ -27,13 +27,14 @@ def ratio(objective, theta, arith="float", prec=None):
 
 
 def _check_positive(L, a):
-    if a.name == "ball":
-        if L.upper() < 0:
+    if a.certified:  # an enclosure (or an exact value): decided on its exact endpoints
+        lo, hi = a.bounds(L)
+        if hi < 0:
             raise InputError(f"L(θ) = {L} < 0: the PL criterion needs a non-negative objective")
-        if L.is_exact() and L.is_zero():
+        if lo == hi == 0:
             raise InputError("L(θ) = 0: the PL ratio is undefined at a zero of the objective")
         return
-    v = float(L) if a.name != "exact" else L
+    v = float(L)
     if v < 0:
         raise InputError(f"L(θ) = {L} < 0: the PL criterion needs a non-negative objective")
     if v == 0:
