@@ -1216,6 +1216,7 @@ class Ball64Arithmetic(Arithmetic):
 
     name = "ball64"
     certified = True
+    balls = True
     dtype = object
     bytes_per_entry = 16  # a mid and a radius
     #: measured peak of a dense Hessian over its 16-byte entries (:func:`verify.models.objective.check_dense_size`):
@@ -1494,6 +1495,8 @@ class Ball64Arithmetic(Arithmetic):
             m, r = Fraction(float(x.mid[idx])), Fraction(float(x.rad[idx]))
             lo[idx], hi[idx] = m - r, m + r
         return lo, hi
+
+    eigen_method = "float64-ball eigenvalue enclosures (Weyl/Ostrowski bounds around a float eigendecomposition)"
 
     def symmetric_eigenvalue_bounds(self, H) -> list[tuple[Fraction, Fraction]]:
         """Eigenvalue enclosures of a symmetric float64-ball matrix without a characteristic polynomial (Weyl and

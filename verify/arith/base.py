@@ -36,6 +36,8 @@ class Arithmetic:
     dense_copies_by_layers: dict = {}
     #: arrays are of the arithmetic's own array type, every function maps whole arrays (``ball64``)
     array_native: bool = False
+    #: values are balls with a width (an enclosure can contain a breakpoint of an activation): ``ball``, ``ball64``
+    balls: bool = False
 
     def __init__(self, prec: int | None = None):
         self.prec = self._check_prec(prec)
@@ -138,6 +140,12 @@ class Arithmetic:
         uf = np.frompyfunc(f, 1, 1)
         return lambda a: uf(a) if isinstance(a, np.ndarray) else f(a)
 
+    def piece_kernel(self, expr, var, order: int):
+        """A hand-written evaluator of the sympy expression ``expr`` in ``var`` and its first ``order`` derivatives on
+        whole arrays (``run(xs) -> [f(xs), f'(xs), …]``), when this arithmetic has one faster than the compiled
+        program (:func:`verify.arith.compile.compile_array`) with enclosures at least as tight; else None."""
+        return None
+
     def pow_rational(self, x, q: Fraction):
         if q.denominator == 1:
             n = q.numerator
@@ -218,6 +226,11 @@ class Arithmetic:
         return lo, hi
 
     # -- certified linear algebra (asked by analyses; an arithmetic without it raises) -----------
+    @property
+    def eigen_method(self) -> str:
+        """How :meth:`symmetric_eigenvalue_bounds` encloses eigenvalues (for certificates)."""
+        return f"{self.name}: no certified eigenvalue enclosures"
+
     def symmetric_eigenvalue_bounds(self, H) -> list[tuple[Fraction, Fraction]]:
         """Exact rational enclosures ``(lo, hi)`` of the eigenvalues of every symmetric matrix inside the
         enclosure ``H`` (a square array of this arithmetic's numbers), sorted by midpoint."""

@@ -81,45 +81,6 @@ def _clip_to_piece(x, j, bps, arith):
     return x
 
 
-def _tanh_kernel(order: int):
-    """tanh and its first ``order`` ≤ 2 derivatives on a 1-D object array of balls, with one ``arb.tanh`` per entry:
-    t = tanh(x), tanh' = 1 − t², tanh'' = −2·t·(1 − t²) (exact identities; every operation is an Arb enclosure of
-    its exact result for every point of its operands, so each output encloses the derivative at every point of x).
-
-    The same enclosures as the generic program of the three expressions (:func:`verify.arith.compile.compile_array`)
-    up to the association of the last product: t is Arb's tanh, replaced at wide entries (relative accuracy ≤ 20
-    bits) by the hull of tanh at the endpoints where tighter, and t² is the endpoint hull of
-    :func:`verify.arith.ball.int_power_array` — except that without any wide x, t² is t·t without the per-entry
-    width test (t = tanh x is then about as narrow as x: |tanh x| ≥ |x|·sech² x). Compared with the generic
-    program on random, wide and boundary inputs: never wider."""
-    from flint import arb
-
-    from ..arith.ball import _MonotoneHull, _wide, int_power_array
-
-    hull = _MonotoneHull(arb.tanh)
-    one, minus_two = arb(1), arb(-2)
-
-    def run(xs):
-        t = hull.each(xs)
-        outs = [t]
-        if order >= 1:
-            wide = _wide(xs) if xs.size else None
-            if wide is not None and wide.any():
-                hull.tighten(xs, t, wide)
-                square = int_power_array(t, 2)
-            else:
-                square = t * t
-            outs.append(one - square)
-        else:
-            if xs.size:
-                hull.tighten(xs, t)
-        if order >= 2:
-            outs.append(minus_two * (t * outs[1]))
-        return outs
-
-    return run
-
-
 def _check_analytic_piece(expr: sp.Expr, var: sp.Symbol, name: str, given=None) -> None:
     shown = expr if given is None else f"{given} (as {expr} once z is real)"
     for node in sp.preorder_traversal(expr):
@@ -400,14 +361,14 @@ class Activation:
     def _piece_program(self, arith: Arithmetic, j: int, order: int):
         """f_j, f_j', …, f_j^(order) of piece j as one CSE-shared program on whole object arrays (tanh(z) is
         computed once for tanh and 1 − tanh(z)²; every node is one numpy call, see
-        :func:`verify.arith.compile.compile_array`), or a hand-written kernel for a piece that is exactly tanh(z)
-        in ``ball`` (:func:`_tanh_kernel`). None if the piece cannot be evaluated in array mode."""
+        :func:`verify.arith.compile.compile_array`), or the arithmetic's own kernel for the piece if it has one
+        (:meth:`~verify.arith.base.Arithmetic.piece_kernel`: Arb's tanh). None if the piece cannot be evaluated in
+        array mode."""
         key = (arith.key(), "array", j, order)
         if key not in self._compiled:
             with arith.context():
-                if arith.name == "ball" and order <= 2 and self.pieces[j] == sp.tanh(Z):
-                    prog = _tanh_kernel(order)
-                else:
+                prog = arith.piece_kernel(self.pieces[j], Z, order)
+                if prog is None:
                     prog = compile_array([self.derivative(k, j) for k in range(order + 1)], Z, arith)
                 self._compiled[key] = prog
         return self._compiled[key]
@@ -573,7 +534,7 @@ class Activation:
             last += 1
         out = []
         for k in range(order + 1):
-            if arith.certified and arith.name == "ball":
+            if arith.balls:
                 # each piece on the part of the ball where it applies (not on the whole ball: a piece such
                 # as z**(3/2) is NaN on negative numbers, and hardtanh's pieces would be loose)
                 v = fns[k][jb](_clip_to_piece(x, jb, bps, arith))

@@ -933,17 +933,9 @@ def _spectrum_at(objective, cp: CriticalPoint, q: Fraction, prec: int, global_mi
     last = {}
 
     def attempt(rung):
-        H = objective.hessian(point_in(rung, where), rung.arith, rung.prec)
-        if rung.arith == "ball64":
-            from ..arith.ball64 import as_b64
-            from ..arith.linalg64 import symmetric_eigenvalues
-
-            eigs = symmetric_eigenvalues(as_b64(H))
-            label = "float64-ball eigenvalue enclosures (Weyl/Ostrowski bounds around a float eigendecomposition)"
-        else:
-            eigs = ball_eigen_enclosures(H, prec)
-            label = None
-        spec = _classify_ball(eigs, q, prec, global_min, label)
+        a = rung.arithmetic()
+        H = objective.hessian(point_in(rung, where), a.name, a.prec)
+        spec = _classify_ball(a.symmetric_eigenvalue_bounds(H), q, prec, global_min, a.eigen_method)
         spec.rung = rung.label
         last["spec"] = spec
         return spec if spec.classification is not None else None

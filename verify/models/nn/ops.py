@@ -217,7 +217,7 @@ class NumericOps(_ArrayOps):
         unit_shape = x.shape[1:]
         flat = int(np.ravel_multi_index(rest, unit_shape)) if rest else 0
         unit = _unit(unit_shape, flat)
-        ball = self.a.name == "ball"
+        ball = self.a.balls
         return RegionBoundaryError(
             f"{site.label}, unit {unit}, data point {i}: the input {hit.value} of "
             f"{sigma.name} {'contains' if ball else 'equals'} its breakpoint {hit.breakpoint}, where derivatives "
