@@ -239,6 +239,21 @@ def _from_nonneg_interval(lo, hi):
     return b
 
 
+def _binary(op):
+    """The forward and reflected special methods of a binary operation on float64 balls: the other operand is
+    coerced to a ball (a real number, a numpy real array, a ball) or refused with :class:`InputError`."""
+
+    def forward(self, other):
+        o = _coerce(other)
+        return _refuse(other) if o is None else op(self, o)
+
+    def reflected(self, other):
+        o = _coerce(other)
+        return _refuse(other) if o is None else op(o, self)
+
+    return forward, reflected
+
+
 class B64:
     """An array of float64 balls: ``mid`` and ``rad`` float64 arrays of one shape (a 0-d array is a scalar).
 
@@ -350,21 +365,8 @@ class B64:
         return b64_sum(self, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_add(self, o)
-
-    def __radd__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_add(o, self)
-
-    def __sub__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_sub(self, o)
-
-    def __rsub__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_sub(o, self)
+    __add__, __radd__ = _binary(lambda a, b: b64_add(a, b))
+    __sub__, __rsub__ = _binary(lambda a, b: b64_sub(a, b))
 
     def __neg__(self):
         return _mk(-self.mid, self.rad.copy())
@@ -372,21 +374,8 @@ class B64:
     def __pos__(self):
         return self.copy()
 
-    def __mul__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_mul(self, o)
-
-    def __rmul__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_mul(o, self)
-
-    def __truediv__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_div(self, o)
-
-    def __rtruediv__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_div(o, self)
+    __mul__, __rmul__ = _binary(lambda a, b: b64_mul(a, b))
+    __truediv__, __rtruediv__ = _binary(lambda a, b: b64_div(a, b))
 
     def __pow__(self, n):
         if isinstance(n, float) and n.is_integer() and abs(n) < 2**62:
@@ -406,13 +395,7 @@ class B64:
         mag = np.maximum(-lo, hi)
         return _from_nonneg_interval(mig, mag)
 
-    def __matmul__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_matmul(self, o)
-
-    def __rmatmul__(self, other):
-        o = _coerce(other)
-        return _refuse(other) if o is None else b64_matmul(o, self)
+    __matmul__, __rmatmul__ = _binary(lambda a, b: b64_matmul(a, b))
 
     def __bool__(self):
         raise UncertifiedValueError("a float64 ball has no truth value; compare its exact endpoints "

@@ -116,30 +116,43 @@ def _det_decides(gmap: GDMap, pts: list, polynomial: bool, max_prec: int, fast: 
     Every point here is certified inside its region, so a :class:`RegionBoundaryError` from the ball Hessian
     only means that this precision cannot separate a pre-activation (or a max-pooling entry) from its
     breakpoint (θ 10⁻⁵⁰ from a kink): the next precision, or the exact determinant, is tried."""
-    enclosures = []
-    for th in pts:
-        done = False
-        beta = _ball64_regular(gmap, th) if fast else None
-        if beta is not None:
-            enclosures.append({"det": None, "arith": "ball64", "prec": None, "regularity_bound": beta})
-            continue
-        for prec in _ladder(max_prec):
+    from ..arith.ladder import Rung, climb
+
+    def attempt_at(th):
+        def attempt(rung):
+            if rung.arith == "ball64":
+                beta = _ball64_regular(gmap, th)
+                return None if beta is None else {"det": None, "arith": "ball64", "prec": None,
+                                                  "regularity_bound": beta}
+            if rung.arith == "exact":
+                try:
+                    D = gmap.jacobian(th, "exact")
+                except RegionBoundaryError as exc:
+                    final["error"] = exc  # exact arithmetic locates a real boundary: the caller's to see
+                    raise
+                d = to_fmpq_mat(D).det()
+                return {"det": d, "arith": "exact", "prec": None} if _nonzero(d) else None
             try:
-                d = _ball_det(gmap, th, prec)
+                d = _ball_det(gmap, th, rung.prec)
             except RegionBoundaryError:
-                continue
-            if _nonzero(d):
-                enclosures.append({"det": d, "arith": "ball", "prec": prec})
-                done = True
-                break
-        if not done and polynomial and all(isinstance(x, Fraction) for x in th):
-            D = gmap.jacobian(th, "exact")
-            d = to_fmpq_mat(D).det()
-            if _nonzero(d):
-                enclosures.append({"det": d, "arith": "exact", "prec": None})
-                done = True
-        if not done:
+                return None  # this precision cannot separate θ from a kink: the next one may
+            return {"det": d, "arith": "ball", "prec": rung.prec} if _nonzero(d) else None
+        return attempt
+
+    enclosures = []
+    final = {}
+    for th in pts:
+        ladder = ([Rung("ball64")] if fast else []) + [Rung("ball", p) for p in _ladder(max_prec)]
+        if polynomial and all(isinstance(x, Fraction) for x in th):
+            ladder.append(Rung("exact"))
+        run = climb(attempt_at(th), ladder)
+        if not run.decided:
+            if "error" in final:
+                raise final["error"]
+            if run.error is not None and not isinstance(run.error, RegionBoundaryError | UncertifiedValueError):
+                raise run.error  # a size limit or a missing function is the user's to see, not "undecided"
             return False, enclosures, len(enclosures)
+        enclosures.append(run.value)
     return True, enclosures, None
 
 

@@ -453,12 +453,20 @@ def alpha_lower_ntk(objective, x0, r, prec: int = 128, fast: bool = True) -> Fra
 
 def _ntk_lower_with_rung(objective, x0q, rq, prec, fast=True) -> tuple[Fraction, str]:
     """(the NTK lower bound of α, the ladder rung that gave it: ``"ball64"`` or ``"ball@prec"``)."""
+    from ..arith.ladder import Rung, climb
+
     box = _box(x0q, [rq] * len(x0q), prec)
-    if fast:
-        lo = ntk_lower_on_box_ball64(objective, box)
-        if lo is not None and lo > 0:
-            return lo, "ball64"
-    return max(Fraction(0), ntk_lower_on_box(objective, box, prec)), f"ball@{prec}"
+
+    def attempt(rung):
+        if rung.arith == "ball64":  # a positive bound decides; 0 or no bound climbs to Arb
+            lo = ntk_lower_on_box_ball64(objective, box)
+            return lo if lo is not None and lo > 0 else None
+        return max(Fraction(0), ntk_lower_on_box(objective, box, rung.prec))  # the last rung: any bound
+
+    run = climb(attempt, ([Rung("ball64")] if fast else []) + [Rung("ball", prec)])
+    if not run.decided:
+        raise run.error
+    return run.value, run.label
 
 
 def first_layer_block(net):
