@@ -66,7 +66,6 @@ separately, the square by endpoint products: ~75 % of a ball64 gradient) the gra
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import time
@@ -74,8 +73,10 @@ from fractions import Fraction
 
 os.environ["VERIFY_THREADS"] = "1"  # FLINT's matrix kernels on one thread, like BLAS (read at each Arb call)
 
+import _timing  # noqa: E402  (benchmarks/_timing.py: medians on the chosen clock)
 import flint  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import clock, fmt_r, fmt_t, timed  # noqa: E402, F401
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 import verify as vf  # noqa: E402
@@ -98,7 +99,6 @@ except ImportError:  # pragma: no cover - the helper moved: decide the sign dire
 N_DATA = 50
 PREC = 128
 ETA = Fraction(1, 10)
-CLOCK = "cpu"
 
 #: p -> (d, m) of the MLP d-m-1 (no biases: p = m(d + 1))
 SHAPES = {300: (14, 20), 1000: (19, 50), 5000: (49, 100), 10_000: (99, 100), 100_000: (199, 500)}
@@ -116,91 +116,6 @@ def problem(p: int, act: str, seed: int):
     theta = np.concatenate([rng.normal(size=d * m) / np.sqrt(d), rng.normal(size=m) / np.sqrt(m)])
     assert theta.size == net.n_params == p
     return f"{d}-{m}-1 {act}", loss, theta
-
-
-# ------------------------------------------------------------------------------------------ timing
-def clock() -> float:
-    """CPU time of this process (one thread: = wall time on an idle machine), or wall time (--clock wall)."""
-    return time.process_time() if CLOCK == "cpu" else time.perf_counter()
-
-
-class Timing:
-    """A median time per call, the number of samples (batches or calls) behind it, their spread (half the
-    interquartile range over the median; the range for 3 samples) and the last output."""
-
-    def __init__(self, times: list, calls: int, out):
-        self.median, self.samples, self.calls, self.out = statistics.median(times), len(times), calls, out
-        self.again = None
-        q = statistics.quantiles(times, n=4) if len(times) >= 4 else [min(times), 0, max(times)]
-        self.spread = (q[2] - q[0]) / (2 * self.median) if self.median > 0 else 0.0  # half the IQR, relative
-
-    def __str__(self):
-        return fmt_t(self.median)
-
-    def detail(self) -> str:
-        if self.samples == 1:
-            return "1 call"
-        batch = f" × {self.calls // self.samples}" if self.calls > self.samples else ""
-        return f"median of {self.samples}{batch}, ±{100 * self.spread:.0f}%"
-
-
-def timed(f, repeat: int, again: bool = False) -> Timing:
-    """Time f() (see the module docstring): a first call (untimed warm-up; kept as the only sample if it takes
-    ≥ 10 s), a probe call, then batches of k calls for calls under 40 ms (≥ 21 batches), ``repeat`` calls under
-    1 s, 3 calls under 10 s. ``again``: after a single call of ≥ 10 s, time a second (warm) one as ``.again``."""
-    t0 = clock()
-    out = f()
-    t1 = clock() - t0
-    if t1 >= 10:
-        t = Timing([t1], 1, out)
-        if again:
-            t0 = clock()
-            f()
-            t.again = clock() - t0
-        return t
-    if t1 < 1:  # the first call filled caches: probe again
-        t0 = clock()
-        out = f()
-        t1 = clock() - t0
-    if t1 >= 1:
-        ts = [t1]
-        for _ in range(2):
-            t0 = clock()
-            out = f()
-            ts.append(clock() - t0)
-        return Timing(ts, 3, out)
-    k = max(1, math.ceil(0.01 / max(t1, 1e-7))) if t1 < 0.04 else 1
-    nb = max(repeat, 21) if t1 < 0.04 else repeat
-    ts = []
-    for _ in range(nb):
-        t0 = clock()
-        for _ in range(k):
-            out = f()
-        ts.append((clock() - t0) / k)
-    return Timing(ts, nb * k, out)
-
-
-def fmt_t(t: float | None) -> str:
-    if t is None:
-        return "—"
-    if t < 0.9995e-3:
-        return f"{t * 1e6:.0f}µs"
-    if t < 0.9995:
-        return f"{t * 1e3:.1f}ms"
-    if t < 600:
-        return f"{t:.2f}s"
-    return f"{t / 60:.0f}min"
-
-
-def fmt_r(x: float | None) -> str:
-    return "—" if x is None else f"{x:.2f}×" if x < 10 else f"{x:.0f}×"
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -423,8 +338,7 @@ def main(argv=None) -> None:
                     help="cpu: process CPU time (default; robust on a shared machine); wall: wall-clock time")
     ap.add_argument("--no-public", action="store_true", help="skip timing vf.gdmap.check_nonsingular itself")
     args = ap.parse_args(argv)
-    global CLOCK
-    CLOCK = args.clock
+    _timing.set_clock(args.clock)
     repeat = max(3, args.repeat)
     if args.quick:
         grad_sizes, hess_p, ns_arb, ns_b64 = [1000], 1000, [300], [300]
@@ -436,7 +350,8 @@ def main(argv=None) -> None:
         blas = ", ".join(f"{i['internal_api']}={i['num_threads']}" for i in threadpool_info()) or "none found"
         print(f"bench_ball64: n = {N_DATA}, Arb at {PREC} bits, η = {ETA}; BLAS threads: {blas}; FLINT threads: "
               f"VERIFY_THREADS={os.environ['VERIFY_THREADS']} (flint.ctx.threads = {flint.ctx.threads}); "
-              f"{CLOCK} time; numpy {np.__version__}, python-flint {flint.__version__}; load average {_load()}")
+              f"{_timing.CLOCK} time; numpy {np.__version__}, python-flint {flint.__version__}; "
+              f"load average {_timing.load()}")
         bench_gradients(grad_sizes, repeat, targets)
         bench_hessian(hess_p, repeat, targets)
         bench_nonsingular(ns_arb, ns_b64, repeat, not args.no_public, targets)
@@ -448,7 +363,7 @@ def main(argv=None) -> None:
     print(f"{'-' * w}-+-{'-' * 34}-+-----")
     for name, measured, met in targets:
         print(f"{name:<{w}} | {measured:<34} | {'yes' if met else 'NO'}")
-    print(f"\ntotal {time.perf_counter() - t_start:.0f} s wall; load average {_load()}")
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s wall; load average {_timing.load()}")
 
 
 if __name__ == "__main__":

@@ -44,14 +44,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
-import statistics
 import time
 from fractions import Fraction
 
+import _timing  # benchmarks/_timing.py: medians on the chosen clock
 import flint
 import numpy as np
+from _timing import clock, fmt_r, fmt_t, timed
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import verify as vf
@@ -63,7 +63,6 @@ nn = vf.nn
 N_DATA = 20
 PREC = 128
 ETA = Fraction(1, 10)
-CLOCK = "cpu"
 
 # target p -> (MLP (d, m) with p = d·m + m, CNN channels c, attention (d_model, heads))
 SIZES = {100: ((9, 10), 2, (4, 1)), 300: ((14, 20), 6, (8, 2)), 1000: ((24, 40), 22, (15, 3))}
@@ -171,40 +170,6 @@ def verdict(loss, theta) -> tuple[str, str | None]:
 
 
 # ------------------------------------------------------------------------------------------ timing
-def clock() -> float:
-    """The benchmark clock: CPU time of this process (one BLAS/flint thread, so = wall time on an idle
-    machine, and not inflated by other processes on a shared one), or wall time with --clock wall."""
-    return time.process_time() if CLOCK == "cpu" else time.perf_counter()
-
-
-def timed(f, repeat: int):
-    """Median time of f(): ``repeat`` calls if one takes < 1 s (more, up to 51 or ~0.2 s in all, for calls
-    under 40 ms, whose times are noisy), 3 if < 20 s, else the single call."""
-    t0 = clock()
-    out = f()
-    ts = [clock() - t0]
-    n = max(repeat, min(51, int(0.2 / max(ts[0], 1e-6)))) if ts[0] < 1 else 3 if ts[0] < 20 else 1
-    for _ in range(n - 1):
-        t0 = clock()
-        f()
-        ts.append(clock() - t0)
-    return statistics.median(ts), len(ts), out
-
-
-def fmt_t(t: float | None) -> str:
-    if t is None:
-        return "—"
-    if t < 0.9995e-3:
-        return f"{t * 1e6:.0f}µs"
-    if t < 0.9995:
-        return f"{t * 1e3:.1f}ms"
-    return f"{t:.2f}s"
-
-
-def fmt_r(x: float | None) -> str:
-    return "—" if x is None else f"{x:.2f}×" if x < 10 else f"{x:.0f}×"
-
-
 COLS = [("grad", "float"), ("grad", "ball"), ("hess", "float"), ("hess", "ball")]
 
 
@@ -217,7 +182,8 @@ def run_row(kind: str, label: str, loss, theta, repeat: int, with_verdict: bool,
     for what, arith in COLS:
         f = grad if what == "grad" else hess
         prec = PREC if arith == "ball" else None
-        t, n, out = timed(lambda f=f, arith=arith, prec=prec: f(loss, theta, arith, prec), repeat)
+        tm = timed(lambda f=f, arith=arith, prec=prec: f(loss, theta, arith, prec), repeat)
+        t, n, out = tm.median, tm.samples, tm.out
         row["t"][what, arith], row["reps"][what, arith] = t, n
         if (what, arith) == ("hess", "ball"):
             row["rad"] = float(radius_array(out).max())
@@ -274,13 +240,6 @@ def profile_call(row: dict, what: str) -> None:
         print("\n".join(lines[start:start + 16]))
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=None, choices=sorted(SIZES),
@@ -292,15 +251,15 @@ def main(argv=None) -> None:
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
                     help="cpu: process CPU time (default; robust on a shared machine); wall: wall-clock time")
     args = ap.parse_args(argv)
-    global CLOCK
-    CLOCK = args.clock
+    _timing.set_clock(args.clock)
     sizes = args.sizes or ([100] if args.quick else [300, 1000])
     t_start = time.perf_counter()
     with threadpool_limits(limits=1):
         blas = ", ".join(f"{i['internal_api']}={i['num_threads']}" for i in threadpool_info()) or "none found"
         print(f"bench_layers: n = {N_DATA} data points, ball at {PREC} bits, η = {ETA} for the verdict; "
-              f"BLAS threads: {blas}; flint threads: {flint.ctx.threads}; {CLOCK} time, median of ≥ {args.repeat} "
-              f"calls (≤ 51 for calls < 40 ms; 3 if a call takes ≥ 1 s, 1 if ≥ 20 s); load average {_load()}")
+              f"BLAS threads: {blas}; flint threads: {flint.ctx.threads}; {_timing.CLOCK} time, median of ≥ "
+              f"{args.repeat} calls (batches of calls for calls < 40 ms, ≥ 21 batches; 3 calls if one takes ≥ 1 s, "
+              f"1 if ≥ 10 s); load average {_timing.load()}")
         rows, log = [], []
         for size in sizes:
             rng = np.random.default_rng(size)
@@ -328,7 +287,7 @@ def main(argv=None) -> None:
                   "(region + Arb det(I − η∇²L(θ)) ≠ 0), not the region-wide verdict")
         for line in log:
             print("  " + line)
-        print(f"total {time.perf_counter() - t_start:.0f} s wall; load average {_load()}")
+        print(f"total {time.perf_counter() - t_start:.0f} s wall; load average {_timing.load()}")
         if args.profile:
             cands = [(r["t"]["hess", "ball"], r, "hess ball") for r in rows if r["kind"] != "MLP graph"]
             cands += [(r["t_verdict"], r, "verdict") for r in rows if r["t_verdict"] is not None]
