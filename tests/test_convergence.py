@@ -72,7 +72,8 @@ def test_float_round_off_floor_is_not_reported_as_a_violation():
 def test_a_float_violation_is_rechecked_in_ball_arithmetic():
     tr = cv.gd(SQUARE, [1], F(1, 10), 30, "float")
     res = cv.check_rate(tr, F(64, 100) * F(99, 100))  # true q = 0.64: the float run violates at step 1
-    assert res.verdict == vf.Verdict.REFUTED and res.arithmetic == "ball" and "re-checked" in res.message
+    assert res.verdict == vf.Verdict.REFUTED and res.arithmetic == "ball64" and "re-checked" in res.message
+    assert res.rung == "ball64" and res.certificate["ladder"][0] == {"rung": "ball64", "outcome": "decided"}
 
 
 def test_containment_is_checked():

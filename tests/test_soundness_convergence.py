@@ -38,7 +38,7 @@ def test_a_float_run_that_leaves_the_ball_is_refuted_not_supported(arith):
     """x², x0 = 1, η = 1/4: θ_1 = 1/2 is outside B(1, 1/10). The old check ignored the ball for float runs."""
     tr = cv.gd(SQUARE, [1], F(1, 4), 20, arith)
     res = cv.check_rate(tr, F(1, 4), [1], F(1, 10))
-    assert res.verdict == R and res.arithmetic == "ball"
+    assert res.verdict == R and res.arithmetic in ("ball64", "ball") and res.rung
     assert res.counterexample["step"] == 1 and res.counterexample["part"] == "ball"
     assert "outside the closed ball" in res.message
 
@@ -71,13 +71,13 @@ def test_the_ball_recheck_starts_from_the_exact_start():
 # ================================================================= item 2: long ball runs
 def test_a_6000_step_ball_run_is_inconclusive_at_the_blowup_not_an_overflow_error():
     """The wrapping effect blows the enclosures up long before step 6000; the old check raised OverflowError."""
-    tr = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball")
+    tr = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball", form="naive")
     assert tr.steps < 6000 and tr.extra["stop_reason"] == "blowup"
     for res in (cv.check_rate(tr, Q_QUARTIC, [F(6, 5)], F(3, 5)), cv.check_rate(tr, F(99, 100))):
         assert res.verdict == I
         assert f"blew up at step {tr.extra['stop_step']}" in res.message and "wrapping effect" in res.message
         assert res.certificate["blowup_step"] == tr.extra["stop_step"]
-        assert "form='centered'" in res.message
+        assert "form='shadow'" in res.message
     # the certified prefix is PROVED on its own
     short = cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 300, "ball")
     assert cv.check_rate(short, Q_QUARTIC, [F(6, 5)], F(3, 5)).verdict == P
@@ -109,7 +109,7 @@ def test_the_mean_value_form_encloses_the_exact_iterates():
         assert all(contains(u, v) for u, v in zip(b.thetas[-1], hi.thetas[-1])) and contains(b.losses[-1],
                                                                                            hi.losses[-1])
     assert max(float(v.rad()) for v in cv.gd(loss, th, F(1, 4), 30, "ball", 128, form="centered").thetas[-1]) < \
-        max(float(v.rad()) for v in cv.gd(loss, th, F(1, 4), 30, "ball", 128).thetas[-1])
+        max(float(v.rad()) for v in cv.gd(loss, th, F(1, 4), 30, "ball", 128, form="naive").thetas[-1])
 
 
 @pytest.mark.parametrize("kw", [dict(form="centred"), dict(form="centered", arith="float"),
@@ -120,10 +120,14 @@ def test_the_enclosure_form_is_validated(kw):
 
 
 def test_a_non_finite_ball_inside_a_trajectory_is_inconclusive():
-    tr = cv.gd(SQUARE, [1], F(1, 4), 4, "ball")
+    tr = cv.gd(SQUARE, [1], F(1, 4), 4, "ball", form="naive")
     tr.losses[2] = arb("inf")
     res = cv.check_rate(tr, F(1, 4))
     assert res.verdict == I and "blew up at step 2" in res.message and "wrapping effect" in res.message
+    tr = cv.gd(SQUARE, [1], F(1, 4), 4, "ball")  # shadowed (the default)
+    tr.losses[2] = arb("inf")
+    res = cv.check_rate(tr, F(1, 4))
+    assert res.verdict == I and "not finite" in res.message and "step 2" in res.message
 
 
 def test_a_6000_step_contracting_ball_run_is_proved_with_its_scope():
@@ -307,6 +311,14 @@ def instances(draw):
     return a, c, x0, eta, K, q, r
 
 
+def _encloses(ball, value) -> bool:
+    """An Arb or float64 ball holds the exact rational ``value`` (exact endpoints)."""
+    from verify.arith.decide import bounds
+
+    lo, hi = bounds(ball)
+    return lo <= value <= hi
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(instances())
 def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
@@ -318,11 +330,13 @@ def test_differential_the_verdict_is_never_the_wrong_certified_one(inst):
     ex = cv.check_rate(cv.gd(obj, x0, eta, K, "exact"), q, x0, r)
     assert ex.verdict == (P if truth else R), (ex.verdict, ex.message)
     # ball arithmetic (naive and mean-value enclosures): never the wrong certified verdict
-    for prec, form in ((64, "naive"), (1024, "naive"), (64, "centered"), (1024, "centered")):
-        tr = cv.gd(obj, x0, eta, K, "ball", prec, form=form)
+    for arith, prec, form in (("ball", 64, "naive"), ("ball", 1024, "naive"), ("ball", 64, "centered"),
+                              ("ball", 1024, "centered"), ("ball", 64, "shadow"), ("ball", 1024, "shadow"),
+                              ("ball64", None, "shadow"), ("ball64", None, "naive")):
+        tr = cv.gd(obj, x0, eta, K, arith, prec, form=form)
         b = cv.check_rate(tr, q, x0, r)
         assert b.verdict in ((P, I) if truth else (R, I)), (prec, form, b.verdict, b.message)
-        assert all(contains(u, v) for k, th in enumerate(_exact_iterates(a, c, x0, eta, K)) for u, v in
+        assert all(_encloses(u, v) for k, th in enumerate(_exact_iterates(a, c, x0, eta, K)) for u, v in
                    zip(tr.thetas[k], th))
     # float / mp runs: REFUTED only if false (the ball re-check certifies it); never PROVED
     for arith in ("float", "mp"):
@@ -347,7 +361,7 @@ def test_differential_high_precision_decides_away_from_the_threshold(inst):
     assume(all(abs(Lk - q**k * L0) > F(1, 10**150) * L0 for k, (Lk, _) in enumerate(path) if k > 0))
     assume(r is None or all(abs(d2 - r * r) > F(1, 10**150) for _, d2 in path))
     rate_ok, ball_ok = _exact_truth(a, c, x0, eta, K, q, r)
-    for form in ("naive", "centered"):
+    for form in ("naive", "centered", "shadow"):
         b = cv.check_rate(cv.gd(_objective(a, c), x0, eta, K, "ball", 1024, form=form), q, x0, r)
         assert b.verdict == (P if rate_ok and ball_ok else R), (form, b.message)
 
@@ -447,7 +461,7 @@ def test_a_region_boundary_in_the_ball_recheck_is_inconclusive(monkeypatch):
     real_gd = gdmod.gd
 
     def gd_raising(obj, x0, eta, steps, arith="float", *a, **kw):
-        if arith == "ball":
+        if arith in ("ball", "ball64"):
             raise RegionBoundaryError("a kink on the path")
         return real_gd(obj, x0, eta, steps, arith, *a, **kw)
 

@@ -169,6 +169,10 @@ def _health(th, L, arith: str, prec: int | None = None) -> str | None:
     ``"not_finite"`` (float/mp overflow) or ``"magnitude"`` (a value beyond ±2**20 in binary exponent)."""
     if arith == "ball":
         return _ball_health(th, L, prec)
+    if arith == "ball64":
+        from ..arith.ball64 import as_b64
+
+        return None if as_b64(th).is_finite() and as_b64(L).is_finite() else "blowup"
     vals = [L, *list(np.ravel(th))]
     if arith == "float":
         return None if all(np.isfinite(float(v)) for v in vals) else "not_finite"
@@ -183,7 +187,7 @@ def _health(th, L, arith: str, prec: int | None = None) -> str | None:
 
 def _upper(v, arith: str) -> Fraction:
     """An exact upper bound of a value of the run (its exact value for float/mp/exact numbers)."""
-    return bounds(v)[1] if arith == "ball" else (to_fraction(v) if arith != "exact" else bounds(v)[1])
+    return bounds(v)[1] if arith in ("ball", "ball64", "exact") else to_fraction(v)
 
 
 def check_objective(objective) -> None:
@@ -237,7 +241,7 @@ def _centered_step(objective, th, g, eta_a, a, prec):
 
 
 def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = None,
-       stop_below: float | None = None, *, form: str = "naive") -> Trajectory:
+       stop_below: float | None = None, *, form: str | None = None) -> Trajectory:
     """Run ``steps`` GD steps θ_{k+1} = θ_k − η∇L(θ_k) from x0 with step η in ``arith``.
 
     x0 and η are taken exactly (a float is its exact binary value); in ``"ball"`` every iterate is
@@ -246,9 +250,15 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     stops, with ``stopped`` saying why, when an iterate or loss stops being finite (float overflow;
     a ball enclosure blown up by the wrapping effect) or its binary exponent leaves ±2**20.
 
-    ``form`` (ball arithmetic only): ``"naive"`` evaluates θ − η∇L(θ) on the box; ``"centered"``
-    uses the mean-value form (one Hessian enclosure per step, see :func:`_centered_step`), whose
-    radii contract with the iterates where ‖|I − η∇²L|‖ < 1: long certified runs become possible.
+    ``form`` (ball arithmetic only): ``"shadow"`` (the default for ``"ball"`` and ``"ball64"``) computes a
+    rounded orbit and bounds its distance to the exact orbit by a certified Lipschitz bound of the GD map
+    (a-posteriori shadowing, :mod:`verify.convergence.shadow`): the radii grow only by the rounding errors
+    and by max|1 − ηλ| of the Hessian along the way, so 10,000-step runs stay sharp; ``extra["method"]`` is
+    ``"shadow"``, ``extra["radii"]`` the radius ρ_k (a 2-norm bound of θ_k − midpoint) at ~20 checkpoints.
+    ``"naive"`` evaluates θ − η∇L(θ) on the box (each step can multiply the radius by about 1 + η‖∇²L‖: the
+    wrapping effect); ``"centered"`` (Arb only) uses the mean-value form (one Arb Hessian enclosure per step,
+    see :func:`_centered_step`). In ``"ball64"`` (float64 balls) the run is certified too, with radii near
+    2⁻⁵³ instead of 2⁻ᵖʳᵉᶜ.
     """
     check_objective(objective)
     q = check_eta(eta)
@@ -256,9 +266,13 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     if prec is not None:
         prec = validate.precision(prec)
     a = get_arith(arith, prec)
-    validate.one_of(form, ("naive", "centered"), "form")
+    if form is None:
+        form = "shadow" if a.name in ("ball", "ball64") else "naive"
+    validate.one_of(form, ("shadow", "naive", "centered"), "form")
     if form == "centered" and a.name != "ball":
         raise InputError(f"form='centered' is a ball-arithmetic enclosure; use arith='ball' (got {a.name!r})")
+    if form == "shadow" and a.name not in ("ball", "ball64"):
+        raise InputError(f"form='shadow' is a certified enclosure; use arith='ball' or 'ball64' (got {a.name!r})")
     if stop_below is not None:
         sb = validate.finite_float(stop_below, "stop_below")
         if sb < 0:
@@ -267,11 +281,16 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
+    if form == "shadow":
+        from .shadow import shadow_gd
+
+        return shadow_gd(objective, x0q, q, steps, a.name, a.prec, stop_q if stop_below is not None else None,
+                         {"requested_steps": steps})
     with a.context():
         th = a.array(x0q, what="x0")
         eta_a = a.const(q)
     L, g = objective.value_and_grad(th, a, prec)
-    extra = {"requested_steps": steps, "form": form}
+    extra = {"requested_steps": steps, "form": form, "method": form}
     bad = _health(th, L, a.name, a.prec)
     if bad is not None:
         return Trajectory(objective, q, [th], [L], a.name, a.prec,
@@ -407,7 +426,7 @@ def check_rate(traj: Trajectory, q, x0=None, r=None, *, floor: float = 1e-25, re
         raise InputError(f"rel_tol must be in [0, 1), got {rel_tol!r}")
     if not traj.thetas or len(traj.thetas) != len(traj.losses):
         raise InputError("the trajectory has no iterates (or a different number of iterates and losses)")
-    certified = traj.arith in ("ball", "exact")
+    certified = traj.arith in ("ball", "ball64", "exact")
     start = None if certified and (rq is None or x0 is not None) else _start(traj)
     center = None
     if rq is not None:
@@ -450,6 +469,73 @@ def _dist2(intervals, center) -> tuple[Fraction, Fraction]:
     return lo, hi
 
 
+def _shadow_radii(traj) -> list | None:
+    """The 2-norm radii ρ_k of a shadowed run (θ_k within ρ_k of the midpoint of its stored box), else None."""
+    rho = traj.extra.get("rho") if traj.extra.get("method") == "shadow" else None
+    if rho is None or len(rho) < len(traj.thetas):
+        return None
+    return rho
+
+
+def _distance_enclosure(traj, center, shadow):
+    """k ↦ an exact enclosure (lo, hi) of ‖θ_k − x0‖² over every θ_k the run's enclosure allows.
+
+    Boxes (naive runs): exact interval arithmetic on the coordinates' endpoints. Shadowed runs: θ_k lies in
+    the 2-norm ball B(m_k, ρ_k) (m_k the stored midpoint), so ‖θ_k − c‖ ∈ [‖m_k − c‖ − ρ_k, ‖m_k − c‖ + ρ_k]
+    (triangle inequality), with ‖m_k − c‖ enclosed in Arb (every operation an enclosure) — tighter than the box
+    by the 2-norm, and p Arb operations per step instead of p exact rational ones."""
+    if shadow is None:
+        return lambda k: _dist2([bounds(v) for v in np.ravel(traj.thetas[k])], center)
+    from flint import arb, fmpq
+
+    from ..arith.ball import _ArbPrec
+    from ..arith.ball64 import B64
+
+    bits = max(traj.prec or 53, 64) + 64
+    with _ArbPrec(bits):
+        c = np.array([arb(fmpq(v.numerator, v.denominator)) for v in center], dtype=object)
+
+    def d2(k):
+        th = traj.thetas[k]
+        if isinstance(th, B64):
+            mids = np.array([arb(float(m)) for m in np.ravel(th.mid)], dtype=object)
+        else:
+            mids = np.array([v.mid() for v in np.ravel(th)], dtype=object)
+        with _ArbPrec(bits):
+            diff = mids - c
+            nrm = arb((diff * diff).sum()).sqrt()
+        if not nrm.is_finite():
+            raise UncertifiedValueError("the distance to the centre is not finite")
+        lo, hi = bounds(nrm)
+        rho = shadow[k]
+        lo = max(Fraction(0), lo - rho)
+        return lo * lo, (hi + rho) ** 2
+
+    return d2
+
+
+def _shadow_dist2_exact(traj, center, shadow, k) -> tuple[Fraction, Fraction]:
+    """The enclosure of ‖θ_k − c‖² of :func:`_distance_enclosure` with ‖m_k − c‖² exact (rationals) and its
+    square root bracketed by integer square roots (for distances that Arb at prec + 64 bits cannot separate
+    from r, e.g. a run converging to a point on the sphere)."""
+    from ..arith.ball64 import B64
+
+    th = traj.thetas[k]
+    mids = [Fraction(float(m)) for m in np.ravel(th.mid)] if isinstance(th, B64) else \
+        [to_fraction(v.mid()) for v in np.ravel(th)]
+    s = sum(((m - c) ** 2 for m, c in zip(mids, center)), Fraction(0))
+    rho = shadow[k]
+    if rho == 0:
+        return s, s
+    rho_exp = rho.numerator.bit_length() - rho.denominator.bit_length()
+    bits = 2 * (max(traj.prec or 53, 64) + 64) + 2 * max(0, -rho_exp)
+    scaled = (s.numerator << (2 * bits)) // s.denominator
+    root = math.isqrt(scaled)
+    lo_r, hi_r = Fraction(root, 1 << bits), Fraction(root + 1, 1 << bits)
+    lo = max(Fraction(0), lo_r - rho)
+    return lo * lo, (hi_r + rho) ** 2
+
+
 def _scope(what, *, count, K, traj, qq, rq, **data):
     return make_scope(what, count=count, horizon=K, precision=traj.prec, eta=traj.eta, q=qq,
                       **({} if rq is None else {"r": rq}), **data)
@@ -464,9 +550,13 @@ def _suggested_prec(prec, qq: Fraction, K: int) -> int:
 
 
 def _wrapping_message(m: int, prec, form: str | None) -> str:
+    if form == "shadow":
+        return (f"the shadowed enclosure of θ_{m} or L(θ_{m}) is not finite: the certified bound of the distance "
+                f"to the exact orbit could not be continued at step {m}. Nothing is decided from step {m} on; "
+                f"check at most {m - 1} steps or raise the precision (prec = {prec} now)")
     centered = "" if form == "centered" else (
-        ", or run gd(..., arith='ball', form='centered') (the mean-value form, whose radii contract with the "
-        "iterates where ‖|I − η∇²L|‖ < 1)")
+        ", or run gd(..., arith='ball', form='shadow') (the default: a rounded orbit with a certified bound of "
+        "its distance to the exact one, whose radii grow only by the rounding errors and max|1 − ηλ(∇²L)|)")
     return (f"the ball enclosure of θ_{m} or L(θ_{m}) is not finite (or beyond 2**(2**20)): it blew up at step {m}. "
             "The cause is the "
             "wrapping effect of interval arithmetic, not GD: evaluating θ − η∇L(θ) on an enclosure loses the "
@@ -488,9 +578,11 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
     K = traj.steps
     ar, prec = traj.arith, traj.prec
     reason, stop_step = traj.extra.get("stop_reason"), traj.extra.get("stop_step")
+    shadow = _shadow_radii(traj)
+    dist2 = None if center is None else _distance_enclosure(traj, center, shadow)
     try:
         L0lo, L0hi = bounds(traj.losses[0])
-        th0 = [bounds(v) for v in np.ravel(traj.thetas[0])]
+        th0 = dist2(0) if dist2 is not None else None
     except UncertifiedValueError as exc:
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic=ar, precision=prec,
                       elapsed=time.perf_counter() - t0,
@@ -507,11 +599,11 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
     bits = None if ar == "exact" else (prec or 128) + 64
     for k in range(K + 1):
         if k == 0:
-            Lb, thb = (L0lo, L0hi), th0
+            Lb, d2 = (L0lo, L0hi), th0
         else:
             try:
                 Lb = bounds(traj.losses[k])
-                thb = [bounds(v) for v in np.ravel(traj.thetas[k])]
+                d2 = dist2(k) if dist2 is not None else None
             except UncertifiedValueError:
                 blown = k
                 break
@@ -538,8 +630,10 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                 if s is not None:
                     worst = s if worst is None else max(worst, s)
         if r2 is not None:
-            d2 = _dist2(thb, center)
             c = decide(d2, "<=", r2)
+            if c is None and shadow is not None and k > 0:
+                d2 = _shadow_dist2_exact(traj, center, shadow, k)
+                c = decide(d2, "<=", r2)
             if c is False:
                 return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=prec,
                               counterexample={"step": k, "part": "ball", "dist2_lower": d2[0], "r2": r2},
@@ -568,10 +662,10 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                          "the bound (the exact value may sit at the bound, or the enclosures have widened: the "
                          "wrapping effect makes them grow with k); rerun "
                          f"gd(..., arith='ball', prec={_suggested_prec(prec, qq, K)})" + ("" if ar != "ball" or
-                         traj.extra.get("form") == "centered" else ", form='centered')"))
+                         traj.extra.get("form") in ("centered", "shadow") else ", form='shadow')"))
         if blown is not None:
             cert["blowup_step"] = blown
-            wrapped = ar == "ball" and reason != "magnitude"
+            wrapped = ar in ("ball", "ball64") and reason != "magnitude"
             parts.append(_wrapping_message(blown, prec, traj.extra.get("form")) if wrapped else
                          f"the run stopped at step {blown} ({traj.stopped or 'no finite enclosure'}): nothing is "
                          f"decided from step {blown} on")
@@ -674,21 +768,45 @@ def _check_evidence(traj, qq, center, rq, claim, t0, floor_q, tol_q, start) -> R
 
 
 def _escalate(traj, qq, center, rq, k, kind, start, t0) -> Result:
-    """A float/mp excursion at step k: recompute steps 0..k in ball arithmetic from the exact start with
-    the exact η and decide there. PROVED means the excursion was round-off (the caller goes on)."""
+    """A float/mp excursion at step k: recompute steps 0..k in certified arithmetic from the exact start with the
+    exact η and decide there, up the precision ladder (:mod:`verify.arith.ladder`): a float64-ball shadowed run
+    first (cheap; decides when the margins are wide), then Arb shadowed runs at 128, 256, … bits up to
+    max(256, prec + 128). PROVED means the excursion was round-off (the caller goes on). ``Result.rung`` names
+    the rung that decided, ``certificate["ladder"]`` lists the attempts."""
+    from ..arith.ladder import climb, rungs
     from ..errors import RegionBoundaryError
 
-    prec = min(max(256, (traj.prec or 53) + 128), validate.MAX_PREC)
-    try:
-        ball = gd(traj.objective, start, traj.eta, max(k, 1), "ball", prec)
-    except RegionBoundaryError as exc:
+    top = min(max(256, (traj.prec or 53) + 128), validate.MAX_PREC)
+    ladder = rungs(prec=min(128, top), max_prec=top)
+    last: dict = {}
+
+    def attempt(rung):
+        run = gd(traj.objective, start, traj.eta, max(k, 1), rung.arith, rung.prec)
+        res = check_rate(run, qq, center, rq)
+        last["res"], last["rung"] = res, rung
+        return res if res.verdict in (Verdict.PROVED, Verdict.REFUTED) else None
+
+    run = climb(attempt, ladder)
+    if run.decided:
+        res = run.value
+        res.rung = run.label
+        res.certificate = {**res.certificate, "ladder": run.record()}
+    elif isinstance(run.error, RegionBoundaryError) and "res" not in last:
         return Result(Verdict.INCONCLUSIVE, claim=f"the {traj.arith} run's claim up to step {k}", arithmetic="ball",
-                      precision=prec, elapsed=time.perf_counter() - t0,
+                      precision=top, elapsed=time.perf_counter() - t0, certificate={"ladder": run.record()},
                       message=f"the {traj.arith} run: {kind}; the ball re-check met an activation-region boundary "
-                              f"({exc}): no certified verdict")
-    res = check_rate(ball, qq, center, rq)
+                              f"({run.error}): no certified verdict")
+    elif "res" in last:
+        res = last["res"]
+        res.certificate = {**res.certificate, "ladder": run.record()}
+    else:
+        return Result(Verdict.INCONCLUSIVE, claim=f"the {traj.arith} run's claim up to step {k}", arithmetic="ball",
+                      precision=top, elapsed=time.perf_counter() - t0, certificate={"ladder": run.record()},
+                      message=f"the {traj.arith} run: {kind}; no rung of the precision ladder could re-check it "
+                              f"({run.error})")
     if res.verdict != Verdict.PROVED:
-        res.message = (f"the {traj.arith} run: {kind}; re-checked in ball arithmetic ({prec} bits) from the exact "
+        rung = run.label or last["rung"].label
+        res.message = (f"the {traj.arith} run: {kind}; re-checked in certified arithmetic ({rung}) from the exact "
                        f"start with the exact η: " + res.message)
         if res.verdict == Verdict.INCONCLUSIVE:
             res.message += (" — the float run is evidence that the claim fails, but no certified verdict could be "
