@@ -631,7 +631,7 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
                     worst = s if worst is None else max(worst, s)
         if r2 is not None:
             c = decide(d2, "<=", r2)
-            if c is None and shadow is not None and k > 0:
+            if c is None and shadow is not None:
                 d2 = _shadow_dist2_exact(traj, center, shadow, k)
                 c = decide(d2, "<=", r2)
             if c is False:

@@ -541,6 +541,8 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
             try:
                 L, g, bad = orb.evaluate(ys[j])
             except RegionBoundaryError as exc:
+                if j == 0:
+                    raise  # the start itself is on a kink: nothing to shadow (as the naive form)
                 L, g, bad = None, None, "region_boundary"
                 stop["detail"] = str(exc)
             if bad is not None:
