@@ -7,6 +7,7 @@ gradient-flow functions are numerical evidence."""
 
 from .flow import FlowSolution, gd_vs_gf, gradient_flow, no_blowup, ntk_lambda_min_path, observed_rate
 from .gd import Trajectory, check_rate, gd
+from .validated_flow import FlowTube, validated_flow
 
 __all__ = ["gd", "check_rate", "Trajectory", "gradient_flow", "FlowSolution", "observed_rate",
-           "ntk_lambda_min_path", "no_blowup", "gd_vs_gf"]
+           "ntk_lambda_min_path", "no_blowup", "gd_vs_gf", "validated_flow", "FlowTube"]

@@ -1,0 +1,592 @@
+"""Validated enclosures of gradient flow θ' = f(θ) = −∇L(θ), θ(0) = x0, on a finite horizon [0, T].
+
+:func:`validated_flow` returns a :class:`FlowTube`: time steps t_0 = 0 < t_1 < … (exact rationals), and per step a
+box (Arb balls) that contains θ(t) for *every* t of the step and a box at its end; ``tube.at(t)`` encloses θ(t) at
+any t ∈ [0, T_reached]. It is the standard validated Taylor method (Moore 1966; Lohner, "Enclosing the solutions of
+ordinary initial and boundary value problems", 1987; Nedialkov, Jackson & Corliss, "Validated solutions of initial
+value problems for ordinary differential equations", Appl. Math. Comput. 105 (1999) 21–68), with the wrapping
+effect controlled by the logarithmic norm of the symmetric Jacobian −∇²L.
+
+Method, one step [t_j, t_j + h] from an exact (dyadic) centre c_j and a radius ρ_j with θ(t_j) ∈ B̄₂(c_j, ρ_j):
+
+1. **Taylor coefficients by automatic differentiation.** The point solution y (y(t_j) = c_j) has Taylor
+   coefficients y_[0] = c_j, y_[k+1] = f(y)_[k]/(k + 1): the coefficient k of f(y(t)) depends only on
+   y_[0..k]. The objective's own gradient code is run on truncated power series (the ``"taylor"``
+   arithmetic, :mod:`verify.arith.taylor`: python-flint's ``arb_series``) with y known to order k + 1 — the
+   layer-wise backprop for MLPs, the compiled sympy program for ``from_sympy`` objectives — which is Taylor-mode
+   AD (Griewank & Walther, *Evaluating Derivatives*, 2008, ch. 13). No Picard iteration.
+2. **A-priori enclosure** (Picard–Lindelöf, first-order test): a box B with c_j + [0, h]·F(B) ⊆ int B, F(B) the
+   Arb enclosure of f over B. Then y exists on [t_j, t_j + h] and stays in B: while y(s) ∈ B for s ≤ t,
+   y(t) = c_j + ∫ f(y) ∈ c_j + (t − t_j)·hull F(B) ⊆ int B, so y cannot reach ∂B (and cannot blow up in the
+   compact B). B is found by ε-inflation; h is halved when it fails.
+3. **Lagrange remainder.** Componentwise, y_i(t_j + s) = Σ_{k<N} y_[k],i s^k + s^N y_[N],i(y(τ_i)) with
+   τ_i ∈ (t_j, t_j + s) (Taylor's theorem; y_[N] as a function of the state, since the field is autonomous), and
+   y(τ_i) ∈ B. So with R = y_[N](B) computed by the same AD on series whose constant terms are the box B:
+   y(t_j + s) ∈ Σ_{k<N} y_[k] s^k + s^N R for every s ∈ [0, h] (the tube: s = [0, h]; the step end: s = h);
+   intersected with B. R is recomputed once on the tighter tube.
+4. **Wrapping control by the logarithmic norm.** For two solutions x, y in a convex set K,
+   d/dt ½‖x − y‖² = −⟨x − y, H̄ (x − y)⟩ with H̄ = ∫₀¹ ∇²L(y + σ(x − y)) dσ, whose smallest eigenvalue is ≥ λ, a
+   certified lower bound of λ_min(∇²L(ξ)) for all ξ ∈ K. Hence ‖x(t) − y(t)‖₂ ≤ e^{μ(t − t_j)}‖x(t_j) − y(t_j)‖₂
+   with μ = −λ (Dahlquist's logarithmic norm; Söderlind, BIT 46 (2006) 631–652). Here K is the tube box of y
+   inflated by r > ρ_j e^{μh}, λ comes from a Hessian enclosure over K (float64 balls, Arb as fallback) and
+   :func:`verify.arith.linalg64.lambda_min_lower` (Weyl/Ostrowski, rigorous rounding). Continuity argument: the
+   true solution x starts in B̄₂(c_j, ρ_j) ⊂ int K; as long as it stays in K the bound keeps it within
+   e^{μh}ρ_j < r of y(t) ∈ tube, i.e. in int K, so it never leaves K on the step. Only the point solution is
+   propagated by Taylor series (a thin initial value: its enclosure radius is the remainder plus rounding), and
+   the initial uncertainty is carried as one Euclidean radius:
+   ρ_{j+1} = e^{μh}ρ_j + ‖rad(Y_end)‖₂, c_{j+1} = mid(Y_end) (exact), Y_end the enclosure of y(t_j + h).
+   For a convex region (λ ≥ 0) the radius contracts.
+5. **Step size and order**: N = ``order`` (default ≈ prec/6, 21 at 128 bits); h from the decay of the point
+   coefficients, h = 0.9 min_{k∈{N−1,N}} (tol/‖y_[k]‖_∞)^{1/k} rounded down to a 4-bit dyadic, halved while the
+   a-priori test fails or the remainder exceeds 10·tol. The step size is a heuristic choice; no decision about the
+   enclosures depends on it (all of them are Arb inclusions, compared with certainty).
+
+Soundness notes. Arb balls enclose every rounding; comparisons (``contains_interior``) are certain; radii are
+carried as exact upper bounds (``arb.upper()``); nothing is decided on a float. python-flint's series routines
+truncate at the global ``flint.ctx.cap``: every evaluation runs inside a context setting and restoring both
+``ctx.prec`` and ``ctx.cap`` (:class:`verify.arith.taylor.SeriesContext`), and the order of every gradient series
+is checked (a truncated one raises :class:`~verify.errors.InternalError`, never a wrong box).
+
+Piecewise objectives (ReLU networks, ``Abs`` in sympy): the Taylor expansion needs an analytic field on the step.
+The series evaluation refuses a pre-activation (or Piecewise condition) whose constant term may meet a breakpoint,
+at the centre and over B (:class:`~verify.errors.RegionBoundaryError`). A step that keeps meeting one after
+halving h down to ``min_step`` stops the computation: the tube is valid on [0, T_reached] and ``stopped`` says
+where and why (continuation across a transversal crossing is not implemented).
+
+Supported objectives: ``Objective.from_sympy`` (every analytic sympy function the compiler knows; Piecewise
+conditions decided on constant terms) and network losses (SquareLoss, LogisticLoss, CrossEntropyLoss) of MLPs and
+of layer graphs that are Dense/Act chains, with any activation whose pieces the compiler evaluates. Other layer
+graphs (convolutions, pooling, attention) raise :class:`~verify.errors.ArithmeticNotSupportedError`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+from flint import arb, fmpq
+
+from .. import validate
+from ..arith.ball import int_power
+from ..arith.taylor import SeriesContext, TaylorArithmetic, series_order, variable
+from ..errors import (
+    ArithmeticNotSupportedError,
+    EnclosureError,
+    InputError,
+    InternalError,
+    NonRealError,
+    RegionBoundaryError,
+    UncertifiedValueError,
+)
+from ..numbers import fraction_array, to_fraction
+
+#: the horizon's upper limit (a validated enclosure over a longer time is out of reach anyway)
+MAX_HORIZON = Fraction(10**6)
+#: precision range (bits) of validated_flow
+MIN_FLOW_PREC, MAX_FLOW_PREC = 32, 4096
+#: the Taylor order's range
+MIN_ORDER, MAX_ORDER = 2, 120
+
+
+def default_order(prec: int) -> int:
+    """N ≈ prec/6 (21 at 128 bits, 10 at 64), between 6 and 60: a Taylor method of order N reaches relative
+    error 2^−prec with steps ~ 2^(−prec/N) times the radius of convergence, so N ∝ prec balances the cost per
+    step (N gradient evaluations on series of length ≤ N) against the number of steps (Corliss & Chang, ACM TOMS
+    8 (1982); Jorba & Zou, Exp. Math. 14 (2005) 99–117)."""
+    return max(6, min(60, round(prec / 6)))
+
+
+@dataclass
+class FlowStep:
+    """One step [t0, t0 + h]: the point solution y from the exact centre ``coeffs[0]`` is
+    Σ_{k<N} coeffs[k] s^k + s^N·remainder (s = t − t0 ∈ [0, h]); the true solution is within the Euclidean
+    distance rho·e^{mu·s} of it."""
+
+    t0: Fraction
+    h: Fraction
+    coeffs: list  # N object arrays of arb: Taylor coefficients of y at t0 (coeffs[0] = the centre, exact)
+    remainder: np.ndarray  # y_[N] over the a-priori enclosure: object array of arb
+    tube: np.ndarray  # encloses θ(t) for every t in [t0, t0 + h]
+    end: np.ndarray  # encloses θ(t0 + h)
+    rho: arb  # exact upper bound: ‖θ(t0) − centre‖₂ ≤ rho
+    mu: Fraction | None  # logarithmic-norm bound on the step (None when rho = 0)
+
+    @property
+    def t1(self) -> Fraction:
+        return self.t0 + self.h
+
+
+@dataclass
+class FlowTube:
+    """A validated enclosure of the gradient-flow solution on [0, T_reached] (see the module docstring).
+
+    ``stopped`` is None when T_reached = T; otherwise it says why the enclosure stops there (``stop_kind``:
+    ``"kink"``, ``"step_size"``, ``"max_steps"``, ``"time_limit"``)."""
+
+    objective: str
+    x0: np.ndarray  # exact rationals
+    T: Fraction
+    T_reached: Fraction
+    steps: list
+    order: int
+    prec: int
+    tol: Fraction
+    method: str
+    stopped: str | None = None
+    stop_kind: str | None = None
+    elapsed: float = 0.0
+    checkpoints: list = field(default_factory=list)  # (t_j, max radius of the box at t_j as an exact Fraction)
+    rho0: arb | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
+    @property
+    def times(self) -> list:
+        """t_0 = 0, t_1, …, t_n = T_reached (exact rationals)."""
+        return [Fraction(0)] + [s.t1 for s in self.steps]
+
+    @property
+    def final(self) -> np.ndarray:
+        """The enclosure of θ(T_reached)."""
+        if not self.steps:
+            return self.at(Fraction(0))
+        return self.steps[-1].end
+
+    @property
+    def max_radius(self) -> Fraction:
+        """The largest radius (exact upper bound) of the step-end boxes."""
+        return max((r for _, r in self.checkpoints), default=Fraction(0))
+
+    def hull(self) -> np.ndarray:
+        """One box containing θ(t) for every t ∈ [0, T_reached]."""
+        out = None
+        for s in self.steps:
+            out = s.tube.copy() if out is None else np.array([a.union(b) for a, b in zip(out, s.tube)], dtype=object)
+        return self.at(Fraction(0)) if out is None else out
+
+    def at(self, t) -> np.ndarray:
+        """An enclosure (object array of Arb balls) of θ(t) for t ∈ [0, T_reached] (an exact rational, an int or a
+        float read exactly; an ``arb`` ball inside the range encloses θ over it)."""
+        if isinstance(t, arb):
+            lo, hi = to_fraction(t.lower()), to_fraction(t.upper())
+            tq = None
+        else:
+            tq = validate.rational(t, "t")
+            lo = hi = tq
+        if lo < 0 or hi > self.T_reached:
+            raise InputError(f"t must lie in [0, T_reached] = [0, {self.T_reached}] (the enclosure stops there"
+                             f"{': ' + self.stopped if self.stopped else ''}), got {t}")
+        with SeriesContext(self.prec, 1):
+            if not self.steps:  # T_reached = 0: the initial box
+                return np.array([arb(fmpq(q.numerator, q.denominator)) for q in self.x0], dtype=object)
+            if tq is None:  # a ball of times: the union over the steps it meets
+                out = None
+                for s in self.steps:
+                    if s.t1 >= lo and s.t0 <= hi:
+                        a = max(lo, s.t0) - s.t0
+                        b = min(hi, s.t1) - s.t0
+                        v = _eval_step(s, _interval(a, b))
+                        out = v if out is None else np.array([x.union(y) for x, y in zip(out, v)], dtype=object)
+                return out
+            j = bisect.bisect_right([s.t0 for s in self.steps], tq) - 1
+            s = self.steps[max(j, 0)]
+            return _eval_step(s, _arbq(tq - s.t0))
+
+
+def _arbq(q: Fraction) -> arb:
+    return arb(q.numerator) if q.denominator == 1 else arb(fmpq(q.numerator, q.denominator))
+
+
+def _interval(a: Fraction, b: Fraction) -> arb:
+    """A ball containing [a, b] (a ≤ b)."""
+    return _arbq(a).union(_arbq(b))
+
+
+def _eval_step(s: FlowStep, S: arb) -> np.ndarray:
+    """The enclosure of θ(t0 + σ) for every σ ∈ S ⊆ [0, h] (S a ball; Horner's scheme, Lagrange remainder,
+    the ρ inflation), intersected with the step's tube."""
+    N = len(s.coeffs)
+    y = s.coeffs[N - 1]
+    for k in range(N - 2, -1, -1):
+        y = y * S + s.coeffs[k]
+    y = y + s.remainder * int_power(S, N)
+    if s.rho != 0:
+        grow = _exp_upper(s.mu, S) if s.mu is not None else arb(1)
+        r = (s.rho * grow).upper()
+        y = np.array([v + arb(0, r) for v in y], dtype=object)
+    out = np.empty(len(y), dtype=object)
+    for i, (v, w) in enumerate(zip(y, s.tube)):
+        out[i] = _meet(v, w)
+    return out
+
+
+def _exp_upper(mu: Fraction, S: arb) -> arb:
+    """An upper bound of e^{μσ} over σ ∈ S (S ⊆ [0, h]): e^{μ·upper(S)} for μ ≥ 0, e^{μ·lower(S)} else."""
+    end = S.upper() if mu >= 0 else S.lower()
+    return (_arbq(mu) * end).exp().upper()
+
+
+def _meet(a: arb, b: arb) -> arb:
+    """The intersection of two enclosures of one value (both valid: so is the intersection)."""
+    if b.contains(a):
+        return a
+    if a.contains(b):
+        return b
+    if not a.overlaps(b):  # two enclosures of the same value must overlap: a bug, never input
+        raise InternalError(f"two enclosures of one value are disjoint: {a} and {b}")
+    return a.intersection(b)
+
+
+def _hull_vec(a, b):
+    return np.array([x.union(y) for x, y in zip(a, b)], dtype=object)
+
+
+def _max_rad(v) -> Fraction:
+    return max((to_fraction(x.rad()) for x in v), default=Fraction(0))
+
+
+def _norm2_rad_upper(v) -> arb:
+    """An exact upper bound of ‖rad(v)‖₂."""
+    s = arb(0)
+    for x in v:
+        r = x.rad()
+        s += r * r
+    return s.sqrt().upper()
+
+
+def _mag(x: arb) -> float:
+    """|x| rounded up to a float (heuristics only: the step-size choice; never a decision)."""
+    return float(x.abs_upper().upper().mid())
+
+
+class _StepFailed(Exception):
+    """A step of size h could not be validated (internal control flow: the caller halves h)."""
+
+    def __init__(self, reason: str, kind: str = "step_size", shrink: float | None = None):
+        super().__init__(reason)
+        self.reason, self.kind, self.shrink = reason, kind, shrink
+
+
+def _check_supported(obj) -> None:
+    from ..models.objective import NetworkLoss, SympyObjective
+    from .gd import check_objective
+
+    check_objective(obj)
+    if isinstance(obj, SympyObjective):
+        return
+    if isinstance(obj, NetworkLoss):
+        if obj.net.dense_chain() is None:
+            raise ArithmeticNotSupportedError(
+                "validated_flow evaluates the gradient on power series through the layer-wise MLP engine; this "
+                "network is not a chain of Dense/Act layers (convolutions, pooling, attention …). Supported: "
+                "verify.MLP and Dense/Act Sequentials, and Objective.from_sympy")
+        return
+    raise ArithmeticNotSupportedError(
+        f"validated_flow supports Objective.from_sympy objectives and network losses of MLPs, not "
+        f"{type(obj).__name__}")
+
+
+class _Flow:
+    """The integrator's state for one call (the objective, the series arithmetic, the settings)."""
+
+    def __init__(self, obj, prec, N, tol):
+        self.obj, self.prec, self.N, self.tol = obj, prec, N, tol
+        self.A = TaylorArithmetic(prec, cap=N + 2)
+        self.p = obj.n_params
+        self.tol_arb = _arbq(tol)
+        self.lam_cache = None  # (box K⁺, λ ≤ λ_min(∇²L) over K⁺)
+        self.margin = arb(2) ** -20
+
+    # -- Taylor coefficients -------------------------------------------------------------------------------
+    def coefficients(self, x, upto: int) -> list:
+        """[y_[0], …, y_[upto]] (object arrays of arb) of the solution through the point or box x (arb array),
+        by y_[k+1] = f(y)_[k]/(k + 1) with f evaluated on series of order k + 1."""
+        A, p = self.A, self.p
+        cs = [np.array(x, dtype=object)]
+        for k in range(upto):
+            with A.context():
+                jets = np.empty(p, dtype=object)
+                for i in range(p):
+                    jets[i] = variable([cs[j][i] for j in range(k + 1)], k + 1)
+            g = self.obj.grad(jets, arith=A)
+            with A.context():
+                nxt = np.empty(p, dtype=object)
+                for i in range(p):
+                    gi = g[i]
+                    n = series_order(gi)
+                    if n < k + 1:
+                        raise InternalError(
+                            f"a gradient series came back truncated at order {n} < {k + 1} (flint.ctx.cap = "
+                            "%d?): refusing to use it" % self.A.cap)
+                    c = gi.coeff(k) if hasattr(gi, "coeff") else (arb(gi) if k == 0 else arb(0))
+                    v = -c / (k + 1)
+                    if not v.is_finite():
+                        raise EnclosureError(f"the Taylor coefficient {k + 1} of the flow is not finite over the box "
+                                             "(the gradient's enclosure reaches outside its domain or overflows)")
+                    nxt[i] = v
+            cs.append(nxt)
+        return cs
+
+    # -- step-size heuristic -------------------------------------------------------------------------------
+    def step_guess(self, cs) -> float | None:
+        """0.9·min_{k∈{N−1,N}} (tol/‖y_[k]‖)^{1/k}, or None when both coefficients vanish (an equilibrium)."""
+        N = self.N
+        tol = float(self.tol)
+        best = None
+        for k in (N - 1, N):
+            m = max(_mag(v) for v in cs[k])
+            if m > 0 and math.isfinite(m):
+                hk = (tol / m) ** (1.0 / k)
+                best = hk if best is None else min(best, hk)
+            elif not math.isfinite(m):
+                return 0.0
+        return None if best is None else 0.9 * best
+
+    # -- one step ------------------------------------------------------------------------------------------
+    def apriori(self, c, h: Fraction, a1) -> np.ndarray:
+        """A box B with c + [0, h]·F(B) ⊆ int B (see the module doc), or _StepFailed."""
+        S = _interval(Fraction(0), h)
+        tiny = arb(2) ** (-(self.prec - 12))
+        B = np.empty(self.p, dtype=object)
+        for i in range(self.p):
+            seg = c[i].union(c[i] + _arbq(h) * a1[i])
+            r = seg.rad() * 2 + tiny * (1 + abs(c[i]).upper()) + abs(a1[i]).upper() * _arbq(h) / 8
+            B[i] = arb(seg.mid(), r.upper())
+        for _ in range(8):
+            G = self.obj.grad(B, "ball", self.prec)  # F(B) = −G
+            new = np.array([c[i] - S * G[i] for i in range(self.p)], dtype=object)
+            if not all(v.is_finite() for v in new):
+                raise _StepFailed("the gradient's enclosure over the a-priori box is not finite")
+            if all(B[i].contains_interior(new[i]) for i in range(self.p)):
+                return new
+            B = np.array([arb(u.mid(), (u.rad() * 2 + tiny).upper()) for u in _hull_vec(B, new)], dtype=object)
+        raise _StepFailed("no a-priori enclosure (Picard–Lindelöf test) for this step size")
+
+    def taylor_boxes(self, cs, B, h: Fraction):
+        """(tube, end, remainder) of the point solution with coefficients cs[0..N−1] and the box B ⊇ y([t_j, t_j+h])."""
+        N = self.N
+        S = _interval(Fraction(0), h)
+        H = _arbq(h)
+        R = self.coefficients(B, N)[N]
+        tube = _horner(cs, S, N) + R * int_power(S, N)
+        tube = np.array([_meet(u, v) for u, v in zip(tube, B)], dtype=object)
+        end = _horner(cs, H, N) + R * int_power(H, N)
+        end = np.array([_meet(u, v) for u, v in zip(end, tube)], dtype=object)
+        return tube, end, R
+
+    def log_norm(self, tube, rho: arb, h: Fraction) -> tuple[Fraction, arb]:
+        """(μ, e^{μh} upper) with μ ≥ −λ, λ ≤ λ_min(∇²L) over K = tube inflated by r > ρ e^{μh} (see the module
+        doc); _StepFailed when no such r is found.
+
+        The Hessian is enclosed over a box K⁺ ⊇ K a few tube widths larger, and the bound λ(K⁺) is reused by the
+        next steps while their K stays inside K⁺ (λ_min over K ⊆ K⁺ is ≥ λ(K⁺): the reuse is sound; it trades a
+        slightly larger μ for fewer Hessian enclosures)."""
+        r = (rho * 2).upper()
+        for _ in range(4):
+            K = np.array([arb(v.mid(), (v.rad() + r).upper()) for v in tube], dtype=object)
+            lam = self.cached_lambda(K)
+            mu = Fraction(math.ceil(-lam * 2**64), 2**64)  # μ ≥ −λ, a short dyadic
+            grow = (_arbq(mu) * _arbq(h)).exp().upper()
+            if (rho * grow).upper() < r:
+                return mu, grow
+            r = (rho * grow * 2).upper()
+        raise _StepFailed("wrapping control: no convex set K with e^{μh}ρ inside it")
+
+    def cached_lambda(self, K) -> Fraction:
+        if self.lam_cache is not None:
+            big, lam = self.lam_cache
+            if all(b.contains(k) for b, k in zip(big, K)):
+                return lam
+        big = np.array([arb(v.mid(), (v.rad() * 8 + abs(v).upper() * self.margin + self.margin).upper()) for v in K],
+                       dtype=object)
+        try:
+            lam = self.lambda_lower(big)
+        except (_StepFailed, RegionBoundaryError, EnclosureError):
+            big, lam = K, self.lambda_lower(K)
+        self.lam_cache = (big, lam)
+        return lam
+
+    def lambda_lower(self, K) -> Fraction:
+        from ..arith.linalg64 import lambda_min_lower
+
+        try:
+            H = self.obj.hessian(K, "ball64")
+            lam = lambda_min_lower(H)
+        except (ArithmeticNotSupportedError, UncertifiedValueError, EnclosureError):
+            lam = None
+        if lam is None:
+            H = self.obj.hessian(K, "ball", self.prec)
+            lam = lambda_min_lower(H)
+        if lam is None:
+            raise _StepFailed("no certified lower bound of λ_min(∇²L) over the tube")
+        return lam
+
+
+def _horner(cs, S, N):
+    y = cs[N - 1]
+    for k in range(N - 2, -1, -1):
+        y = y * S + cs[k]
+    return y
+
+
+def _dyadic_floor(x: float) -> Fraction:
+    """The largest m·2^e ≤ x with a 4-bit m (x > 0 finite)."""
+    m, e = math.frexp(x)  # x = m·2^e, 0.5 ≤ m < 1
+    q = math.floor(m * 16)
+    return Fraction(q) * Fraction(2) ** (e - 4) if e >= 4 else Fraction(q, 2 ** (4 - e))
+
+
+def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=None, *, max_steps: int = 100_000,
+                   min_step=None, time_limit: float | None = None, step=None) -> FlowTube:
+    """A validated enclosure (a tube) of the gradient-flow solution θ' = −∇L(θ), θ(0) = x0, on [0, T].
+
+    Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p
+    parameters (exact rationals; floats are read as their exact binary values), ``T`` > 0 the horizon (exact
+    rational), ``prec`` Arb precision in bits (32 … 4096), ``order`` the Taylor order N (default
+    :func:`default_order`), ``tol`` the local error target per step (default 2^−(prec−8)). ``max_steps``,
+    ``min_step`` (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is
+    hit, or the tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational)
+    fixes the step size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step
+    cannot be validated).
+
+    Method and soundness: the module docstring. Bad input raises :class:`~verify.errors.InputError` (or a
+    subclass) and unsupported objectives :class:`~verify.errors.ArithmeticNotSupportedError`, before any work."""
+    t_start = time.perf_counter()
+    _check_supported(obj)
+    p = obj.n_params
+    x0q = fraction_array(x0, what="x0")
+    if x0q.shape != (p,):
+        raise InputError(f"x0 must be a flat vector of the objective's {p} parameters, got shape {x0q.shape}")
+    Tq = validate.positive_rational(T, "the horizon T")
+    if Tq > MAX_HORIZON:
+        raise InputError(f"the horizon T must be at most {MAX_HORIZON}, got {T!r}")
+    prec = validate.integer(prec, "prec (bits)", minimum=MIN_FLOW_PREC, maximum=MAX_FLOW_PREC)
+    N = default_order(prec) if order is None else validate.integer(order, "order (Taylor order)",
+                                                                     minimum=MIN_ORDER, maximum=MAX_ORDER)
+    if tol is None:
+        tolq = Fraction(1, 2 ** (prec - 8))
+    else:
+        tolq = validate.positive_rational(tol, "tol")
+        if tolq >= 1 or tolq < Fraction(1, 2 ** (4 * prec)):
+            raise InputError(f"tol must be in [2^-{4 * prec}, 1) (a local error per step), got {tol!r}")
+    max_steps = validate.integer(max_steps, "max_steps", minimum=1)
+    fixed = None if step is None else validate.positive_rational(step, "step")
+    hmin = Tq / 2**40 if min_step is None else validate.positive_rational(min_step, "min_step")
+    if time_limit is not None:
+        time_limit = validate.finite_float(time_limit, "time_limit")
+        if time_limit <= 0:
+            raise InputError(f"time_limit must be positive (seconds), got {time_limit!r}")
+
+    fl = _Flow(obj, prec, N, tolq)
+    method = (f"validated Taylor method of order {N} (Taylor-mode AD on arb_series), first-order a-priori "
+              f"enclosure, Lagrange remainder, logarithmic-norm wrapping control; Arb at {prec} bits")
+    tube = FlowTube(objective=getattr(obj, "name", type(obj).__name__), x0=x0q, T=Tq, T_reached=Fraction(0),
+                    steps=[], order=N, prec=prec, tol=tolq, method=method)
+    with SeriesContext(prec, N + 2):
+        x0b = [_arbq(q) for q in x0q]
+        c = np.array([arb(v.mid()) for v in x0b], dtype=object)
+        d = arb(0)
+        for q, v in zip(x0q, c):
+            e = _arbq(q - to_fraction(v.mid()))
+            d += e * e
+        rho = d.sqrt().upper()
+        tube.rho0 = rho
+        tube.checkpoints.append((Fraction(0), to_fraction(rho)))
+        t = Fraction(0)
+        stop = None
+        kappa = 1.0  # step-size factor learnt from rejected steps (heuristic)
+        while t < Tq:
+            if len(tube.steps) >= max_steps:
+                stop = (f"max_steps = {max_steps} steps reached at t = {t}", "max_steps")
+                break
+            if time_limit is not None and time.perf_counter() - t_start > time_limit:
+                stop = (f"time_limit = {time_limit} s reached at t = {t}", "time_limit")
+                break
+            try:
+                cs = fl.coefficients(c, N)
+            except RegionBoundaryError as exc:
+                stop = (f"at t = {t} the solution is (or may be) on a breakpoint of the objective: {exc}", "kink")
+                break
+            except (EnclosureError, NonRealError) as exc:
+                stop = (f"at t = {t} the Taylor coefficients cannot be enclosed: {exc}", "step_size")
+                break
+            guess = fl.step_guess(cs)
+            h = Tq - t if guess is None else (_dyadic_floor(guess * kappa) if guess > 0 else Fraction(0))
+            if fixed is not None:
+                h = fixed
+            h = min(h, Tq - t)
+            last = None
+            step = None
+            while h >= hmin and h > 0:
+                try:
+                    B = fl.apriori(c, h, cs[1])
+                    ytube, yend, R = fl.taylor_boxes(cs, B, h)
+                    rem = _max_rad_arb(R * int_power(_arbq(h), N))
+                    if fixed is None and rem > fl.tol_arb * 10 and h / 2 >= hmin:
+                        # the remainder over the box is wider than at the centre (wrapping of the series AD over
+                        # a box): shrink h by the factor it asks for, and remember it for the next steps
+                        shrink = min(0.5, 0.9 * (10 * float(tolq) / _mag(rem)) ** (1.0 / N))
+                        kappa = max(1e-3, kappa * shrink)
+                        raise _StepFailed(f"the remainder over the a-priori box exceeds 10·tol (h = {h})",
+                                          shrink=shrink)
+                    if rho != 0:
+                        mu, grow = fl.log_norm(ytube, rho, h)
+                        grow_tube = grow if mu >= 0 else arb(1)
+                    else:
+                        mu, grow, grow_tube = None, arb(0), arb(0)
+                    step = (B, ytube, yend, R, mu, grow, grow_tube)
+                    break
+                except _StepFailed as exc:
+                    last = (exc.reason, exc.kind)
+                    if exc.shrink is not None:
+                        h = _dyadic_floor(float(h) * exc.shrink)
+                        continue
+                except RegionBoundaryError as exc:
+                    last = (f"the tube meets a breakpoint of the objective: {exc}", "kink")
+                except (EnclosureError, NonRealError) as exc:
+                    last = (f"no finite enclosure over the step: {exc}", "step_size")
+                h = _halve(h)
+            if step is not None and not last:
+                kappa = min(1.0, kappa * 1.1)  # accepted at the first try: let the step grow back
+            if step is None:
+                why, kind = last or ("the step size fell below min_step", "step_size")
+                stop = (f"no validated step from t = {t} with h ≥ {hmin}: {why}", kind)
+                break
+            B, ytube, yend, R, mu, grow, grow_tube = step
+            r_tube = (rho * grow_tube).upper()
+            r_end = (rho * grow).upper()
+            xtube = np.array([v + arb(0, r_tube) for v in ytube], dtype=object) if rho != 0 else ytube
+            xend = np.array([v + arb(0, r_end) for v in yend], dtype=object) if rho != 0 else yend
+            tube.steps.append(FlowStep(t0=t, h=h, coeffs=cs[:N], remainder=R, tube=xtube, end=xend, rho=rho, mu=mu))
+            t = t + h
+            c = np.array([arb(v.mid()) for v in yend], dtype=object)
+            rho = (r_end + _norm2_rad_upper(yend)).upper()
+            tube.T_reached = t
+            tube.checkpoints.append((t, _max_rad(xend)))
+    if stop is not None:
+        tube.stopped, tube.stop_kind = stop
+    tube.elapsed = time.perf_counter() - t_start
+    return tube
+
+
+def _halve(h: Fraction) -> Fraction:
+    return h / 2
+
+
+def _max_rad_arb(v) -> arb:
+    """max_i rad(v_i) (exact: radii are exact numbers)."""
+    out = arb(0)
+    for x in v:
+        r = x.rad()
+        if r > out:
+            out = r
+    return out
+
+
+__all__ = ["validated_flow", "FlowTube", "FlowStep", "default_order"]
