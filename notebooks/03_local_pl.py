@@ -22,7 +22,7 @@
 # Here we
 #
 # 1. certify the criterion on a bias-free tanh MLP from Chatterjee's positive initialisation for growing output
-#    scale λ (the first-layer bound grows like λ², `local_pl.md` §6 claim 9),
+#    scale λ (the first-layer bound grows like λ², `docs/theory/local_pl.md` §6 claim 9),
 # 2. run GD from that initialisation and from Xavier's, and plot the losses against the certified bound $q^k L_0$,
 # 3. plot the PL ratio along both paths.
 
@@ -95,4 +95,4 @@ fig.savefig(out / "local_pl_gd.png", dpi=100)
 # The float run from the positive initialisation stays far below the certified bound (the bound uses the
 # worst case of α and β over the whole ball). At the same step size the Xavier run barely moves: its PL ratio is
 # orders of magnitude smaller, which is the mechanism behind the speed-up claimed for the positive
-# initialisation (`local_pl.md` §6 claims 10 and 12; no factor is asserted here).
+# initialisation (`docs/theory/local_pl.md` §6 claims 10 and 12; no factor is asserted here).

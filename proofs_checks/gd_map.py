@@ -1,5 +1,5 @@
-"""Claims of ``shared/theory/gd_map.md`` (Crăciun & Ghoshdastidar, arXiv:2510.24466; Lee et al.;
-Wu, Ma & E 2018), each on concrete instances with the verdict it must get.
+"""Claims of ``docs/theory/gd_map.md`` (Crăciun & Ghoshdastidar, arXiv:2510.24466; Lee et al.,
+arXiv:1602.04915; Wu, Ma & E 2018), each on concrete instances with the verdict it must get.
 
 §2 exceptional step sizes — known answers, computed exactly and compared with the formula:
   quadratic ½θᵀAθ: E = {1/λ}; linear regression: E = {n/(2λ(XᵀX))}; deep linear network: none;
@@ -37,7 +37,7 @@ from verify.report import ProofCheck
 from verify.result import Result, Verdict
 
 PAPER = "gd_map (Craciun & Ghoshdastidar, arXiv:2510.24466)"
-REF = "shared/theory/gd_map.md"
+REF = "docs/theory/gd_map.md"
 P, R, S, I = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED, Verdict.INCONCLUSIVE
 CHECKS: list[ProofCheck] = []
 

@@ -1,4 +1,5 @@
-"""Homogeneity claims of ``shared/theory/homogeneous_np.md`` (Kumar & Haupt; §2.1, claims C1 and C2).
+"""Homogeneity claims of ``docs/theory/homogeneous_np.md`` (Kumar & Haupt, arXiv:2509.12154; §2.1, claims C1
+and C2).
 
 * C1 [D] Euler's identity: ``<w, ∇_w H(x; w)> = L·H(x; w)``, and per block ``<W_l, ∇_{W_l} H> = k_l H``.
 * C2 [D] Homogeneity: ``H(x; c·w) = c^L H(x; w)`` for c > 0; adding biases must break it.
@@ -42,7 +43,7 @@ from verify.report import ProofCheck
 from verify.result import Quantity, Result, Verdict
 
 PAPER = "homogeneous_np (Kumar & Haupt, arXiv:2509.12154)"
-REF = "shared/theory/homogeneous_np.md"
+REF = "docs/theory/homogeneous_np.md"
 P, R, S = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED
 
 
@@ -339,7 +340,8 @@ _NP = "homogeneous_np/"
 def _addc(claim_id, claim, instance, expected, run, negative=False):
     CHECKS.append(ProofCheck(name=f"{_NP}{claim_id}/{instance}".replace(" ", ""), claim=f"{claim_id} {claim}",
                              instance=instance, expected=expected, run=run, paper=PAPER,
-                             reference=f"{REF} §6, {claim_id}", negative_control=negative))
+                             reference=f"{REF} §4" if claim_id == "KKT" else f"{REF} §6, {claim_id}",
+                             negative_control=negative))
 
 
 _addc("C3", "near-origin gradient is the NCF gradient", "relu² [2,4,1]", S, lambda: _c3(RELU2))

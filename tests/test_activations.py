@@ -1,5 +1,6 @@
 """Activations: flags and homogeneity degrees derived from the Piecewise definition; user-defined
-activations; rejection of non-analytic pieces (``shared/DESIGN.md``, Models)."""
+activations; rejection of non-analytic pieces (README.md, Models;
+``docs/theory/gd_map.md`` §1 for piecewise-analytic activations)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """float, mp and ball agree with the exact sympy model on random small networks of every catalogue
 activation; balls enclose the exact value and the mp value at 4x the precision; exact arithmetic equals
-sympy exactly (``shared/DESIGN.md``, Arithmetic)."""
+sympy exactly (``docs/arithmetics.md``; ``docs/theory/validated_numerics.md`` §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The GD map (shared/theory/gd_map.md): Jacobians in every arithmetic, det(I − η∇²L) as a polynomial,
+"""The GD map (docs/theory/gd_map.md): Jacobians in every arithmetic, det(I − η∇²L) as a polynomial,
 exact exceptional step sizes on the known-answer instances, certified non-singularity."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def test_det_polynomial_refuses_float():
 # ------------------------------------------------------------------ exceptional step sizes: known answers
 @given(st.lists(st.integers(-4, 4), min_size=6, max_size=6))
 def test_quadratic_exceptional_set_is_reciprocal_nonzero_eigenvalues(entries):
-    """L = ½ θᵀAθ: E = {1/λ : λ > 0 an eigenvalue of A} (gd_map.md §2, first known answer)."""
+    """L = ½ θᵀAθ: E = {1/λ : λ > 0 an eigenvalue of A} (docs/theory/gd_map.md §2.4, first known answer)."""
     a, b, c, d, e, f = entries
     A = sp.Matrix([[a, b, c], [b, d, e], [c, e, f]])
     th = sp.symbols("t0:3")

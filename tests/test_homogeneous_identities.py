@@ -1,4 +1,4 @@
-"""C1/C2 (``shared/theory/homogeneous_np.md`` §2.1): Euler's identity and homogeneity, with negative
+"""C1/C2 (``docs/theory/homogeneous_np.md`` §2.1, §6): Euler's identity and homogeneity, with negative
 controls; the checks must be able to fail."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Neural correlation function, KKT points, NCF flow, small initialisation and Neuron Pursuit
-(shared/theory/homogeneous_np.md §2.2–3.3)."""
+(Kumar & Haupt, arXiv:2509.12154; docs/theory/homogeneous_np.md §2.2–3.3)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_kkt_points_are_certified_and_sparse_for_relu_squared():
     assert best.certified and best.result.verdict is vf.Verdict.PROVED and best.pinned_neurons  # sparse: pinned
     assert len(best.active_neurons) == 1
     assert all(a.N >= b.N for a, b in zip(pts, pts[1:]))
-    # the single-unit closed form of homogeneous_np.md §3.3: N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)|
+    # the single-unit closed form of docs/theory/homogeneous_np.md §3.3: N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)|
     a_hat, g = best_unit_direction(X, Y, 2, restarts=10, seed=0)
     closed = 3 ** -0.5 * (2 / 3) ** 1 * abs(g)
     assert abs(closed - best.N) < 1e-6 * best.N

@@ -1,5 +1,5 @@
 """Objectives: Objective.from_sympy (smooth and piecewise), square-loss normalisations, logistic loss,
-regions and on_region, symbolic models (``shared/DESIGN.md``, Models)."""
+regions and on_region, symbolic models (README.md, Models)."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def test_alpha_of_x_squared_is_four_on_every_ball():
 @settings(max_examples=10, deadline=None)
 @given(st.fractions(F(1, 2), F(2), max_denominator=20), st.fractions(F(1, 20), F(1), max_denominator=20))
 def test_alpha_of_the_quartic_matches_its_closed_form(x0, frac):
-    """α(x0, r) = 4(|x0| − r)² for 0 < r < |x0| (local_pl.md §5.2)."""
+    """α(x0, r) = 4(|x0| − r)² for 0 < r < |x0| (docs/theory/local_pl.md §5.2)."""
     r = frac * (x0 - F(1, 20))
     b = pl.alpha(QUARTIC, [x0], r)
     exact = 4 * (x0 - r) ** 2
@@ -61,8 +61,8 @@ def test_alpha_of_the_quartic_matches_its_closed_form(x0, frac):
 
 
 def test_quadratic_ball_containing_the_minimum_has_alpha_two_lambda_min():
-    """§5.6: ½xᵀΛx, Λ = diag(1, 4), ball around 0: α = 2λ_min = 2. As a sympy objective the ratio
-    2(x² + 16y²)/(x² + 4y²) has no finite enclosure on boxes around 0; the near-zero Hessian bound
+    """docs/theory/local_pl.md §5.6: ½xᵀΛx, Λ = diag(1, 4), ball around 0: α = 2λ_min = 2. As a sympy objective
+    the ratio 2(x² + 16y²)/(x² + 4y²) has no finite enclosure on boxes around 0; the near-zero Hessian bound
     (zero certified at the exact point 0, constant Hessian: ε = 0) gives exactly 2 there, and the
     other boxes approach 2 from below; written as ½‖Ax‖² the NTK bound is exact."""
     x, y = sp.symbols("x y")
@@ -75,7 +75,8 @@ def test_quadratic_ball_containing_the_minimum_has_alpha_two_lambda_min():
 
 
 def test_least_squares_ntk_bound_is_two_lambda_min_exactly():
-    """f = ½‖Ax − b‖² as a linear network with half_sum normalisation: α ≥ 2λ_min(AAᵀ) (§5.3)."""
+    """f = ½‖Ax − b‖² as a linear network with half_sum normalisation: α ≥ 2λ_min(AAᵀ)
+    (docs/theory/local_pl.md §5.3)."""
     A = [[2, 1, 0], [0, 1, 1]]  # AAᵀ = [[5, 1], [1, 2]]
     loss = vf.SquareLoss(vf.MLP([3, 1], "identity"), vf.Dataset(A, [1, 2]), normalization="half_sum")
     lam_min = (7 - np.sqrt(13)) / 2
@@ -116,7 +117,7 @@ def test_bnb_refuses_high_dimension_and_names_the_alternative():
                                          ("0.9", "PROVED"), ("0.97", "PROVED"), ("0.98", "REFUTED"),
                                          ("1.1", "REFUTED")])
 def test_quartic_criterion_holds_exactly_on_its_r_interval(r, expected):
-    """local_pl.md §5.2: at x0 = 1.2 the criterion holds iff r ∈ (0.2258, 0.9742)."""
+    """docs/theory/local_pl.md §5.2: at x0 = 1.2 the criterion holds iff r ∈ (0.2258, 0.9742)."""
     assert pl.chatterjee(QUARTIC, [F(6, 5)], F(r)).verdict.value == expected
 
 
@@ -144,7 +145,8 @@ def test_gd_criterion_reproduces_the_derived_constants():
 
 
 def test_output_scale_makes_the_criterion_provable():
-    """§6 claim 9: with W1 = 0 and output weights λ, L(θ0) is fixed and the bound grows like λ²."""
+    """docs/theory/local_pl.md §6 claim 9: with W1 = 0 and output weights λ, L(θ0) is fixed and the bound grows
+    like λ²."""
     net = vf.MLP([3, 4, 4, 1], "tanh")
     loss = vf.SquareLoss(net, vf.Dataset([[1, 0, F(1, 2)], [0, 1, -1]], [1, -1]))
     assert pl.chatterjee(loss, vf.init.positive(net, 2), F(1, 10)).verdict == vf.Verdict.INCONCLUSIVE

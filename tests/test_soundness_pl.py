@@ -91,7 +91,7 @@ def test_gd_eta_max_unresolved_at_low_precision_is_inconclusive_then_proved_at_h
 
 @pytest.mark.parametrize("k", [3, 12, 40])
 def test_gd_user_step_at_the_exact_eta_max_is_never_proved(k):
-    """¼(x² − 1)², x0 = 6/5, r = 3/5: α = 36/25, β = 218/25, η_max = 175/1962 exactly (local_pl.md §5.2)."""
+    """¼(x² − 1)², x0 = 6/5, r = 3/5: α = 36/25, β = 218/25, η_max = 175/1962 exactly (docs/theory/local_pl.md §5.2)."""
     eta_max = F(2) / F(218, 25) * (1 - 2 * F(11, 60) / F(3, 5))
     assert eta_max == F(175, 1962)
     for eta, truth in ((eta_max, False), (eta_max + F(1, 10**k), False), (eta_max - F(1, 10**k), True)):

@@ -1,5 +1,5 @@
 """Stability of minima (GD, SGD), periodic orbits proved by Krawczyk, saddle escape
-(shared/theory/gd_map.md §3)."""
+(docs/theory/gd_map.md §3)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_sgd_bad_input():
 
 @pytest.mark.parametrize("eta", [F(1, 2), F(3, 2), 1])
 def test_quartic_period_two_orbit_is_proved_where_theory_puts_it(eta):
-    """θ² = 1 + 2/η (gd_map.md §3); D(G²) = (5 + 2η)² > 1: unstable."""
+    """θ² = 1 + 2/η (docs/theory/gd_map.md §3.3); D(G²) = (5 + 2η)² > 1: unstable."""
     root = math.sqrt(1 + 2 / float(eta))
     r = stability.find_periodic_orbit(QUARTIC, eta, 2, [root * 1.01])
     assert r.verdict == vf.Verdict.PROVED

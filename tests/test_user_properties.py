@@ -1,6 +1,6 @@
 """A property-based suite of the kind a user writes with ``vf.strategies`` in ordinary ``@given`` tests.
 
-Property (the descent lemma, ``shared/theory/local_pl.md`` §2.2): for a tanh network started from
+Property (the descent lemma, ``docs/theory/local_pl.md`` §2.2): for a tanh network started from
 Chatterjee's positive initialisation, GD with η ≤ 1/β, β a certified bound of ‖∇²L‖ over a ball
 that contains the iterates, decreases the loss at every step — certified in ball arithmetic.
 """

@@ -1,15 +1,17 @@
-"""Initialisations of network parameters (Chatterjee, arXiv:2203.16462 §3.3), for any ``vf.MLP`` or
+"""Initialisations of network parameters (Chatterjee, arXiv:2203.16462;
+``docs/theory/local_pl.md`` §3.3), for any ``vf.MLP`` or
 ``vf.nn.Sequential``, block by block through the network's ParamLayout (the order of θ is never assumed).
 
 * :func:`positive` — Chatterjee-style positive initialisation of a bias-free chain network with one
   output: first parameterised layer W_1 = 0, the middle ones entrywise positive, the output layer
   = scale (the output scale λ). With σ(0) = 0 (tanh) the network output is ≡ 0 at θ0, L(θ0) = mean(y²)
-  whatever λ, and the PL ratio at θ0 grows like λ² (§3.3 facts 2–3, §6 claims 7–9). Defined for chains
+  whatever λ, and the PL ratio at θ0 grows like λ² (``docs/theory/local_pl.md`` §3.3 facts 2–3, §6 claims
+  7–9). Defined for chains
   of Dense/Conv layers separated by activations, pooling and Flatten (an MLP, or a CNN); refused for
   attention (softmax of zero scores is uniform, not a zero layer) and residual blocks (x + f(x) is not
   switched off by a zero first layer), with a clear error.
 * :func:`xavier`, :func:`he` — the usual random initialisations (Glorot uniform, He normal), for
-  comparison (§6 claim 12). Fans as in PyTorch (``torch.nn.init``): a weight block of shape
+  comparison (``docs/theory/local_pl.md`` §6 claim 12). Fans as in PyTorch (``torch.nn.init``): a weight block of shape
   (out, in, *kernel) has fan_in = in·Π kernel and fan_out = out·Π kernel — for a dense layer (out, in),
   for a convolution in_channels·kernel size / out_channels·kernel size, and the query/key/value/output
   projections of attention as dense layers. Biases (1-D blocks) are 0.
@@ -54,9 +56,11 @@ def positive(net, scale, *, low=Fraction(1, 2), high=Fraction(3, 2), seed: int =
     for layer in net.all_layers:
         if layer.kind not in _CHAIN:
             raise InputError(f"the positive initialisation is defined for chains of dense/convolution layers (an MLP "
-                             f"or a CNN); {layer!r} has no zero/positive/output role in it (local_pl.md §3.3)")
+                             f"or a CNN); {layer!r} has no zero/positive/output role in it "
+                             "(docs/theory/local_pl.md §3.3)")
         if layer.kind in ("dense", "conv") and layer.bias:
-            raise InputError("the positive initialisation is defined for bias-free networks (local_pl.md §3.3); "
+            raise InputError("the positive initialisation is defined for bias-free networks "
+                             "(docs/theory/local_pl.md §3.3); "
                              f"{layer!r} has a bias")
     if net.output_dim != 1:
         raise InputError("the positive initialisation is defined for a scalar output")

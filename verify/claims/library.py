@@ -10,9 +10,11 @@ sweep`` and the search benchmark.
 * ``gd-monotone-linear`` — the same statement for a linear model (a quadratic loss): **true**, since
   then ∇²L is constant and every eigen-component of the error contracts when η λ_max < 2.
 * ``gd-map-nonsingular-relu`` — det(I − η∇²L(θ)) ≠ 0 at the generated θ and η for bias-free two-layer
-  ReLU networks (Crăciun & Ghoshdastidar, arXiv:2510.24466 §2; a generic point of a generic step size).
-* ``pl-ntk-lower-bound`` — ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) for square losses (``local_pl.md`` §6 claim 8, NTK
-  form): **true** at every θ, the inequality behind the certified NTK bound of ``vf.pl.alpha``.
+  ReLU networks (Crăciun & Ghoshdastidar, arXiv:2510.24466; ``docs/theory/gd_map.md`` §2.1; a generic point
+  of a generic step size).
+* ``pl-ntk-lower-bound`` — ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) for square losses (Chatterjee, arXiv:2203.16462;
+  ``docs/theory/local_pl.md`` §3.2, the NTK form of §6 claim 8): **true** at every θ, the inequality behind
+  the certified NTK bound of ``vf.pl.alpha``.
 * ``pl-ntk-lower-bound-graph`` — the same inequality on small CNNs and softmax-attention networks (layer-graph
   instances): true for any network, since ∇L = 2s·Jᵀr and ‖Jᵀr‖² ≥ λ_min(JJᵀ)‖r‖².
 
@@ -211,11 +213,11 @@ NONSINGULAR_RELU = register(Claim(
     prop=_nonsingular,
     from_params=lambda width=2, seed=0, eta=Fraction(1, 3), n=2, d=2: random_instance(
         (d, width, 1), "relu", seed=seed, n=n, scalars={"eta": Fraction(eta)}),
-    description="bias-free two-layer ReLU nets: det(I − η∇²L(θ)) ≠ 0 at generated θ, η (gd_map.md §2)"))
+    description="bias-free two-layer ReLU nets: det(I − η∇²L(θ)) ≠ 0 at generated θ, η (docs/theory/gd_map.md §2.1)"))
 
 
 def _ntk_pl_bound(inst, arith="float", prec=None) -> Result:
-    """margin = (‖∇L‖²/L − 4s·λ_min(JJᵀ)) / (‖∇L‖²/L) at θ (``local_pl.md`` §6 claim 8, NTK form)."""
+    """margin = (‖∇L‖²/L − 4s·λ_min(JJᵀ)) / (‖∇L‖²/L) at θ (``docs/theory/local_pl.md`` §3.2, §6 claim 8)."""
 
     loss, th = inst.loss(), inst.theta_array()
     s = loss.scale
@@ -259,12 +261,12 @@ NTK_PL = register(Claim(
         ["tanh", "sigmoid", "softplus", "relu"]), bias=None),
     prop=_ntk_pl_bound, fast=True,
     from_params=lambda width=2, seed=0, n=2, d=2: random_instance((d, width, 1), "tanh", seed=seed, n=n),
-    description="square losses: ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (local_pl.md §6 claim 8, NTK form; true)"))
+    description="square losses: ‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (docs/theory/local_pl.md §3.2; true)"))
 
 NTK_PL_GRAPH = register(Claim(
     name="pl-ntk-lower-bound-graph",
     instances=graph_instances(kinds=("conv", "attention"), n=(1, 3)),
     prop=_ntk_pl_bound, fast=True,
     description="square losses of small CNNs (conv, pooling, dense) and softmax-attention networks: "
-                "‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (the NTK form of local_pl.md §6 claim 8 holds for any network; "
-                "true)"))
+                "‖∇L‖²/L ≥ 4s·λ_min(JJᵀ) at every θ (the NTK form of docs/theory/local_pl.md §3.2 holds for any "
+                "network; true)"))

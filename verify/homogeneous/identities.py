@@ -1,4 +1,5 @@
-"""Positive homogeneity of bias-free networks (Kumar & Haupt, arXiv:2509.12154 §2.1, claims C1, C2).
+"""Positive homogeneity of bias-free networks (Kumar & Haupt, arXiv:2509.12154;
+``docs/theory/homogeneous_np.md`` §2.1, claims C1, C2).
 
 A network H(x; w) (any :class:`~verify.models.nn.Sequential`: ``vf.MLP``, or convolutions, pooling,
 Flatten and residual blocks) is positively homogeneous when its dense/convolution layers are bias-free,

@@ -1,5 +1,5 @@
-"""The neural correlation function and its KKT points (Kumar & Haupt, arXiv:2509.12154 §2.2;
-Kumar & Haupt, arXiv:2509.12154, and the "early directional convergence" analysis it builds on).
+"""The neural correlation function and its KKT points (Kumar & Haupt, arXiv:2402.09226 and
+arXiv:2403.08121, used in arXiv:2509.12154; ``docs/theory/homogeneous_np.md`` §2.2 and §4).
 
 For a bias-free network H homogeneous of degree L (any :class:`~verify.models.nn.Sequential` with a
 homogeneity degree: ``vf.MLP``, or convolutions with max/avg pooling, Flatten and homogeneous residual
@@ -9,8 +9,8 @@ flow u' = ∇N_y(u), and its direction converges to a KKT point of the constrain
 
     max N_z(u)  subject to  ‖u‖² = 1.
 
-**KKT system.** With the multiplier λ written as in the theory file (∇N(u*) = λ u*), the KKT points
-are the zeros of
+**KKT system.** With the multiplier λ written as in ``docs/theory/homogeneous_np.md`` §2.2 (∇N(u*) = λ u*),
+the KKT points are the zeros of
 
     F(u, λ) = ( ∇N(u) − λ u ,  (‖u‖² − 1)/2 ),    F: ℝ^(p+1) → ℝ^(p+1),
 
@@ -48,9 +48,9 @@ of the point it was asked about (Newton's method could otherwise walk to a dista
 :func:`max_ncf` finds candidates by multi-start projected gradient ascent on the sphere (float64),
 refines them by Newton's method on F at high precision (mpmath) and certifies each one. The list is
 the KKT points *found*, best first; it is **not** a certificate that the first one is the global
-maximiser (a KKT point is not necessarily the global maximum, §2.2 pitfalls). What is certified
-about the maximum is a lower bound: for every candidate, ``N_lower`` encloses N at an exact point of
-the unit sphere, so max_{‖u‖=1} N ≥ ``N_lower``.
+maximiser (a KKT point is not necessarily the global maximum, ``docs/theory/homogeneous_np.md`` §3.3,
+pitfalls). What is certified about the maximum is a lower bound: for every candidate, ``N_lower`` encloses
+N at an exact point of the unit sphere, so max_{‖u‖=1} N ≥ ``N_lower``.
 
 **Float paths** (the ascent, :func:`ncf_flow`, the Newton refinement) evaluate activations with the
 one-sided convention relu′(0) = 0 of torch and ``jax.nn.relu`` (implemented by

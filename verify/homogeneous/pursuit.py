@@ -1,15 +1,16 @@
 """Neuron Pursuit for two-layer homogeneous networks, its GD baseline, and the small-initialisation
-experiment (Kumar & Haupt, arXiv:2509.12154 §2.2–2.5, §3.3 [R], claims C4–C6, C16).
+experiment (Kumar & Haupt, arXiv:2509.12154; ``docs/theory/homogeneous_np.md`` §2.2–2.5, §3.3 [R], claims C4–C6, C16).
 
-The loss is ½ Σ_i (H(x_i) − y_i)² (the theory file's convention). Every choice the theory leaves open
+The loss is ½ Σ_i (H(x_i) − y_i)² (the convention of ``docs/theory/homogeneous_np.md`` §2.1). Every choice the
+theory leaves open
 (insertion scale, restarts, inner optimiser and its budget, tolerances) is a parameter.
 
 Neuron Pursuit (two-layer, σ = relu^p, p ≥ 1 — ReLU is p = 1): at the current weights, with residual
 r = y − H(X), the best new neuron maximises the residual NCF; for one unit (a, b) this is
 max_{‖â‖=1} |g(â)|, g(â) = Σ_i r_i σ(âᵀx_i), with u* = (√(p/(p+1)) â, sign(g)/√(p+1)) and
-N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)| (the closed form of §3.3). The unit is inserted at scale
-δ_add·u*, then all weights are trained by GD with Armijo backtracking. Stops: N* ≤ tol_N (no escape
-direction), loss ≤ tol_L, zero residual, or max_neurons.
+N* = (p+1)^(−1/2) (p/(p+1))^(p/2) |g(â)| (the closed form of ``docs/theory/homogeneous_np.md`` §3.3). The
+unit is inserted at scale δ_add·u*, then all weights are trained by GD with Armijo backtracking. Stops:
+N* ≤ tol_N (no escape direction), loss ≤ tol_L, zero residual, or max_neurons.
 
 Everything here is float64 numerical experimentation (evidence, never a certificate). Float paths use
 the one-sided convention relu′(0) = 0 (and (relu^p)′(0) = 0), as ``torch.relu`` and ``jax.nn.relu``:
@@ -310,12 +311,12 @@ def _sphere_ascent(f_and_grad, dim: int, restarts: int, steps: int, rng):
 
 def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, ncf_steps, inner_steps, tol_N, tol_L,
                   tol_grad, test_data, seed) -> PursuitResult:
-    """Neuron Pursuit for depth ≥ 3 (homogeneous_np.md §3.3 [R]). Start: one unit per hidden layer along the best
-    KKT direction of the NCF at the origin (``max_ncf``), scaled by δ_add, then trained. Each iteration: for every
-    hidden layer l, the leading-order residual NCF of a new unit with incoming a (from layer l−1) and outgoing b
-    (to layer l+1), N_l(a, b) = Σ_i r_i (g_l(x_i)ᵀ b) σ(aᵀ h_{l−1}(x_i)), g_l = ∂H/∂z_{l+1}, is maximised on the unit
-    sphere (restarts); the unit goes into the layer with the largest N*, at scale δ_add, and all weights are trained
-    by Armijo GD. ``history`` rows carry the chosen layer."""
+    """Neuron Pursuit for depth ≥ 3 (``docs/theory/homogeneous_np.md`` §3.3 [R]). Start: one unit per hidden layer along
+    the best KKT direction of the NCF at the origin (``max_ncf``), scaled by δ_add, then trained. Each iteration: for
+    every hidden layer l, the leading-order residual NCF of a new unit with incoming a (from layer l−1) and outgoing
+    b (to layer l+1), N_l(a, b) = Σ_i r_i (g_l(x_i)ᵀ b) σ(aᵀ h_{l−1}(x_i)), g_l = ∂H/∂z_{l+1}, is maximised on the
+    unit sphere (restarts); the unit goes into the layer with the largest N*, at scale δ_add, and all weights are
+    trained by Armijo GD. ``history`` rows carry the chosen layer."""
     from .ncf import max_ncf
 
     _degree(activation)
@@ -474,7 +475,7 @@ def theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, m_n: int
                         z0=None, seed: int = 0, eta=None) -> dict:
     """Start GD at the padded saddle (w̄_n, δ·z0) of a two-layer net with m_n trained units (θ_n) and m_z new
     units, run it to t = τ/δ^(K−2) (K the homogeneity degree of one unit), and compare with the residual-NCF
-    flow z(τ) from z0 (``homogeneous_np.md`` §2.5, claim C13; separable two-layer case, where
+    flow z(τ) from z0 (``docs/theory/homogeneous_np.md`` §2.5, claim C13; separable two-layer case, where
     N_r(w_z) = rᵀH(X; w_z) exactly). Returns ‖w_n − w̄_n‖, ‖w_z‖/δ against ‖z(τ)‖ and cos(w_z, z(τ))."""
     from .ncf import ncf_flow
 
@@ -513,7 +514,7 @@ def deep_theorem7_experiment(data: Dataset, activation, theta_n: np.ndarray, wid
     ``widths_n`` = [d, m1, m2, 1] gets one new first-layer unit with incoming weights a and outgoing weights b
     (to layer 2), started at δ·z0. To leading order its dynamics follow the residual NCF
     N(a, b) = Σ_i r_i (g(x_i)ᵀ b) σ(aᵀx_i), g(x) = ∂H(x; w̄_n)/∂z_2 the back-propagated signal at the layer-2
-    pre-activations (``homogeneous_np.md`` §2.5 [R], degree K = p + 1). GD on the full network runs to
+    pre-activations (``docs/theory/homogeneous_np.md`` §2.5 [R], degree K = p + 1). GD on the full network runs to
     t = τ/δ^(K−2); returns the drift of w_n, ‖w_z‖/δ against ‖u(τ)‖ and cos(w_z, u(τ))."""
     from scipy.integrate import solve_ivp
 
@@ -578,9 +579,10 @@ NEG_TOL = 1e-6
 def saddle_analysis(data: Dataset, activation, theta: np.ndarray, m: int, *, offset: float = 1e-8, seed: int = 0,
                     prec: int = 128):
     """Classify the point θ of a two-layer net with m units, some of them zero, as a saddle of the loss
-    ½ Σ (H − y)² (``homogeneous_np.md`` C11, C12, C14): gradient norm; certified spectrum of the Hessian at
-    (w̄_n, offset·z) just off the kinks (σ'' of relu² and σ' of ReLU have no value at the zero units); the
-    escape certificate max N_r over one new unit (closed form of §3.3). Returns a Result: SUPPORTED
+    ½ Σ (H − y)² (``docs/theory/homogeneous_np.md`` §6 C11, C12, C14): gradient norm; certified spectrum of the
+    Hessian at (w̄_n, offset·z) just off the kinks (σ'' of relu² and σ' of ReLU have no value at the zero units); the
+    escape certificate max N_r over one new unit (closed form of ``docs/theory/homogeneous_np.md`` §3.3). Returns
+    a Result: SUPPORTED
     "strict saddle" (λ_min < −1e−6 certified), "degenerate saddle" (no eigenvalue below −1e−6 but
     max N_r > 0), or INCONCLUSIVE with the reason (not stationary, no escape direction)."""
     from ..result import Quantity, Result, Verdict

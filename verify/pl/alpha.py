@@ -1,5 +1,6 @@
 """Certified bounds on α(x0, r) = inf_{θ ∈ B(x0, r), L(θ) > 0} ‖∇L(θ)‖² / L(θ)
-(Chatterjee, arXiv:2203.16462; the derived forms of ``local_pl.md`` §1.2, §6 "Numerical note").
+(Chatterjee, arXiv:2203.16462; the derived forms of ``docs/theory/local_pl.md`` §1.2 and the numerical note
+of §6).
 
 * **upper** — multi-start local minimisation of the ratio over the ball (SLSQP, float64), then the
   best point is rounded to a rational *witness* inside the closed ball (checked exactly) and the
@@ -50,7 +51,7 @@
   a square loss over any network (MLP, convolutional, residual, attention); a box meeting a kink or a
   max-pooling tie has no Jacobian enclosure and gives no bound.
 * **lower, first layer** (``"schur"``, scalar-output network square losses whose first layer is Dense on a
-  vector input, local_pl.md §3.3):
+  vector input, ``docs/theory/local_pl.md`` §3.3):
   ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖∂F(x_j)/∂z_1‖², with the sensitivities enclosed over the same box;
   robust far from the NTK regime (it needs only the first layer's gradient).
 
@@ -488,7 +489,7 @@ def first_layer_block(net):
 
 
 def schur_lower_on_box(objective, box, prec: int) -> Fraction:
-    """First-layer (Schur product) lower bound over a box (local_pl.md §3.3 fact 1, §6 claim 8):
+    """First-layer (Schur product) lower bound over a box (``docs/theory/local_pl.md`` §3.3 fact 1, §6 claim 8):
     ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖u_j‖², u_j = ∂F(x_j)/∂z_1, for a square loss L = s‖r‖² with a
     scalar output and a first layer z₁ = W₁x (+ b₁) (:func:`first_layer_block`; any layers after it).
     ‖u_j‖² = ‖∂F(x_j)/∂W_1‖_F² / ‖x_j‖², bounded below entrywise from the Jacobian enclosed over the box;
@@ -511,7 +512,7 @@ def schur_lower_on_box(objective, box, prec: int) -> Fraction:
                  dtype=object)
     lam_G = exact_eigen_intervals(G)[0].lo
     if lam_G <= 0:
-        return Fraction(0)  # n > d or dependent inputs: the bound is vacuous (§6 claim 11)
+        return Fraction(0)  # n > d or dependent inputs: the bound is vacuous (docs/theory/local_pl.md §6 claim 11)
     a = get_arith("ball", prec)
     J = objective.jacobian(box, a, prec)
     cols = range(blk.slice.start, blk.slice.stop)

@@ -1,4 +1,5 @@
-"""Chatterjee's local PL criterion (arXiv:2203.16462; the derived forms of ``local_pl.md`` §1.2, §2.2).
+"""Chatterjee's local PL criterion (arXiv:2203.16462; the derived forms of ``docs/theory/local_pl.md``
+§1.2, §2.2).
 
 α(x0, r) = inf { ‖∇L(θ)‖²/L(θ) : θ ∈ B(x0, r), L(θ) > 0 } (the closed ball; α = +∞ when L ≡ 0 there).
 The theorem assumes **L ≥ 0** (and L ∈ C²).
@@ -11,7 +12,7 @@ The theorem assumes **L ≥ 0** (and L ∈ C²).
   minimises L on the ball (∇L(x0) = 0: the flow and GD stay at x0). x0 is called a *global*
   minimiser only when L ≥ 0 everywhere is known structurally (:func:`~verify.pl.alpha.nonnegativity`):
   x³ at 0 is a zero of L but no minimiser.
-* **GD** [derived form, §2.2]: with β ≥ sup_{B(x0,r)} ‖∇²L‖_op and
+* **GD** [derived form, ``docs/theory/local_pl.md`` §2.2]: with β ≥ sup_{B(x0,r)} ‖∇²L‖_op and
   0 < η < η_max = (2/β)(1 − 2√(L0/α)/r), every iterate (and step segment) stays in the ball and
   L(x_k) ≤ q^k L(x0) with q = 1 − αη(1 − βη/2) < 1. The proof holds for any α' ≤ α, β' ≥ β and
   L0' ≥ L(x0), so the certified bounds are used: α' the certified lower bound of α, β' the
@@ -146,7 +147,7 @@ def _negative_point(objective, x0q, rq, prec, starts: int = 4):
 
 
 def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) -> Result:
-    """Decide the gradient-flow criterion 4L(x0) < r²α(x0, r) (arXiv:2203.16462; local_pl.md §1.2).
+    """Decide the gradient-flow criterion 4L(x0) < r²α(x0, r) (arXiv:2203.16462; docs/theory/local_pl.md §1.2).
 
     ``bounds``: a precomputed :class:`~verify.pl.alpha.AlphaBounds` (else :func:`~verify.pl.alpha.alpha`
     is run with ``alpha_kw``). See the module docstring for what each verdict means, including
@@ -264,7 +265,7 @@ def _simplest_in(lo: Fraction, hi: Fraction, depth: int = 0) -> Fraction:
 
 
 def chatterjee_gd(objective, x0, r, eta=None, *, prec: int = 128, **alpha_kw) -> Result:
-    """The GD form of the criterion (local_pl.md §2.2): certified α lower bound, β upper bound, the
+    """The GD form of the criterion (docs/theory/local_pl.md §2.2): certified α lower bound, β upper bound, the
     certified lower bound η_max' of η_max = (2/β)(1 − 2√(L0/α)/r) and the contraction factor
     q = max(0, 1 − αη(1 − βη/2)) < 1.
 
@@ -285,7 +286,8 @@ def chatterjee_gd(objective, x0, r, eta=None, *, prec: int = 128, **alpha_kw) ->
     cert = dict(base.certificate)
     a_lo = cert["alpha"][0]
     L0 = cert["L0"][1]
-    claim = "GD criterion (local_pl.md §2.2): 4L(x0) < r²α and 0 < η < η_max, hence L(x_k) ≤ q^k L(x0) with q < 1"
+    claim = ("GD criterion (docs/theory/local_pl.md §2.2): 4L(x0) < r²α and 0 < η < η_max, hence "
+             "L(x_k) ≤ q^k L(x0) with q < 1")
 
     def inconclusive(msg):
         return Result(Verdict.INCONCLUSIVE, claim=claim, certificate=cert, arithmetic="ball", precision=prec,

@@ -1,4 +1,4 @@
-"""The PL ratio ‖∇L(θ)‖² / L(θ) (Chatterjee, arXiv:2203.16462; ``local_pl.md`` §1.2).
+"""The PL ratio ‖∇L(θ)‖² / L(θ) (Chatterjee, arXiv:2203.16462; ``docs/theory/local_pl.md`` §1.1).
 
 α(x0, r) = inf over the closed ball B(x0, r) (points with L = 0 excluded) of this ratio; the local
 PL criterion 4L(x0) < r²α guarantees linear convergence of gradient flow (and, with a step-size
