@@ -2,9 +2,11 @@
 Chatterjee's local PL theorem for gradient descent (arXiv:2203.16462; the checkable form in
 ``verify.pl.chatterjee_gd``).
 
-:func:`gd` runs x_{k+1} = x_k − η∇L(x_k). In ``"ball"`` arithmetic (rational η and x0) every
-iterate and loss is an enclosure of the exact GD iterate, so :func:`check_rate` can certify the
-claim below for every k; in ``"exact"`` arithmetic the iterates are the exact rationals.
+:func:`gd` runs x_{k+1} = x_k − η∇L(x_k). In ``"ball"`` (Arb) and ``"ball64"`` (float64 balls) arithmetic
+(rational η and x0) every iterate and loss is an enclosure of the exact GD iterate, so :func:`check_rate` can
+certify the claim below for every k; in ``"exact"`` arithmetic the iterates are the exact rationals. Ball runs
+are *shadowed* by default (:mod:`verify.convergence.shadow`: a rounded orbit plus a certified bound of its
+distance to the exact orbit), so they stay sharp over 10⁴ steps instead of blowing up by the wrapping effect.
 
 **The claim** checked by ``check_rate(traj, q, x0, r)`` (the conclusion of the theorem: with
 0 < η < η_max every iterate stays in the ball and the loss contracts by q per step):
@@ -19,7 +21,7 @@ say nothing about convergence).
 
 **Verdicts.**
 
-* PROVED — only from a ``ball``/``exact`` run: every step 1..K certified (exact rational endpoints
+* PROVED — only from a ``ball``/``ball64``/``exact`` run: every step 1..K certified (exact rational endpoints
   compared by :mod:`verify.arith.decide`); the scope says which steps, η, q, r and the precision.
   A run with no step checked is INCONCLUSIVE.
 * REFUTED — a certified violation at a step k (the loss above q^k L(θ_0), or θ_k certainly outside
@@ -30,8 +32,9 @@ say nothing about convergence).
   check stops at the floor and says so. Any float excursion (above the bound, or outside the ball)
   is re-checked in ball arithmetic from the exact start with the exact η: REFUTED if the ball run
   certifies it, INCONCLUSIVE if it cannot decide, and only an excursion the ball run shows to be
-  round-off lets the float check go on.
-* INCONCLUSIVE — enclosures that overlap the bound, or that blow up. Ball arithmetic suffers from
+  round-off lets the float check go on. The re-check climbs the precision ladder (float64 balls, then Arb
+  at 128, 256, … bits; ``Result.rung`` and ``certificate["ladder"]``).
+* INCONCLUSIVE — enclosures that overlap the bound, or that blow up. The naive ball form suffers from
   the *wrapping effect*: evaluating θ − η∇L(θ) on an enclosure loses the cancellation between θ
   and η∇L(θ), so each step can multiply the radius by about 1 + η‖∇²L‖ even while the exact
   iterates contract by 1 − ηλ; after enough steps (about prec / log2(1 + η‖∇²L‖)) the enclosure
@@ -281,16 +284,23 @@ def gd(objective, x0, eta, steps: int, arith: str = "float", prec: int | None = 
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
+    refused = None
     if form == "shadow":
+        from ..errors import SizeLimitError
         from .shadow import shadow_gd
 
-        return shadow_gd(objective, x0q, q, steps, a.name, a.prec, stop_q if stop_below is not None else None,
-                         {"requested_steps": steps})
+        try:
+            return shadow_gd(objective, x0q, q, steps, a.name, a.prec, stop_q if stop_below is not None else None,
+                             {"requested_steps": steps})
+        except SizeLimitError as exc:  # no p×p Hessian enclosure at this size: the naive form still runs
+            refused, form = f"form='shadow' needs p×p Hessian enclosures: {exc}", "naive"
     with a.context():
         th = a.array(x0q, what="x0")
         eta_a = a.const(q)
     L, g = objective.value_and_grad(th, a, prec)
     extra = {"requested_steps": steps, "form": form, "method": form}
+    if refused is not None:
+        extra["shadow_refused"] = refused
     bad = _health(th, L, a.name, a.prec)
     if bad is not None:
         return Trajectory(objective, q, [th], [L], a.name, a.prec,

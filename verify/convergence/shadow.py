@@ -122,7 +122,7 @@ def _dyadic_up(x: Fraction, bits: int = RHO_BITS) -> Fraction:
 
 def _norm2_up(r: np.ndarray) -> Fraction:
     """An exact upper bound of ‖r‖₂ for a float array r ≥ 0: scaled by a power of two so that max r ∈ [1/2, 1)
-    (exact: scaling up cannot underflow, and no scaling down is done), squares and sum rounded up a priori
+    (exact when scaling up; scaling down is widened by η), squares and sum rounded up a priori
     (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1; :func:`verify.arith.ball64._up`)."""
     from ..arith.linalg64 import _frobenius_up
 
@@ -135,12 +135,14 @@ def _norm2_up(r: np.ndarray) -> Fraction:
     if top == 0.0:
         return Fraction(0)
     e = int(np.frexp(top)[1])
-    if e < 0:
-        r = np.ldexp(r, -e)
+    with np.errstate(under="ignore"):
+        r = np.ldexp(r, -e)  # exact, except results in the subnormal range when scaling down (error ≤ η/2) …
+        if e > 0:
+            r = r + _ETA  # … which one smallest subnormal covers (the sum of a subnormal and η is exact)
     v = _frobenius_up(r)
     if not math.isfinite(v):
         raise NonFiniteError("a radius overflowed the float range")
-    return _dyadic_up(Fraction(v) * (Fraction(2) ** e if e < 0 else 1))
+    return _dyadic_up(Fraction(v) * Fraction(2) ** e)
 
 
 def _arb_norm2_up(vals: np.ndarray) -> Fraction:
@@ -545,6 +547,11 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
                     raise  # the start itself is on a kink: nothing to shadow (as the naive form)
                 L, g, bad = None, None, "region_boundary"
                 stop["detail"] = str(exc)
+            except (EnclosureError, NonFiniteError, UncertifiedValueError) as exc:
+                if j == 0:
+                    raise  # no enclosure of L or ∇L at the start (as the naive form)
+                L, g, bad = None, None, "blowup"
+                stop["detail"] = str(exc)
             if bad is not None:
                 stop.update(reason=bad, index=j)
                 return j - 1
@@ -591,7 +598,7 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
                 H = _hessian_over(objective, box, aprec)
                 lo, hi, est_lo, est_hi = spectrum_bounds(H, eta, spec_state)
             except SizeLimitError:
-                raise
+                raise  # gd falls back to the naive form
             except _NO_HESSIAN as exc:
                 if len(J) > 1:
                     J = J[: max(1, len(J) // 2)]
