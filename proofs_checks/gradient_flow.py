@@ -38,9 +38,9 @@ from verify.report import ProofCheck
 from verify.result import Quantity, Result, Verdict, make_scope
 
 PAPER = "gradient_flow (arXiv:2509.23887)"
-REF = "shared/theory/gradient_flow.md"
+REF = "docs/theory/gradient_flow.md"
 CHATTERJEE = "local PL criterion (Chatterjee, arXiv:2203.16462)"
-REF_PL = "shared/theory/local_pl.md §2.2"
+REF_PL = "docs/theory/local_pl.md §2.2"
 P, S, R, I = Verdict.PROVED, Verdict.SUPPORTED, Verdict.REFUTED, Verdict.INCONCLUSIVE
 CHECKS: list[ProofCheck] = []
 
@@ -56,7 +56,7 @@ def _instance(act, seed=0):
     return loss, rng.normal(size=net.n_params) * 0.7
 
 
-def _add(claim, instance, expected, run, negative=False, slow=False, paper=PAPER, reference=f"{REF} checkable claims"):
+def _add(claim, instance, expected, run, negative=False, slow=False, paper=PAPER, reference=f"{REF} §3"):
     CHECKS.append(ProofCheck(name=f"gradient_flow/{claim.split()[0]}/{instance}".replace(" ", ""), claim=claim,
                              instance=instance, expected=expected, run=run, paper=paper,
                              reference=reference, negative_control=negative, slow=slow))

@@ -1,4 +1,5 @@
-"""Claims of Chatterjee, arXiv:2203.16462 (local PL criterion; the derived forms of local_pl.md §1.2, §2.2).
+"""Claims of Chatterjee, arXiv:2203.16462 (local PL criterion; the derived forms in docs/theory/local_pl.md
+§1.2, §2.2).
 
 §5 worked examples with closed-form answers: f = x² (α = 4, the criterion iff |x0| < r, rates attained
 with equality), ¼(x² − 1)² (α = 4(x0 − r)², the exact r-interval (0.2258, 0.9742), β = 8.72 and
@@ -26,7 +27,7 @@ from verify.report import ProofCheck
 from verify.result import Quantity, Result, Verdict, make_scope
 
 PAPER = "local_pl (Chatterjee, arXiv:2203.16462)"
-REF = "shared/theory/local_pl.md"
+REF = "docs/theory/local_pl.md"
 P, R, S, I = Verdict.PROVED, Verdict.REFUTED, Verdict.SUPPORTED, Verdict.INCONCLUSIVE
 CHECKS: list[ProofCheck] = []
 
@@ -349,8 +350,8 @@ def _claim13():
     tr = cv.gd(loss, vf.init.positive(net, 4), F(1, 2000), 2000, "float")
     L = tr.losses_float()
     return Result(I, claim="σ(0) ≠ 0 (softplus) from the naive positive init", arithmetic="float",
-                  message=f"exploratory (local_pl.md §6 claim 13): L {L[0]:.3g} → {L[-1]:.3g} in 2000 steps; the "
-                          "paper's construction for σ(0) ≠ 0 is not known, so no verdict is claimed")
+                  message=f"exploratory (docs/theory/local_pl.md §6 claim 13): L {L[0]:.3g} → {L[-1]:.3g} in 2000 "
+                          "steps; the paper's construction for σ(0) ≠ 0 is not known, so no verdict is claimed")
 
 
 _add("C13-exploratory σ(0) ≠ 0 (softplus): no verdict until the construction is known", "softplus [3,4,4,1]", I,

@@ -1,5 +1,5 @@
 """GD trajectories and certified rate checks; gradient flow (mpmath / DOP853); initialisations
-(shared/theory/local_pl.md §1.2, §2.2, §6 and gradient_flow.md)."""
+(docs/theory/local_pl.md §1.2, §2.2, §6 and docs/theory/gradient_flow.md)."""
 
 from __future__ import annotations
 
