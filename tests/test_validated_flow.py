@@ -154,6 +154,18 @@ def _mp_reference(grad, x0, times, dps=50):
         return [[mpmath.mpf(v) for v in sol(mpmath.mpf(t.numerator) / t.denominator)] for t in times]
 
 
+def test_scalar_nonpolynomial_objective_contains_mpmath_solution():
+    L = sp.cos(X) + X**2 / 4 + sp.exp(-X) / 5
+    obj = vf.Objective.from_sympy(L, [X])
+    g = sp.lambdify(X, sp.diff(L, X), "mpmath")
+    times = [F(1, 5), F(3, 5)]
+    tube = validated_flow(obj, [F(-2, 3)], F(3, 5), prec=64)  # radius ~1e−17 ≫ mpmath's error at 32 digits
+    refs = _mp_reference(lambda y: [g(y[0])], [F(-2, 3)], times, dps=32)
+    for t, ref in zip(times, refs):
+        assert contains(tube.at(t)[0], ref[0]), t
+
+
+@pytest.mark.slow
 def test_nonpolynomial_objective_contains_mpmath_solution():
     L = sp.cos(X) * sp.exp(Y / 2) + (X - Y) ** 2 / 4 + sp.log(1 + X**2) / 3
     obj = vf.Objective.from_sympy(L, [X, Y])
@@ -248,7 +260,49 @@ def test_truncated_series_are_detected_not_used(monkeypatch):
     the order check raises instead of returning a box without the solution."""
     monkeypatch.setattr(TaylorArithmetic, "context", lambda self: SeriesContext(self.prec, 5))
     with pytest.raises(InternalError, match="truncated"):
-        validated_flow(QUARTIC, [F(1, 2)], 1, order=12)
+        validated_flow(QUARTIC, [F(1, 2)], 1, order=12, ad="series")
+
+
+def test_series_engine_under_a_tiny_global_cap_contains_the_solution():
+    saved = ctx.cap
+    try:
+        ctx.cap = 2
+        tube = validated_flow(QUARTIC, [F(1, 2)], 2, order=16, ad="series")
+        assert ctx.cap == 2
+    finally:
+        ctx.cap = saved
+    with SeriesContext(512, 1):
+        for t in (F(1, 2), F(2)):
+            assert _encloses(tube.at(t)[0], _quartic_exact(F(1, 2), t))
+
+
+_MANY = (sp.cos(X) * sp.exp(Y / 2) + (X - Y) ** 2 / 4 + sp.log(1 + X**2) / 3 + sp.atan(X * Y) + sp.erf(Y)
+         + sp.tanh(X + Y) + sp.sqrt(2 + X**2) + sp.sinh(X) * sp.cosh(Y) + sp.tan(X / 3) + 1 / (3 + Y**2)
+         + sp.sin(X * Y) + (1 + X**2) ** sp.Rational(1, 3))
+
+
+@pytest.mark.parametrize("case", ["sympy", "tanh", "logistic"])
+@pytest.mark.parametrize("box", [False, True])
+def test_tape_and_series_coefficients_agree(case, box):
+    """The two AD engines compute enclosures of the same Taylor coefficients: they must overlap, to order 18, at a
+    point and over a box of states (every elementary function of the compiler on the tape)."""
+    from verify.convergence.validated_flow import _Flow
+
+    if case == "sympy":
+        obj, x0 = vf.Objective.from_sympy(_MANY, [X, Y]), [F(1, 2), F(-1, 3)]
+    else:
+        net = vf.MLP([2, 3, 1], "tanh", bias=True)
+        data = vf.Dataset([[1, 0], [0, 1], [1, 1]], [1, -1, 1])
+        obj = vf.SquareLoss(net, data) if case == "tanh" else vf.LogisticLoss(net, data)
+        x0 = [F(k, 7) for k in range(-6, 7)]
+    fl = _Flow(obj, 128, 18, F(1, 2**100))
+    with SeriesContext(128, 20):
+        x = [_a(q) for q in x0]
+        x = [arb(v.mid(), 2.0**-12) if box else arb(v.mid()) for v in x]
+        a, b = fl.coefficients(x, 18), fl.series_coefficients(x, 18)
+    for ca, cb in zip(a, b):
+        for u, v in zip(ca, cb):
+            assert u.is_finite() and v.is_finite() and u.overlaps(v)
 
 
 def test_constants_do_not_truncate_series():

@@ -68,10 +68,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, fmpq
+from flint import arb, ctx, fmpq
 
 from .. import validate
 from ..arith.ball import int_power
+from ..arith.relaxed import Recording, TapeArithmetic, TNode, sweep
+from ..arith.relaxed import variable as tape_variable
 from ..arith.taylor import SeriesContext, TaylorArithmetic, series_order, variable
 from ..errors import (
     ArithmeticNotSupportedError,
@@ -295,9 +297,11 @@ def _check_supported(obj) -> None:
 class _Flow:
     """The integrator's state for one call (the objective, the series arithmetic, the settings)."""
 
-    def __init__(self, obj, prec, N, tol):
+    def __init__(self, obj, prec, N, tol, taped: bool = True):
         self.obj, self.prec, self.N, self.tol = obj, prec, N, tol
+        self.taped = taped
         self.A = TaylorArithmetic(prec, cap=N + 2)
+        self.T = TapeArithmetic(prec)
         self.p = obj.n_params
         self.tol_arb = _arbq(tol)
         self.lam_cache = None  # (box K⁺, λ ≤ λ_min(∇²L) over K⁺)
@@ -306,7 +310,38 @@ class _Flow:
     # -- Taylor coefficients -------------------------------------------------------------------------------
     def coefficients(self, x, upto: int) -> list:
         """[y_[0], …, y_[upto]] (object arrays of arb) of the solution through the point or box x (arb array),
-        by y_[k+1] = f(y)_[k]/(k + 1) with f evaluated on series of order k + 1."""
+        by y_[k+1] = f(y)_[k]/(k + 1): the gradient code is recorded once on taped Taylor numbers
+        (:mod:`verify.arith.relaxed`) and the tape swept once per order."""
+        if not self.taped:
+            return self.series_coefficients(x, upto)
+        A, p = self.T, self.p
+        with A.context():
+            xs = np.empty(p, dtype=object)
+            for i in range(p):
+                xs[i] = tape_variable(x[i])
+            with Recording() as rec:
+                g = self.obj.grad(xs, arith=A)
+            cs = [np.array(x, dtype=object)]
+            for k in range(upto):
+                nxt = np.empty(p, dtype=object)
+                for i in range(p):
+                    gi = g[i]
+                    c = gi.coeff(k) if type(gi) is TNode else (arb(gi) if k == 0 else arb(0))
+                    v = -c / (k + 1)
+                    if not v.is_finite():
+                        raise EnclosureError(f"the Taylor coefficient {k + 1} of the flow is not finite over the box "
+                                             "(the gradient's enclosure reaches outside its domain or overflows)")
+                    nxt[i] = v
+                cs.append(nxt)
+                if k + 1 < upto:
+                    for v, val in zip(xs, nxt):
+                        v.c.append(val)
+                    sweep(rec.tape, k + 1)
+        return cs
+
+    def series_coefficients(self, x, upto: int) -> list:
+        """The same coefficients by whole truncated series (:mod:`verify.arith.taylor`: the gradient evaluated on
+        ``arb_series`` of order k + 1 for each k; O(N³)); kept as an independent cross-check of the tape."""
         A, p = self.A, self.p
         cs = [np.array(x, dtype=object)]
         for k in range(upto):
@@ -323,7 +358,7 @@ class _Flow:
                     if n < k + 1:
                         raise InternalError(
                             f"a gradient series came back truncated at order {n} < {k + 1} (flint.ctx.cap = "
-                            "%d?): refusing to use it" % self.A.cap)
+                            f"{ctx.cap}?): refusing to use it")
                     c = gi.coeff(k) if hasattr(gi, "coeff") else (arb(gi) if k == 0 else arb(0))
                     v = -c / (k + 1)
                     if not v.is_finite():
@@ -443,7 +478,7 @@ def _dyadic_floor(x: float) -> Fraction:
 
 
 def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=None, *, max_steps: int = 100_000,
-                   min_step=None, time_limit: float | None = None, step=None) -> FlowTube:
+                   min_step=None, time_limit: float | None = None, step=None, ad: str = "tape") -> FlowTube:
     """A validated enclosure (a tube) of the gradient-flow solution θ' = −∇L(θ), θ(0) = x0, on [0, T].
 
     Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p
@@ -453,7 +488,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     ``min_step`` (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is
     hit, or the tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational)
     fixes the step size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step
-    cannot be validated).
+    cannot be validated). ``ad`` chooses how the Taylor coefficients are computed: ``"tape"`` (default: the gradient
+    recorded once, then one sweep per order, :mod:`verify.arith.relaxed`) or ``"series"`` (the gradient re-evaluated on
+    whole ``arb_series`` for each order, :mod:`verify.arith.taylor`); both give enclosures of the same coefficients.
 
     Method and soundness: the module docstring. Bad input raises :class:`~verify.errors.InputError` (or a
     subclass) and unsupported objectives :class:`~verify.errors.ArithmeticNotSupportedError`, before any work."""
@@ -477,14 +514,15 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
             raise InputError(f"tol must be in [2^-{4 * prec}, 1) (a local error per step), got {tol!r}")
     max_steps = validate.integer(max_steps, "max_steps", minimum=1)
     fixed = None if step is None else validate.positive_rational(step, "step")
+    validate.one_of(ad, ("tape", "series"), "ad")
     hmin = Tq / 2**40 if min_step is None else validate.positive_rational(min_step, "min_step")
     if time_limit is not None:
         time_limit = validate.finite_float(time_limit, "time_limit")
         if time_limit <= 0:
             raise InputError(f"time_limit must be positive (seconds), got {time_limit!r}")
 
-    fl = _Flow(obj, prec, N, tolq)
-    method = (f"validated Taylor method of order {N} (Taylor-mode AD on arb_series), first-order a-priori "
+    fl = _Flow(obj, prec, N, tolq, taped=ad == "tape")
+    method = (f"validated Taylor method of order {N} (Taylor-mode AD, {ad}), first-order a-priori "
               f"enclosure, Lagrange remainder, logarithmic-norm wrapping control; Arb at {prec} bits")
     tube = FlowTube(objective=getattr(obj, "name", type(obj).__name__), x0=x0q, T=Tq, T_reached=Fraction(0),
                     steps=[], order=N, prec=prec, tol=tolq, method=method)
