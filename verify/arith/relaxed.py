@@ -37,8 +37,8 @@ from .base import Arithmetic
 from .taylor import SeriesContext
 
 # op codes
-CONST, VAR, ADD, SUB, NEG, ADDC, RSUBC, MULC, DIVC, MUL, DIV, RDIVC, EXP, LOG, SQRT, SIN, COS, SINH, COSH, INTMUL = \
-    range(20)
+CONST, VAR, ADD, SUB, NEG, ADDC, RSUBC, MULC, DIVC, MUL, DIV, RDIVC, EXP, LOG, SQRT, SIN, COS, SINH, COSH, INTMUL, \
+    MATMUL, PICK = range(22)
 
 #: the tape being recorded (a list), or None: nodes created outside a recording are not swept (constants only)
 _TAPE: list = [None]
@@ -337,6 +337,10 @@ def _conv(x, y, k):
 def _step(n: TNode, k: int) -> arb:
     op = n.op
     a = n.a
+    if op == PICK:
+        return a.d[n.b]
+    if op == MATMUL:
+        return _matmul_step(n, k)
     if op == ADD:
         return a.c[k] + n.b.c[k]
     if op == MULC:
@@ -376,6 +380,66 @@ def _step(n: TNode, k: int) -> arb:
         s = sum(map(_mul, c[1:k], c[k - 1:0:-1]), arb(0)) if k > 1 else arb(0)
         return (a.c[k] - s) / (c[0] * 2)
     raise ArithmeticNotSupportedError(f"unknown tape operation {op}")  # pragma: no cover
+
+
+class _MatmulNode(TNode):
+    """C = A·B for matrices of Taylor numbers, recorded as one node: at order k, C_k = Σ_{j=0}^{k} A_j B_{k−j} by
+    ``arb_mat`` products of the coefficient matrices (C_k = A_0 B_k when A is constant, A_k B_0 when B is); the entries
+    of C are :data:`PICK` nodes reading ``d`` (the current C_k, row-major)."""
+
+    __slots__ = ("m", "kk", "n", "A", "B", "Ac", "Bc", "constA", "constB")
+
+
+_ZERO = arb(0)
+
+
+def _matmul_step(M, k: int):
+    from flint import arb_mat
+
+    zero = _ZERO
+    if not M.constA:
+        M.Ac.append(arb_mat(M.m, M.kk, [zero if v.op == CONST else v.c[k] for v in M.A]))
+    if not M.constB:
+        M.Bc.append(arb_mat(M.kk, M.n, [zero if v.op == CONST else v.c[k] for v in M.B]))
+    if M.constA:
+        C = M.Ac[0] * M.Bc[k]
+    elif M.constB:
+        C = M.Ac[k] * M.Bc[0]
+    else:
+        C = M.Ac[0] * M.Bc[k]
+        for j in range(1, k + 1):
+            C = C + M.Ac[j] * M.Bc[k - j]
+    M.d = C.entries()
+    return None
+
+
+def tape_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b (2-D object arrays of Taylor numbers) as one tape node (see :class:`_MatmulNode`)."""
+    from flint import arb_mat
+
+    m, kk = a.shape
+    n = b.shape[1]
+    A = [v if type(v) is TNode else const(_operand(v)) for v in a.flat]
+    B = [v if type(v) is TNode else const(_operand(v)) for v in b.flat]
+    constA = all(v.op == CONST for v in A)
+    constB = all(v.op == CONST for v in B)
+    A0 = arb_mat(m, kk, [v.c[0] for v in A])
+    B0 = arb_mat(kk, n, [v.c[0] for v in B])
+    C0 = (A0 * B0).entries()
+    if constA and constB:
+        out = np.empty(m * n, dtype=object)
+        for i, v in enumerate(C0):
+            out[i] = const(v)
+        return out.reshape(m, n)
+    M = _MatmulNode(MATMUL, None, None, None)
+    M.m, M.kk, M.n, M.A, M.B = m, kk, n, A, B
+    M.constA, M.constB = constA, constB
+    M.Ac, M.Bc = [A0], [B0]
+    M.d = C0
+    out = np.empty(m * n, dtype=object)
+    for i, v in enumerate(C0):
+        out[i] = TNode(PICK, M, i, v)
+    return out.reshape(m, n)
 
 
 def sweep(tape: list, k: int) -> None:
@@ -484,6 +548,13 @@ class TapeArithmetic(Arithmetic):
     def union(self, a, b):
         raise RegionBoundaryError("a Taylor number cannot take the union of two pieces of a piecewise function: the "
                                   "function is not analytic where they meet")
+
+    def matmul(self, a, b):
+        """a @ b for 2-D arrays: one tape node whose coefficients are products of ``arb_mat`` coefficient matrices
+        (:func:`tape_matmul`), instead of one node per scalar product and sum."""
+        if a.ndim == 2 and b.ndim == 2 and a.size and b.size:
+            return tape_matmul(a, b)
+        return a @ b
 
     def softmax_last(self, x):
         with self.context():
