@@ -410,8 +410,9 @@ def check_rate(traj: Trajectory, q, x0=None, r=None, *, floor: float = 1e-25, re
         L(θ_k) ≤ q^k L(θ_0) for every k = 0..K, and ‖θ_k − x0‖ ≤ r (closed ball) if r is given,
 
     with 0 < q < 1 exactly. ``x0`` is the centre of the ball (default: the run's exact start).
-    Ball/exact runs give PROVED (every step certified), REFUTED (a certified violation, with its
-    step) or INCONCLUSIVE (undecided or blown-up enclosures, with the step and the cause).
+    Ball/ball64/exact runs give PROVED (every step certified), REFUTED (a certified violation, with its
+    step) or INCONCLUSIVE (undecided or blown-up enclosures, with the step and the cause). Shadowed runs
+    (the default ball form) are checked with their 2-norm radii: ‖θ_k − x0‖ ∈ ‖m_k − x0‖ ± ρ_k.
     Float/mp runs give SUPPORTED (evidence: relative tolerance ``rel_tol`` on the loss, rate
     checks stop once L ≤ floor·L(θ_0), containment checked at every iterate); any excursion is
     re-checked in ball arithmetic (see the module docstring) and only that re-check can REFUTE.
