@@ -135,6 +135,28 @@ def test_quartic_tubes_enclose_every_time_of_each_step():
         assert hull.contains(_a(x0)) and hull.contains(_quartic_exact(x0, 2))
 
 
+def test_loss_and_distance_along_the_tube():
+    x0 = F(1, 2)
+    tube = validated_flow(QUARTIC, [x0], 3)
+    encl = tube.loss_enclosures(QUARTIC)
+    assert len(encl) == len(tube.steps)
+    with SeriesContext(512, 1):
+        for t0, t1, L in encl[:: max(1, len(encl) // 8)]:
+            for t in (t0, (t0 + t1) / 2, t1):
+                x = _quartic_exact(x0, t)
+                assert L.contains((x * x - 1) ** 2 / 4)
+    # the flow moves monotonically from 1/2 towards 1: sup ‖x(t) − 1/2‖ = x(3) − 1/2 ≤ the bound, and the bound is
+    # tight up to one step box
+    r = tube.distance_upper([x0])
+    with SeriesContext(512, 1):
+        assert _a(r).lower() >= (_quartic_exact(x0, 3) - _a(x0)).upper()
+    assert r < F(1, 2) + F(1, 10**6)
+    with pytest.raises(InputError):
+        tube.distance_upper([1, 2])
+    with pytest.raises(InputError):
+        tube.loss_enclosures(None)
+
+
 @pytest.mark.parametrize("x0", [F(1), F(-1), F(0)])
 def test_quartic_equilibria_stay_put(x0):
     """x0 = ±1 (minima) and 0 (a maximum): the flow is constant; the tube must contain the constant."""
@@ -345,6 +367,40 @@ def test_relu_network_meeting_a_kink_stops_with_the_neuron_named():
     box = tube.final
     z = box[0] + box[1]  # the pre-activation enclosure at T_reached: still on the positive side
     assert z.lower() > 0
+
+
+# --------------------------------------------------------------------------- blow-up and domain edges
+def test_blow_up_stops_before_the_singularity():
+    """L = −x⁴/4: x' = x³, x(t) = 1/√(1 − 2t) blows up at t = 1/2. The tube must stop before it, enclosing x."""
+    obj = vf.Objective.from_sympy(-(X**4) / 4, [X])
+    tube = validated_flow(obj, [1], 1, prec=64, min_step=F(1, 2**16))
+    assert tube.stop_kind == "step_size" and "min_step" in tube.stopped
+    assert F(2, 5) < tube.T_reached < F(1, 2)
+    with SeriesContext(512, 1):
+        for t in (tube.T_reached / 2, tube.T_reached):
+            assert _encloses(tube.at(t)[0], 1 / (1 - 2 * _a(t)).sqrt())
+
+
+def test_flow_to_the_edge_of_the_domain_stops_before_it():
+    """L = log x: x' = −1/x, x(t)² = 1/4 − 2t reaches the edge x = 0 of the domain at t = 1/8."""
+    obj = vf.Objective.from_sympy(sp.log(X), [X])
+    tube = validated_flow(obj, [F(1, 2)], 1, prec=64, min_step=F(1, 2**16))
+    assert not tube.complete and tube.T_reached < F(1, 8)
+    with SeriesContext(512, 1):
+        assert _encloses(tube.final[0], (_a(F(1, 4)) - 2 * _a(tube.T_reached)).sqrt())
+
+
+def test_stiff_and_tiny_scales():
+    obj = vf.Objective.from_sympy(10**4 * X**2 / 2, [X])  # x' = −10⁴x: explicit steps ~ 1e−4·const
+    tube = validated_flow(obj, [1], F(1, 100), prec=64)
+    assert tube.complete
+    with SeriesContext(512, 1):
+        assert _encloses(tube.final[0], _exp(-100))
+    tiny = vf.Objective.from_sympy(X**2 / 2 / 10**12, [X])
+    tube = validated_flow(tiny, [F(1, 3)], 100)
+    with SeriesContext(512, 1):
+        assert _encloses(tube.final[0], _a(F(1, 3)) * _exp(F(-100, 10**12)))
+    assert _max_rad(tube.final) < 1e-35
 
 
 # --------------------------------------------------------------------------- bad input

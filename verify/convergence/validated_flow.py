@@ -36,7 +36,7 @@ Method, one step [t_j, t_j + h] from an exact (dyadic) centre c_j and a radius �
    the initial uncertainty is carried as one Euclidean radius:
    ρ_{j+1} = e^{μh}ρ_j + ‖rad(Y_end)‖₂, c_{j+1} = mid(Y_end) (exact), Y_end the enclosure of y(t_j + h).
    For a convex region (λ ≥ 0) the radius contracts.
-5. **Step size and order**: N = ``order`` (default ≈ prec/6, 21 at 128 bits); h from the decay of the point
+5. **Step size and order**: N = ``order`` (default ≈ prec/4.5, 28 at 128 bits); h from the decay of the point
    coefficients, h = 0.9 min_{k∈{N−1,N}} (tol/‖y_[k]‖_∞)^{1/k} rounded down to a 4-bit dyadic, halved while the
    a-priori test fails or the remainder exceeds 10·tol. The step size is a heuristic choice; no decision about the
    enclosures depends on it (all of them are Arb inclusions, compared with certainty).
@@ -95,11 +95,13 @@ MIN_ORDER, MAX_ORDER = 2, 120
 
 
 def default_order(prec: int) -> int:
-    """N ≈ prec/6 (21 at 128 bits, 10 at 64), between 6 and 60: a Taylor method of order N reaches relative
-    error 2^−prec with steps ~ 2^(−prec/N) times the radius of convergence, so N ∝ prec balances the cost per
-    step (N gradient evaluations on series of length ≤ N) against the number of steps (Corliss & Chang, ACM TOMS
-    8 (1982); Jorba & Zou, Exp. Math. 14 (2005) 99–117)."""
-    return max(6, min(60, round(prec / 6)))
+    """N ≈ prec/4.5 (28 at 128 bits, 14 at 64, 57 at 256), between 6 and 60: a Taylor method of order N reaches
+    relative error 2^−prec with steps ~ 2^(−prec/N) times the radius of convergence, so N ∝ prec balances the cost
+    per step (O(N²) per tape node) against the number of steps (Corliss & Chang, ACM TOMS 8 (1982) 114–144; Jorba &
+    Zou, Exp. Math. 14 (2005) 99–117). Measured on the tanh [2, 3, 1] network to T = 10 at 128 bits: N = 21, 28, 36,
+    48 took 5.7, 4.3, 5.2, 7.5 s CPU (407, 247, 198, 192 steps: beyond N ≈ 30 the first-order a-priori enclosure, not
+    the Taylor coefficients, limits the step)."""
+    return max(6, min(60, round(prec / 4.5)))
 
 
 @dataclass
@@ -171,6 +173,35 @@ class FlowTube:
         for s in self.steps:
             out = s.tube.copy() if out is None else np.array([a.union(b) for a, b in zip(out, s.tube)], dtype=object)
         return self.at(Fraction(0)) if out is None else out
+
+    def loss_enclosures(self, obj=None, prec: int | None = None) -> list:
+        """[(t0, t1, L over the step's tube box)] for every step: an Arb ball containing L(θ(t)) for every t in
+        [t0, t1] (the objective evaluated in ball arithmetic over the box; ``obj`` defaults to the flow's objective
+        only when given — the tube does not keep it)."""
+        from ..convergence.gd import check_objective
+
+        check_objective(obj)
+        prec = self.prec if prec is None else validate.integer(prec, "prec", minimum=MIN_FLOW_PREC,
+                                                               maximum=MAX_FLOW_PREC)
+        return [(s.t0, s.t1, obj.value(s.tube, "ball", prec)) for s in self.steps]
+
+    def distance_upper(self, center) -> Fraction:
+        """An exact upper bound of sup_{t ∈ [0, T_reached]} ‖θ(t) − center‖₂ (``center`` exact rationals): the
+        largest distance from ``center`` to a corner of the step boxes, rounded up."""
+        cq = fraction_array(center, what="center")
+        if cq.shape != self.x0.shape:
+            raise InputError(f"center must have {len(self.x0)} entries, got shape {cq.shape}")
+        boxes = [s.tube for s in self.steps] or [self.at(Fraction(0))]
+        best = Fraction(0)
+        for box in boxes:
+            tot = Fraction(0)
+            for v, c in zip(box, cq):
+                lo, hi = to_fraction(v.lower()), to_fraction(v.upper())
+                tot += max(abs(lo - c), abs(hi - c)) ** 2
+            best = max(best, tot)
+        with SeriesContext(self.prec, 1):
+            r = _arbq(best).sqrt().upper()
+        return to_fraction(r)
 
     def at(self, t) -> np.ndarray:
         """An enclosure (object array of Arb balls) of θ(t) for t ∈ [0, T_reached] (an exact rational, an int or a
@@ -593,7 +624,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
             if step is not None and not last:
                 kappa = min(1.0, kappa * 1.1)  # accepted at the first try: let the step grow back
             if step is None:
-                why, kind = last or ("the step size fell below min_step", "step_size")
+                why, kind = last or (f"the step size the Taylor coefficients allow ({h}) is below min_step: they grow "
+                                     "fast, i.e. the solution or the objective has a singularity close by (blow-up, "
+                                     "the edge of the domain) or the flow is stiff", "step_size")
                 stop = (f"no validated step from t = {t} with h ≥ {hmin}: {why}", kind)
                 break
             B, ytube, yend, R, mu, grow, grow_tube = step
