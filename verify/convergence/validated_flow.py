@@ -11,10 +11,12 @@ Method, one step [t_j, t_j + h] from an exact (dyadic) centre c_j and a radius �
 
 1. **Taylor coefficients by automatic differentiation.** The point solution y (y(t_j) = c_j) has Taylor
    coefficients y_[0] = c_j, y_[k+1] = f(y)_[k]/(k + 1): the coefficient k of f(y(t)) depends only on
-   y_[0..k]. The objective's own gradient code is run on truncated power series (the ``"taylor"``
-   arithmetic, :mod:`verify.arith.taylor`: python-flint's ``arb_series``) with y known to order k + 1 — the
-   layer-wise backprop for MLPs, the compiled sympy program for ``from_sympy`` objectives — which is Taylor-mode
-   AD (Griewank & Walther, *Evaluating Derivatives*, 2008, ch. 13). No Picard iteration.
+   y_[0..k]. The objective's own gradient code — the layer-wise backprop for MLPs, the compiled sympy program for
+   ``from_sympy`` objectives — is run once on taped Taylor numbers (:mod:`verify.arith.relaxed`; matrix products
+   are single tape nodes multiplied as ``arb_mat``), and the tape is swept once per order with the classical
+   Taylor recurrences: Taylor-mode AD (Griewank & Walther, *Evaluating Derivatives*, 2008, ch. 13), O(N²) per
+   operation. No Picard iteration. ``ad="series"`` computes the same coefficients by re-running the gradient on
+   whole truncated ``arb_series`` (:mod:`verify.arith.taylor`) for each order — O(N³), kept as a cross-check.
 2. **A-priori enclosure** (Picard–Lindelöf, first-order test): a box B with c_j + [0, h]·F(B) ⊆ int B, F(B) the
    Arb enclosure of f over B. Then y exists on [t_j, t_j + h] and stays in B: while y(s) ∈ B for s ≤ t,
    y(t) = c_j + ∫ f(y) ∈ c_j + (t − t_j)·hull F(B) ⊆ int B, so y cannot reach ∂B (and cannot blow up in the
@@ -23,7 +25,7 @@ Method, one step [t_j, t_j + h] from an exact (dyadic) centre c_j and a radius �
    τ_i ∈ (t_j, t_j + s) (Taylor's theorem; y_[N] as a function of the state, since the field is autonomous), and
    y(τ_i) ∈ B. So with R = y_[N](B) computed by the same AD on series whose constant terms are the box B:
    y(t_j + s) ∈ Σ_{k<N} y_[k] s^k + s^N R for every s ∈ [0, h] (the tube: s = [0, h]; the step end: s = h);
-   intersected with B. R is recomputed once on the tighter tube.
+   both intersected with B (two enclosures of one point: the intersection is one too).
 4. **Wrapping control by the logarithmic norm.** For two solutions x, y in a convex set K,
    d/dt ½‖x − y‖² = −⟨x − y, H̄ (x − y)⟩ with H̄ = ∫₀¹ ∇²L(y + σ(x − y)) dσ, whose smallest eigenvalue is ≥ λ, a
    certified lower bound of λ_min(∇²L(ξ)) for all ξ ∈ K. Hence ‖x(t) − y(t)‖₂ ≤ e^{μ(t − t_j)}‖x(t_j) − y(t_j)‖₂
@@ -42,13 +44,14 @@ Method, one step [t_j, t_j + h] from an exact (dyadic) centre c_j and a radius �
    enclosures depends on it (all of them are Arb inclusions, compared with certainty).
 
 Soundness notes. Arb balls enclose every rounding; comparisons (``contains_interior``) are certain; radii are
-carried as exact upper bounds (``arb.upper()``); nothing is decided on a float. python-flint's series routines
-truncate at the global ``flint.ctx.cap``: every evaluation runs inside a context setting and restoring both
-``ctx.prec`` and ``ctx.cap`` (:class:`verify.arith.taylor.SeriesContext`), and the order of every gradient series
-is checked (a truncated one raises :class:`~verify.errors.InternalError`, never a wrong box).
+carried as exact upper bounds (``arb.upper()``); nothing is decided on a float (floats only choose the step size).
+The tape uses no ``arb_series``. The series engine does: python-flint's series routines truncate at the global
+``flint.ctx.cap``, so every evaluation runs inside a context setting and restoring both ``ctx.prec`` and
+``ctx.cap`` (:class:`verify.arith.taylor.SeriesContext`), and the order of every gradient series is checked (a
+truncated one raises :class:`~verify.errors.InternalError`, never a wrong box).
 
 Piecewise objectives (ReLU networks, ``Abs`` in sympy): the Taylor expansion needs an analytic field on the step.
-The series evaluation refuses a pre-activation (or Piecewise condition) whose constant term may meet a breakpoint,
+The Taylor evaluation refuses a pre-activation (or Piecewise condition) whose constant term may meet a breakpoint,
 at the centre and over B (:class:`~verify.errors.RegionBoundaryError`). A step that keeps meeting one after
 halving h down to ``min_step`` stops the computation: the tube is valid on [0, T_reached] and ``stopped`` says
 where and why (continuation across a transversal crossing is not implemented).
