@@ -520,3 +520,63 @@ def test_memory_estimate_bounds_the_measured_peak(d, arith):
     out = subprocess.run([sys.executable, "-c", _MEASURE, str(d), arith], capture_output=True, text=True,
                          timeout=300, check=True)
     assert float(out.stdout.strip().splitlines()[-1]) >= 1.0
+
+
+# ------------------------------------------------------------------------------ eigenvalue enclosures, re-check rungs
+# Q·diag(1, 1, −2, 0)·Qᵀ / 42025 with Q a rational orthogonal matrix (Cayley transform): a double eigenvalue, and
+# entries that are not dyadic, so their Arb balls have radii and the Weyl fallback widens the exact roots
+_REPEATED = [[33513, 17024, 944, 7688], [17024, 7977, -1888, -15376], [944, -1888, 18222, 46544],
+             [7688, -15376, 46544, -59712]]
+_REPEATED_EIGS = [F(-2), F(0), F(1), F(1)]
+
+
+def _repeated_ball_matrix(prec):
+    a = get_arith("ball", prec)
+    with a.context():
+        return a, np.array([[arb(fmpq(v, 42025)) for v in row] for row in _REPEATED], dtype=object)
+
+
+@pytest.mark.parametrize("prec", [256, 512])
+def test_symmetric_eigenvalue_bounds_enclose_a_double_eigenvalue(prec):
+    """Arb's symmetric_eigenvalue_bounds (used by stability's ladder and the claim props) on a matrix with a
+    double eigenvalue: sorted enclosures contain the sorted exact eigenvalues (the Weyl fallback)."""
+    a, H = _repeated_ball_matrix(prec)
+    ivs = sorted(a.symmetric_eigenvalue_bounds(H))
+    assert len(ivs) == 4 and all(lo <= t <= hi for (lo, hi), t in zip(ivs, _REPEATED_EIGS))
+
+
+@pytest.mark.xfail(strict=True, raises=errors.EnclosureError,
+                   reason="verify/arith/eigen.py _weyl_fallback: the sanity check ball.contains(r.real ± w) is "
+                   "evaluated in rounded Arb arithmetic, so the rounding of r.real + w (w itself a rounded ball of "
+                   "the exact widening) can poke out of the union of the rounded endpoints: 'internal: the "
+                   "Weyl-widened root enclosure lost its root' at 64 and 128 bits although the enclosure is valid")
+@pytest.mark.parametrize("prec", [64, 128])
+def test_symmetric_eigenvalue_bounds_double_eigenvalue_at_low_precision(prec):
+    """The same matrix at 64 and 128 bits: the enclosure [lo − ε, hi + ε] of each exact root is valid; the
+    internal consistency check must not refuse it."""
+    a, H = _repeated_ball_matrix(prec)
+    ivs = sorted(a.symmetric_eigenvalue_bounds(H))
+    assert len(ivs) == 4 and all(lo <= t <= hi for (lo, hi), t in zip(ivs, _REPEATED_EIGS))
+
+
+@pytest.mark.xfail(strict=True, raises=errors.UncertifiedValueError,
+                   reason="verify/claims/check.py recheck re-raises an undecided error (UncertifiedValueError, "
+                   "EnclosureError, RegionBoundaryError, ...) on an Arb rung instead of recording it and trying the "
+                   "next precision, as its docstring says ('a rung whose enclosures cannot be formed ... is recorded "
+                   "as undecided and the next rung is tried'); only the ball64 rung climbs")
+def test_recheck_climbs_past_an_undecided_arb_rung():
+    """A prop whose enclosures are not finite at 128 bits but certify the violation at 256: the re-check goes on
+    to ball@256 and REFUTES there (the documented behaviour)."""
+    from verify.claims.check import recheck
+
+    def prop(inst, arith="float", prec=None):
+        if arith == "float":
+            return vf.Result(vf.Verdict.INCONCLUSIVE, margin=-1.0)
+        if arith == "ball" and prec == 128:
+            raise errors.UncertifiedValueError("the enclosure is not finite at 128 bits")
+        a = get_arith(arith, prec)
+        return vf.Result(vf.Verdict.REFUTED, margin=-1.0, arithmetic=a.name, precision=a.prec)
+
+    res, history = recheck(_user_claim(prop, fast=False), None)
+    assert res.verdict == vf.Verdict.REFUTED and res.rung == "ball@256"
+    assert history[0][0] == "ball@128" and "undecided" in history[0][1]
