@@ -45,29 +45,35 @@ MAX_CAP = 4096
 
 
 class SeriesContext:
-    """Set ``flint.ctx.prec`` (bits) and ``flint.ctx.cap`` (series order) for a block; restore both after, also
-    when the block raises. Re-entrant (nested blocks restore what they found)."""
+    """Set ``flint.ctx.prec`` (bits) and ``flint.ctx.cap`` (series order) — and ``ctx.threads`` if given — for a
+    block; restore them after, also when the block raises. Re-entrant (nested blocks restore what they found).
+    (The thread count never changes a result's validity; one thread is faster for the small matrix products of the
+    taped Taylor sweeps, see :mod:`verify.arith.relaxed`.)"""
 
-    __slots__ = ("prec", "cap", "saved")
+    __slots__ = ("prec", "cap", "threads", "saved")
 
-    def __init__(self, prec: int, cap: int):
-        self.prec, self.cap = int(prec), int(cap)
+    def __init__(self, prec: int, cap: int, threads: int | None = None):
+        self.prec, self.cap, self.threads = int(prec), int(cap), threads
         self.saved = None
 
     def __enter__(self):
-        self.saved = (ctx.prec, ctx.cap)
+        self.saved = (ctx.prec, ctx.cap, ctx.threads)
         if ctx.prec != self.prec:
             ctx.prec = self.prec
         if ctx.cap != self.cap:
             ctx.cap = self.cap
+        if self.threads is not None and ctx.threads != self.threads:
+            ctx.threads = self.threads
         return self
 
     def __exit__(self, *exc):
-        prec, cap = self.saved
+        prec, cap, threads = self.saved
         if ctx.prec != prec:
             ctx.prec = prec
         if ctx.cap != cap:
             ctx.cap = cap
+        if ctx.threads != threads:
+            ctx.threads = threads
         return False
 
 

@@ -349,7 +349,9 @@ class _Flow:
         if not self.taped:
             return self.series_coefficients(x, upto)
         A, p = self.T, self.p
-        with A.context():
+        # one FLINT thread for the sweeps' small arb_mat products (2x faster than the pool on the shared machine;
+        # switching ctx.threads costs milliseconds, so it is switched once per call, not per sweep)
+        with A.context(), SeriesContext(self.prec, 1, threads=1):
             xs = np.empty(p, dtype=object)
             for i in range(p):
                 xs[i] = tape_variable(x[i])
