@@ -369,6 +369,32 @@ def test_relu_network_meeting_a_kink_stops_with_the_neuron_named():
     assert z.lower() > 0
 
 
+def test_start_on_a_kink_gives_an_empty_tube_with_the_neuron_named():
+    net = vf.MLP([1, 1, 1], "relu", bias=True)
+    loss = vf.SquareLoss(net, vf.Dataset([[1]], [-1]))
+    x0 = [F(1, 8), F(-1, 8), F(2), F(1, 2)]  # pre-activation exactly 0
+    tube = validated_flow(loss, x0, 5)
+    assert tube.T_reached == 0 and tube.stop_kind == "kink" and "layer 1, neuron 0" in tube.stopped
+    assert not tube.steps and all(b.contains(_a(q)) for b, q in zip(tube.at(0), x0))
+    assert all(b.contains(_a(q)) for b, q in zip(tube.final, x0))
+    with pytest.raises(InputError):
+        tube.at(F(1, 10))
+
+
+def test_dead_relu_neuron_is_analytic_and_enclosed():
+    """z = −1/4 < 0 stays negative (its gradient vanishes): the flow is analytic, W1 and b1 do not move."""
+    net = vf.MLP([1, 1, 1], "relu", bias=True)
+    loss = vf.SquareLoss(net, vf.Dataset([[1]], [-1]))
+    x0 = [F(-1, 8), F(-1, 8), F(2), F(1, 2)]
+    tube = validated_flow(loss, x0, 3)
+    assert tube.complete
+    # b2' = −2(b2 + 1): b2(t) = −1 + (3/2) e^{−2t}
+    with SeriesContext(512, 1):
+        box = tube.at(3)
+        assert all(b.contains(_a(q)) for b, q in zip(box[:3], x0[:3]))
+        assert box[3].contains(-1 + _a(F(3, 2)) * _exp(-6))
+
+
 # --------------------------------------------------------------------------- blow-up and domain edges
 def test_blow_up_stops_before_the_singularity():
     """L = −x⁴/4: x' = x³, x(t) = 1/√(1 − 2t) blows up at t = 1/2. The tube must stop before it, enclosing x."""

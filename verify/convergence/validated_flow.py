@@ -585,6 +585,7 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
             try:
                 cs = fl.coefficients(c, N)
             except RegionBoundaryError as exc:
+                exc = _named_boundary(obj, c, prec, exc)
                 stop = (f"at t = {t} the solution is (or may be) on a breakpoint of the objective: {exc}", "kink")
                 break
             except (EnclosureError, NonRealError) as exc:
@@ -649,6 +650,18 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
         tube.stopped, tube.stop_kind = stop
     tube.elapsed = time.perf_counter() - t_start
     return tube
+
+
+def _named_boundary(obj, x, prec, exc):
+    """The ball evaluation's RegionBoundaryError at x (it names the layer, neuron and data point, or the Piecewise
+    condition), or ``exc`` when that evaluation does not raise one."""
+    try:
+        obj.grad(x, "ball", prec)
+    except RegionBoundaryError as named:
+        return named
+    except Exception:  # noqa: BLE001 - only a better message is sought here
+        return exc
+    return exc
 
 
 def _halve(h: Fraction) -> Fraction:
