@@ -316,3 +316,33 @@ def test_10000_steps_on_a_tanh_network_stay_sharp_and_the_rate_is_proved():
     Ls = cv.gd(loss, x0, eta, K, "float").losses_float()
     q = F(max((Ls[k] / Ls[0]) ** (1 / k) for k in range(1, K + 1))) * (1 + F(1, 10**6))
     assert cv.check_rate(tr, q, x0, 100).verdict == P
+
+
+small_q = st.fractions(-2, 2, max_denominator=8)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(act=st.sampled_from(["relu", "leaky_relu(1/10)", "abs"]), th=st.lists(small_q, min_size=13, max_size=13),
+       X_=st.lists(st.lists(small_q, min_size=2, max_size=2), min_size=2, max_size=3),
+       eta=st.sampled_from([F(1, 8), F(1, 5), F(1, 3)]), K=st.integers(1, 6))
+def test_piecewise_linear_networks_are_enclosed_or_stop_at_a_kink(act, th, X_, eta, K):
+    """Random piecewise-linear networks against exact GD: every stored iterate encloses the exact one; a run
+    that stops does so at a kink (an undecidable activation piece) or raises RegionBoundaryError at the start."""
+    from hypothesis import assume
+
+    net = vf.MLP([2, 3, 1], act, bias=True)
+    loss = vf.SquareLoss(net, vf.Dataset(X_, [F(i + 1, 3) for i in range(len(X_))]))
+    try:
+        ex = cv.gd(loss, th, eta, K, "exact")
+    except RegionBoundaryError:
+        assume(False)
+    for arith in ("ball", "ball64"):
+        try:
+            tr = cv.gd(loss, th, eta, K, arith, 128 if arith == "ball" else None)
+        except RegionBoundaryError:
+            continue  # the start is within rounding of a kink
+        if tr.steps < K:  # a kink within the rounding errors of the orbit (float64 balls: a non-finite gradient)
+            assert tr.extra["stop_reason"] in ("region_boundary", "blowup"), tr.stopped
+        for k in range(tr.steps + 1):
+            assert all(_encloses(b, _exact(e)) for b, e in zip(tr.thetas[k], ex.thetas[k])), (arith, k)
+            assert _encloses(tr.losses[k], _exact(ex.losses[k])), (arith, k)

@@ -554,6 +554,9 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
                 L, g, bad = None, None, "blowup"
                 stop["detail"] = str(exc)
             if bad is not None:
+                if not stop["detail"] and bad == "blowup":
+                    stop["detail"] = (f"the {name} enclosure of L or ∇L at the rounded orbit point y_{j} is not "
+                                      "finite (an overflow, or an activation kink within its rounding errors)")
                 stop.update(reason=bad, index=j)
                 return j - 1
             Ls.append(L)
