@@ -11,8 +11,9 @@ The file is a set of sections, one function each, called by :func:`main` (``--se
 (``MLP([24, 40, 1], "tanh")``, bias-free), η = 1/100, Arb balls at 128 bits. For each network:
 
 * the *naive ball step* (``gd(..., "ball", 128, form="naive")``, the method before issue 14): the median time per
-  step of ``--repeat`` 100-step runs (p = 101) or 50-step runs (p = 1,000), measured in this run — its first
-  steps, while its balls are still narrow (it blows up by ~1,000 steps: the radius after those steps is printed);
+  step of 100-step runs (p = 101) or 50-step runs (p = 1,000), measured in this run, interleaved with the
+  shadowed runs (one before each, and after the last) — its first steps, while its balls are still narrow (it
+  blows up by ~1,000 steps: the radius after those steps is printed);
 * the *shadowed run* (``gd(..., "ball", 128)``, the default since issue 14): ``--steps`` steps (default 10,000)
   at p = 101, median of ``--repeat`` runs; at p = 1,000 one run of ``--steps-1000`` steps (default 2,000; 10,000
   with ``--full``, ~2 minutes and ~1 GB for the stored iterates). Printed: time per step, its ratio to the
@@ -99,18 +100,25 @@ def gd_trajectories(args) -> list[dict]:
             gd(loss, x0, ETA, 3, "ball", PREC, form="naive")  # warm-up (compilation, data conversions)
             gd(loss, x0, ETA, 3, "ball", PREC)
             n_naive = 100 if small else 50
-            naive_times = []
-            for _ in range(args.repeat):
+
+            def naive_step(loss=loss, x0=x0, n=n_naive):
                 t0 = clock()
-                nv = gd(loss, x0, ETA, n_naive, "ball", PREC, form="naive")
-                naive_times.append((clock() - t0) / n_naive)
-            naive_rad = max(float(v.rad()) for v in nv.thetas[-1])
-            shadow_times = []
+                out = gd(loss, x0, ETA, n, "ball", PREC, form="naive")
+                return (clock() - t0) / n, out
+
+            # naive and shadowed runs interleaved (the shared machine's load drifts): naive before each shadowed
+            # run and once after the last
+            naive_times, shadow_times = [], []
             reps = args.repeat if small else 1
             for _ in range(reps):
+                t, nv = naive_step()
+                naive_times.append(t)
                 t0 = clock()
                 tr = gd(loss, x0, ETA, K, "ball", PREC)
                 shadow_times.append((clock() - t0) / K)
+            for _ in range(max(1, args.repeat - reps + 1)):
+                naive_times.append(naive_step()[0])
+            naive_rad = max(float(v.rad()) for v in nv.thetas[-1])
             q, r, fl_verdict, q_obs = _rate_claim(vf, loss, x0, K)
             t0 = clock()
             res = check_rate(tr, q, x0, r)
