@@ -465,11 +465,6 @@ def _narrow_net(d, n=5):
     return loss, (rng.integers(-8, 9, size=net.n_params) / 16).tolist()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="check_dense_size's 2-layer factor (ball: 88 bytes x 0.8 = 70.4 bytes per "
-                   "entry) is below the memory the Hessian itself holds when its entries are distinct balls (one "
-                   "hidden neuron: 8-byte slot + python-flint arb object, >= 80 bytes each); measured peaks 190 "
-                   "bytes per entry, est/peak 0.50 at p = 2,001")
 def test_memory_estimate_covers_the_result_itself_for_a_one_neuron_mlp():
     """Lower bound of any peak: the result's own storage (array slots + distinct ball objects). With one hidden
     neuron every Hessian entry of a 2-layer MLP is a distinct ball (no mirrored blocks to share), so the per-entry
@@ -481,8 +476,10 @@ def test_memory_estimate_covers_the_result_itself_for_a_one_neuron_mlp():
     distinct = len(set(map(id, H.flat)))
     assert distinct == H.size
     held = H.size * 8 + distinct * sys.getsizeof(H[0, 0])
-    per_entry = a.bytes_per_entry * min(a.dense_copies, a.dense_copies_by_layers.get(2, a.dense_copies))
-    assert per_entry * p * p >= held
+    from verify.models.objective import LAYER_HINT_MIN_WIDTH
+
+    assert min(loss.net.widths[1:-1]) < LAYER_HINT_MIN_WIDTH  # narrow: hessian() does not pass the 2-layer hint
+    assert a.bytes_per_entry * a.dense_copies * p * p >= held
 
 
 _MEASURE = r"""
@@ -498,7 +495,7 @@ loss = vf.SquareLoss(net, vf.Dataset((rng.integers(-3, 4, size=(20, d)) / 4).tol
 th = (rng.integers(-8, 9, size=net.n_params) / 16).tolist()
 a = get_arith(arith)
 p = net.n_params
-c = min(a.dense_copies, a.dense_copies_by_layers.get(2, a.dense_copies))
+c = a.dense_copies  # one hidden neuron: NetworkLoss.hessian passes no layer hint (narrow layers)
 objects = a.dtype is object and not getattr(a, "array_native", False)
 est = p * p * a.bytes_per_entry * c + (96 if objects else 32) * 2**20
 gc.collect()
@@ -510,9 +507,6 @@ print(est / (r1 - r0))
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="check_dense_size underestimates the peak RSS of a one-neuron MLP's Hessian: "
-                   "ball 128 bits est/peak 0.60 at p = 1,501, ball64 0.48 at p = 3,001 (docstring claims >= 1.06)")
 @pytest.mark.parametrize("d,arith", [(1500, "ball"), (3000, "ball64")])
 def test_memory_estimate_bounds_the_measured_peak(d, arith):
     """The estimate is documented as an upper bound of the peak resident memory (measured in a fresh process with
@@ -545,11 +539,6 @@ def test_symmetric_eigenvalue_bounds_enclose_a_double_eigenvalue(prec):
     assert len(ivs) == 4 and all(lo <= t <= hi for (lo, hi), t in zip(ivs, _REPEATED_EIGS))
 
 
-@pytest.mark.xfail(strict=True, raises=errors.EnclosureError,
-                   reason="verify/arith/eigen.py _weyl_fallback: the sanity check ball.contains(r.real ± w) is "
-                   "evaluated in rounded Arb arithmetic, so the rounding of r.real + w (w itself a rounded ball of "
-                   "the exact widening) can poke out of the union of the rounded endpoints: 'internal: the "
-                   "Weyl-widened root enclosure lost its root' at 64 and 128 bits although the enclosure is valid")
 @pytest.mark.parametrize("prec", [64, 128])
 def test_symmetric_eigenvalue_bounds_double_eigenvalue_at_low_precision(prec):
     """The same matrix at 64 and 128 bits: the enclosure [lo − ε, hi + ε] of each exact root is valid; the
@@ -559,11 +548,6 @@ def test_symmetric_eigenvalue_bounds_double_eigenvalue_at_low_precision(prec):
     assert len(ivs) == 4 and all(lo <= t <= hi for (lo, hi), t in zip(ivs, _REPEATED_EIGS))
 
 
-@pytest.mark.xfail(strict=True, raises=errors.UncertifiedValueError,
-                   reason="verify/claims/check.py recheck re-raises an undecided error (UncertifiedValueError, "
-                   "EnclosureError, RegionBoundaryError, ...) on an Arb rung instead of recording it and trying the "
-                   "next precision, as its docstring says ('a rung whose enclosures cannot be formed ... is recorded "
-                   "as undecided and the next rung is tried'); only the ball64 rung climbs")
 def test_recheck_climbs_past_an_undecided_arb_rung():
     """A prop whose enclosures are not finite at 128 bits but certify the violation at 256: the re-check goes on
     to ball@256 and REFUTES there (the documented behaviour)."""

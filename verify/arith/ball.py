@@ -163,7 +163,9 @@ class BallArithmetic(Arithmetic):
     #: the mirrored blocks' balls), 3 layers 1.0–1.26, 4 layers 1.42–1.55, 5 and 7 layers 1.35 and 1.15, a
     #: convolutional network through the layer-graph engine 1.66 at p = 2,450 (see
     #: :func:`verify.models.objective.check_dense_size`)
-    dense_copies = 1.75
+    #: one hidden neuron (every entry a distinct ball, a temporary copy while summing): 2.18 at p = 1,501 (tanh and
+    #: ReLU) — hence 2.5 in general
+    dense_copies = 2.5
     dense_copies_by_layers = {2: 0.8, 3: 1.25}
 
     def __init__(self, prec=128):

@@ -161,7 +161,6 @@ def _weyl_fallback(M, prec: int) -> list:
     out = []
     f = exact_charpoly(sym)
     with _ArbPrec(prec):
-        w = arb(fmpq(widen.numerator, widen.denominator))
         # squarefree factors by FLINT's exact factorisation, then FLINT's rigorous root isolation of each
         # (arb_fmpz_poly_complex_roots): every root of K̂'s characteristic polynomial is real (K̂ is symmetric),
         # so the real part of each isolating complex ball encloses it. Much faster than sympy's real-root
@@ -172,7 +171,8 @@ def _weyl_fallback(M, prec: int) -> list:
                 lo, hi = ball_bounds(r.real)
                 lo, hi = lo - widen, hi + widen
                 ball = arb(fmpq(lo.numerator, lo.denominator)).union(arb(fmpq(hi.numerator, hi.denominator)))
-                if not ball.contains(r.real + w) or not ball.contains(r.real - w):  # pragma: no cover
+                b_lo, b_hi = ball_bounds(ball)  # exact endpoints: the ball must hold [lo, hi] (no rounded test)
+                if not (b_lo <= lo and hi <= b_hi):  # pragma: no cover
                     raise EnclosureError("internal: the Weyl-widened root enclosure lost its root")
                 out.extend([ball] * (m * m2))
     if len(out) != p:  # pragma: no cover - the charpoly has degree p

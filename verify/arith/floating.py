@@ -24,7 +24,7 @@ class FloatArithmetic(Arithmetic):
     bytes_per_entry = 8
     #: measured peak of a dense Hessian over its 8-byte entries: ≤ 2.25 in general (the layer graph's CNNs 1.5–2.2),
     #: 1.15 / 1.5 for MLPs with 2 / 3 weight layers (:func:`verify.models.objective.check_dense_size`)
-    dense_copies = 2.25
+    dense_copies = 2.25  # one hidden neuron: 2.04 at p = 3,001
     dense_copies_by_layers = {2: 1.15, 3: 1.5}
 
     def __init__(self, prec=None):

@@ -18,7 +18,8 @@ class MpArithmetic(Arithmetic):
     certified = False
     #: working copies of a dense Hessian: as for ``ball`` (the same engines; mp's symmetric product shares no
     #: blocks), measured 1.14–1.21 × ``bytes_per_entry`` for a 2-layer MLP at p = 500 and 1,000
-    dense_copies = 1.75
+    #: (one hidden neuron: 2.24 at p = 701 — hence 2.5 in general)
+    dense_copies = 2.5
     dense_copies_by_layers = {2: 1.25}
 
     @property

@@ -68,6 +68,10 @@ def _max_bytes(override):
     return env_int("VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
+#: the narrowest hidden layer for which NetworkLoss.hessian passes its depth to :func:`check_dense_size`
+LAYER_HINT_MIN_WIDTH = 16
+
+
 def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, copies: float | None = None, *,
                      layers: int | None = None) -> None:
     """Refuse a dense rows × cols result whose memory estimate exceeds the limit, saying so.
@@ -78,15 +82,19 @@ def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, cop
       and radius), 88 (an Arb ball at ≤ 128 bits: array slot + python-flint object; 136 at 256 bits), 232 (an
       mpmath mpf at 128 bits), 320 (an exact rational of several hundred bits: data-dependent);
     * c, the working copies (the measured peak over b·rows·cols): ``copies`` if given, else ``arith.dense_copies``
-      (ball and mp 1.75, exact 1.25), else 2.25 (float arrays: float64, ball64); for the Hessian of an MLP
-      evaluated by the layer-wise engine (``layers`` = its number of weight layers, 2 or 3) the smaller factors
-      measured for it (ball 0.8 / 1.25, float 1.15 / 1.5, ball64 1.25 / 1.9, mp 1.25 for 2 layers);
+      (ball and mp 2.5, ball64 3.25, float 2.25, exact 1.25: the worst case measured is an MLP with one hidden
+      neuron, whose Hessian entries are all distinct numbers and are summed with a temporary copy — peaks of
+      2.18 (ball), 2.24 (mp), 3.11 (ball64), 2.04 (float) × b·rows·cols); for the Hessian of an MLP with hidden
+      layers at least :data:`LAYER_HINT_MIN_WIDTH` wide, evaluated by the layer-wise engine (``layers`` = its
+      number of weight layers, 2 or 3), the smaller factors measured for it (ball 0.8 / 1.25, float 1.15 / 1.5,
+      ball64 1.25 / 1.9, mp 1.25 for 2 layers);
     * A = 96 MiB for arithmetics of Python number objects (object arrays), 32 MiB for float arrays: the engines'
       working memory besides the dense result (chunks of tangents through the layer graph, Jacobians).
 
     Measured peak RSS increase of ``loss.hessian(θ, arith)`` (``resource.getrusage``, n = 20 data points, tanh
     networks, exact on ReLU ones; bytes per Hessian entry; a 2-core machine with 23 GB), and for balls the
-    estimate over the peak without the ``layers`` hint (with it):
+    estimate over the peak without the ``layers`` hint (with it), computed with the earlier general ball factor
+    1.75 (the factor is now 2.5 after the one-neuron measurements: multiply the column by 1.43):
 
     ==================  ======  ========  ==============  =====  ======  ===============
     network             p       ball 128  est/peak        float  ball64  exact
@@ -105,10 +113,10 @@ def check_dense_size(rows: int, cols: int, arith, what: str, max_bytes=None, cop
     ==================  ======  ========  ==============  =====  ======  ===============
 
     Balls at 256 bits: 95 (2 layers, p = 1,000), 198 (4 layers, p = 2,130: est/peak 1.3); mp at 128 bits: 265
-    (2 layers, p = 1,000). The estimate bounds every case measured (est/peak ≥ 1.06). The old one (96 bytes × 3
-    copies for a ball) was 5.3× the peak of a 2-layer MLP and refused p > 5,460 at 8 GiB, although p = 14,000 ran
-    in 11.7 GB; a 2-layer MLP's symmetric Gauss–Newton product shares the balls of mirrored blocks, hence its
-    small factor.
+    (2 layers, p = 1,000). The estimate bounds every case measured (est/peak ≥ 1.06 with the earlier factors; the
+    one-neuron MLPs that raised them are now bounded with est/peak ≥ 1.19). The old estimate (96 bytes × 3 copies for
+    a ball) was 5.3× the peak of a 2-layer MLP and refused p > 5,460 at 8 GiB, although p = 14,000 ran in 11.7 GB;
+    a wide 2-layer MLP's symmetric Gauss–Newton product shares the balls of mirrored blocks, hence its small factor.
     """
     b = arith.bytes_per_entry
     if copies is not None:
@@ -293,7 +301,12 @@ class NetworkLoss(Objective):
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
         a, th = self._prepare(theta, arith, prec)
         self._require(a)
-        layers = self._chain.depth if self._chain is not None else None
+        chain = self._chain
+        # the smaller per-layer factors hold for MLPs whose hidden layers are wide (measured at widths ≥ 20): their
+        # Hessians share the balls of mirrored Gauss–Newton blocks. With narrow layers the second-order blocks are
+        # dense and distinct (one hidden neuron: 2.2 copies of the result in Arb), so the general factor is used
+        wide = chain is not None and min(chain.widths[1:-1], default=0) >= LAYER_HINT_MIN_WIDTH
+        layers = chain.depth if wide else None
         check_dense_size(self.n_params, self.n_params, a, "the Hessian", max_bytes, layers=layers)
         X, Y = self.data.in_arith(a)
         with a.context():
