@@ -101,7 +101,7 @@ def case_tanh9(run_mp: bool, T=10):
     for t in (F(1), F(5), F(T)):
         if t <= tube.T_reached:
             box = tube.at(t)
-            print(f"   θ({t}) radius ≤ {max(float(v.rad()) for v in box):.2e}; θ_1 ∈ {box[0].str(20, radius=True)}")
+            print(f"   θ({t}) radius ≤ {max(float(v.rad()) for v in box):.2e}; θ_1 ∈ {box[0].str(45, radius=True)}")
     if not run_mp:
         return
     t0 = _clock()

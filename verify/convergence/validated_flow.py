@@ -94,17 +94,17 @@ MAX_HORIZON = Fraction(10**6)
 #: precision range (bits) of validated_flow
 MIN_FLOW_PREC, MAX_FLOW_PREC = 32, 4096
 #: the Taylor order's range
-MIN_ORDER, MAX_ORDER = 2, 120
+MIN_ORDER, MAX_ORDER = 2, 200
 
 
 def default_order(prec: int) -> int:
-    """N ≈ prec/4.5 (28 at 128 bits, 14 at 64, 57 at 256), between 6 and 60: a Taylor method of order N reaches
+    """N ≈ prec/4.5 (28 at 128 bits, 14 at 64, 57 at 256), between 6 and 100: a Taylor method of order N reaches
     relative error 2^−prec with steps ~ 2^(−prec/N) times the radius of convergence, so N ∝ prec balances the cost
     per step (O(N²) per tape node) against the number of steps (Corliss & Chang, ACM TOMS 8 (1982) 114–144; Jorba &
     Zou, Exp. Math. 14 (2005) 99–117). Measured on the tanh [2, 3, 1] network to T = 10 at 128 bits: N = 21, 28, 36,
     48 took 5.7, 4.3, 5.2, 7.5 s CPU (407, 247, 198, 192 steps: beyond N ≈ 30 the first-order a-priori enclosure, not
     the Taylor coefficients, limits the step)."""
-    return max(6, min(60, round(prec / 4.5)))
+    return max(6, min(100, round(prec / 4.5)))
 
 
 @dataclass
@@ -338,6 +338,7 @@ class _Flow:
         self.T = TapeArithmetic(prec)
         self.p = obj.n_params
         self.tol_arb = _arbq(tol)
+        self.log_tol = math.log(tol.numerator) - math.log(tol.denominator)
         self.lam_cache = None  # (box K⁺, λ ≤ λ_min(∇²L) over K⁺)
         self.margin = arb(2) ** -20
 
@@ -406,17 +407,19 @@ class _Flow:
 
     # -- step-size heuristic -------------------------------------------------------------------------------
     def step_guess(self, cs) -> float | None:
-        """0.9·min_{k∈{N−1,N}} (tol/‖y_[k]‖)^{1/k}, or None when both coefficients vanish (an equilibrium)."""
+        """0.9·min_{k∈{N−1,N}} (tol/‖y_[k]‖)^{1/k}, or None when both coefficients vanish (an equilibrium); computed
+        in logarithms (tol may be far below the float range). A heuristic: it decides nothing."""
         N = self.N
-        tol = float(self.tol)
         best = None
         for k in (N - 1, N):
             m = max(_mag(v) for v in cs[k])
-            if m > 0 and math.isfinite(m):
-                hk = (tol / m) ** (1.0 / k)
-                best = hk if best is None else min(best, hk)
-            elif not math.isfinite(m):
+            if not math.isfinite(m):
                 return 0.0
+            if m > 0:
+                e = (self.log_tol - math.log(m)) / k
+                if e < 700:
+                    hk = math.exp(e)
+                    best = hk if best is None else min(best, hk)
         return None if best is None else 0.9 * best
 
     # -- one step ------------------------------------------------------------------------------------------
@@ -517,16 +520,16 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
                    min_step=None, time_limit: float | None = None, step=None, ad: str = "tape") -> FlowTube:
     """A validated enclosure (a tube) of the gradient-flow solution θ' = −∇L(θ), θ(0) = x0, on [0, T].
 
-    Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p
-    parameters (exact rationals; floats are read as their exact binary values), ``T`` > 0 the horizon (exact
-    rational), ``prec`` Arb precision in bits (32 … 4096), ``order`` the Taylor order N (default
-    :func:`default_order`), ``tol`` the local error target per step (default 2^−(prec−8)). ``max_steps``,
-    ``min_step`` (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is
-    hit, or the tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational)
-    fixes the step size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step
-    cannot be validated). ``ad`` chooses how the Taylor coefficients are computed: ``"tape"`` (default: the gradient
-    recorded once, then one sweep per order, :mod:`verify.arith.relaxed`) or ``"series"`` (the gradient re-evaluated on
-    whole ``arb_series`` for each order, :mod:`verify.arith.taylor`); both give enclosures of the same coefficients.
+    Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p parameters
+    (exact rationals; floats are read as their exact binary values), ``T`` > 0 the horizon (exact rational),
+    ``prec`` Arb precision in bits (32 … 4096), ``order`` the Taylor order N (default :func:`default_order`),
+    ``tol`` the local error target per step (default 2^−(prec−8), at most 2^−(4.5·N−8)). ``max_steps``, ``min_step``
+    (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is hit, or the
+    tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational) fixes the step
+    size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step cannot be
+    validated). ``ad`` chooses how the Taylor coefficients are computed: ``"tape"`` (default: the gradient recorded
+    once, then one sweep per order, :mod:`verify.arith.relaxed`) or ``"series"`` (the gradient re-evaluated on whole
+    ``arb_series`` for each order, :mod:`verify.arith.taylor`); both give enclosures of the same coefficients.
 
     Method and soundness: the module docstring. Bad input raises :class:`~verify.errors.InputError` (or a
     subclass) and unsupported objectives :class:`~verify.errors.ArithmeticNotSupportedError`, before any work."""
@@ -543,7 +546,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     N = default_order(prec) if order is None else validate.integer(order, "order (Taylor order)",
                                                                      minimum=MIN_ORDER, maximum=MAX_ORDER)
     if tol is None:
-        tolq = Fraction(1, 2 ** (prec - 8))
+        # 2^−(prec−8), but no smaller than an order-N method reaches with steps ~2^−4.5 of the radius of convergence
+        # (above ~480 bits with the default order 100: a smaller tol would only shrink the steps)
+        tolq = Fraction(1, 2 ** (min(prec, round(4.5 * N)) - 8))
     else:
         tolq = validate.positive_rational(tol, "tol")
         if tolq >= 1 or tolq < Fraction(1, 2 ** (4 * prec)):
@@ -606,7 +611,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
                     if fixed is None and rem > fl.tol_arb * 10 and h / 2 >= hmin:
                         # the remainder over the box is wider than at the centre (wrapping of the series AD over
                         # a box): shrink h by the factor it asks for, and remember it for the next steps
-                        shrink = min(0.5, 0.9 * (10 * float(tolq) / _mag(rem)) ** (1.0 / N))
+                        m = _mag(rem)
+                        e = (math.log(10) + fl.log_tol - math.log(m)) / N if 0 < m < math.inf else -1.0
+                        shrink = min(0.5, 0.9 * math.exp(min(e, 0.0)))
                         kappa = max(1e-3, kappa * shrink)
                         raise _StepFailed(f"the remainder over the a-priori box exceeds 10·tol (h = {h})",
                                           shrink=shrink)
