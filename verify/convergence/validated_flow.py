@@ -523,7 +523,7 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p parameters
     (exact rationals; floats are read as their exact binary values), ``T`` > 0 the horizon (exact rational),
     ``prec`` Arb precision in bits (32 … 4096), ``order`` the Taylor order N (default :func:`default_order`),
-    ``tol`` the local error target per step (default 2^−(prec−8), at most 2^−(4.5·N−8)). ``max_steps``, ``min_step``
+    ``tol`` the local error target per step (default 2^−(prec−8), at least 2^−6N). ``max_steps``, ``min_step``
     (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is hit, or the
     tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational) fixes the step
     size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step cannot be
@@ -546,9 +546,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     N = default_order(prec) if order is None else validate.integer(order, "order (Taylor order)",
                                                                      minimum=MIN_ORDER, maximum=MAX_ORDER)
     if tol is None:
-        # 2^−(prec−8), but no smaller than an order-N method reaches with steps ~2^−4.5 of the radius of convergence
-        # (above ~480 bits with the default order 100: a smaller tol would only shrink the steps)
-        tolq = Fraction(1, 2 ** (min(prec, round(4.5 * N)) - 8))
+        # 2^−(prec−8), but no smaller than 2^−6N, what an order-N method reaches with steps 2^−6 of the radius of
+        # convergence (above ~600 bits with the default order 100: a smaller tol would only shrink the steps)
+        tolq = Fraction(1, 2 ** (min(prec - 8, 6 * N)))
     else:
         tolq = validate.positive_rational(tol, "tol")
         if tolq >= 1 or tolq < Fraction(1, 2 ** (4 * prec)):
