@@ -564,3 +564,34 @@ def test_recheck_climbs_past_an_undecided_arb_rung():
     res, history = recheck(_user_claim(prop, fast=False), None)
     assert res.verdict == vf.Verdict.REFUTED and res.rung == "ball@256"
     assert history[0][0] == "ball@128" and "undecided" in history[0][1]
+
+
+def _dead_relu_instance():
+    """A gd-monotone-relu instance whose ReLUs are all inactive on the data: ∇²L ≡ 0 exactly at θ0."""
+    from verify.claims.library import random_instance
+
+    return random_instance((2, 3, 1), "relu", seed=0, n=3, scalars={"frac": F(9, 10)})
+
+
+def test_dead_relu_instance_has_a_zero_hessian_and_arb_says_supported():
+    """Ground truth for the next test: the exact Hessian is 0, and the claim's Arb rung decides (λ_max ≤ 0)."""
+    from verify.claims.library import _monotone
+
+    inst = _dead_relu_instance()
+    H = np.asarray(inst.loss().hessian(inst.theta_array(), "exact"), dtype=object)
+    assert all(v == 0 for v in H.flat)
+    res = _monotone(inst, "ball", 128)
+    assert res.verdict == vf.Verdict.SUPPORTED and res.margin > 0
+
+
+@pytest.mark.xfail(strict=True, raises=errors.InputError,
+                   reason="gd-monotone-* on float64 balls: λ_max of a zero Hessian has an upper bound ~1e-300 > 0, "
+                   "so η = frac·2/λ_max_upper is ~1e300 and gd() refuses it with InputError ('beyond the supported "
+                   "magnitude 2**1000'), which is not an 'undecided' error: recheck (and recheck_file) crash on "
+                   "the ball64 rung instead of climbing to Arb, which decides SUPPORTED")
+def test_recheck_of_a_dead_relu_instance_does_not_crash_on_the_float64_ball_rung():
+    from verify.claims import get_claim
+    from verify.claims.check import recheck
+
+    res, history = recheck(get_claim("gd-monotone-relu"), _dead_relu_instance())
+    assert res.verdict in (vf.Verdict.SUPPORTED, vf.Verdict.INCONCLUSIVE)
