@@ -595,3 +595,41 @@ def test_recheck_of_a_dead_relu_instance_does_not_crash_on_the_float64_ball_rung
 
     res, history = recheck(get_claim("gd-monotone-relu"), _dead_relu_instance())
     assert res.verdict in (vf.Verdict.SUPPORTED, vf.Verdict.INCONCLUSIVE)
+
+
+_GUARD = r"""
+import gc, resource, sys
+import numpy as np
+import verify as vf
+from verify import errors
+d, h, arith = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)
+net = vf.MLP([d, h, 1], "tanh", bias=False)
+loss = vf.SquareLoss(net, vf.Dataset((rng.integers(-3, 4, size=(20, d)) / 4).tolist(),
+                                     (rng.integers(-3, 4, size=20) / 4).tolist()))
+th = (rng.integers(-8, 9, size=net.n_params) / 16).tolist()
+gc.collect()
+r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+H = loss.hessian(th, arith)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0
+del H
+gc.collect()
+try:
+    loss.hessian(th, arith, max_bytes=peak)
+    print("accepted", peak)
+except errors.SizeLimitError:
+    print("refused", peak)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d,h,arith", [(1500, 1, "ball"), (1000, 2, "ball"), (180, 16, "ball"), (3000, 1, "ball64"),
+                                       (200, 16, "ball64")])
+def test_hessian_guard_refuses_a_limit_equal_to_the_measured_peak(d, h, arith):
+    """The guard as NetworkLoss.hessian applies it (its own layer hint, not a copy of the formula): with max_bytes
+    equal to the peak RSS increase measured in a fresh process, the estimate (an upper bound of that peak) must
+    exceed the limit — narrow (one or two neurons: every entry a distinct ball) and 16-wide hidden layers."""
+    out = subprocess.run([sys.executable, "-c", _GUARD, str(d), str(h), arith], capture_output=True, text=True,
+                         timeout=300, check=True)
+    verdict, peak = out.stdout.split()[-2:]
+    assert verdict == "refused", f"estimate below the measured peak of {int(peak) / 2**20:.0f} MiB"
