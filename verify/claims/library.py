@@ -30,9 +30,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..arith.decide import rational_below
-from ..errors import InputError, RegionBoundaryError
+from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
 from ..result import Result, Verdict, make_scope
 from ..strategies import graph_instances, instances
+from ..validate import MAX_MAGNITUDE
 from .claim import Claim, register
 
 STEPS = 10
@@ -129,6 +130,9 @@ def _monotone_certified(loss, th, frac, arith, prec, claim) -> Result:
                       message="λ_max ≤ 0")
     # 0 < η < frac·2/λ_max certainly (uses the upper bound of λ_max), a short rational
     eta = rational_below(frac * 2 / lam_hi)
+    if eta > MAX_MAGNITUDE:  # λ_max ≈ 0 (a zero Hessian) known only to ~1e-300 here: a higher rung decides
+        raise UncertifiedValueError(f"the {a.name} upper bound {_f(lam_hi):.3g} of λ_max is too close to 0 for a "
+                                    "usable step size η < frac·2/λ_max")
     traj = gd(loss, th, eta, STEPS, a.name, prec)
     ends = [a.bounds(v) for v in traj.losses]  # exact endpoints of the loss enclosures
     worst, where = None, None
