@@ -633,3 +633,44 @@ def test_hessian_guard_refuses_a_limit_equal_to_the_measured_peak(d, h, arith):
                          timeout=300, check=True)
     verdict, peak = out.stdout.split()[-2:]
     assert verdict == "refused", f"estimate below the measured peak of {int(peak) / 2**20:.0f} MiB"
+
+
+# ------------------------------------------------------------------------------ whole networks: ball ⊇ exact
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_network_gradients_hessians_and_gd_enclose_the_exact_values(seed):
+    """MLPs with piecewise-polynomial activations (exact arithmetic gives the true values): the Arb gradient and
+    Hessian at 64 and 128 bits (activations piece by piece on whole arrays, arb_mat conversions remembered between
+    the forward and the backward pass) and two ball GD steps (θ checked once per step) contain the exact ones."""
+    from verify.convergence import gd
+
+    rng = np.random.default_rng(seed)
+    widths = [int(rng.integers(1, 4))] + [int(rng.integers(1, 7)) for _ in range(int(rng.integers(1, 3)))]
+    widths.append(int(rng.integers(1, 3)))
+    act = str(rng.choice(["relu", "leaky_relu(1/10)", "hardtanh", "abs", "relu_power(2)", "relu_power(3)",
+                          "identity"]))
+    net = vf.MLP(widths, act, bias=bool(rng.integers(0, 2)))
+    n = int(rng.integers(1, 5))
+    X = [[F(int(v), 4) for v in rng.integers(-8, 9, size=widths[0])] for _ in range(n)]
+    Y = [[F(int(v), 4) for v in rng.integers(-8, 9, size=widths[-1])] for _ in range(n)]
+    loss = vf.SquareLoss(net, vf.Dataset(X, Y))
+    th = [F(int(v), 8) for v in rng.integers(-12, 13, size=net.n_params)]
+    try:
+        ge = np.ravel(loss.grad(th, "exact"))
+        He = np.ravel(np.asarray(loss.hessian(th, "exact"), dtype=object))
+        te = gd(loss, th, F(1, 64), 2, "exact")
+    except errors.RegionBoundaryError:
+        return  # θ (or an iterate) on a kink: nothing to compare
+    for prec in (64, 128):
+        a = get_arith("ball", prec)
+        pairs = list(zip(ge, np.ravel(loss.grad(th, "ball", prec))))
+        pairs += list(zip(He, np.ravel(np.asarray(loss.hessian(th, "ball", prec), dtype=object))))
+        for e, b in pairs:
+            lo, hi = a.bounds(b)
+            assert lo <= to_fraction(e) <= hi, (act, widths, e, b)
+    tb = gd(loss, th, F(1, 64), 2, "ball", 128)
+    a = get_arith("ball", 128)
+    for ke, kb in zip(te.thetas, tb.thetas):
+        for e, b in zip(np.ravel(ke), np.ravel(kb)):
+            lo, hi = a.bounds(b)
+            assert lo <= to_fraction(e) <= hi, (act, widths, e, b)
