@@ -584,12 +584,9 @@ def test_dead_relu_instance_has_a_zero_hessian_and_arb_says_supported():
     assert res.verdict == vf.Verdict.SUPPORTED and res.margin > 0
 
 
-@pytest.mark.xfail(strict=True, raises=errors.InputError,
-                   reason="gd-monotone-* on float64 balls: λ_max of a zero Hessian has an upper bound ~1e-300 > 0, "
-                   "so η = frac·2/λ_max_upper is ~1e300 and gd() refuses it with InputError ('beyond the supported "
-                   "magnitude 2**1000'), which is not an 'undecided' error: recheck (and recheck_file) crash on "
-                   "the ball64 rung instead of climbing to Arb, which decides SUPPORTED")
 def test_recheck_of_a_dead_relu_instance_does_not_crash_on_the_float64_ball_rung():
+    """λ_max of a zero Hessian on float64 balls has an upper bound ~1e-300 > 0: η = frac·2/λ_max_upper would be
+    ~1e300, beyond gd's range; the ball64 rung must then be undecided (climb to Arb), not crash the re-check."""
     from verify.claims import get_claim
     from verify.claims.check import recheck
 
