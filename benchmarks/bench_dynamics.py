@@ -26,8 +26,21 @@ The file is a set of sections, one function each, called by :func:`main` (``--se
 Everything runs on one thread: BLAS pinned with threadpoolctl, FLINT with ``VERIFY_THREADS=1``. Times are
 process CPU times (``--clock wall`` for wall-clock).
 
-Measured 2026-12 on the project machine (2 vCPUs shared with other helpers' jobs), ``--full``:
-see the closing note of issue 14 (the figures are printed by this script; the shared machine varies by ±20 %).
+Measured 2026-12 on the project machine (2 vCPUs shared with other helpers' jobs, load 4–6; CPU times),
+``--full --repeat 3``, 10,000 steps each:
+
+=========  ==============  ===============  =====  ===================  =========================================
+network    naive step      shadowed step    ratio  final rel. radius    check_rate (q = q_obs(1 + 10⁻⁶), r)
+=========  ==============  ===============  =====  ===================  =========================================
+p = 101    0.90 ms         2.24 ms          2.5×   8.1e−22              PROVED in 2.0 s (float: SUPPORTED)
+p = 1,000  3.16 ms         6.95 ms          2.2×   7.5e−29              PROVED in 6.8 s (float: SUPPORTED)
+=========  ==============  ===============  =====  ===================  =========================================
+
+Windows: p = 101 used 2,022 Hessian enclosures (median window 4 steps: the orbit moves fast relative to the
+curvature's variation), p = 1,000 used 162 (median 64). The naive step varies by up to 2× between runs on the
+loaded machine (0.79–1.58 ms at p = 101, 2.5–3.4 ms at p = 1,000 in three runs; ratios 1.5–2.9× and 1.9–2.7×);
+the radii do not vary (they depend on the computation only). The naive run's radius after 100 steps is 9.4e−34 at
+p = 101, growing ×~1.2 per step (infinite by ~1,000 steps, issue 14).
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ its distance to the exact orbit with a certified Lipschitz bound of the GD map.
    every j of the window, with the Λ of that W (if a check fails, r grows or the window shrinks; a window is
    never accepted unless every ρ_j ≤ r). The window adapts: it grows while the enclosure of 𝐇 over W stays
    close to the point Hessian (the spectral excess η·(λ̃_min − lo) below a per-step budget) and shrinks when the
-   orbit moves fast (a wide box widens 𝐇). The budget is ln 2·prec/8 for the whole run: the over-estimation
-   of the windows costs at most about prec/8 bits of the final radius.
+   orbit moves fast (a wide box widens 𝐇). The budget is ln 2·prec/4 for the whole run: the over-estimation
+   of the windows costs about prec/4 bits of the final radius at most (a heuristic steering only the window
+   lengths: every window's Λ is rigorous whatever its length).
 4. *Piecewise activations.* 𝐇 over W raises RegionBoundaryError when W meets a kink (L need not be C² on W):
    the window shrinks, down to the single index k with W = B(y_k, ρ_k)'s box; if that still meets a kink, the
    step is a naive ball step on the box y_k ± ρ_k (θ_k is in it, so G(θ_k) is in the naive enclosure, and
@@ -41,17 +42,20 @@ its distance to the exact orbit with a certified Lipschitz bound of the GD map.
    ``extra["rho"]`` lists every ρ_k (exact dyadics), ``extra["radii"]`` ~20 checkpoints (k, ρ_k),
    ``extra["windows"]`` one record per window (first index, length, Λ, the method).
 
-**Eigenvalue bounds of 𝐇** (every symmetric H in the float64-ball matrix [M ± R], M = Mᵀ after
-symmetrising): a float Cholesky factor C of M − σI with σ a little below a float estimate of λ_min(M); then
-H − σI = CCᵀ + F with F = (M − σI − CCᵀ) + (H − M) symmetric, and CCᵀ ⪰ 0 exactly (C is an exact float
-matrix), so λ_min(H) ≥ σ − ‖F‖₂ ≥ σ − ρ(N) for any N ≥ |F| entrywise (‖F‖₂ = ρ(F) ≤ ρ(|F|) ≤ ρ(N),
-Perron–Frobenius; Horn & Johnson, *Matrix Analysis*, Thm 8.1.18). N = |mid E| + rad E + R with E the rigorous
-float64-ball enclosure of M − σI − CCᵀ (Rump's product, Rump, "Fast and parallel interval arithmetic", BIT 39
-(1999)); ρ(N) by the Collatz–Wielandt bound (Horn & Johnson Thm 8.1.26). This is the "isspd"-style residual
-argument of Rump, "Verification of positive definiteness", BIT 46 (2006) 433–452, with an a-posteriori residual
-instead of an a-priori one. λ_max by the same argument on −H, or the cheaper ρ(|M| + R) ≥ ‖H‖₂ when it already
-decides Λ. When the Cholesky factorisation fails (σ too close to λ_min), the full enclosure of
-:func:`verify.arith.linalg64.symmetric_eigenvalues` is used (Weyl/Ostrowski, Rump 2010 §13).
+**Eigenvalue bounds of 𝐇** (every symmetric H in the float64-ball matrix [M ± R], M = Mᵀ the rounded average of
+the midpoint and its transpose, R widened accordingly): a float Cholesky factor C of Z = M − σI with σ a little
+below a float estimate of λ_min(M); then H − σI = CCᵀ + F with F = (Z − P) + (P − CCᵀ) + (H − M), P = fl(CCᵀ), and
+CCᵀ ⪰ 0 exactly (C is an exact float matrix), so λ_min(H) ≥ σ − ‖F‖₂ (Weyl). ‖F‖₂ ≤ ρ(N) + γ_{p+2}‖C‖_F² + p²η
+with N ≥ |Z − P| + R entrywise (rounding of the float subtraction bounded a priori) symmetric: ‖Y‖₂ ≤ ‖|Y|‖₂ ≤
+ρ(N) (Perron–Frobenius; Horn & Johnson, *Matrix Analysis*, Thm 8.1.18), ρ(N) by the Collatz–Wielandt bound
+(Thm 8.1.26); the rounding of P is within γ_p|C||Cᵀ| + pη/2 entrywise (Higham, *Accuracy and Stability of
+Numerical Algorithms*, §3.1, any summation order), whose Frobenius norm is ≤ γ_p‖C‖_F² (Cauchy–Schwarz). This is
+the residual argument behind Rump's "isspd" (Rump, "Verification of positive definiteness", BIT 46 (2006)
+433–452), with an a-posteriori residual. λ_max by the same argument on −H, or the cheap ρ(|M| + R) ≥ ‖H‖₂ when it
+does not change Λ. The estimates come from inverse iteration with the factor (one float eigensolver call for the
+first window, or when the estimates fail); they only steer σ — the bound holds for any σ. When no factorisation
+succeeds, the enclosure of :func:`verify.arith.linalg64.symmetric_eigenvalues` is used (Weyl/Ostrowski; Rump,
+"Verification methods", Acta Numerica 19 (2010) §13).
 
 Two orbits implement step 1: Arb balls at ``prec`` bits (``arith="ball"``: y_k dyadic with ``prec`` bits,
 δ_k ≈ 2^-prec‖y‖) and float64 balls (``arith="ball64"``: y_k float64, δ_k ≈ 2^-53‖y‖; the cheap first rung of
