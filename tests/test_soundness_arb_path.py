@@ -671,3 +671,19 @@ def test_network_gradients_hessians_and_gd_enclose_the_exact_values(seed):
         for e, b in zip(np.ravel(ke), np.ravel(kb)):
             lo, hi = a.bounds(b)
             assert lo <= to_fraction(e) <= hi, (act, widths, e, b)
+
+
+@pytest.mark.parametrize("b", [F(0), F(1, 3), F(-5, 7)])
+def test_one_sided_piece_at_a_non_dyadic_breakpoint_encloses_or_refuses(b):
+    """σ = 0 (z < b), (z − b)^(3/2) (z ≥ b), C¹ at b. Balls on and across b take the union of both pieces, each on
+    its clipped part of the ball. At a dyadic b the clip is exact and the enclosures are finite; at a non-dyadic b
+    the clip uses b's Arb enclosure, so (z − b) can reach below 0 and the 3/2 power gives NaN: a refusal, never a
+    wrong finite ball (every finite output contains σ^(k) at points of its input, by exact/400-bit values)."""
+    bs = sp.Rational(b.numerator, b.denominator)
+    act = Activation.from_piecewise(sp.Piecewise((0, zs < bs), ((zs - bs) ** sp.Rational(3, 2), True)), zs, "shift")
+    entries = [(b, F(1, 10)), (b, F(0)), (b + 1, F(0)), (b - 1, F(1, 3)), (b + F(1, 2**100), F(1, 2**90))]
+    _check_act_array(act, entries, 128, 1, False)
+    if b.denominator == 1:
+        a = get_arith("ball", 128)
+        outs = act(np.array([_ball(c, r, a) for c, r in entries], dtype=object), a, 1)
+        assert all(v.is_finite() for o in outs for v in o)
