@@ -346,3 +346,31 @@ def test_piecewise_linear_networks_are_enclosed_or_stop_at_a_kink(act, th, X_, e
         for k in range(tr.steps + 1):
             assert all(_encloses(b, _exact(e)) for b, e in zip(tr.thetas[k], ex.thetas[k])), (arith, k)
             assert _encloses(tr.losses[k], _exact(ex.losses[k])), (arith, k)
+
+
+@pytest.mark.parametrize("arith", ["ball", "ball64"])
+def test_overflow_and_huge_contraction_factors_stop_cleanly(arith):
+    """10³⁰⁰x² with η = 10¹⁰: Λ ≈ 2·10³¹⁰ (beyond the float range) and the float64-ball step overflows: the run
+    stops (or, in Arb, goes on) without a builtin exception, and check_rate refutes the rate at step 1 or stays
+    inconclusive."""
+    obj = vf.Objective.from_sympy(sp.Rational(10**300) * X**2, [X])
+    tr = cv.gd(obj, [1], 10**10, 20, arith)
+    if tr.steps < 20:
+        assert tr.extra["stop_reason"] in ("not_finite", "blowup", "magnitude") and tr.stopped
+    assert cv.check_rate(tr, F(1, 2)).verdict in (R, I)
+
+
+def test_an_unstable_step_grows_the_radius_with_the_true_sensitivity_and_stays_sound():
+    """η = 1/2 on a tanh network near its saddle: GD amplifies perturbations ×~3 per step (Λ ≈ 3.2), so the
+    certified radius grows geometrically until the run stops; every stored iterate still encloses the mp run."""
+    rng = np.random.default_rng(3)
+    net = vf.MLP([3, 5, 1], "tanh", bias=True)
+    loss = vf.SquareLoss(net, vf.Dataset(rng.normal(size=(6, 3)), rng.normal(size=6)))
+    th = [F(int(v * 1000), 100000) for v in rng.normal(size=net.n_params)]
+    K = 300
+    mp = cv.gd(loss, th, F(1, 2), K, "mp", 500)
+    tr = cv.gd(loss, th, F(1, 2), K, "ball", 128)
+    assert tr.extra["windows"][0]["lambda"] > 3
+    for k in range(0, tr.steps + 1, 11):
+        assert all(_encloses(b, v) for b, v in zip(tr.thetas[k], mp.thetas[k])), k
+        assert _encloses(tr.losses[k], mp.losses[k]), k

@@ -111,6 +111,14 @@ def _fup(x: Fraction) -> float:
     return f
 
 
+def _approx(x: Fraction) -> float:
+    """x as a float for heuristics and reports only (±inf beyond the float range)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return _INF if x > 0 else -_INF
+
+
 def _dyadic_up(x: Fraction, bits: int = RHO_BITS) -> Fraction:
     """x ≥ 0 rounded up to a dyadic rational with a ``bits``-bit numerator."""
     n, d = x.numerator, x.denominator
@@ -506,7 +514,7 @@ def spectrum_bounds(H, eta: Fraction | None = None, state: dict | None = None):
         lo = encl[0][0] if lo is None else lo
         nlo = -encl[-1][1] if nlo is None else nlo
     lo, hi = max(lo, -nq), min(-nlo, nq)
-    return lo, hi, (est_lo if est_lo is not None else float(lo)), est_hi
+    return lo, hi, (est_lo if est_lo is not None else _approx(lo)), est_hi
 
 
 def _contraction(eta: Fraction, lo: Fraction, hi: Fraction) -> Fraction:
@@ -566,7 +574,11 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
             Ls.append(L)
             gs.append(g)
             if j < steps:
-                y_next, dlt = orb.step(ys[j], g)
+                try:
+                    y_next, dlt = orb.step(ys[j], g)
+                except (NonFiniteError, EnclosureError, UncertifiedValueError) as exc:
+                    stop.update(reason="not_finite", index=j + 1, detail=str(exc))
+                    return j
                 ys.append(y_next)
                 yfs.append(orb.floats(y_next))
                 deltas.append(dlt)
@@ -651,10 +663,11 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
                 losses.append(orb.loss(Ls[j], t))
             # the over-estimation of this window: Λ against max|1 − ηλ| at the float estimates of λ_min, λ_max
             # of the midpoint Hessian (a heuristic for the window length only; Λ itself is rigorous)
-            ref = abs(1 - float(eta) * est_lo)
-            if est_hi is not None:
-                ref = max(ref, abs(1 - float(eta) * est_hi))
-            ex = max(0.0, float(Lam) - ref)
+            with np.errstate(all="ignore"):
+                ref = abs(1 - _approx(eta) * est_lo)
+                if est_hi is not None:
+                    ref = max(ref, abs(1 - _approx(eta) * est_hi))
+                ex = max(0.0, _approx(Lam) - ref) if math.isfinite(ref) else _INF
             windows.append({"start": J[0], "length": len(J), "lambda": Lam, "method": "hessian",
                             "lambda_min_lower": lo, "lambda_max_upper": hi, "excess": ex})
             if len(J) == M:
@@ -706,7 +719,7 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
                 del thetas[stopped_below + 1:], losses[stopped_below + 1:]
                 break
         k = J[-1] + 1
-        if k > steps:
+        if k > steps or k >= len(rhos):  # done, or no ρ_k: the step from k − 1 could not be taken (a stop)
             break
         if _magnitude(rhos[k]):
             stop.update(reason="blowup", index=k, detail="the error bound ρ_k left the exponent range")
@@ -722,7 +735,7 @@ def shadow_gd(objective, x0q, eta: Fraction, steps: int, arith: str, prec: int |
     stopped = ""
     if stopped_below is not None:
         extra.update(stop_reason="stop_below", stop_step=stopped_below)
-        stopped = f"stopped at step {stopped_below}: L ≤ {float(stop_below):g}·L(x0)"
+        stopped = f"stopped at step {stopped_below}: L ≤ {_approx(stop_below):g}·L(x0)"
     elif stop["reason"] is not None and K < steps:
         reason, where = stop["reason"], K + 1
         extra.update(stop_reason=reason, stop_step=where)
