@@ -689,12 +689,6 @@ def test_one_sided_piece_at_a_non_dyadic_breakpoint_encloses_or_refuses(b):
         assert all(v.is_finite() for o in outs for v in o)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="latent (no live path found in the toolkit): verify/arith/ball.py _CheckedBalls is an "
-                   "ndarray subclass, so numpy arithmetic on a checked array returns a _CheckedBalls too, and "
-                   "BallArithmetic.array copies such a derived array — NaN balls included — without any check. "
-                   "gd passes checked_balls(θ) to objective.value_and_grad, so a user Objective that computes on θ "
-                   "before calling arith.array would have its non-finite values trusted")
 def test_checked_mark_does_not_survive_arithmetic():
     """checked_balls marks one array the caller has checked; arrays computed from it are new values and must be
     checked again (a NaN or infinite ball refused with NonFiniteError)."""

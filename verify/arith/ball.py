@@ -78,7 +78,25 @@ _MONOTONE = {"exp": arb.exp, "log": arb.log, "tanh": arb.tanh, "sinh": arb.sinh,
 
 class _CheckedBalls(np.ndarray):
     """An object array of finite ``arb`` balls that the toolkit computed and checked itself (see
-    :func:`checked_balls`)."""
+    :func:`checked_balls`). Views and slices keep the mark (their entries are checked); anything numpy *computes*
+    from it — ufuncs (arithmetic), array functions (concatenate, where, …) — is a plain array again, to be checked
+    like any other."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(x.view(np.ndarray) if isinstance(x, _CheckedBalls) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.view(np.ndarray) if isinstance(x, _CheckedBalls) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        def plain(x):
+            if isinstance(x, _CheckedBalls):
+                return x.view(np.ndarray)
+            if isinstance(x, list | tuple):
+                return type(x)(plain(v) for v in x)
+            return x
+
+        return func(*plain(args), **{k: plain(v) for k, v in kwargs.items()})
 
 
 def checked_balls(values: np.ndarray) -> np.ndarray:
