@@ -215,6 +215,8 @@ def test_check_rate_proves_a_long_shadowed_run_and_refutes_a_violated_rate():
     tr = cv.gd(SQUARE, [1], F(1, 3), 1000, "ball", 128)
     res = cv.check_rate(tr, F(1, 9) * (1 + F(1, 10**6)), [1], 1)
     assert res.verdict == P and res.scope["count"] == 1000
+    assert res.certificate["method"] == "shadow" and res.certificate["radii"][-1] == (1000, tr.extra["rho"][-1])
+    assert vf.Result.from_json(res.to_json()).certificate["method"] == "shadow"
     bad = cv.check_rate(tr, F(1, 9) * (1 - F(1, 10**6)))
     assert bad.verdict == R and bad.counterexample["step"] == 1
 

@@ -662,7 +662,10 @@ def _check_certified(traj, qq, center, rq, claim, t0) -> Result:
         qk = _power_step(*qk, qq, bits)
     if blown is None and reason in ("blowup", "not_finite", "magnitude"):
         blown = stop_step
-    cert = {"steps": K + 1 if blown is None else blown, "certified_steps": decided_ok}
+    cert = {"steps": K + 1 if blown is None else blown, "certified_steps": decided_ok,
+            "method": traj.extra.get("method", "exact" if ar == "exact" else "naive")}
+    if shadow is not None and "radii" in traj.extra:
+        cert["radii"] = [(k, r) for k, r in traj.extra["radii"] if k <= K]  # ‖θ_k − midpoint‖₂ ≤ ρ_k
     if blown is not None or undecided:
         parts = []
         if undecided:
