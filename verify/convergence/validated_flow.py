@@ -177,10 +177,10 @@ class FlowTube:
             out = s.tube.copy() if out is None else np.array([a.union(b) for a, b in zip(out, s.tube)], dtype=object)
         return self.at(Fraction(0)) if out is None else out
 
-    def loss_enclosures(self, obj=None, prec: int | None = None) -> list:
+    def loss_enclosures(self, obj, prec: int | None = None) -> list:
         """[(t0, t1, L over the step's tube box)] for every step: an Arb ball containing L(θ(t)) for every t in
-        [t0, t1] (the objective evaluated in ball arithmetic over the box; ``obj`` defaults to the flow's objective
-        only when given — the tube does not keep it)."""
+        [t0, t1] — the objective ``obj`` (the one the tube was computed for: the tube keeps no reference to it)
+        evaluated in ball arithmetic over the box, at ``prec`` bits (default: the tube's)."""
         from ..convergence.gd import check_objective
 
         check_objective(obj)
