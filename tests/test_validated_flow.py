@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import sympy as sp
 from flint import arb, ctx, fmpq
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import verify as vf
 from verify.arith.ball import contains
@@ -116,6 +118,18 @@ def test_quartic_contains_closed_form_at_random_times(x0):
         for t in times:
             assert _encloses(tube.at(t)[0], _quartic_exact(x0, t)), t
     assert _max_rad(tube.final) < 1e-28
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.fractions(min_value=-3, max_value=3, max_denominator=97).filter(lambda q: q != 0),
+       st.fractions(min_value=F(1, 50), max_value=3, max_denominator=50),
+       st.sampled_from([64, 128]))
+def test_quartic_random_starts_and_horizons(x0, T, prec):
+    tube = validated_flow(QUARTIC, [x0], T, prec=prec)
+    assert tube.complete
+    with SeriesContext(512, 1):
+        for t in (T / 3, T):
+            assert _encloses(tube.at(t)[0], _quartic_exact(x0, t)), (x0, t)
 
 
 def test_quartic_tubes_enclose_every_time_of_each_step():
