@@ -133,3 +133,12 @@ class ClaimViolation(Exception):
     def __init__(self, instance, result):
         super().__init__("claim violated")
         self.instance, self.result = instance, result
+
+
+class StepRejected(VerifyError):
+    """A step of a validated integration could not be validated at this step size (internal control flow of
+    :func:`verify.convergence.validated_flow`: the step is halved; never shown to a user as a result)."""
+
+    def __init__(self, reason: str, kind: str = "step_size", shrink: float | None = None):
+        super().__init__(reason)
+        self.reason, self.kind, self.shrink = reason, kind, shrink

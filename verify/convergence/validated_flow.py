@@ -87,6 +87,7 @@ from ..errors import (
     RegionBoundaryError,
     UncertifiedValueError,
 )
+from ..errors import StepRejected as _StepFailed
 from ..numbers import fraction_array, to_fraction
 
 #: the horizon's upper limit (a validated enclosure over a longer time is out of reach anyway)
@@ -298,15 +299,7 @@ def _norm2_rad_upper(v) -> arb:
 
 def _mag(x: arb) -> float:
     """|x| rounded up to a float (heuristics only: the step-size choice; never a decision)."""
-    return float(x.abs_upper().upper().mid())
-
-
-class _StepFailed(Exception):
-    """A step of size h could not be validated (internal control flow: the caller halves h)."""
-
-    def __init__(self, reason: str, kind: str = "step_size", shrink: float | None = None):
-        super().__init__(reason)
-        self.reason, self.kind, self.shrink = reason, kind, shrink
+    return float(x.abs_upper().upper().mid())  # not-a-decision: chooses a step size only
 
 
 def _check_supported(obj) -> None:
