@@ -13,13 +13,16 @@ and sigmoid networks; and the soundness controls of the GD rate check (Chatterje
    SUPPORTED for the claim "θ_k ∈ B(x0, r) and L(θ_k) ≤ q^k L(θ_0)": the exit is re-checked in ball
    arithmetic and REFUTED (x², x0 = 1, η = 1/4, r = 1/10: θ_1 = 1/2); the same run with r = 1 is
    SUPPORTED, and PROVED in ball arithmetic (positive controls).
-7. a 6000-step ball run whose enclosures blow up (the wrapping effect of interval arithmetic) is
+7. a 6000-step naive ball run whose enclosures blow up (the wrapping effect of interval arithmetic) is
    INCONCLUSIVE with the step named, never a crash and never PROVED; the first 300 steps are PROVED,
-   and the mean-value enclosure (``gd(..., form="centered")``) certifies all 6000 steps at 512 bits.
+   the mean-value enclosure (``form="centered"``) certifies all 6000 steps at 512 bits, and the default
+   shadowed run (a rounded orbit plus a certified Lipschitz bound of the GD map) all 6000 at 128 bits.
 
-Gradient-flow integration is numerical (DOP853, error estimate by a second tolerance): claims 1–4
-are SUPPORTED evidence, never PROVED. A ReLU path can reach a kink and slide along it (a Filippov
-sliding mode); the float integrator then stops with a clear message and the check is INCONCLUSIVE
+The float integrator (DOP853, error estimate by a second tolerance) gives claims 1–4 as SUPPORTED
+evidence on the three activations; on the sigmoid network they are also PROVED on [0, 1] by a validated
+Taylor tube (``cv.validated_flow`` and ``verify.convergence.flow_claims``), with a negative control (a rate
+the flow does not have, REFUTED by a certified step-end loss). A ReLU path can reach a kink and slide
+along it (a Filippov sliding mode); the float integrator then stops with a clear message and the check is INCONCLUSIVE
 (one such instance is listed, seed 3).
 """
 
@@ -151,6 +154,53 @@ _add("C5-negative duplicated inputs with different labels: no convergence to zer
      _claim5, negative=True)
 
 
+# ------------------------------------------------- the same claims PROVED on [0, T] by a validated tube (issue 14)
+T_VALIDATED = 1
+
+
+def _validated_instance():
+    """The sigmoid [3, 6, 1] instance with θ(0) rounded to multiples of 1/64 (an exact start) and its validated
+    gradient-flow tube on [0, 1] (Taylor order 28, Arb at 128 bits)."""
+    if "tube" not in _VALIDATED:
+        loss, th = _instance("sigmoid")
+        thq = [F(round(v * 64), 64) for v in th]
+        _VALIDATED.update(loss=loss, x0=thq, tube=cv.validated_flow(loss, thq, T_VALIDATED))
+    return _VALIDATED["loss"], _VALIDATED["x0"], _VALIDATED["tube"]
+
+
+_VALIDATED: dict = {}
+
+
+def _w_pair_distance(box):
+    """An Arb enclosure of the distance from θ to {w_0 = w_1} (two neurons' incoming weights equal):
+    ‖w_0 − w_1‖/√2, a codimension-3 subspace."""
+    loss = _VALIDATED["loss"]
+    start = loss.net.block("W1").slice.start
+    s = sum(((box[start + i] - box[start + 3 + i]) ** 2 for i in range(3)), box[0] * 0)
+    return (s / 2).sqrt()
+
+
+def _validated(check):
+    def run():
+        loss, x0, tube = _validated_instance()
+        return check(loss, x0, tube)
+    return run
+
+
+_add("C1-blowup-validated the flow exists on [0, T] and ‖θ(t)‖ ≤ ‖θ0‖ + √(T L0) (validated Taylor tube)",
+     "sigmoid [3,6,1], T=1", P, _validated(lambda loss, x0, tube: cv.flow_no_blowup(loss, tube)))
+_add("C2-rate-validated L(θ(t)) ≤ e^(−t/2)·L(θ0) on [0, T]: ‖∇L‖² ≥ L/2 certified along the tube",
+     "sigmoid [3,6,1], T=1, α=1/2", P, _validated(lambda loss, x0, tube: cv.flow_rate(loss, tube, F(1, 2))))
+_add("C2-negative-validated a rate the flow does not have (α = 100) is REFUTED by a certified step-end loss",
+     "sigmoid [3,6,1], T=1, α=100", R, _validated(lambda loss, x0, tube: cv.flow_rate(loss, tube, 100)),
+     negative=True)
+_add("C3-gd-gf-validated certified max_k ‖θ_k − θ(kη)‖ ≤ C·η (shadowed GD run against the tube)",
+     "sigmoid [3,6,1], T=1, η=1/20", P, _validated(lambda loss, x0, tube: cv.gd_tracks_flow(loss, tube, F(1, 20))))
+_add("C4-codim2-validated the path keeps a certified distance from {w_0 = w_1}",
+     "sigmoid [3,6,1], T=1", P,
+     _validated(lambda loss, x0, tube: cv.flow_avoids(tube, _w_pair_distance, "{w_0 = w_1}")))
+
+
 # ---------------------------------------------------------------- soundness of the GD rate check (Chatterjee)
 _X = sp.Symbol("x")
 SQUARE = vf.Objective.from_sympy(_X**2, [_X])
@@ -172,12 +222,17 @@ _add("C6-positive the same float run inside B(x0, 1): SUPPORTED (evidence only)"
 _add("C6-positive the same run in ball arithmetic: every step certified", "x², x0=1, η=1/4, r=1, ball", P,
      lambda: cv.check_rate(cv.gd(SQUARE, [1], F(1, 4), 20, "ball"), F(1, 4), [1], 1), paper=CHATTERJEE,
      reference=REF_PL)
-_add("C7-wrapping a 6000-step ball run whose enclosures blow up: INCONCLUSIVE at the named step, never PROVED",
-     "¼(x²−1)², x0=6/5, r=3/5, η=2/25", I,
+_add("C7-wrapping a 6000-step naive ball run whose enclosures blow up: INCONCLUSIVE at the named step, never PROVED",
+     "¼(x²−1)², x0=6/5, r=3/5, η=2/25, naive", I,
+     lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball", form="naive"), Q_QUARTIC, [F(6, 5)],
+                           F(3, 5)), paper=CHATTERJEE, reference=REF_PL)
+_add("C7-wrapping the default (shadowed) ball run certifies all 6000 steps at 128 bits",
+     "¼(x²−1)², x0=6/5, r=3/5, η=2/25, shadow", P,
      lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 6000, "ball"), Q_QUARTIC, [F(6, 5)], F(3, 5)),
      paper=CHATTERJEE, reference=REF_PL)
 _add("C7-wrapping the first 300 steps of the same run are certified", "¼(x²−1)², x0=6/5, r=3/5, η=2/25, 300 steps",
-     P, lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 300, "ball"), Q_QUARTIC, [F(6, 5)], F(3, 5)),
+     P, lambda: cv.check_rate(cv.gd(QUARTIC, [F(6, 5)], F(2, 25), 300, "ball", form="naive"), Q_QUARTIC, [F(6, 5)],
+                              F(3, 5)),
      paper=CHATTERJEE, reference=REF_PL)
 _add("C7-wrapping the mean-value enclosure certifies all 6000 steps (radii contract with the iterates)",
      "¼(x²−1)², x0=6/5, r=3/5, η=2/25, 512 bits, centered", P,

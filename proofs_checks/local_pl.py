@@ -416,3 +416,25 @@ _add("CRIT-near-zero criterion at x0 = (0, 1): α = 4 but 4L(x0) = 16 > r²α = 
      lambda: pl.chatterjee(ELLIPSE, [0, 1], F(3, 2)), "§5.6", negative=True)
 _add("CRIT-near-zero irrational zero (√2, √2), certified by Krawczyk on the squared terms",
      "(x²−2)²+(y−x)², x0=(7/5,7/5), r=1/10", P, lambda: pl.chatterjee(SOS_IRR, [F(7, 5), F(7, 5)], F(1, 10)), "§1.2")
+
+
+# ----------------------------------------------- the theorem's gradient-flow conclusion on a validated tube (issue 14)
+_FLOW_CACHE: dict = {}
+
+
+def _quartic_tube():
+    """The exact gradient flow of ¼(x² − 1)² from x0 = 6/5 on [0, 5], enclosed by a validated Taylor tube."""
+    if "tube" not in _FLOW_CACHE:
+        _FLOW_CACHE["tube"] = cv.validated_flow(QUARTIC, [F(6, 5)], 5)
+    return _FLOW_CACHE["tube"]
+
+
+# on B(6/5, 3/5): α ≥ 4(6/5 − 3/5)² = 36/25 (§5.2), and 4L(x0) = 121/625 < r²α = 324/625: the theorem says the flow
+# stays in the ball and L(x(t)) ≤ e^{−αt}L(x0)
+_add("GF-conclusion the gradient flow stays in B(x0, r) on [0, 5] (validated tube)", "¼(x²−1)², x0=6/5, r=3/5, T=5",
+     P, lambda: cv.flow_stays_in_ball(_quartic_tube(), [F(6, 5)], F(3, 5)), "§1.2")
+_add("GF-conclusion L(x(t)) ≤ e^(−αt)L(x0) on [0, 5] with α = 36/25 (validated tube)",
+     "¼(x²−1)², x0=6/5, α=36/25, T=5", P, lambda: cv.flow_rate(QUARTIC, _quartic_tube(), F(36, 25)), "§1.2")
+_add("GF-conclusion a rate above the flow's (α = 9 > sup ‖∇L‖²/L near 1 = 4x²) is REFUTED",
+     "¼(x²−1)², x0=6/5, α=9, T=5", R, lambda: cv.flow_rate(QUARTIC, _quartic_tube(), 9), "§1.2",
+     negative=True)
