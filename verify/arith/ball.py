@@ -360,9 +360,10 @@ class BallArithmetic(Arithmetic):
         return np.vectorize(conv, otypes=[float])(a) if a.size else np.zeros(a.shape)
 
 
-def _point_power(e: arb, n: int) -> arb:
-    """e**n for an exact ball ``e`` by binary powering (each product a tight enclosure)."""
-    out, base = arb(1), e
+def _point_power(e, n: int, one=None):
+    """e**n for an exact ball ``e`` (or entrywise for an object array of them, starting from ``one``) by binary
+    powering (each product a tight enclosure)."""
+    out, base = (arb(1) if one is None else one), e
     while n:
         if n & 1:
             out = out * base
@@ -420,16 +421,9 @@ def int_power_array(x: np.ndarray, n: int) -> np.ndarray:
 
 def _point_power_array(e: np.ndarray, n: int) -> np.ndarray:
     """:func:`_point_power` entrywise (the same products, starting from 1)."""
-    out = np.empty(e.shape, dtype=object)
-    out.fill(arb(1))
-    base = e
-    while n:
-        if n & 1:
-            out = out * base
-        n >>= 1
-        if n:
-            base = base * base
-    return out
+    one = np.empty(e.shape, dtype=object)
+    one.fill(arb(1))
+    return _point_power(e, n, one)
 
 
 #: arrays of at most this many entries are remembered by :class:`_MatCache` (larger conversions are cheap next to

@@ -154,11 +154,12 @@ class Arithmetic:
 
     # -- rows: softmax and log-sum-exp over the last axis ---------------------------------------
     def softmax_last(self, x):
-        """softmax over the last axis. In a certified arithmetic every entry encloses softmax over the whole box
-        of inputs: for object arrays of balls each row is enclosed by its monotone corners
-        (:func:`verify.arith.ball.softmax_row`), since the direct form turns wide boxes into NaN."""
+        """softmax over the last axis. In an arithmetic of balls every entry encloses softmax over the whole box
+        of inputs: each row is enclosed by its monotone corners (:func:`verify.arith.ball.softmax_row`), since the
+        direct form turns wide boxes into NaN; other arithmetics (float, mp, Taylor numbers) use the direct form
+        (exact arithmetic has no exp and refuses)."""
         with self.context():
-            if self.certified:
+            if self.balls:
                 from .ball import softmax_row
 
                 self.func("exp")  # an arithmetic without exp (exact) refuses here
@@ -171,10 +172,10 @@ class Arithmetic:
             return e / s[..., None]
 
     def logsumexp_last(self, x):
-        """log Σ exp over the last axis (certified arithmetics: monotone corners, see :meth:`softmax_last`)."""
+        """log Σ exp over the last axis (arithmetics of balls: monotone corners, see :meth:`softmax_last`)."""
         with self.context():
             out = np.empty(x.shape[:-1], dtype=object)
-            if self.certified:
+            if self.balls:
                 from .ball import logsumexp_row
 
                 self.func("exp")

@@ -556,18 +556,6 @@ class TapeArithmetic(Arithmetic):
             return tape_matmul(a, b)
         return a @ b
 
-    def softmax_last(self, x):
-        with self.context():
-            e = self.vectorize(self.func("exp"))(x)
-            s = self.sum(e, axis=-1)
-            return e / s[..., None]
-
-    def logsumexp_last(self, x):
-        with self.context():
-            e = self.vectorize(self.func("exp"))(x)
-            s = self.sum(e, axis=-1)
-            return self.vectorize(self.func("log"))(s)
-
     def bounds(self, x):
         raise ArithmeticNotSupportedError("a Taylor number has no endpoints; read its coefficients")
 

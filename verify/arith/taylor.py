@@ -396,18 +396,6 @@ class TaylorArithmetic(Arithmetic):
                 return _const_left(b.T, a.T, ctx.cap).T
         return a @ b
 
-    def softmax_last(self, x):
-        with self.context():
-            e = self.vectorize(self.func("exp"))(x)
-            s = self.sum(e, axis=-1)
-            return e / s[..., None]
-
-    def logsumexp_last(self, x):
-        with self.context():
-            e = self.vectorize(self.func("exp"))(x)
-            s = self.sum(e, axis=-1)
-            return self.vectorize(self.func("log"))(s)
-
     def bounds(self, x):
         raise ArithmeticNotSupportedError("a power series has no endpoints; read its coefficients (Jet.coeff)")
 
