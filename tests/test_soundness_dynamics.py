@@ -424,3 +424,68 @@ def test_shadow_and_naive_forms_agree_on_overlap():
             ulo, uhi = bounds(u)
             assert ulo <= hi and lo <= uhi, k
     assert np.isfinite(float(a.extra["radii"][-1][1]))
+
+
+_ORBITS = [
+    ("quartic_13_10", (x**2 - 1) ** 2 / 4, [F(1, 2)], F(13, 10)),   # chaotic-looking quartic orbit: Λ > 1 windows
+    ("xy", (x * y - 1) ** 2 / 2 + (x - y) ** 2 / 8, [F(1, 5), F(2)], F(2, 3)),
+    ("rosenbrock", (1 - x) ** 2 + 10 * (y - x**2) ** 2, [F(-1, 2), F(1, 2)], F(1, 25)),
+    ("tanh", sp.tanh(x - y) ** 2 + (x + y) ** 2 / 4, [F(2), F(-1)], F(3, 2)),
+]
+
+
+@pytest.mark.parametrize("L,x0,eta,arith,prec", [
+    pytest.param(L, x0, eta, a, p, id=f"{name}-{a}-{p}",
+                 # 128 bits on the quartic: ρ reaches 10^148717 and exact endpoints that large are slow to compare
+                 marks=[pytest.mark.slow] if (name, p) == ("quartic_13_10", 128) else [])
+    for name, L, x0, eta in _ORBITS for a, p in (("ball", 128), ("ball", 512), ("ball64", None))])
+def test_long_expanding_orbits_against_900_digit_mpmath(L, x0, eta, arith, prec):
+    """150 steps of orbits whose error recursion expands (ρ reaches 10^148717 at 128 bits on the quartic, where the
+    shadow stops): every stored iterate and loss encloses a 900-digit mpmath orbit (exact rationals would have
+    3^150-digit denominators)."""
+    vs = [x, y][: len(x0)]
+    obj = vf.Objective.from_sympy(L, vs)
+    tr = gd(obj, x0, eta, 150, arith, prec)
+    g = [sp.lambdify(vs, sp.diff(L, v), "mpmath") for v in vs]
+    Lf = sp.lambdify(vs, L, "mpmath")
+    with mp.workdps(900):
+        v = [mp.mpf(q.numerator) / q.denominator for q in x0]
+        e = mp.mpf(eta.numerator) / eta.denominator
+        for k in range(tr.steps + 1):
+            lo_hi = [(get_arith("ball64").bounds(b) if arith == "ball64" else bounds(b)) for b in tr.thetas[k]]
+            for (lo, hi), vi in zip(lo_hi, v):
+                assert mp.mpf(lo.numerator) / lo.denominator <= vi <= mp.mpf(hi.numerator) / hi.denominator, k
+            lo, hi = get_arith("ball64").bounds(tr.losses[k]) if arith == "ball64" else bounds(tr.losses[k])
+            assert mp.mpf(lo.numerator) / lo.denominator <= Lf(*v) <= mp.mpf(hi.numerator) / hi.denominator, k
+            gv = [gi(*v) for gi in g]
+            v = [vi - e * gi for vi, gi in zip(v, gv)]
+
+
+@pytest.mark.parametrize("kw", [dict(step=F(1, 3)), dict(step=2), dict(step=F(1, 3), order=2),
+                                dict(step=F(1, 1000), order=2, prec=32), dict(tol=F(1, 2)), dict(min_step=F(2)),
+                                dict(max_steps=1), dict(order=200, prec=32, tol=F(1, 2))])
+def test_forced_steps_orders_and_tolerances_stay_sound(kw):
+    """Fixed non-dyadic or too-large steps, order 2, tol = 1/2, a min_step above T, one step only: the quartic's
+    closed form is inside every tube box and end box, and the claims decide nothing beyond T_reached."""
+    x0 = F(3, 2)
+    tube = validated_flow(QUARTIC, [x0], 2, **kw)
+    _tube_holds(tube, _quartic(x0), per_step=300)
+    if not tube.complete:
+        assert fc.flow_stays_in_ball(tube, [x0], F(1, 2)).verdict == I
+
+
+def test_loss_enclosures_hull_and_distance_upper_hold_the_exact_path():
+    x0 = F(-1, 3)
+    tube = validated_flow(QUARTIC, [x0], 3, prec=64)
+    sol = _quartic(x0)
+    for t0, t1, Lb in tube.loss_enclosures(QUARTIC):
+        for t in (t0, t1, (t0 + t1) / 2):
+            with mp.workdps(DPS):
+                v = sol(_mpf(t))[0]
+                assert _holds(Lb, (v**2 - 1) ** 2 / 4), t
+    h = tube.hull()
+    assert _holds(h[0], sol(_mpf(F(0)))[0]) and _holds(h[0], sol(_mpf(F(3)))[0])
+    for c in (F(0), F(-1, 3), F(-1), F(5)):
+        with mp.workdps(DPS):
+            true = max(abs(sol(mp.mpf(k) / 100)[0] - _mpf(c)) for k in range(301))
+            assert _mpf(tube.distance_upper([c])) >= true
