@@ -489,3 +489,29 @@ def test_loss_enclosures_hull_and_distance_upper_hold_the_exact_path():
         with mp.workdps(DPS):
             true = max(abs(sol(mp.mpf(k) / 100)[0] - _mpf(c)) for k in range(301))
             assert _mpf(tube.distance_upper([c])) >= true
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="bug: gd_tracks_flow builds Result(margin=float(C)) and Quantity(float(D_hi)) from exact "
+                          "Fractions; when GD diverges (¼x⁴ from 2 with η = 1: θ_7 ≈ −2·10⁵⁶⁴) the certified D is "
+                          "beyond the float range and a builtin OverflowError escapes instead of a Result")
+def test_gd_tracks_flow_with_a_divergent_gd_run_returns_a_result():
+    """The flow x' = −x³ from 2 is tame on [0, 7]; GD with η = 1 diverges doubly exponentially (2, −6, 210, …).
+    The bound D is certified but astronomically large: a Result (PROVED with a huge C, or INCONCLUSIVE) is due."""
+    obj = vf.Objective.from_sympy(x**4 / 4, [x])
+    tube = validated_flow(obj, [2], 7)
+    assert tube.complete
+    res = fc.gd_tracks_flow(obj, tube, 1)
+    assert res.verdict in (P, I)
+
+
+def test_gd_tracks_flow_with_a_divergent_but_float_sized_gd_run_is_proved_with_a_huge_constant():
+    """The same with T = 6 (θ_6 ≈ 1.26·10¹⁸⁸ still fits a float): PROVED with D ≥ |θ_6 − x(6)|."""
+    obj = vf.Objective.from_sympy(x**4 / 4, [x])
+    tube = validated_flow(obj, [2], 6)
+    res = fc.gd_tracks_flow(obj, tube, 1)
+    assert res.verdict == P
+    theta = [F(2)]
+    for _ in range(6):
+        theta.append(theta[-1] - theta[-1] ** 3)
+    assert res.certificate["D_upper"] >= abs(theta[6]) - 2  # |x(t)| ≤ 2 on the flow
