@@ -515,3 +515,19 @@ def test_gd_tracks_flow_with_a_divergent_but_float_sized_gd_run_is_proved_with_a
     for _ in range(6):
         theta.append(theta[-1] - theta[-1] ** 3)
     assert res.certificate["D_upper"] >= abs(theta[6]) - 2  # |x(t)| ≤ 2 on the flow
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="bug: flow_stays_in_ball's PROVED uses margin=float(r² − worst); with r = 2^520 (accepted: "
+                          "below the 2^1000 limit) r² is beyond the float range and OverflowError escapes")
+def test_stays_in_a_huge_ball_returns_a_result():
+    tube = validated_flow(QUARTIC, [F(3, 2)], 1)
+    assert fc.flow_stays_in_ball(tube, [0], F(2) ** 520).verdict == P
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="bug: flow_avoids' PROVED uses margin=float(delta) and Quantity(float(delta)); a distance "
+                          "whose certified lower bound exceeds the float range raises OverflowError")
+def test_avoidance_with_a_huge_distance_returns_a_result():
+    tube = validated_flow(QUARTIC, [F(3, 2)], 1)
+    assert fc.flow_avoids(tube, lambda b: abs(b[0]) * (2**999) * (2**999), "x = 0").verdict == P
