@@ -45,8 +45,20 @@ __all__ = ["flow_rate", "flow_stays_in_ball", "flow_no_blowup", "flow_avoids", "
 
 
 def _check_tube(tube, obj=None) -> None:
+    """A FlowTube whose steps tile [0, T_reached] without gaps, with T_reached = T when it says it is complete. (The
+    claims trust the enclosures a tube holds — they come from :func:`validated_flow`; this check only catches a
+    tube whose bookkeeping was edited, e.g. a horizon changed after the computation.)"""
     if not isinstance(tube, FlowTube):
         raise InputError(f"expected a FlowTube (from verify.convergence.validated_flow), got {type(tube).__name__}")
+    t = Fraction(0)
+    for j, s in enumerate(tube.steps):
+        if s.t0 != t or not s.h > 0:
+            raise InputError(f"the tube's step {j} starts at {s.t0} (expected {t}) with length {s.h}: the steps "
+                             "must tile [0, T_reached]; was the tube edited?")
+        t = s.t1
+    if t != tube.T_reached or (tube.stopped is None and tube.T_reached != tube.T) or not 0 <= t <= tube.T:
+        raise InputError(f"the tube's steps reach t = {t}, T_reached = {tube.T_reached}, T = {tube.T}, "
+                         f"stopped = {tube.stopped!r}: inconsistent (was the tube edited?)")
     if obj is not None:
         from .gd import check_objective
 
@@ -66,6 +78,14 @@ def _incomplete(tube: FlowTube, claim: str, holds: str, t0: float) -> Result:
                   elapsed=time.perf_counter() - t0,
                   message=f"the validated tube stops at t = {tube.T_reached} < T = {tube.T} ({tube.stopped}); "
                           f"{holds} on [0, {tube.T_reached}] only")
+
+
+def _flt(q: Fraction) -> float:
+    """q as a float for display (margins, quantities), saturating at ±1e308 beyond the float range."""
+    try:
+        return float(q)  # not-a-decision: display only
+    except OverflowError:
+        return 1e308 if q > 0 else -1e308
 
 
 def _fmt(q: Fraction) -> str:
@@ -150,7 +170,7 @@ def flow_rate(obj, tube: FlowTube, alpha) -> Result:
         _, e_hi = _exp_neg_bounds(aq, s1, prec)
         if Le_lo > e_hi * L0_hi:
             return Result(Verdict.REFUTED, claim=claim, arithmetic="ball", precision=prec,
-                          margin=float(e_hi * L0_hi - Le_lo), elapsed=time.perf_counter() - t0,
+                          margin=_flt(e_hi * L0_hi - Le_lo), elapsed=time.perf_counter() - t0,
                           counterexample={"t": s1, "loss_lower": Le_lo, "bound_upper": e_hi * L0_hi},
                           certificate={"method": tube.method, "step": j},
                           message=f"at t = {s1}: L(θ(t)) ≥ {_fmt(Le_lo)} > e^(−αt)·L(θ(0)) ≤ {_fmt(e_hi * L0_hi)} "
@@ -180,8 +200,8 @@ def flow_rate(obj, tube: FlowTube, alpha) -> Result:
                               "shorter horizon may decide it")
     if not tube.complete:
         return _incomplete(tube, claim, f"the rate α = {aq} is certified", t0)
-    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=float(worst),
-                  quantity=Quantity("min over the tube of ‖∇L‖² − αL (lower bound)", float(worst)),
+    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=_flt(worst),
+                  quantity=Quantity("min over the tube of ‖∇L‖² − αL (lower bound)", _flt(worst)),
                   scope=_scope(tube, "‖∇L‖² ≥ αL certified over every tube box", alpha=aq),
                   certificate={"method": tube.method, "L0": [L0_lo, L0_hi], "min_pl_gap_lower": worst},
                   elapsed=time.perf_counter() - t0,
@@ -228,7 +248,7 @@ def flow_stays_in_ball(tube: FlowTube, center, r) -> Result:
     if not tube.complete:
         return _incomplete(tube, claim, "containment is certified", t0)
     return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=tube.prec,
-                  margin=float(rq * rq - worst), quantity=Quantity("max ‖θ(t) − x0‖² (upper bound)", float(worst)),
+                  margin=_flt(rq * rq - worst), quantity=Quantity("max ‖θ(t) − x0‖² (upper bound)", _flt(worst)),
                   scope=_scope(tube, "containment of every tube box", r=rq), elapsed=time.perf_counter() - t0,
                   message=f"max ‖θ(t) − x0‖² ≤ {_fmt(worst)} ≤ r² = {_fmt(rq * rq)}")
 
@@ -262,7 +282,7 @@ def flow_no_blowup(obj, tube: FlowTube) -> Result:
     if not tube.complete:
         return _incomplete(tube, claim, "existence and the bound are certified", t0)
     return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec,
-                  margin=float(B_lo * B_lo - worst2), quantity=Quantity("max ‖θ(t)‖² (upper bound)", float(worst2)),
+                  margin=_flt(B_lo * B_lo - worst2), quantity=Quantity("max ‖θ(t)‖² (upper bound)", _flt(worst2)),
                   scope=_scope(tube, "existence on [0, T] and the norm of every tube box"),
                   elapsed=time.perf_counter() - t0,
                   message=f"the solution exists on [0, {tube.T}] and max ‖θ(t)‖² ≤ {_fmt(worst2)} ≤ "
@@ -300,8 +320,8 @@ def flow_avoids(tube: FlowTube, distance: Callable, what: str, prec: int | None 
                       message=f"a tube box reaches {what} (distance lower bound {_fmt(delta)}): not decided")
     if not tube.complete:
         return _incomplete(tube, claim, f"a distance ≥ {_fmt(delta)} is certified", t0)
-    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=float(delta),
-                  quantity=Quantity(f"min distance to {what} (lower bound)", float(delta)),
+    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=_flt(delta),
+                  quantity=Quantity(f"min distance to {what} (lower bound)", _flt(delta)),
                   scope=_scope(tube, f"distance to {what} over every tube box"), elapsed=time.perf_counter() - t0,
                   message=f"the distance to {what} stays ≥ {_fmt(delta)} on [0, {tube.T}]")
 
@@ -340,8 +360,8 @@ def gd_tracks_flow(obj, tube: FlowTube, eta, prec: int | None = None) -> Result:
     with a.context():
         D_hi = bounds(a.const(worst).sqrt())[1]
     C = D_hi / q
-    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=float(C),
-                  quantity=Quantity("max_k ‖θ_k − θ(kη)‖ (upper bound)", float(D_hi)),
+    return Result(Verdict.PROVED, claim=claim, arithmetic="ball", precision=prec, margin=_flt(C),
+                  quantity=Quantity("max_k ‖θ_k − θ(kη)‖ (upper bound)", _flt(D_hi)),
                   scope=_scope(tube, f"the {K + 1} times t = kη, GD iterates enclosed by a shadowed ball run", eta=q),
                   certificate={"D_upper": D_hi, "C_upper": C, "steps": K},
                   elapsed=time.perf_counter() - t0,
