@@ -34,7 +34,7 @@ from flint import arb, fmpq
 
 from ..errors import ArithmeticNotSupportedError, InputError, RegionBoundaryError
 from .base import Arithmetic
-from .taylor import SeriesContext
+from .taylor import CertainOrder, SeriesContext
 
 # op codes
 CONST, VAR, ADD, SUB, NEG, ADDC, RSUBC, MULC, DIVC, MUL, DIV, RDIVC, EXP, LOG, SQRT, SIN, COS, SINH, COSH, INTMUL, \
@@ -44,7 +44,7 @@ CONST, VAR, ADD, SUB, NEG, ADDC, RSUBC, MULC, DIVC, MUL, DIV, RDIVC, EXP, LOG, S
 _TAPE: list = [None]
 
 
-class TNode:
+class TNode(CertainOrder):
     """A number on the tape: its Taylor coefficients ``c`` (Arb balls; c[0] known when it is created)."""
 
     __slots__ = ("c", "op", "a", "b", "d")
@@ -145,18 +145,6 @@ class TNode:
         if v is None:
             raise InputError(f"cannot compare a Taylor number with a {type(o).__name__}")
         return self.c[0] - (v.c[0] if type(v) is TNode else v)
-
-    def __lt__(self, o):
-        return bool(self._diff(o).upper() < 0)
-
-    def __le__(self, o):
-        return bool(self._diff(o).upper() <= 0)
-
-    def __gt__(self, o):
-        return bool(self._diff(o).lower() > 0)
-
-    def __ge__(self, o):
-        return bool(self._diff(o).lower() >= 0)
 
     def __eq__(self, o):
         if _operand(o) is None:

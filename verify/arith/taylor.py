@@ -92,7 +92,27 @@ def _coerce(other):
     return None
 
 
-class Jet:
+class CertainOrder:
+    """Orderings of Taylor numbers by their constant terms, true only when certain: ``x < y`` iff the enclosure of
+    the difference of constant terms (``self._diff(o)``, an ``arb``) lies below 0 (used by piece selection; the
+    tape numbers of :mod:`verify.arith.relaxed` and the series here share it)."""
+
+    __slots__ = ()
+
+    def __lt__(self, o):
+        return bool(self._diff(o).upper() < 0)
+
+    def __le__(self, o):
+        return bool(self._diff(o).upper() <= 0)
+
+    def __gt__(self, o):
+        return bool(self._diff(o).lower() > 0)
+
+    def __ge__(self, o):
+        return bool(self._diff(o).lower() >= 0)
+
+
+class Jet(CertainOrder):
     """A truncated power series with Arb coefficients (wraps one ``arb_series``; immutable).
 
     The wrapper exists because numpy treats an ``arb_series`` as a sequence (it has ``len`` and indexing) and
@@ -169,18 +189,6 @@ class Jet:
         if v is None:
             raise InputError(f"cannot compare a series with a {type(o).__name__}")
         return self.s[0] - (v[0] if type(v) is arb_series else v)
-
-    def __lt__(self, o):
-        return bool(self._diff(o).upper() < 0)
-
-    def __le__(self, o):
-        return bool(self._diff(o).upper() <= 0)
-
-    def __gt__(self, o):
-        return bool(self._diff(o).lower() > 0)
-
-    def __ge__(self, o):
-        return bool(self._diff(o).lower() >= 0)
 
     def __eq__(self, o):  # certainly equal constant terms (an exact zero difference)
         if _coerce(o) is None:

@@ -357,11 +357,7 @@ class _Flow:
                 for i in range(p):
                     gi = g[i]
                     c = gi.coeff(k) if type(gi) is TNode else (arb(gi) if k == 0 else arb(0))
-                    v = -c / (k + 1)
-                    if not v.is_finite():
-                        raise EnclosureError(f"the Taylor coefficient {k + 1} of the flow is not finite over the box "
-                                             "(the gradient's enclosure reaches outside its domain or overflows)")
-                    nxt[i] = v
+                    nxt[i] = _flow_coefficient(c, k)
                 cs.append(nxt)
                 if k + 1 < upto:
                     for v, val in zip(xs, nxt):
@@ -390,11 +386,7 @@ class _Flow:
                             f"a gradient series came back truncated at order {n} < {k + 1} (flint.ctx.cap = "
                             f"{ctx.cap}?): refusing to use it")
                     c = gi.coeff(k) if hasattr(gi, "coeff") else (arb(gi) if k == 0 else arb(0))
-                    v = -c / (k + 1)
-                    if not v.is_finite():
-                        raise EnclosureError(f"the Taylor coefficient {k + 1} of the flow is not finite over the box "
-                                             "(the gradient's enclosure reaches outside its domain or overflows)")
-                    nxt[i] = v
+                    nxt[i] = _flow_coefficient(c, k)
             cs.append(nxt)
         return cs
 
@@ -493,6 +485,15 @@ class _Flow:
         if lam is None:
             raise _StepFailed("no certified lower bound of λ_min(∇²L) over the tube")
         return lam
+
+
+def _flow_coefficient(c: arb, k: int) -> arb:
+    """y_[k+1] = f(y)_[k]/(k + 1) with f = −∇L, from the coefficient c = ∇L(y)_[k]; a non-finite one is refused."""
+    v = -c / (k + 1)
+    if not v.is_finite():
+        raise EnclosureError(f"the Taylor coefficient {k + 1} of the flow is not finite over the box "
+                             "(the gradient's enclosure reaches outside its domain or overflows)")
+    return v
 
 
 def _horner(cs, S, N):
