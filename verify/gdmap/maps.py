@@ -2,6 +2,8 @@
 
 * :class:`GDMap` — G_η(θ) = θ − η ∇L(θ), Jacobian DG_η(θ) = I − η ∇²L(θ).
 * :class:`SGDMap` — G_{η,B}(θ) = θ − η ∇L_B(θ), L_B the same loss on the mini-batch B.
+* :meth:`SGDMap.epoch` — one pass of SGD as practised (random reshuffling, with replacement, a step-size
+  schedule): :class:`verify.gdmap.epochs.EpochMap`.
 * :meth:`GDMap.compose` — the k-step map G^k with D(G^k)(θ) = DG(θ_{k−1}) ⋯ DG(θ_0), θ_j = G^j(θ).
 
 Every method takes ``arith`` and ``prec`` like the objectives do. η is kept as an exact rational,
@@ -123,6 +125,31 @@ class SGDMap(GDMap):
         super().__init__(batch_objective(objective, batch), eta)
         self.full_objective = objective
         self.batch = [int(i) for i in batch]  # validated by batch_objective
+
+    @staticmethod
+    def epoch(objective, eta, batch_size: int, *, order=None, seed: int | None = 0, drop_last: bool = False,
+              replacement: bool = False, steps: int | None = None, schedule=None):
+        """The map of one SGD pass as practised (:class:`verify.gdmap.epochs.EpochMap`): random reshuffling
+        (``order`` a permutation of the data, or drawn from numpy's ``default_rng(seed)``; batches of
+        ``batch_size``, the last one smaller unless ``drop_last``), or, with ``replacement=True``, ``steps``
+        independently drawn batches (default: one epoch's worth, ⌈n/b⌉). ``schedule``: step-size multipliers
+        η_k = η·f_k. The Jacobian is the product of the factors I − η_k∇²L_{B_k}(θ_{k−1}) along the epoch."""
+        from .epochs import EpochMap
+
+        if replacement:
+            if order is not None or drop_last:
+                raise InputError("order and drop_last describe random reshuffling, not sampling with replacement")
+            if seed is None:
+                raise InputError("sampling with replacement needs a seed (an integer ≥ 0)")
+            if steps is None:
+                n = objective.data.n if getattr(objective, "data", None) is not None else 0
+                b = validate.positive_int(batch_size, "batch_size")
+                steps = max(1, -(-n // b))
+            return EpochMap.with_replacement(objective, eta, batch_size, steps, seed=seed, schedule=schedule)
+        if steps is not None:
+            raise InputError("steps is for sampling with replacement; one reshuffling epoch has ⌈n/b⌉ steps")
+        return EpochMap.reshuffling(objective, eta, batch_size, seed=seed, order=order, drop_last=drop_last,
+                                    schedule=schedule)
 
     def __repr__(self):
         return f"SGDMap(η={eta_str(self.eta)}, batch={self.batch}, p={self.n_params})"

@@ -460,3 +460,297 @@ def _fmt_det(e) -> dict:
         return {"arith": "ball", "prec": e["prec"], "enclosure": d,
                 "lower": float(lo), "upper": float(hi)}  # floats for reading only; the decision used `enclosure`
     return {"arith": "exact", "prec": None, "value": Fraction(int(d.p), int(d.q))}
+
+
+# ============================================================================== epoch maps (SGD as practised)
+def _epoch_orbit(em, th, polynomial: bool):
+    """θ_0..θ_{K−1} (the points where the K factors are evaluated): exact for a polynomial objective and a
+    rational θ, else Arb balls at 128 bits; and each factor's activation pattern (for its batch loss)."""
+    if polynomial:
+        pts = em.orbit(th, "exact")[:-1]
+        pts = [np.array([Fraction(int(x.p), int(x.q)) if hasattr(x, "p") else Fraction(x) for x in pt], dtype=object)
+               for pt in pts]
+    else:
+        pts = em.orbit(th, "ball", 128)[:-1]
+    pats = [region_of(m.objective, pt) for m, pt in zip(em.maps, pts)]
+    return pts, pats
+
+
+def _epoch_point(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int) -> dict:
+    """Certify every factor det(I − η_k∇²L_{B_k}(θ_{k−1})) ≠ 0 along the epoch from θ (grid mode)."""
+    try:
+        pts, pats = _epoch_orbit(em, th, polynomial)
+    except RegionBoundaryError as exc:
+        return {"certified": False, "reason": f"an intermediate iterate lies on a region boundary: {exc}"}
+    kind = PATTERN if all(pattern_is_global(m.objective, p) for m, p in zip(em.maps, pats)) else COMPONENT
+    if kind == COMPONENT and not all(point_in_piece(m.objective, pt, p) for m, pt, p in zip(em.maps, pts, pats)):
+        return {"certified": False, "scope": kind,
+                "reason": "an intermediate iterate is not certified inside an analytic piece"}
+    factors = []
+    for k, (m, pt, pat) in enumerate(zip(em.maps, pts, pats)):
+        ok, encl, _bad = _det_decides(m, [pt], polynomial, max_prec, fast)
+        rec = {"factor": k, "batch": m.batch, "eta": m.eta, "pattern": _pattern_key([pat])}
+        if not ok:
+            out = {"certified": False, "scope": kind, "factors": factors, "failed_factor": rec,
+                   "reason": f"factor {k} (batch {m.batch}, η_k = {eta_str(m.eta)}): every enclosure of "
+                             f"det(I − η_k∇²L_B(θ_{k})) contains 0 up to {max_prec} bits"}
+            if polynomial:
+                from .exceptional import exceptional_step_sizes
+
+                ex = exceptional_step_sizes(m.objective, pt, seed=seed)
+                if ex.contains(m.eta) is True:
+                    out["exceptional"] = ex.result.certificate
+                    out["reason"] = (f"η_{k + 1} = {eta_str(m.eta)} is an exceptional step size of batch {m.batch} on "
+                                     f"the region of θ_{k} (constant Hessian eigenvalue 1/η_{k + 1}): factor {k + 1} "
+                                     "is singular on an open set of starting points")
+            return out
+        factors.append({**rec, **_fmt_det(encl[0])})
+    return {"certified": True, "scope": kind, "factors": factors}
+
+
+def _interval_piece(em, th, lo: Fraction, hi: Fraction, max_prec: int) -> dict:
+    """One η-sub-interval [lo, hi] (of the base step size): Arb balls for η ∈ [lo, hi], the iterates enclosed
+    for every such η at once (θ_k ∈ ball for all η in the interval), every factor's ball matrix
+    I − η_k∇²L_{B_k}(ball θ_{k−1}) certified non-singular (its Arb determinant excludes 0, so every matrix in the
+    ball, in particular each factor at each η, is non-singular). The patterns of the iterate balls are returned
+    even when a determinant is undecided (they hold for every η of the sub-interval)."""
+    from ..arith.decide import to_arb
+
+    narrow = hi - lo <= hi / 2**64
+    last, pats = "undecided", None
+    for prec in (_ladder(max_prec) if narrow else [PRECISIONS[0]]):
+        a = get_arith("ball", prec)
+        try:
+            with a.context():
+                eta_b = to_arb((lo, hi), prec)
+                x = a.array(th, what="θ")
+            pats, dets, failed = [], [], None
+            for k, (m, f) in enumerate(zip(em.maps, em.schedule)):
+                pats.append(region_of(m.objective, x, prec))
+                with a.context():
+                    ek = eta_b * a.const(f)
+                if failed is None:
+                    H = m.objective.hessian(x, a, prec)
+                    with a.context():
+                        d = to_arb_mat(a.eye(em.n_params) - ek * H).det()
+                    if _nonzero(d):
+                        dets.append(d)
+                    else:
+                        failed = f"factor {k}: the determinant enclosure contains 0 at {prec} bits"
+                if k + 1 < em.steps:
+                    g = m.objective.grad(x, a, prec)
+                    with a.context():
+                        x = x - ek * g
+        except RegionBoundaryError as exc:
+            return {"certified": False, "boundary": True, "reason": f"an iterate ball meets a region boundary: {exc}"}
+        if failed is not None:
+            last = failed
+            continue
+        kind = PATTERN if all(pattern_is_global(m.objective, p) for m, p in zip(em.maps, pats)) else COMPONENT
+        return {"certified": True, "eta_interval": (lo, hi), "precision": prec, "scope": kind,
+                "patterns": [_pattern_key([p]) for p in pats], "point": list(th),
+                "det": [{"lower": float(bounds(d)[0]), "upper": float(bounds(d)[1]), "enclosure": d} for d in dets]}
+    return {"certified": False, "reason": last, "patterns": None if pats is None else [_pattern_key([p]) for p in pats]}
+
+
+def _nearby_points(th, count: int, rng) -> list:
+    """Rational points θ + δu, |δu_i| ≤ 2⁻⁸·max(1, |θ_i|), u random (other points of the same orbit-pattern set)."""
+    out = []
+    for _ in range(count):
+        u = rng.integers(-64, 65, size=len(th))
+        out.append(np.array([Fraction(x) + Fraction(int(v), 2**14) * max(Fraction(1), abs(Fraction(x)))
+                             for x, v in zip(th, u)], dtype=object))
+    return out
+
+
+def _epoch_interval(em, th, lo: Fraction, hi: Fraction, max_prec: int, max_pieces: int, alt_points: int,
+                    seed: int) -> dict:
+    """Bisect [lo, hi] until every sub-interval is certified (at most ``max_pieces`` evaluations). On a
+    sub-interval where θ's factors are not all certified but the patterns P of θ's iterate balls are, other points
+    are tried: one whose iterates have the same patterns P for every η of the sub-interval and whose factors are
+    all certified shows that det DE_P (analytic on R^p: pattern scope) is not ≡ 0 — a verdict about the same
+    set of starting points (those with orbit patterns P, θ among them). A zero of η ↦ det DE(θ; η) at a single
+    point θ is not an exceptional step size."""
+    todo, done, used = [(lo, hi)], [], 0
+    rng = np.random.default_rng(seed)
+    while todo:
+        a, b = todo.pop(0)
+        used += 1
+        out = _interval_piece(em, th, a, b, max_prec)
+        if not out["certified"] and out.get("patterns") is not None and a < b:
+            for alt in _nearby_points(th, alt_points, rng):
+                used += 1
+                o2 = _interval_piece(em, alt, a, b, max_prec)
+                if o2["certified"] and o2["patterns"] == out["patterns"]:
+                    out = {**o2, "certifying_point": list(alt)}
+                    break
+        if out["certified"]:
+            if out["scope"] == COMPONENT:
+                return {"certified": False, "reason": "an iterate is not in a piece whose expression is analytic on "
+                        "all of R^p (component scope is not supported over η-intervals: use a grid of η)",
+                        "pieces": done}
+            done.append(out)
+            continue
+        if a == b or used + len(todo) + 2 > max_pieces:
+            return {"certified": False, "reason": f"η ∈ [{eta_str(a)}, {eta_str(b)}]: {out['reason']} "
+                    f"(after {used} sub-interval evaluations; the budget is max_pieces = {max_pieces})",
+                    "pieces": done, "failed_interval": (a, b), "boundary": out.get("boundary", False)}
+        mid = (a + b) / 2
+        todo[:0] = [(a, mid), (mid, b)]
+    return {"certified": True, "pieces": done, "evaluations": used, "scope": PATTERN}
+
+
+def check_epoch_nonsingular(epoch, regions=None, samples: int = 0, *, etas=None, eta_interval=None, seed: int = 0,
+                            scale=1, max_prec: int = 512, fast: bool = True, max_pieces: int = 256,
+                            alt_points: int = 2) -> Result:
+    """Certify that the map of one SGD epoch E = G_K ∘ ⋯ ∘ G_1 (:class:`verify.gdmap.epochs.EpochMap`: random
+    reshuffling, batches drawn with replacement, a step-size schedule) is non-singular on the regions of the given
+    (or sampled) starting points, at every base step size η of a grid or of an interval.
+
+    **The argument** (arXiv:2510.24466: the GD/SGD maps and their compositions are non-singular for almost every
+    η). DE(θ) = D_K ⋯ D_1 with D_k = I − η_k∇²L_{B_k}(θ_{k−1}) (chain rule), so det DE(θ) = Π_k det D_k: DE(θ) is
+    non-singular iff every factor is. Fix the activation patterns P_1..P_K of the iterates θ_0..θ_{K−1} (for the
+    batch losses). If each batch loss's expression on P_k is analytic on R^p ("pattern" scope), θ ↦ det DE_P(θ)
+    computed with these expressions is analytic on the connected R^p; one θ where every factor is certified
+    non-zero shows it is not ≡ 0, so it vanishes only on a null set, and E is non-singular on the open set of
+    starting points whose iterates have these patterns. Otherwise ("component" scope) each iterate must be
+    certified inside an analytic piece and the verdict covers the connected component containing θ.
+
+    * ``etas`` — a grid of base step sizes (default: the epoch's own η); the epoch map is rebuilt at each with the
+      same batches and multipliers (:meth:`EpochMap.with_eta`). Each factor climbs the precision ladder of
+      :func:`check_nonsingular` (float64-ball regularity test, Arb determinants at 128 → … → ``max_prec`` bits, the
+      exact determinant at exact iterates). Iterates are exact rationals (polynomial objectives, rational θ) or
+      Arb enclosures.
+    * ``eta_interval`` = (lo, hi) — every η ∈ [lo, hi] at once: η is an Arb ball, so are the iterates θ_k (they
+      enclose θ_k(η) for every η of the sub-interval), each factor's ball matrix has an Arb determinant excluding
+      0 (then every matrix in the ball is non-singular), and each iterate ball is certified inside one activation
+      region (same patterns for every η of the sub-interval). Sub-intervals are bisected (at most ``max_pieces``
+      evaluations). Where θ's own factors fail (η ↦ det DE(θ; η) may vanish at isolated η without η being
+      exceptional), up to ``alt_points`` nearby points with the same orbit patterns on that sub-interval are tried.
+      Pattern scope only.
+
+    Verdicts: PROVED — every (η, point) certified; ``scope`` lists the points, the factors (batch, η_k, the
+    pattern of θ_{k−1}), the η grid or interval pieces, and the sampling (scheme and seed). REFUTED — at some η of
+    the grid a factor's η_k is an exceptional step size of its batch loss on the region of θ_{k−1} (exact
+    certificate, :func:`~verify.gdmap.exceptional_step_sizes`): det D_k ≡ 0 on that region, so det DE ≡ 0 on an
+    open set of starting points, whose image is null (Sard) — E is singular. INCONCLUSIVE otherwise (an enclosure
+    containing 0 at the top precision, an interval containing an exceptional η, an iterate on a boundary).
+    """
+    from .epochs import EpochMap
+
+    t0 = time.perf_counter()
+    if not isinstance(epoch, EpochMap):
+        raise InputError("check_epoch_nonsingular needs an EpochMap (vf.SGDMap.epoch(...)), "
+                         f"got {type(epoch).__name__}")
+    if etas is not None and eta_interval is not None:
+        raise InputError("give a grid of step sizes (etas) or an interval (eta_interval), not both")
+    samples = validate.nonneg_int(samples, "samples")
+    seed = validate.nonneg_int(seed, "seed")
+    sc = validate.positive_rational(scale, "scale")
+    max_prec = validate.precision(max_prec, "max_prec")
+    if max_prec < PRECISIONS[0]:
+        raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
+    max_pieces = validate.positive_int(max_pieces, "max_pieces")
+    alt_points = validate.nonneg_int(alt_points, "alt_points")
+    fast = validate.boolean(fast, "fast")
+    objective = epoch.full_objective
+    user_pts = _check_points(regions, objective.n_params)
+    if not user_pts and samples == 0:
+        raise InputError("give at least one starting point (regions=[θ, …]) or samples > 0")
+    for t in user_pts:
+        region_of(epoch.maps[0].objective, t)  # a given point on a boundary: RegionBoundaryError, before any work
+    rand_pts = _sample_points(np.random.default_rng(seed), objective.n_params, samples, sc)
+    sources = [("given", t) for t in user_pts] + [("sampled", t) for t in rand_pts]
+    polynomial = is_polynomial_objective(objective)
+    desc = epoch.describe()
+    records, skipped = [], 0
+    if eta_interval is not None:
+        try:
+            lo, hi = eta_interval
+        except (TypeError, ValueError):
+            raise InputError(f"eta_interval must be a pair (lo, hi), got {eta_interval!r}") from None
+        lo, hi = check_eta(lo, "the lower end of eta_interval"), check_eta(hi, "the upper end of eta_interval")
+        if lo > hi:
+            raise InputError(f"eta_interval must have lo ≤ hi, got ({eta_str(lo)}, {eta_str(hi)})")
+        grid = None
+        for src, th in sources:
+            out = _epoch_interval(epoch, th, lo, hi, max_prec, max_pieces, alt_points, seed)
+            if src == "sampled" and not out["certified"] and out.get("boundary"):
+                skipped += 1
+                continue
+            records.append({"point": list(th), "source": src, **out})
+        eta_text = f"every η ∈ [{eta_str(lo)}, {eta_str(hi)}]"
+    else:
+        grid = [epoch.eta] if etas is None else etas
+        if isinstance(grid, str | bytes) or not hasattr(grid, "__len__") or len(grid) == 0:
+            raise InputError(f"etas must be a non-empty list of step sizes, got {etas!r}")
+        grid = [check_eta(e, f"etas[{i}]") for i, e in enumerate(grid)]
+        for q in grid:
+            em = epoch.with_eta(q)
+            for src, th in sources:
+                out = _epoch_point(em, th, polynomial and all(isinstance(x, Fraction) for x in th), max_prec, fast,
+                                   seed)
+                if src == "sampled" and "boundary" in out.get("reason", ""):
+                    skipped += 1
+                    continue
+                records.append({"eta": q, "point": list(th), "source": src, **out})
+        eta_text = ("η = " + eta_str(grid[0])) if len(grid) == 1 else f"each of the {len(grid)} step sizes of the grid"
+    elapsed = time.perf_counter() - t0
+    claim = (f"the epoch map ({desc['scheme']}, {epoch.steps} batch steps) is non-singular at {eta_text} on the "
+             "regions of the starting points")
+    cert = {"epoch": desc, "records": records, "skipped_boundary_points": skipped,
+            "mode": "interval" if eta_interval is not None else "grid"}
+    seed_used = desc.get("seed")
+    refuted = [r for r in records if "exceptional" in r]
+    if refuted:
+        r = refuted[0]
+        f = r["failed_factor"]
+        return Result(Verdict.REFUTED, claim=claim, quantity=Quantity("η", r["eta"]), margin=-len(refuted),
+                      certificate=cert, counterexample={"eta": r["eta"], "point": r["point"], "factor": f,
+                                                        "exceptional": r["exceptional"]},
+                      arithmetic="exact", rung="exact", elapsed=elapsed, seed=seed_used,
+                      scope=make_scope(f"the starting points whose iterates keep the regions of the orbit from "
+                                       f"{_short(r['point'])} at η = {eta_str(r['eta'])}", count=1,
+                                       points=[r["point"]], factors=[f], eta=r["eta"], epoch=desc),
+                      message=r["reason"])
+    if not records:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("points certified", 0), margin=0,
+                      certificate=cert, arithmetic="ball", precision=max_prec, elapsed=elapsed, seed=seed_used,
+                      message=f"no starting point was examined: all {len(sources)} sampled point(s) had an iterate on "
+                              "a region boundary; give points (regions=[θ, …]) or another seed/scale")
+    bad = [r for r in records if not r["certified"]]
+    if bad:
+        return Result(Verdict.INCONCLUSIVE, claim=claim, quantity=Quantity("points certified",
+                                                                            len(records) - len(bad)),
+                      margin=-len(bad), certificate=cert, arithmetic="ball", precision=max_prec, elapsed=elapsed,
+                      seed=seed_used,
+                      message=f"{len(bad)} of {len(records)} (η, point) case(s) undecided; first: {bad[0]['reason']}")
+    kinds = sorted({r["scope"] for r in records})
+    if eta_interval is not None:
+        precs = [p["precision"] for r in records for p in r["pieces"]]
+        arith, prec_used, rung = "ball", max(precs), f"ball@{max(precs)}"
+        scope_data = {"eta_interval": (lo, hi), "pieces": [[{"eta_interval": p["eta_interval"],
+                                                              "patterns": p["patterns"]} for p in r["pieces"]]
+                                                            for r in records]}
+    else:
+        used = [f for r in records for f in r["factors"]]
+        ak = {f["arith"] for f in used}
+        arith = "exact" if ak == {"exact"} else ("ball64" if ak == {"ball64"} else "ball")
+        prec_used = max((f["prec"] or 0) for f in used) or None
+        rung = "exact" if "exact" in ak else (f"ball@{prec_used}" if "ball" in ak else "ball64")
+        scope_data = {"etas": grid, "factors": [[{"factor": f["factor"], "batch": f["batch"], "eta": f["eta"],
+                                                   "pattern": f["pattern"]} for f in r["factors"]] for r in records]}
+    what = (f"the epoch map E = G_K ∘ ⋯ ∘ G_1 ({desc['scheme']}, K = {epoch.steps}) at {eta_text}: det DE ≠ 0 almost "
+            f"everywhere on the set of starting points whose {epoch.steps} iterates θ_0..θ_(K−1) keep the activation "
+            "patterns listed per factor (for each given/sampled point; "
+            + ("every such point: expressions analytic on R^p" if kinds == [PATTERN] else
+               "the connected component containing the point where a pattern is not globally analytic") + ")")
+    scope = make_scope(what, count=len(records), points=[r["point"] for r in records], epoch=desc,
+                       scope_kinds=kinds, precision=prec_used, **scope_data)
+    return Result(Verdict.PROVED, claim=claim, quantity=Quantity("(η, point) cases certified", len(records)),
+                  margin=len(records), certificate=cert, arithmetic=arith, precision=prec_used, elapsed=elapsed,
+                  scope=scope, rung=rung, seed=seed_used,
+                  message="every factor I − η_k∇²L_(B_k)(θ_(k−1)) of the epoch's Jacobian is certified non-singular at "
+                          f"{len(records)} (η, point) case(s) ({len(user_pts)} given point(s), {samples} sampled, "
+                          f"{skipped} skipped on boundaries): det DE = Π_k det D_k is not identically zero on those "
+                          "regions, so the epoch map is non-singular there (arXiv:2510.24466).")
