@@ -33,15 +33,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--list", action="store_true", help="list the selected checks and exit")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
-    sub.add_parser("claims", help="list the registered claims")
-    s = sub.add_parser("search", help="search a registered claim for a counterexample (hypothesis + Arb re-check)")
+    imp = argparse.ArgumentParser(add_help=False)
+    imp.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                     help="import this Python module first (a dotted name such as mypkg.claims, found on sys.path "
+                          "or in the current directory); its import registers user-defined claims. Repeatable. "
+                          "Installed packages can also register claims through the 'verify.claims' entry point "
+                          "group")
+    sub.add_parser("claims", parents=[imp], help="list the registered claims")
+    s = sub.add_parser("search", parents=[imp],
+                       help="search a registered claim for a counterexample (hypothesis + Arb re-check)")
     s.add_argument("claim")
     s.add_argument("--max-examples", type=int, default=200)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--save", metavar="FILE.json", help="write the counterexample (if any) to this file")
-    r = sub.add_parser("recheck", help="re-verify a counterexample file in ball arithmetic")
+    r = sub.add_parser("recheck", parents=[imp], help="re-verify a counterexample file in ball arithmetic")
     r.add_argument("file")
-    w = sub.add_parser("sweep", help="evaluate a claim over a parameter grid (JSON lines, resumable)")
+    w = sub.add_parser("sweep", parents=[imp],
+                       help="evaluate a claim over a parameter grid (JSON lines, resumable)")
     w.add_argument("claim")
     w.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2|A:B",
                    help="a swept parameter (repeat for a product grid), e.g. --grid width=1,2,3 --grid seed=0:20")
@@ -90,9 +98,18 @@ def _check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _imports(args) -> None:
+    """Import the --import modules (their import registers user-defined claims)."""
+    from .claims.claim import import_claim_module
+
+    for mod in getattr(args, "imports", []) or []:
+        import_claim_module(mod)
+
+
 def _claims(args) -> int:
     from .claims import claim_names, get_claim
 
+    _imports(args)
     for name in claim_names():
         print(f"{name}: {get_claim(name).description}")
     return 0
@@ -101,6 +118,7 @@ def _claims(args) -> int:
 def _search(args) -> int:
     from .claims import check
 
+    _imports(args)
     if args.save:
         from .result import check_output_file
 
@@ -109,7 +127,8 @@ def _search(args) -> int:
     print(rep.summary())
     if args.save and rep.counterexample is not None:
         rep.save_counterexample(args.save)
-        print(f"counterexample written to {args.save} (re-verify with: verify recheck {args.save})")
+        imp = "".join(f" --import {m}" for m in args.imports)
+        print(f"counterexample written to {args.save} (re-verify with: verify recheck{imp} {args.save})")
     return 0
 
 
@@ -118,9 +137,26 @@ def _recheck(args) -> int:
     from .result import read_json
 
     read_json(args.file, what="counterexample file")  # path, size and JSON safety first (clear errors)
-    res = recheck_file(args.file)
-    print(res.summary() if hasattr(res, "summary") else f"{res.verdict}: {res.message}")
+    res = recheck_file(args.file, imports=args.imports)
+    print(_result_line(res))
     return 0 if res.verdict.value == "REFUTED" else 1
+
+
+def _result_line(res) -> str:
+    """One line for a re-check's Result: verdict, claim, margin, arithmetic and rung, message (no empty fields)."""
+    from .result import format_number
+
+    parts = [f"{res.verdict.value}:"]
+    if res.claim:
+        parts.append(str(res.claim))
+    if res.margin is not None:
+        parts.append(f"(margin {format_number(res.margin)}")
+        where = res.arithmetic + (f" {res.precision} bit" if res.precision else "") if res.arithmetic else ""
+        parts[-1] += f", {where})" if where else ")"
+    if getattr(res, "rung", None):
+        parts.append(f"certified on the rung {res.rung}")
+    line = " ".join(parts)
+    return line + (f" — {res.message}" if res.message else "")
 
 
 def _sweep(args) -> int:
@@ -129,6 +165,7 @@ def _sweep(args) -> int:
     if not args.grid:
         print("verify sweep: error: give at least one --grid NAME=VALUES", file=sys.stderr)
         return 2
+    _imports(args)  # local worker processes are forked, so they inherit the registered claims
     counts = sweep(args.claim, parse_grid(args.grid), args.out, jobs=args.jobs, scheduler=args.scheduler,
                    progress=None if args.quiet else sys.stderr, timeout=args.timeout, wait=args.wait,
                    warn=_warner("sweep"))

@@ -182,3 +182,201 @@ def parse_fraction_str(s: str, *, what: str = "value") -> Fraction:
     if m is None or (m.group(2) is not None and int(m.group(2)) == 0):
         raise InputError(f"{what}: {s!r} is not an exact rational of the form 'p/q'")
     return Fraction(int(m.group(1)), int(m.group(2)) if m.group(2) is not None else 1)
+
+
+# ============================================================================ numbers inside a claim's prop
+# A claim's ``prop(instance, arith, prec)`` meets several number types at once: the instance's exact data
+# (``Fraction``), values the toolkit computed in the arithmetic (``float``, mpmath ``mpf``, python-flint ``fmpq`` in
+# "exact", ``arb`` balls in "ball", ``B64`` float64 balls in "ball64") and constants the user writes. Python does
+# not mix them: ``Fraction * fmpq`` and ``Fraction * arb`` raise TypeError. The helpers below convert explicitly
+# (docs/claims.md states the whole contract).
+
+def _arith(arith, prec):
+    from .arith import get_arith
+    from .arith.base import Arithmetic
+
+    return arith if isinstance(arith, Arithmetic) else get_arith(arith, prec)
+
+
+def as_fraction(x, *, what: str = "value") -> Fraction:
+    """The exact rational value of an *exact* number: int, Fraction, float (its binary value), fmpq/fmpz, sympy
+    Rational, an ``arb`` or ``B64`` ball of radius 0. A ball of positive radius is refused
+    (:class:`InputError`): read an enclosure with :func:`enclosure` instead.
+
+    >>> from flint import fmpq
+    >>> as_fraction(fmpq(1, 3)) * Fraction(3, 2)
+    Fraction(1, 2)
+    """
+    exact_bounds = getattr(type(x), "exact_bounds", None)
+    if exact_bounds is not None and np.ndim(x) == 0:  # a float64 ball (B64 scalar)
+        lo, hi = exact_bounds(x)
+        if lo != hi:
+            raise InputError(f"{what} is a float64 ball of positive radius [{lo}, {hi}]; read it with "
+                             "vf.numbers.enclosure (exact endpoints) instead")
+        return lo
+    return to_fraction(x, what=what)
+
+
+def enclosure(x) -> tuple:
+    """Exact rational endpoints ``(lo, hi)`` of a certified number — a Fraction/int/fmpq (lo = hi), an ``arb``
+    ball, a ``B64`` float64 ball — the one way to decide on a value in a certified arithmetic
+    (:func:`verify.arith.decide.bounds`). A float or an mpmath number is an approximation, not an enclosure:
+    :class:`~verify.errors.UncertifiedValueError`.
+
+    >>> from flint import arb
+    >>> lo, hi = enclosure(arb(1) / 3)
+    >>> lo < Fraction(1, 3) < hi
+    True
+    """
+    from .arith.decide import bounds
+
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x[()]
+    return bounds(x)
+
+
+def to_arith(x, arith="float", prec: int | None = None):
+    """``x`` (any number :func:`to_fraction` accepts, or a value already of the arithmetic's own type) as a
+    number of the arithmetic ``arith`` (a name or an :class:`~verify.arith.base.Arithmetic`) at ``prec`` bits:
+
+    ========  ==============================================================================
+    float     the nearest float64
+    mp        an mpmath ``mpf`` at ``prec`` bits (rounded to nearest)
+    exact     a python-flint ``fmpq`` (exactly)
+    ball      an Arb ``arb`` ball at ``prec`` bits that *contains* x (exact when x is a dyadic rational)
+    ball64    a float64 ball (``B64``) that contains x
+    ========  ==============================================================================
+
+    Use it for the constants of a prop (``to_arith(Fraction(1, 10), arith, prec) * L``): the product is then
+    computed in the arithmetic, with its guarantees (an enclosure in ``ball``/``ball64``, exact in ``exact``).
+
+    >>> from fractions import Fraction
+    >>> to_arith(Fraction(1, 3), "exact")
+    1/3
+    """
+    a = _arith(arith, prec)
+    if a._native(x):
+        return x
+    if getattr(a, "name", "") == "ball" and type(x).__name__ == "arb":
+        return x
+    return a.const(to_fraction(x, what="value"))
+
+
+#: rank of the number types :func:`coerce` brings to a common type (the widest wins)
+def _kind(x) -> int:
+    if isinstance(x, bool | np.bool_):
+        raise InputError(f"{x!r} is a boolean, not a number")
+    if isinstance(x, Fraction | numbers.Integral):
+        return 0
+    if _is_flint(x, "fmpq") or _is_flint(x, "fmpz"):
+        return 1
+    if isinstance(x, float | np.floating):
+        return 2
+    if type(x).__module__.startswith("mpmath"):
+        return 3
+    if _is_flint(x, "arb"):
+        return 4
+    if type(x).__module__.startswith("sympy"):
+        return 0
+    raise InputError(f"cannot mix a {type(x).__name__} with other numbers (vf.numbers.coerce knows int, Fraction, "
+                     "fmpq, float, mpmath mpf and arb; convert B64 balls with vf.numbers.enclosure)")
+
+
+def coerce(*values, prec: int | None = None) -> tuple:
+    """The numbers ``values`` converted to one common type, so that Python's operators mix them:
+
+    * exact numbers only (int, Fraction, fmpq/fmpz, sympy Rational): all ``Fraction`` — exact;
+    * with a float (and no ball or mpf): all floats — rounded to nearest, so the result is an approximation;
+    * with an mpmath ``mpf``: all ``mpf`` at mpmath's working precision;
+    * with an ``arb`` ball: all ``arb`` balls, each exact number enclosed at ``prec`` bits (default: the largest
+      precision Arb can hold it exactly at, up to 1024 bits; a non-dyadic rational such as 1/3 becomes a tight
+      enclosure) — the operations are then certified.
+
+    >>> from fractions import Fraction
+    >>> from flint import arb, fmpq
+    >>> a, b = coerce(Fraction(1, 3), fmpq(3, 2))
+    >>> a * b
+    Fraction(1, 2)
+    >>> x, y = coerce(Fraction(1, 3), arb(3))
+    >>> (x * y).contains(1)
+    True
+    """
+    if not values:
+        return ()
+    kind = max(_kind(v) for v in values)
+    if kind <= 1:
+        return tuple(to_fraction(v) for v in values)
+    if kind == 2:
+        return tuple(float(v) if _kind(v) == 2 else _fraction_to_float(to_fraction(v)) for v in values)
+    if kind == 3:
+        import mpmath
+
+        out = []
+        for v in values:
+            if _kind(v) == 3:
+                out.append(v)
+            else:
+                q = to_fraction(v)
+                out.append(mpmath.mpf(q.numerator) / q.denominator)
+        return tuple(out)
+    from flint import arb
+
+    from .arith.ball import _ArbPrec
+
+    p = prec if prec is not None else 1024
+    out = []
+    with _ArbPrec(p):
+        for v in values:
+            if _kind(v) == 4:
+                out.append(v)
+            else:
+                q = to_fraction(v)
+                out.append(arb(q.numerator) / q.denominator)  # an enclosure of q at p bits
+    return tuple(out)
+
+
+def _fraction_to_float(q: Fraction) -> float:
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
+def _op(a, b, prec, f):
+    import contextlib
+
+    x, y = coerce(a, b, prec=prec)
+    if _kind(x) == 4:
+        from .arith.ball import _ArbPrec
+
+        ctx = _ArbPrec(prec if prec is not None else 1024)
+    else:
+        ctx = contextlib.nullcontext()
+    with ctx:
+        return f(x, y)
+
+
+def mul(a, b, *, prec: int | None = None):
+    """``a * b`` after :func:`coerce` (``mul(Fraction(1, 3), arb(2))`` is an arb ball containing 2/3; ball
+    operations run at ``prec`` bits, default 1024)."""
+    return _op(a, b, prec, lambda x, y: x * y)
+
+
+def add(a, b, *, prec: int | None = None):
+    """``a + b`` after :func:`coerce`."""
+    return _op(a, b, prec, lambda x, y: x + y)
+
+
+def sub(a, b, *, prec: int | None = None):
+    """``a − b`` after :func:`coerce`."""
+    return _op(a, b, prec, lambda x, y: x - y)
+
+
+def div(a, b, *, prec: int | None = None):
+    """``a / b`` after :func:`coerce` (a ball containing 0 as divisor gives a non-finite ball, never a wrong one)."""
+    def f(x, y):
+        if _kind(y) != 4 and y == 0:
+            raise InputError("division by an exact zero")
+        return x / y
+
+    return _op(a, b, prec, f)

@@ -48,12 +48,15 @@ class CheckReport:
     seed: int = 0
     reproduce: str = ""
     elapsed: float = 0.0
+    #: the module that defines the claim's prop when it is not a built-in one (a hint for ``--import``)
+    module: str = ""
 
     @property
     def verdict(self) -> Verdict:
         return self.result.verdict
 
     def summary(self) -> str:
+        """One paragraph: the verdict, its message, the counterexample (if any) and how to reproduce it."""
         s = f"{self.claim}: {self.verdict.value} — {self.result.message}"
         if self.counterexample is not None:
             s += f"\n  counterexample (size {getattr(self.counterexample, 'size', '?')}): {self.counterexample}"
@@ -65,9 +68,12 @@ class CheckReport:
         """The counterexample file content (schema :data:`COUNTEREXAMPLE_SCHEMA`)."""
         if self.counterexample is None:
             raise InputError("no counterexample to export")
-        return {"schema": COUNTEREXAMPLE_SCHEMA, "kind": "verify-counterexample", "claim": self.claim,
-                "instance": self.counterexample.to_dict(), "verdict": self.verdict.value,
-                "result": self.result.to_dict(), "seed": self.seed, "reproduce": self.reproduce}
+        out = {"schema": COUNTEREXAMPLE_SCHEMA, "kind": "verify-counterexample", "claim": self.claim,
+               "instance": self.counterexample.to_dict(), "verdict": self.verdict.value,
+               "result": self.result.to_dict(), "seed": self.seed, "reproduce": self.reproduce}
+        if self.module:
+            out["module"] = self.module  # where a user-defined claim is registered: a hint for --import only
+        return out
 
     def save_counterexample(self, path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
@@ -192,7 +198,8 @@ def check(claim, max_examples: int = 100, deadline=None, executor=None, seed: in
         res = Result(Verdict.SUPPORTED, claim=claim.name, margin=min_m, arithmetic="float", seed=seed,
                      message=f"no counterexample in {n} generated instances; smallest margin {min_m:.6g} "
                              "(sampling supports a claim, it never proves it)")
-        return CheckReport(claim.name, res, n, min_m, seed=seed, elapsed=time.perf_counter() - t0)
+        return CheckReport(claim.name, res, n, min_m, seed=seed, elapsed=time.perf_counter() - t0,
+                           module=_user_module(claim))
     # the smallest shrunk counterexample over the searches
     s, r = min(viol, key=lambda sr: (getattr(sr[1]["violation"][0], "size", (0,)), sr[0]))
     inst, fres = r["violation"]
@@ -208,7 +215,14 @@ def check(claim, max_examples: int = 100, deadline=None, executor=None, seed: in
                          f"{final.arithmetic} arithmetic{at}): {final.message}")
         if hasattr(inst, "to_dict"):  # the counterexample is the instance itself, plus what prop reported
             final.counterexample = {"instance": inst.to_dict(), **(final.counterexample or {})}
-    return CheckReport(claim.name, final, n, min_m, inst, fres, history, s, repro, time.perf_counter() - t0)
+    return CheckReport(claim.name, final, n, min_m, inst, fres, history, s, repro, time.perf_counter() - t0,
+                       module=_user_module(claim))
+
+
+def _user_module(claim: Claim) -> str:
+    """The module defining a user claim's prop ('' for the toolkit's own claims and for ``__main__``)."""
+    mod = getattr(claim.prop, "__module__", "") or ""
+    return "" if mod == "__main__" or mod == "verify" or mod.startswith("verify.") else mod
 
 
 def load_counterexample(path) -> dict:
@@ -225,14 +239,34 @@ def load_counterexample(path) -> dict:
                           f"(this toolkit reads {COUNTEREXAMPLE_SCHEMA})")
     if not isinstance(d.get("claim"), str):
         raise SchemaError(f"{path}: missing claim name")
+    from .claim import _MODULE_NAME
+
+    module = d.get("module")
+    module = module if isinstance(module, str) and len(module) <= 200 and _MODULE_NAME.match(module) else None
     return {"claim": d["claim"], "instance": Instance.from_dict(d.get("instance")), "seed": d.get("seed"),
-            "verdict": d.get("verdict")}
+            "verdict": d.get("verdict"), "module": module}
 
 
-def recheck_file(path) -> Result:
-    """Re-verify a stored counterexample: the claim by its registered name, in ball arithmetic."""
+def recheck_file(path, imports=()) -> Result:
+    """Re-verify a stored counterexample: the claim by its registered name, in ball arithmetic.
+
+    ``imports``: module names imported first (:func:`~verify.claims.claim.import_claim_module`), whose import
+    registers user-defined claims; installed ``verify.claims`` entry points are loaded too. The file's optional
+    ``module`` field (written by :meth:`CheckReport.save_counterexample` for a user claim) is only a hint in the
+    error message: a file never causes an import."""
+    from .claim import import_claim_module
+
+    for mod in imports:
+        import_claim_module(mod)
     d = load_counterexample(path)
-    claim = get_claim(d["claim"])
+    try:
+        claim = get_claim(d["claim"])
+    except InputError as exc:
+        mod = d.get("module")
+        if mod:
+            raise InputError(f"{exc}. The file says the claim was defined in the module {mod!r}: re-run with "
+                             f"--import {mod}") from None
+        raise
     res, history = recheck(claim, d["instance"])
     res.certificate = dict(res.certificate or {}, rechecks=history, file=str(path))
     return res

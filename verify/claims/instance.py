@@ -45,12 +45,18 @@ _ACT = re.compile(r"([a-z_]+)(?:\(([-0-9/]+)\))?\Z")
 
 def activation_spec(name: str):
     """'relu' → 'relu'; 'leaky_relu(1/10)' → ('leaky_relu', '1/10'); validated, never evaluated."""
+    from ..models import activations
+
     m = _ACT.match(name) if isinstance(name, str) and len(name) <= 64 else None
+    if not m and isinstance(name, str) and len(name) <= 64:
+        # the other spellings activations.get accepts ("leaky_relu(0.1)", spaces): their canonical printed form
+        try:
+            m = _ACT.match(activations.canonical_name(name))
+        except InputError:
+            m = None
     if not m:
         raise SchemaError(f"invalid activation name {name!r}")
     base, arg = m.group(1), m.group(2)
-    from ..models import activations
-
     if arg is None:
         activations.get(base)  # raises UnknownActivationError for an unknown name
         return base

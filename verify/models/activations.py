@@ -18,9 +18,18 @@ softplus      log(1 + e^z)                            –                   None
 User-defined: ``Activation.from_piecewise(sympy.Piecewise(...))``.
 
 Names. :func:`get` accepts a catalogue name (``"relu"``), a parametrised name exactly as an
-activation prints it (``"leaky_relu(1/10)"``, ``"relu_power(3/2)"``, ``"power(3)"``: a tiny parser
-for ``name(p)`` / ``name(p/q)`` with integers p, q — nothing is evaluated or sympified), a
-``(name, parameter)`` pair or a factory.
+activation prints it (``"leaky_relu(1/10)"``, ``"relu_power(3/2)"``, ``"power(3)"``), a
+``(name, parameter)`` pair or a factory. The grammar of a name (:func:`parse_name`; a regular expression,
+nothing is evaluated or sympified)::
+
+    name      := identifier [ "(" parameter ")" ]          spaces allowed around the parts
+    parameter := [+-] digits [ "/" digits ]                 an exact rational p/q
+               | [+-] digits "." [digits] [exponent]        a decimal, read exactly: 0.1 = 1/10
+               | [+-] "." digits [exponent]
+    exponent  := ("e" | "E") [+-] digits (at most 3)
+
+so ``"leaky_relu(0.1)"``, ``"leaky_relu( 1 / 10 )"`` and ``"leaky_relu(1/10)"`` are the same activation, which
+prints as ``leaky_relu(1/10)``: every catalogue activation's printed name resolves back to it.
 
 At a breakpoint, ``float``/``mp`` derivatives are those of the left piece (relu′(0) = 0,
 leaky_relu(a)′(0) = a, abs′(0) = −1, hardtanh′(−1) = 0, hardtanh′(1) = 1, relu_power(p)^(k)(0) = 0);
@@ -41,12 +50,53 @@ from ..numbers import to_fraction
 from ..validate import positive_int
 from .activation import Activation, Z
 
-#: "name(p)" or "name(p/q)": a parametrised catalogue name as it prints (integers only, optional sign)
-_PARAM_NAME = re.compile(r"([a-z_]+)\(\s*([+-]?\d{1,400}(?:\s*/\s*\d{1,400})?)\s*\)")
+_RATIONAL = r"[+-]?\d{1,400}(?:\s*/\s*\d{1,400})?"
+_DECIMAL = r"[+-]?(?:\d{1,400}\.\d{0,400}|\.\d{1,400})(?:[eE][+-]?\d{1,3})?|[+-]?\d{1,400}[eE][+-]?\d{1,3}"
+#: ``name`` or ``name(parameter)`` (see the module docstring); matched, never evaluated
+_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*(?:\(\s*(" + _RATIONAL + "|" + _DECIMAL + r")?\s*\))?\s*",
+                   re.ASCII)
 _PARAMETRISED = ("leaky_relu", "power", "relu_power")
 
+
+def parse_name(spec: str) -> tuple:
+    """``"leaky_relu(0.1)"`` → ``("leaky_relu", Fraction(1, 10))``; ``"relu"`` → ``("relu", None)``.
+
+    The grammar is in the module docstring: an identifier, optionally followed by one parenthesised exact
+    rational ``p/q`` or decimal (read exactly, ``Fraction("0.1") = 1/10``). Only the syntax is checked here (an
+    unknown name is :func:`get`'s business); a string outside the grammar is an
+    :class:`~verify.errors.UnknownActivationError`. Nothing is evaluated or sympified."""
+    if not isinstance(spec, str) or len(spec) > 1000:
+        raise UnknownActivationError(f"an activation name is a short string such as 'relu' or 'leaky_relu(1/10)', "
+                                     f"got {spec!r:.80}")
+    m = _NAME.fullmatch(spec)
+    if m is None:
+        raise UnknownActivationError(
+            f"cannot read the activation {spec!r:.80}: a name is 'relu' or name(parameter) with an exact rational "
+            f"or decimal parameter, e.g. 'leaky_relu(1/10)', 'leaky_relu(0.1)', 'relu_power(3/2)', 'power(3)'")
+    name, arg = m.group(1), m.group(2)
+    if arg is None:
+        if "(" in spec:
+            raise UnknownActivationError(f"{spec!r}: empty parentheses; write {name!r} or {name}(parameter)")
+        return name, None
+    arg = arg.replace(" ", "")
+    q = Fraction(arg) if "/" not in arg else Fraction(int(arg.split("/")[0]), _nonzero(arg.split("/")[1], spec))
+    return name, q
+
+
+def _nonzero(den: str, spec: str) -> int:
+    d = int(den)
+    if d == 0:
+        raise UnknownActivationError(f"{spec!r}: a zero denominator")
+    return d
+
+
+def canonical_name(spec: str) -> str:
+    """The printed name of the activation ``spec`` resolves to (e.g. ``"leaky_relu(0.1)"`` → ``"leaky_relu(1/10)"``);
+    an unknown or malformed name raises as :func:`get` does."""
+    return get(spec).name
+
 __all__ = ["Activation", "relu", "leaky_relu", "abs", "hardtanh", "identity", "power", "relu_power",
-           "sigmoid", "tanh", "softplus", "get", "CATALOGUE"]
+           "sigmoid", "tanh", "softplus", "get", "parse_name", "canonical_name", "CATALOGUE"]
 
 
 def _param(x, what) -> Fraction:
@@ -174,28 +224,31 @@ def get(spec) -> Activation:
     if isinstance(spec, str):
         if spec in CATALOGUE:
             return CATALOGUE[spec]()
-        m = _PARAM_NAME.fullmatch(spec.strip())
-        if m is not None:
-            if m.group(1) not in _PARAMETRISED:
-                raise UnknownActivationError(
-                    f"activation {m.group(1)!r} takes no parameter (or is unknown); parametrised ones are "
-                    f"{', '.join(_PARAMETRISED)}")
-            return get((m.group(1), m.group(2).replace(" ", "")))
-        raise UnknownActivationError(
-            f"unknown activation {spec!r}; the catalogue has {', '.join(sorted(CATALOGUE))} (parametrised as "
-            "e.g. 'leaky_relu(1/10)', 'relu_power(3/2)', 'power(3)'), or build one with Activation.from_piecewise")
+        name, q = parse_name(spec)
+        if name not in CATALOGUE:
+            raise UnknownActivationError(
+                f"unknown activation {spec!r}; the catalogue has {', '.join(sorted(CATALOGUE))} (parametrised as "
+                "e.g. 'leaky_relu(1/10)', 'relu_power(3/2)', 'power(3)'), or build one with Activation.from_piecewise")
+        if q is None:
+            return CATALOGUE[name]()
+        if name not in _PARAMETRISED:
+            raise UnknownActivationError(f"activation {name!r} takes no parameter; parametrised ones are "
+                                         f"{', '.join(_PARAMETRISED)}")
+        return get((name, q))
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
         name, param = spec
         if name not in _PARAMETRISED:
             raise UnknownActivationError(f"activation {name!r} takes no parameter (or is unknown)")
         if isinstance(param, str):
-            from ..numbers import parse_fraction_str
-
-            param = parse_fraction_str(param, what=f"{name} parameter")
-            if name == "power":
-                if param.denominator != 1:
-                    raise InputError("power(p) needs an integer p")
-                param = int(param)
+            _, q = parse_name(f"{name}({param})")
+            if q is None:
+                raise UnknownActivationError(f"{name}: an empty parameter {param!r}")
+            param = q
+        if name == "power" and not isinstance(param, int):
+            param = to_fraction(param, what="power(p): the exponent p")
+            if param.denominator != 1:
+                raise InputError(f"power(p) needs an integer p, got {param}")
+            param = int(param)
         return CATALOGUE[name](param)
     if callable(spec) and spec in CATALOGUE.values():
         return spec()  # the factory itself, e.g. vf.activations.tanh, with its default parameter

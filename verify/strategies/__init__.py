@@ -12,7 +12,13 @@ as the ``instances`` of a :class:`verify.Claim`.
 * data and numbers: :func:`datasets`, :func:`data_arrays`, :func:`params`, :func:`rationals`,
   :func:`step_sizes`, :func:`balls`.
 
-``activations`` arguments take a strategy, one catalogue name, or a list/tuple of names.
+``activations`` arguments take a strategy, one catalogue name, or a list/tuple of names (as they print:
+``"leaky_relu(1/10)"``, ``"relu_power(3/2)"``).
+
+Arguments are validated when a strategy is *built* (the hypothesis convention: one place, before any example is
+drawn): a size is an integer or an inclusive range ``(lo, hi)`` of integers with ``lo ≤ hi`` (``depth`` may be 0,
+other sizes are ≥ 1), ``scale``/``bound`` are integers ≥ 1, a misspelt activation or normalisation is refused — each
+with an :class:`~verify.errors.InputError` that names the argument, never an error deep inside hypothesis.
 
 >>> from hypothesis import given
 >>> import verify as vf
@@ -37,8 +43,61 @@ HOMOGENEOUS_ACTIVATIONS = ("relu", "leaky_relu(1/10)", "abs", "relu_power(2)", "
 _DENS = (1, 2, 4, 3, 7)
 
 
+#: the largest size (layers, neurons, data points, dimensions) a strategy argument may ask for
+MAX_SIZE = 10_000
+_NORMALIZATIONS = ("mean", "half_mean", "sum", "half_sum")
+
+
+def _size(v, what: str, minimum: int = 1) -> tuple:
+    """A size argument: an int or an inclusive range (lo, hi) of ints, minimum ≤ lo ≤ hi ≤ MAX_SIZE."""
+    import numbers
+
+    def one(x):
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+            raise InputError(f"{what} must be an integer or a range (lo, hi) of integers, got {v!r}")
+        return int(x)
+
+    if isinstance(v, list | tuple):
+        if len(v) != 2:
+            raise InputError(f"{what} must be an integer or a range (lo, hi) of two integers, got {v!r}")
+        lo, hi = one(v[0]), one(v[1])
+    else:
+        lo = hi = one(v)
+    if lo > hi:
+        raise InputError(f"{what} = {v!r}: the range (lo, hi) needs lo ≤ hi")
+    if lo < minimum:
+        raise InputError(f"{what} = {v!r}: must be ≥ {minimum}")
+    if hi > MAX_SIZE:
+        raise InputError(f"{what} = {v!r}: at most {MAX_SIZE} (strategies generate small instances)")
+    return lo, hi
+
+
+def _pos_int(v, what: str, minimum: int = 1) -> int:
+    import numbers
+
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not minimum <= int(v) <= MAX_SIZE:
+        raise InputError(f"{what} must be an integer in [{minimum}, {MAX_SIZE}], got {v!r}")
+    return int(v)
+
+
+def _bias_arg(bias):
+    if bias is not None and not isinstance(bias, bool):
+        raise InputError(f"bias must be True, False or None (either), got {bias!r}")
+    return bias
+
+
+def _normalization(normalization):
+    if normalization not in _NORMALIZATIONS:
+        raise InputError(f"normalization must be one of {', '.join(map(repr, _NORMALIZATIONS))}, got {normalization!r}")
+    return normalization
+
+
 def rationals(bound: int = 4, dens=_DENS) -> st.SearchStrategy:
     """k/q with |k| ≤ bound·q, shrinking to 0 and to small denominators."""
+    bound = _pos_int(bound, "bound", 0)
+    if not isinstance(dens, list | tuple) or not dens:
+        raise InputError(f"dens must be a non-empty list of positive integer denominators, got {dens!r}")
+    dens = tuple(_pos_int(q, "a denominator in dens") for q in dens)
     return st.sampled_from(dens).flatmap(lambda q: st.integers(-bound * q, bound * q).map(lambda k: Fraction(k, q)))
 
 
@@ -74,7 +133,9 @@ def _range(v):
 
 def architectures(depth=(1, 2), width=(1, 3), input_dim=(1, 3), output_dim=1, activations=None, bias=None):
     """(widths, activation names, bias) of an MLP with ``depth`` hidden layers."""
-    return _architectures(depth, width, input_dim, output_dim, _activation_strategy(activations), bias)
+    depth, width = _size(depth, "depth", 0), _size(width, "width")
+    input_dim, output_dim = _size(input_dim, "input_dim"), _pos_int(output_dim, "output_dim")
+    return _architectures(depth, width, input_dim, output_dim, _activation_strategy(activations), _bias_arg(bias))
 
 
 @st.composite
@@ -97,8 +158,18 @@ def mlps(**kw) -> st.SearchStrategy:
     return architectures(**kw).map(lambda a: MLP(a[0], activation_spec(a[1][0]), bias=a[2]))
 
 
+def data_arrays(n=(1, 3), d=2, k=1, linearly_independent=False, bound=2) -> st.SearchStrategy:
+    """(X, y): ``n`` rows of ``d`` inputs and ``k`` targets, rationals with |v| ≤ ``bound``; with
+    ``linearly_independent`` the rows of X are linearly independent (needs n ≤ d)."""
+    n, d, k = _size(n, "n"), _pos_int(d, "d"), _pos_int(k, "k")
+    bound = _pos_int(bound, "bound", 0)
+    if linearly_independent and n[0] > d:
+        raise InputError(f"linearly_independent rows need n ≤ d, got n = {n!r} and d = {d}")
+    return _data_arrays(n, d, k, bool(linearly_independent), bound)
+
+
 @st.composite
-def data_arrays(draw, n=(1, 3), d=2, k=1, linearly_independent=False, bound=2):
+def _data_arrays(draw, n, d, k, linearly_independent, bound):
     nlo, nhi = _range(n)
     rows = draw(st.integers(nlo, nhi))
     X = [[draw(rationals(bound)) for _ in range(d)] for _ in range(rows)]
@@ -115,6 +186,8 @@ def datasets(n=(1, 3), d=2, k=1, rational=True, linearly_independent=False) -> s
     """``vf.Dataset`` with exact rational entries (``rational=False`` maps them to floats)."""
     from ..models import Dataset
 
+    arrays = data_arrays(n=n, d=d, k=k, linearly_independent=linearly_independent)
+
     def build(xy):
         X, y = xy
         if not rational:
@@ -122,17 +195,26 @@ def datasets(n=(1, 3), d=2, k=1, rational=True, linearly_independent=False) -> s
             y = [[float(v) for v in r] for r in y]
         return Dataset(X, y)
 
-    return data_arrays(n=n, d=d, k=k, linearly_independent=linearly_independent).map(build)
+    return arrays.map(build)
 
 
 def params(net, scale: int = 2) -> st.SearchStrategy:
     """θ for ``net`` (any network; a list of rationals k/q, |θ_j| ≤ scale)."""
+    if not isinstance(getattr(net, "n_params", None), int):
+        raise InputError(f"params needs a network (vf.MLP or vf.nn.Sequential), got {type(net).__name__}")
+    scale = _pos_int(scale, "scale")
     return st.lists(rationals(scale), min_size=net.n_params, max_size=net.n_params)
 
 
 def step_sizes(lo=Fraction(1, 100), hi=Fraction(2)) -> st.SearchStrategy:
-    """Rational η in [lo, hi], shrinking towards simple fractions."""
-    lo, hi = Fraction(lo), Fraction(hi)
+    """Rational η in [lo, hi], shrinking towards simple fractions (0 < lo ≤ hi)."""
+    from ..numbers import to_fraction
+
+    lo, hi = to_fraction(lo, what="step_sizes lo"), to_fraction(hi, what="step_sizes hi")
+    if not 0 < lo <= hi:
+        raise InputError(f"step_sizes needs 0 < lo ≤ hi, got lo = {lo}, hi = {hi}")
+    if hi * 100 < 1:
+        raise InputError(f"step_sizes draws k/q with q ≤ 100: hi = {hi} < 1/100 leaves no value")
     return st.sampled_from([1, 2, 4, 5, 10, 20, 100]).flatmap(
         lambda q: st.integers(max(1, int(lo * q) + (lo * q != int(lo * q))), max(1, int(hi * q))).map(
             lambda k: Fraction(k, q))).filter(lambda e: lo <= e <= hi)
@@ -140,7 +222,10 @@ def step_sizes(lo=Fraction(1, 100), hi=Fraction(2)) -> st.SearchStrategy:
 
 def balls(dim: int, scale: int = 2, radii=(Fraction(1, 10), Fraction(1))) -> st.SearchStrategy:
     """(centre, radius): a rational centre in [−scale, scale]^dim and a rational radius in ``radii``."""
-    rlo, rhi = Fraction(radii[0]), Fraction(radii[1])
+    dim, scale = _pos_int(dim, "dim"), _pos_int(scale, "scale")
+    if not isinstance(radii, list | tuple) or len(radii) != 2:
+        raise InputError(f"radii must be a pair (lo, hi), got {radii!r}")
+    rlo, rhi = radii
     return st.tuples(st.lists(rationals(scale), min_size=dim, max_size=dim),
                      step_sizes(rlo, rhi))
 
@@ -151,7 +236,12 @@ def instances(depth=(1, 1), width=(1, 3), input_dim=(1, 2), n=(1, 3), activation
     """A complete :class:`~verify.claims.instance.Instance` of an MLP (network, data, θ and named scalars
     drawn from the strategies in ``scalars``). With ``inside_region`` θ avoids activation-region boundaries."""
     arch = architectures(depth=depth, width=width, input_dim=input_dim, activations=activations, bias=bias)
-    return _instances(arch, n, scale, normalization, linearly_independent, _scalars(scalars), inside_region)
+    n, scale = _size(n, "n"), _pos_int(scale, "scale")
+    _normalization(normalization)
+    if linearly_independent and n[0] > _range(input_dim)[1]:
+        raise InputError(f"linearly_independent data need n ≤ input_dim, got n = {n!r}, input_dim = {input_dim!r}")
+    return _instances(arch, n, scale, normalization, bool(linearly_independent), _scalars(scalars),
+                      bool(inside_region))
 
 
 def _scalars(scalars) -> dict:
@@ -159,6 +249,9 @@ def _scalars(scalars) -> dict:
         return {}
     if not isinstance(scalars, dict) or not all(isinstance(v, st.SearchStrategy) for v in scalars.values()):
         raise InputError("scalars must be a dict of name → hypothesis strategy, e.g. {'eta': step_sizes()}")
+    bad = [k for k in scalars if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise InputError(f"scalar names must be identifiers, got {bad[0]!r}")
     return scalars
 
 
@@ -199,6 +292,12 @@ def conv_specs(dims=(1, 2), channels=(1, 2), conv_layers=(1, 2), kernel=(1, 3), 
     :mod:`verify.claims.instance`): ``conv_layers`` blocks Conv → Act → optional pooling (``pooling``: "max",
     "avg" or None), then Flatten → Dense(``outputs``). 1-D inputs (C, L) with L in ``length``, 2-D inputs
     (C, H, W) with H, W in ``size`` (one conv block). At most ``max_params`` parameters."""
+    for v, what, lo in ((channels, "channels", 1), (conv_layers, "conv_layers", 1), (kernel, "kernel", 1),
+                        (length, "length", 1), (size, "size", 1), (outputs, "outputs", 1)):
+        _size(v, what, lo)
+    _size(dims, "dims")
+    _pos_int(max_params, "max_params")
+    _bias_arg(bias)
     nds = [d for d in (1, 2) if d in _range_set(dims)]
     if not nds:
         raise InputError(f"dims must include 1 or 2 (Conv1d, Conv2d), got {dims!r}")
@@ -246,6 +345,10 @@ def attention_specs(tokens=(1, 3), d_model=(1, 2), heads=(1, 2), activations=Non
                     max_params: int = 60) -> st.SearchStrategy:
     """(layers, input_shape) of a small attention network: SelfAttention(d_model, heads) on inputs
     (tokens, d_model), an optional activation, then Flatten → Dense(``outputs``). At most ``max_params``."""
+    for v, what in ((tokens, "tokens"), (d_model, "d_model"), (heads, "heads"), (outputs, "outputs")):
+        _size(v, what)
+    _pos_int(max_params, "max_params")
+    _bias_arg(bias)
     return _attention_specs(tokens, d_model, heads, _activation_strategy(activations), outputs, bias, max_params)
 
 
@@ -328,6 +431,7 @@ def graph_instances(kinds=("conv", "attention"), n=(1, 3), scale: int = 2, loss:
     activation-region boundaries and undecidable max-pooling ties."""
     if loss not in ("square", "cross_entropy", "logistic"):
         raise InputError(f"loss must be 'square', 'cross_entropy' or 'logistic', got {loss!r}")
+    n, scale = _size(n, "n"), _pos_int(scale, "scale")
     kw = dict(network_kw)
     if homogeneous:
         kinds = ("conv",)
