@@ -268,3 +268,14 @@ def test_flat_directions_and_drop_last():
         stability.epoch_stability(vf.SGDMap.epoch(loss, F(1, 4), 2), [0.5, 0, 2, 4])  # floats: not exact
     with pytest.raises(InputError):
         stability.replacement_stability(loss, ws, F(1, 4), 1, sampling="poisson")
+
+
+def test_a_singular_point_that_is_not_an_exceptional_step_is_certified_from_a_nearby_point():
+    """L = (v·relu(w) − 1)² at (w, v) = (1/2, 1): ∇²L = diag(2, 1/2), so det(I − ∇²L/2) = 0 at that point, but 1/2 is
+    not a constant Hessian eigenvalue of the region w > 0 — a nearby point with the same pattern certifies it."""
+    loss = vf.SquareLoss(vf.MLP([1, 1, 1], "relu"), vf.Dataset([[1]], [1]))
+    E = EpochMap(loss, [[0], [0]], F(1, 2))
+    assert E.factors([F(1, 2), F(1)], "exact")[0][1][0, 0] == 0
+    r = check_epoch_nonsingular(E, [[F(1, 2), F(1)]], etas=[F(1, 2)])
+    assert r.verdict == V.PROVED and "certifying_point" in r.certificate["records"][0]
+    assert check_epoch_nonsingular(E, [[F(1, 2), F(1)]], etas=[F(1, 2)], alt_points=0).verdict == V.INCONCLUSIVE

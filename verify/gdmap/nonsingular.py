@@ -476,12 +476,29 @@ def _epoch_orbit(em, th, polynomial: bool):
     return pts, pats
 
 
-def _epoch_point(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int) -> dict:
-    """Certify every factor det(I − η_k∇²L_{B_k}(θ_{k−1})) ≠ 0 along the epoch from θ (grid mode)."""
+def _epoch_point(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int, alt_points: int = 0) -> dict:
+    """Certify every factor det(I − η_k∇²L_{B_k}(θ_{k−1})) ≠ 0 along the epoch from θ (grid mode). When a factor
+    fails at θ (det DE(θ) may vanish at a single point) and η is not exceptional there, up to ``alt_points``
+    nearby rational points whose iterates have the same patterns are tried (pattern scope only: det DE_P is then
+    one analytic function on R^p, and a non-zero value anywhere rules out det DE_P ≡ 0)."""
+    out = _epoch_point_at(em, th, polynomial, max_prec, fast, seed)
+    if out["certified"] or "exceptional" in out or out.get("scope") != PATTERN or "patterns" not in out:
+        return out
+    for alt in _nearby_points(th, alt_points, np.random.default_rng(seed)):
+        o2 = _epoch_point_at(em, alt, polynomial, max_prec, fast, seed, want=out["patterns"])
+        if o2["certified"] and o2.get("patterns") == out["patterns"] and o2["scope"] == PATTERN:
+            return {**o2, "certifying_point": list(alt)}
+    return out
+
+
+def _epoch_point_at(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int, want=None) -> dict:
     try:
         pts, pats = _epoch_orbit(em, th, polynomial)
     except RegionBoundaryError as exc:
         return {"certified": False, "reason": f"an intermediate iterate lies on a region boundary: {exc}"}
+    keys = [_pattern_key([p]) for p in pats]
+    if want is not None and keys != want:
+        return {"certified": False, "reason": "other patterns"}
     kind = PATTERN if all(pattern_is_global(m.objective, p) for m, p in zip(em.maps, pats)) else COMPONENT
     if kind == COMPONENT and not all(point_in_piece(m.objective, pt, p) for m, pt, p in zip(em.maps, pts, pats)):
         return {"certified": False, "scope": kind,
@@ -491,7 +508,7 @@ def _epoch_point(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int)
         ok, encl, _bad = _det_decides(m, [pt], polynomial, max_prec, fast)
         rec = {"factor": k, "batch": m.batch, "eta": m.eta, "pattern": _pattern_key([pat])}
         if not ok:
-            out = {"certified": False, "scope": kind, "factors": factors, "failed_factor": rec,
+            out = {"certified": False, "scope": kind, "factors": factors, "failed_factor": rec, "patterns": keys,
                    "reason": f"factor {k} (batch {m.batch}, η_k = {eta_str(m.eta)}): every enclosure of "
                              f"det(I − η_k∇²L_B(θ_{k})) contains 0 up to {max_prec} bits"}
             if polynomial:
@@ -505,7 +522,7 @@ def _epoch_point(em, th, polynomial: bool, max_prec: int, fast: bool, seed: int)
                                      "is singular on an open set of starting points")
             return out
         factors.append({**rec, **_fmt_det(encl[0])})
-    return {"certified": True, "scope": kind, "factors": factors}
+    return {"certified": True, "scope": kind, "factors": factors, "patterns": keys}
 
 
 def _interval_piece(em, th, lo: Fraction, hi: Fraction, max_prec: int) -> dict:
@@ -627,7 +644,7 @@ def check_epoch_nonsingular(epoch, regions=None, samples: int = 0, *, etas=None,
       region (same patterns for every η of the sub-interval). Sub-intervals are bisected (at most ``max_pieces``
       evaluations). Where θ's own factors fail (η ↦ det DE(θ; η) may vanish at isolated η without η being
       exceptional), up to ``alt_points`` nearby points with the same orbit patterns on that sub-interval are tried.
-      Pattern scope only.
+      Pattern scope only. The same fallback serves the grid (pattern scope).
 
     Verdicts: PROVED — every (η, point) certified; ``scope`` lists the points, the factors (batch, η_k, the
     pattern of θ_{k−1}), the η grid or interval pieces, and the sampling (scheme and seed). REFUTED — at some η of
@@ -689,7 +706,7 @@ def check_epoch_nonsingular(epoch, regions=None, samples: int = 0, *, etas=None,
             em = epoch.with_eta(q)
             for src, th in sources:
                 out = _epoch_point(em, th, polynomial and all(isinstance(x, Fraction) for x in th), max_prec, fast,
-                                   seed)
+                                   seed, alt_points)
                 if src == "sampled" and "boundary" in out.get("reason", ""):
                     skipped += 1
                     continue
