@@ -235,18 +235,25 @@ def _enclose(objective, theta, *, rtol: Fraction, prec: int, max_prec: int, fast
 
 
 def sharpness_at(objective, theta, *, rtol=DEFAULT_RTOL, prec: int = 128, max_prec: int = 256,
-                 step: int = 0, loss=None) -> SharpnessCheckpoint:
+                 step: int = 0, loss=None, fast: bool = True,
+                 arb_eig_max: int = ARB_EIG_MAX) -> SharpnessCheckpoint:
     """A certified enclosure of λ_max(∇²L(θ)) at one point θ (floats and rationals are taken exactly; a box of Arb
     or float64 balls gives an enclosure valid for every point of it). See the module docstring for the ladder;
-    ``rtol`` is the relative width (to the spectrum's extent) at which a rung is accepted."""
+    ``rtol`` is the relative width (to the spectrum's extent) at which a rung is accepted; ``fast=False`` skips the
+    float64-ball rung (Arb from the start)."""
     from ..convergence.gd import check_objective
 
     check_objective(objective)
     rtol = validate.nonneg_rational(rtol, "rtol")
     prec, max_prec = validate.precision(prec), validate.precision(max_prec, "max_prec")
+    if max_prec < prec:
+        raise InputError(f"max_prec = {max_prec} is below prec = {prec}")
+    fast = validate.boolean(fast, "fast")
+    arb_eig_max = validate.nonneg_int(arb_eig_max, "arb_eig_max")
     th = _theta_input(theta, objective)
     t0 = time.perf_counter()
-    lo, hi, label, attempts, note = _enclose(objective, th, rtol=rtol, prec=prec, max_prec=max_prec)
+    lo, hi, label, attempts, note = _enclose(objective, th, rtol=rtol, prec=prec, max_prec=max_prec, fast=fast,
+                                             arb_eig_max=arb_eig_max)
     return SharpnessCheckpoint(step, lo, hi, loss, label if lo is not None else "", attempts,
                                time.perf_counter() - t0, note)
 
