@@ -16,6 +16,17 @@ from verify.result import Result, Verdict, make_scope
 from verify.stability.sharpness import SharpnessCheckpoint, SharpnessResult, certify_sharpness
 
 
+def _lf(tr):
+    """Trajectory.losses_float as an array, whether a property (now) or a method (before)."""
+    v = tr.losses_float
+    return np.asarray(v if isinstance(v, np.ndarray) else v())
+
+
+def _tf(tr):
+    v = tr.thetas_float
+    return np.asarray(v if isinstance(v, np.ndarray) else v())
+
+
 def _quadratic_run(arith="float", steps=30):
     x, y = sp.symbols("x y")
     L = vf.Objective.from_sympy(sp.Rational(3, 2) * x**2 + y**2 / 2, [x, y])
@@ -48,8 +59,8 @@ def test_losses_accepts_trajectories_arrays_lists_and_dicts():
     ax = plot.losses(tr)
     assert isinstance(ax.figure, Figure) and ax.get_yscale() == "log"  # GD contracts the loss over decades
     (line,) = ax.get_lines()
-    assert np.array_equal(line.get_ydata(), tr.losses_float())
-    ax = plot.losses([tr, tr.losses_float()[:10]], labels=["a", "b"])
+    assert np.array_equal(line.get_ydata(), _lf(tr))
+    ax = plot.losses([tr, _lf(tr)[:10]], labels=["a", "b"])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
     ax = plot.losses({"run": tr}, log=False)
     assert ax.get_yscale() == "linear"
@@ -63,7 +74,7 @@ def test_losses_accepts_trajectories_arrays_lists_and_dicts():
 
 def test_loss_values_accepts_attribute_and_method_apis():
     tr = _quadratic_run(steps=5)
-    ref = np.asarray(tr.losses_float())
+    ref = np.asarray(_lf(tr))
 
     class MethodOnly:  # a Trajectory whose ``losses`` became a method returning floats
         thetas = tr.thetas
@@ -91,7 +102,7 @@ def test_trajectory_figure_has_loss_and_parameter_panels():
     assert len(fig.axes[1].get_lines()) == 2  # p = 2 ≤ 12: one curve per coordinate
     fig = plot.trajectory(tr, params=1)
     (line,) = fig.axes[1].get_lines()
-    th = tr.thetas_float()
+    th = _tf(tr)
     assert np.allclose(line.get_ydata(), np.linalg.norm(th - th[0], axis=1))
     with pytest.raises(InputError):
         plot.trajectory([1.0, 2.0])

@@ -76,11 +76,12 @@ def _apply_scale(ax, values, log, axis="y") -> str:
 
 
 def loss_values(traj) -> np.ndarray:
-    """The losses of a run as floats: a :class:`~verify.convergence.gd.Trajectory` (its ``losses_float()`` method,
-    or its ``losses`` attribute or method, midpoints for balls), or any sequence of numbers."""
+    """The losses of a run as floats: a :class:`~verify.convergence.gd.Trajectory` (its ``losses_float`` property —
+    or method, in older versions — else its ``losses``, attribute or method, midpoints for balls), or any sequence
+    of numbers."""
     f = getattr(traj, "losses_float", None)
-    if callable(f):
-        return np.asarray(f(), dtype=float)
+    if f is not None:  # a property (an array) or, in older versions, a method
+        return np.asarray(f if isinstance(f, np.ndarray) else f(), dtype=float)
     if hasattr(traj, "losses") and hasattr(traj, "thetas"):
         L = traj.losses() if callable(traj.losses) else traj.losses
         return _floats(L)
@@ -190,8 +191,8 @@ def trajectory(traj, *, log: bool | None = None, params: int = 12, title: str | 
 
 def _thetas_float(traj) -> np.ndarray:
     f = getattr(traj, "thetas_float", None)
-    if callable(f):
-        return np.asarray(f(), dtype=float)
+    if f is not None:
+        return np.asarray(f if isinstance(f, np.ndarray) else f(), dtype=float)
     return np.array([_floats(t) for t in traj.thetas], dtype=float)
 
 
@@ -238,7 +239,11 @@ def sharpness(result, *, eta=None, ax=None, losses_axis: bool = False, log: bool
         _apply_scale(tw, lv, None)
         tw.set_ylabel("loss (the run's values)")
         ax.loss_axis = tw
-    ax.legend(loc="best", fontsize="small")
+    handles, names = ax.get_legend_handles_labels()
+    if losses_axis:
+        h2, n2 = ax.loss_axis.get_legend_handles_labels()
+        handles, names = handles + h2, names + n2
+    ax.legend(handles, names, loc="best", fontsize="small")
     ax.set_title(title or f"sharpness at {len(cps)} checkpoints ({getattr(result, 'arith', '')} run)")
     return ax
 

@@ -2,7 +2,7 @@
 "Gradient descent on neural networks typically occurs at the edge of stability" (ICLR 2021, arXiv:2103.00065).
 
 The **sharpness** at θ is S(θ) = λ_max(∇²L(θ)), the largest eigenvalue of the Hessian of the loss. On a quadratic,
-GD with step η is stable iff S < 2/η (docs/theory/gd_map.md); Cohen et al. observe that full-batch GD on neural
+GD with step η is stable iff S < 2/η (docs/theory/gd_map.md §3.1); Cohen et al. observe that full-batch GD on neural
 networks first *sharpens progressively* (S rises) until S reaches 2/η, then hovers at or just above 2/η while the
 loss keeps decreasing non-monotonically.
 
@@ -394,6 +394,11 @@ class SharpnessResult:
         precs = [int(c.rung.split("@")[1]) for c in (self.checkpoints[i] for i in idx) if c.rung.startswith("ball@")]
         return ("ball", max(precs)) if precs else ("ball64", None)
 
+    def _rung(self, idx) -> str:
+        """The highest rung among the checkpoints ``idx`` (the arithmetic the verdict needed)."""
+        ar, pr = self._arith(idx)
+        return ar if pr is None else f"ball@{pr}"
+
     def _scope(self, what: str, idx, **data) -> dict:
         return make_scope(what, count=len(idx), checkpoints=[self.checkpoints[i].step for i in idx], eta=self.eta,
                           threshold=self.threshold, iterates=self.iterates, **data)
@@ -411,7 +416,8 @@ class SharpnessResult:
         INCONCLUSIVE."""
         t0 = time.perf_counter()
         d, lo_t, _ = self._band(delta)
-        claim = f"the sharpness reaches 2/η − δ = {self._f(lo_t)} at some checkpoint (η = {self.eta}, δ = {d})"
+        claim = (f"the sharpness reaches 2/η − δ = {self._f(lo_t)} at some checkpoint (η = {_fmt(self.eta)}, "
+                 f"δ = {_fmt(d)})")
         all_idx = list(range(len(self.checkpoints)))
         verdicts = [self._decide(i, ">=", lo_t) for i in all_idx]
         if True not in verdicts:
@@ -431,7 +437,8 @@ class SharpnessResult:
         if all_idx and all(v is False for v in verdicts):
             ar, pr = self._arith(all_idx)
             worst = max(self.checkpoints[i].upper for i in all_idx)
-            return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr, margin=worst - lo_t,
+            return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr, rung=self._rung(all_idx),
+                          margin=worst - lo_t,
                           scope=self._scope("every checkpoint: λ_max(∇²L) < 2/η − δ", all_idx, delta=d),
                           counterexample={"max_upper": worst, "threshold_minus_delta": lo_t},
                           elapsed=time.perf_counter() - t0,
@@ -458,7 +465,7 @@ class SharpnessResult:
         d, lo_t, hi_t = self._band(delta)
         s = validate.nonneg_int(start, "start (a GD step)")
         claim = (f"from step {s} on the sharpness stays in [2/η − δ, 2/η + δ] = [{self._f(lo_t)}, {self._f(hi_t)}] at "
-                 f"every checkpoint (η = {self.eta}, δ = {d})")
+                 f"every checkpoint (η = {_fmt(self.eta)}, δ = {_fmt(d)})")
         idx = [i for i, c in enumerate(self.checkpoints) if c.step >= s]
         if not idx:
             return Result(Verdict.INCONCLUSIVE, claim=claim, elapsed=time.perf_counter() - t0, arithmetic="ball64",
@@ -499,7 +506,7 @@ class SharpnessResult:
                                   f"{_steps_text(open_steps)}): their enclosures contain a band edge (or are "
                                   "missing); raise max_prec on small networks, or choose δ away from the edges")
         margin = min(min(self.checkpoints[i].lower - lo_t, hi_t - self.checkpoints[i].upper) for i in idx)
-        return Result(Verdict.PROVED, claim=claim, arithmetic=ar, precision=pr, margin=margin,
+        return Result(Verdict.PROVED, claim=claim, arithmetic=ar, precision=pr, rung=self._rung(idx), margin=margin,
                       scope=self._scope(f"the {len(idx)} checkpoints at steps ≥ {s}: 2/η − δ ≤ λ_max(∇²L) ≤ 2/η + δ",
                                         idx, delta=d, start=s),
                       elapsed=time.perf_counter() - t0,
@@ -540,13 +547,15 @@ class SharpnessResult:
                           message=f"the enclosures [{_fmt(ci.lower)}, {_fmt(ci.upper)}] (step {ci.step}) and "
                                   f"[{_fmt(cj.lower)}, {_fmt(cj.upper)}] (step {cj.step}) overlap or are missing")
         if v:
-            return Result(Verdict.PROVED, claim=claim, arithmetic=ar, precision=pr, margin=cj.lower - ci.upper,
+            return Result(Verdict.PROVED, claim=claim, arithmetic=ar, precision=pr, rung=self._rung([i, j]),
+                          margin=cj.lower - ci.upper,
                           scope=self._scope(f"the stored iterates at steps {ci.step} and {cj.step}: "
                                             "λ_max(∇²L(θ_j)) > λ_max(∇²L(θ_i))", [i, j]),
                           elapsed=time.perf_counter() - t0,
                           message=f"λ_max at step {cj.step} ≥ {_fmt(cj.lower, ci.upper)} > {_fmt(ci.upper)} ≥ λ_max "
                                   f"at step {ci.step}")
-        return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr, margin=cj.upper - ci.lower,
+        return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr, rung=self._rung([i, j]),
+                      margin=cj.upper - ci.lower,
                       scope=self._scope(f"the stored iterates at steps {ci.step} and {cj.step}: "
                                         "λ_max(∇²L(θ_j)) ≤ λ_max(∇²L(θ_i))", [i, j]),
                       counterexample={"steps": [ci.step, cj.step], "upper_j": cj.upper, "lower_i": ci.lower},
@@ -577,7 +586,7 @@ class SharpnessResult:
         idx = list(range(len(self.checkpoints)))
         ar, pr = self._arith(idx)
         if all(v is False for v in vs):
-            return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr,
+            return Result(Verdict.REFUTED, claim=claim, arithmetic=ar, precision=pr, rung=self._rung(idx),
                           scope=self._scope("every checkpoint: λ_max(∇²L) ≤ its value at the first checkpoint", idx),
                           elapsed=time.perf_counter() - t0,
                           message="at every later checkpoint the sharpness is certainly ≤ its value at the first")
