@@ -39,6 +39,7 @@ from ..arith.decide import bounds
 from ..errors import InputError, RegionBoundaryError, UncertifiedValueError
 from ..numbers import fraction_array
 from ..result import Quantity, Result, Verdict, make_scope
+from . import kinks
 from .validated_flow import FlowTube
 
 __all__ = ["flow_rate", "flow_stays_in_ball", "flow_no_blowup", "flow_avoids", "gd_tracks_flow"]
@@ -141,6 +142,21 @@ def _lower_over_step(step, f, s0: Fraction, s1: Fraction, box, prec: int):
     return None
 
 
+def _value_at(obj, step, box, a, prec):
+    """An enclosure of L over a box of the path: ``obj`` itself, or — over a box meeting a breakpoint, where a
+    piecewise objective's ball evaluation may refuse — the analytic piece the step's end lies on (equal to L
+    there, :func:`verify.convergence.kinks.end_objective`)."""
+    try:
+        return obj.value(box, a, prec)
+    except RegionBoundaryError:
+        if step is None:
+            raise
+        piece = kinks.end_objective(obj, step)
+        if piece is obj:
+            raise
+        return piece.value(box, a, prec)
+
+
 def _exp_neg_bounds(alpha: Fraction, t: Fraction, prec: int) -> tuple[Fraction, Fraction]:
     """Exact endpoints of an Arb enclosure of e^{−αt}."""
     a = get_arith("ball", prec)
@@ -166,7 +182,8 @@ def flow_rate(obj, tube: FlowTube, alpha) -> Result:
     undecided = None
     for j, (s0, s1, box, end) in enumerate(_boxes(tube)):
         # a certified violation at the step end: L(θ(t1)) > e^{−α t1} L(θ(0))
-        Le_lo, _ = bounds(obj.value(end, a, prec))
+        step = tube.steps[j] if tube.steps else None
+        Le_lo, _ = bounds(_value_at(obj, step, end, a, prec))
         _, e_hi = _exp_neg_bounds(aq, s1, prec)
         if Le_lo > e_hi * L0_hi:
             return Result(Verdict.REFUTED, claim=claim, arithmetic="ball", precision=prec,
@@ -177,14 +194,29 @@ def flow_rate(obj, tube: FlowTube, alpha) -> Result:
                                   "(Arb enclosures over the validated tube, exact endpoints)")
         if undecided is not None:
             continue
-        def pl_gap(b):
-            L, g = obj.value_and_grad(b, a, prec)
+        def gap(f, b):
+            L, g = f.value_and_grad(b, a, prec)
             with a.context():
                 return bounds(a.sum(g * g) - a.const(aq) * L)
 
         try:
-            lo = _lower_over_step(tube.steps[j], pl_gap, s0, s1, box, prec) if tube.steps else \
-                _lower_over_step(None, pl_gap, s0, s0, box, prec)
+            if step is not None and step.crossing is not None:
+                # a crossing window: the old piece over the old-side box, the new piece over the new-side box
+                # (e^{αt}L(θ(t)) is absolutely continuous, with derivative e^{αt}(αL − ‖∇L_piece‖²) off t*)
+                lows = [gap(f, b)[0] for b, f in kinks.path_parts(obj, step)]
+                lo = min(lows) if all(v >= 0 for v in lows) else None
+            else:
+                piece = kinks.path_parts(obj, step)[0][1] if step is not None else obj
+
+                def pl_gap(b, piece=piece):
+                    try:
+                        return gap(obj, b)
+                    except RegionBoundaryError:
+                        if piece is obj:
+                            raise
+                        return gap(piece, b)  # the path is in the step's region, where L = L_P
+
+                lo = _lower_over_step(step, pl_gap, s0, s1 if step is not None else s0, box, prec)
         except (RegionBoundaryError, UncertifiedValueError) as exc:
             undecided = f"step {j} ([{s0}, {s1}]): {exc}"
             continue

@@ -122,6 +122,12 @@ class FlowStep:
     end: np.ndarray  # encloses θ(t0 + h)
     rho: arb  # exact upper bound: ‖θ(t0) − centre‖₂ ≤ rho
     mu: Fraction | None  # logarithmic-norm bound on the step (None when rho = 0)
+    #: the activation pattern (region) whose analytic piece L_P the step's polynomial integrates (None: the objective
+    #: itself); the solution stays in that region on the step (:mod:`verify.convergence.kinks`)
+    pattern: object = None
+    #: a :class:`verify.convergence.kinks.Crossing` for the window step of a certified transversal crossing (its box
+    #: is the hull of the old-piece and new-piece enclosures; its "polynomial" is that constant box)
+    crossing: object = None
 
     @property
     def t1(self) -> Fraction:
@@ -149,6 +155,9 @@ class FlowTube:
     elapsed: float = 0.0
     checkpoints: list = field(default_factory=list)  # (t_j, max radius of the box at t_j as an exact Fraction)
     rho0: arb | None = None
+    #: certified transversal crossings of activation breakpoints, in time order (:class:`kinks.Crossing`: where,
+    #: t_lo, t_hi, the patterns on both sides, the certified signs of the normal components)
+    crossings: list = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -187,7 +196,19 @@ class FlowTube:
         check_objective(obj)
         prec = self.prec if prec is None else validate.integer(prec, "prec", minimum=MIN_FLOW_PREC,
                                                                maximum=MAX_FLOW_PREC)
-        return [(s.t0, s.t1, obj.value(s.tube, "ball", prec)) for s in self.steps]
+        from . import kinks
+
+        out = []
+        for s in self.steps:
+            try:
+                v = obj.value(s.tube, "ball", prec)
+            except RegionBoundaryError:  # a box meeting a breakpoint: L on the pieces the path is on there
+                v = None
+                for box, f in kinks.path_parts(obj, s):
+                    w = f.value(box, "ball", prec)
+                    v = w if v is None else v.union(w)
+            out.append((s.t0, s.t1, v))
+        return out
 
     def distance_upper(self, center) -> Fraction:
         """An exact upper bound of sup_{t ∈ [0, T_reached]} ‖θ(t) − center‖₂ (``center`` exact rationals): the
@@ -334,6 +355,7 @@ class _Flow:
         self.log_tol = math.log(tol.numerator) - math.log(tol.denominator)
         self.lam_cache = None  # (box K⁺, λ ≤ λ_min(∇²L) over K⁺)
         self.margin = arb(2) ** -20
+        self.kappa = 1.0  # step-size factor learnt from rejected steps (heuristic)
 
     # -- Taylor coefficients -------------------------------------------------------------------------------
     def coefficients(self, x, upto: int) -> list:
@@ -439,6 +461,60 @@ class _Flow:
         end = np.array([_meet(u, v) for u, v in zip(end, tube)], dtype=object)
         return tube, end, R
 
+    def try_step(self, c, rho, cs, h: Fraction, hmin: Fraction, fixed, raise_kink: bool = False):
+        """One validated step from (c, rho) with the coefficients cs, trying h, then halving it (or shrinking it by
+        the factor a too-wide remainder asks for) down to hmin: (h, parts, last) with parts = (B, ytube, yend, R,
+        μ, e^{μh}, tube growth) or None, and last the last failure (reason, kind). A breakpoint met by the a-priori
+        box is re-raised (RegionBoundaryError) when ``raise_kink`` (the caller continues on a fixed piece)."""
+        N = self.N
+        last = None
+        while h >= hmin and h > 0:
+            try:
+                B = self.apriori(c, h, cs[1])
+                ytube, yend, R = self.taylor_boxes(cs, B, h)
+                rem = _max_rad_arb(R * int_power(_arbq(h), N))
+                if fixed is None and rem > self.tol_arb * 10 and h / 2 >= hmin:
+                    # the remainder over the box is wider than at the centre (wrapping of the series AD over
+                    # a box): shrink h by the factor it asks for, and remember it for the next steps
+                    m = _mag(rem)
+                    e = (math.log(10) + self.log_tol - math.log(m)) / N if 0 < m < math.inf else -1.0
+                    shrink = min(0.5, 0.9 * math.exp(min(e, 0.0)))
+                    self.kappa = max(1e-3, self.kappa * shrink)
+                    raise _StepFailed(f"the remainder over the a-priori box exceeds 10·tol (h = {h})", shrink=shrink)
+                if rho != 0:
+                    mu, grow = self.log_norm(ytube, rho, h)
+                    grow_tube = grow if mu >= 0 else arb(1)
+                else:
+                    mu, grow, grow_tube = None, arb(0), arb(0)
+                if not last:
+                    self.kappa = min(1.0, self.kappa * 1.1)  # accepted at the first try: let the step grow back
+                return h, (B, ytube, yend, R, mu, grow, grow_tube), last
+            except _StepFailed as exc:
+                last = (exc.reason, exc.kind)
+                if exc.shrink is not None:
+                    h = _dyadic_floor(float(h) * exc.shrink)
+                    continue
+            except RegionBoundaryError as exc:
+                if raise_kink:
+                    raise
+                last = (f"the tube meets a breakpoint of the objective: {exc}", "kink")
+            except (EnclosureError, NonRealError) as exc:
+                last = (f"no finite enclosure over the step: {exc}", "step_size")
+            h = _halve(h)
+        return h, None, last
+
+    def make_step(self, t: Fraction, h: Fraction, cs, parts, rho, pattern=None):
+        """(FlowStep, next centre, next radius) from try_step's parts (see the module doc, step 4)."""
+        B, ytube, yend, R, mu, grow, grow_tube = parts
+        r_tube = (rho * grow_tube).upper()
+        r_end = (rho * grow).upper()
+        xtube = np.array([v + arb(0, r_tube) for v in ytube], dtype=object) if rho != 0 else ytube
+        xend = np.array([v + arb(0, r_end) for v in yend], dtype=object) if rho != 0 else yend
+        st = FlowStep(t0=t, h=h, coeffs=cs[:self.N], remainder=R, tube=xtube, end=xend, rho=rho, mu=mu,
+                      pattern=pattern)
+        c = np.array([arb(v.mid()) for v in yend], dtype=object)
+        return st, c, (r_end + _norm2_rad_upper(yend)).upper()
+
     def log_norm(self, tube, rho: arb, h: Fraction) -> tuple[Fraction, arb]:
         """(μ, e^{μh} upper) with μ ≥ −λ, λ ≤ λ_min(∇²L) over K = tube inflated by r > ρ e^{μh} (see the module
         doc); _StepFailed when no such r is found.
@@ -511,7 +587,8 @@ def _dyadic_floor(x: float) -> Fraction:
 
 
 def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=None, *, max_steps: int = 100_000,
-                   min_step=None, time_limit: float | None = None, step=None, ad: str = "tape") -> FlowTube:
+                   min_step=None, time_limit: float | None = None, step=None, ad: str = "tape",
+                   kinks: str = "cross") -> FlowTube:
     """A validated enclosure (a tube) of the gradient-flow solution θ' = −∇L(θ), θ(0) = x0, on [0, T].
 
     Parameters: ``obj`` an objective (``Objective.from_sympy`` or a network loss of an MLP), ``x0`` its p parameters
@@ -550,6 +627,7 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     max_steps = validate.integer(max_steps, "max_steps", minimum=1)
     fixed = None if step is None else validate.positive_rational(step, "step")
     validate.one_of(ad, ("tape", "series"), "ad")
+    validate.one_of(kinks, ("cross", "stop"), "kinks")
     hmin = Tq / 2**40 if min_step is None else validate.positive_rational(min_step, "min_step")
     if time_limit is not None:
         time_limit = validate.finite_float(time_limit, "time_limit")
@@ -561,6 +639,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
               f"enclosure, Lagrange remainder, logarithmic-norm wrapping control; Arb at {prec} bits")
     tube = FlowTube(objective=getattr(obj, "name", type(obj).__name__), x0=x0q, T=Tq, T_reached=Fraction(0),
                     steps=[], order=N, prec=prec, tol=tolq, method=method)
+    pieces = None  # kinks.Pieces, built at the first kink (kinks="cross")
+    mode = None  # kinks.PieceMode while stepping on a fixed analytic piece
+    stay = 4  # piece-mode steps clear of every breakpoint before the objective itself is tried again
     with SeriesContext(prec, N + 2):
         x0b = [_arbq(q) for q in x0q]
         c = np.array([arb(v.mid()) for v in x0b], dtype=object)
@@ -573,7 +654,30 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
         tube.checkpoints.append((Fraction(0), to_fraction(rho)))
         t = Fraction(0)
         stop = None
-        kappa = 1.0  # step-size factor learnt from rejected steps (heuristic)
+
+        def add(st):
+            tube.steps.append(st)
+            tube.T_reached = st.t1
+            tube.checkpoints.append((st.t1, _max_rad(st.end)))
+
+        def enter(exc):
+            """Piece mode from (c, rho) after a kink; (mode, None) or (None, stop)."""
+            nonlocal pieces
+            named = _named_boundary(obj, c, prec, exc)
+            why = f"at t = {t} the solution is (or may be) on a breakpoint of the objective: {named}"
+            if kinks == "stop":
+                return None, (why, "kink")
+            from . import kinks as _kinks
+
+            try:
+                if pieces is None:
+                    pieces = _kinks.Pieces(obj, prec, N, tolq, ad == "tape")
+                return _kinks.PieceMode.enter(pieces, c, rho), None
+            except RegionBoundaryError:
+                return None, (why, "kink")
+            except ArithmeticNotSupportedError as unsup:
+                return None, (f"{why} (a crossing cannot be continued: {unsup})", "kink")
+
         while t < Tq:
             if len(tube.steps) >= max_steps:
                 stop = (f"max_steps = {max_steps} steps reached at t = {t}", "max_steps")
@@ -581,72 +685,51 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
             if time_limit is not None and time.perf_counter() - t_start > time_limit:
                 stop = (f"time_limit = {time_limit} s reached at t = {t}", "time_limit")
                 break
+            if mode is not None:
+                out = mode.advance(c, rho, t, Tq, hmin, fixed)
+                for st in out.steps:
+                    add(st)
+                tube.crossings.extend(out.crossings)
+                if out.stop is not None:
+                    stop = out.stop
+                    break
+                t, c, rho = tube.T_reached, out.c, out.rho
+                if mode.clear_steps >= stay:
+                    mode = None  # clear of every breakpoint: back to the objective itself
+                continue
             try:
                 cs = fl.coefficients(c, N)
             except RegionBoundaryError as exc:
-                exc = _named_boundary(obj, c, prec, exc)
-                stop = (f"at t = {t} the solution is (or may be) on a breakpoint of the objective: {exc}", "kink")
-                break
+                mode, stop = enter(exc)
+                if stop is not None:
+                    break
+                stay = min(2 * stay, 1024)
+                continue
             except (EnclosureError, NonRealError) as exc:
                 stop = (f"at t = {t} the Taylor coefficients cannot be enclosed: {exc}", "step_size")
                 break
             guess = fl.step_guess(cs)
-            h = Tq - t if guess is None else (_dyadic_floor(guess * kappa) if guess > 0 else Fraction(0))
+            h = Tq - t if guess is None else (_dyadic_floor(guess * fl.kappa) if guess > 0 else Fraction(0))
             if fixed is not None:
                 h = fixed
             h = min(h, Tq - t)
-            last = None
-            step = None
-            while h >= hmin and h > 0:
-                try:
-                    B = fl.apriori(c, h, cs[1])
-                    ytube, yend, R = fl.taylor_boxes(cs, B, h)
-                    rem = _max_rad_arb(R * int_power(_arbq(h), N))
-                    if fixed is None and rem > fl.tol_arb * 10 and h / 2 >= hmin:
-                        # the remainder over the box is wider than at the centre (wrapping of the series AD over
-                        # a box): shrink h by the factor it asks for, and remember it for the next steps
-                        m = _mag(rem)
-                        e = (math.log(10) + fl.log_tol - math.log(m)) / N if 0 < m < math.inf else -1.0
-                        shrink = min(0.5, 0.9 * math.exp(min(e, 0.0)))
-                        kappa = max(1e-3, kappa * shrink)
-                        raise _StepFailed(f"the remainder over the a-priori box exceeds 10·tol (h = {h})",
-                                          shrink=shrink)
-                    if rho != 0:
-                        mu, grow = fl.log_norm(ytube, rho, h)
-                        grow_tube = grow if mu >= 0 else arb(1)
-                    else:
-                        mu, grow, grow_tube = None, arb(0), arb(0)
-                    step = (B, ytube, yend, R, mu, grow, grow_tube)
+            try:
+                h, step, last = fl.try_step(c, rho, cs, h, hmin, fixed, raise_kink=kinks == "cross")
+            except RegionBoundaryError as exc:
+                mode, stop = enter(exc)
+                if stop is not None:
                     break
-                except _StepFailed as exc:
-                    last = (exc.reason, exc.kind)
-                    if exc.shrink is not None:
-                        h = _dyadic_floor(float(h) * exc.shrink)
-                        continue
-                except RegionBoundaryError as exc:
-                    last = (f"the tube meets a breakpoint of the objective: {exc}", "kink")
-                except (EnclosureError, NonRealError) as exc:
-                    last = (f"no finite enclosure over the step: {exc}", "step_size")
-                h = _halve(h)
-            if step is not None and not last:
-                kappa = min(1.0, kappa * 1.1)  # accepted at the first try: let the step grow back
+                stay = min(2 * stay, 1024)
+                continue
             if step is None:
                 why, kind = last or (f"the step size the Taylor coefficients allow ({h}) is below min_step: they grow "
                                      "fast, i.e. the solution or the objective has a singularity close by (blow-up, "
                                      "the edge of the domain) or the flow is stiff", "step_size")
                 stop = (f"no validated step from t = {t} with h ≥ {hmin}: {why}", kind)
                 break
-            B, ytube, yend, R, mu, grow, grow_tube = step
-            r_tube = (rho * grow_tube).upper()
-            r_end = (rho * grow).upper()
-            xtube = np.array([v + arb(0, r_tube) for v in ytube], dtype=object) if rho != 0 else ytube
-            xend = np.array([v + arb(0, r_end) for v in yend], dtype=object) if rho != 0 else yend
-            tube.steps.append(FlowStep(t0=t, h=h, coeffs=cs[:N], remainder=R, tube=xtube, end=xend, rho=rho, mu=mu))
-            t = t + h
-            c = np.array([arb(v.mid()) for v in yend], dtype=object)
-            rho = (r_end + _norm2_rad_upper(yend)).upper()
-            tube.T_reached = t
-            tube.checkpoints.append((t, _max_rad(xend)))
+            st, c, rho = fl.make_step(t, h, cs, step, rho)
+            add(st)
+            t = tube.T_reached
     if stop is not None:
         tube.stopped, tube.stop_kind = stop
     tube.elapsed = time.perf_counter() - t_start
