@@ -258,6 +258,19 @@ def test_huge_hessians_climb_or_stay_uncertified():
     assert c.certified and c.lower <= Fraction(1, 2**1060) <= c.upper
 
 
+def test_float_range_extremes_and_non_finite_iterates():
+    loss, _ = _net([3, 3, 1], "tanh", seed=2)
+    with pytest.raises(InputError):
+        sharpness_at(loss, np.full(loss.n_params, np.nan))
+    c = sharpness_at(loss, np.full(loss.n_params, 1e300))  # the float64-ball Hessian overflows: Arb takes over
+    assert c.rung.startswith("ball@") and c.lower < 0 < c.upper  # valid (tanh saturates; huge second-order terms)
+    res = SharpnessResult(Fraction(1, 10), [c], "float", "x")
+    assert "e+" in res.table() and res.edge_of_stability(1).verdict == Verdict.INCONCLUSIVE
+    c = sharpness_at(loss, np.full(loss.n_params, 1e-310))  # subnormal parameters
+    ref = _mp_top(loss, np.full(loss.n_params, 1e-310))
+    assert c.lower <= ref <= c.upper
+
+
 def test_arb_to_b64_encloses_and_refuses_out_of_range():
     from flint import arb
 

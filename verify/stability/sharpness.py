@@ -267,6 +267,11 @@ def _theta_input(theta, objective):
     if isinstance(theta, B64):
         out = theta
     elif isinstance(theta, np.ndarray) and theta.dtype == np.float64:
+        if not np.isfinite(theta).all():
+            from ..errors import NonFiniteError
+
+            raise NonFiniteError(f"θ holds a non-finite float (entry {int(np.argmin(np.isfinite(theta)))}): no "
+                                 "Hessian to enclose")
         out = theta
     elif isinstance(theta, np.ndarray) and theta.dtype == object and theta.size and \
             all(type(v).__name__ == "arb" for v in theta.reshape(-1)):
@@ -284,11 +289,23 @@ def _fmt(q, near: Fraction | None = None) -> str:
     1e−30 above 2/η must not print as "20 > 20")."""
     if q is None:
         return "—"
-    s = f"{float(q):.10g}"
-    if near is not None and q != near and s == f"{float(near):.10g}":
+    s = _num(q, 10)
+    if near is not None and q != near and s == _num(near, 10):
         d = q - near
-        return f"{float(near):.10g} {'+' if d > 0 else '−'} {float(abs(d)):.3g}"
+        return f"{_num(near, 10)} {'+' if d > 0 else '−'} {_num(abs(d), 3)}"
     return s
+
+
+def _num(q, digits: int) -> str:
+    """q with ``digits`` significant digits, also beyond the float range (10^459 does not overflow)."""
+    q = Fraction(q)
+    try:
+        return f"{float(q):.{digits}g}"
+    except OverflowError:
+        from decimal import Context, Decimal
+
+        ctx = Context(prec=digits + 2)
+        return f"{ctx.divide(Decimal(q.numerator), Decimal(q.denominator)):.{digits - 1}e}"
 
 
 @dataclass
