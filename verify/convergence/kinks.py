@@ -19,8 +19,7 @@ time t* and of θ' = F_P' after it. When F_P points into S and F_P' points back 
 *slide* along S (Filippov's sliding mode, the convex combination tangent to S): the tube stops there. This is the
 event-location step of validated ODE solvers for piecewise-smooth systems (CAPD: Kapela, Mrozek, Wilczak,
 Zgliczyński, "CAPD::DynSys: a flexible C++ toolbox for rigorous numerical analysis of dynamical systems",
-arXiv:2010.07097, Poincaré maps and section crossing; Nedialkov & Jackson, "Rigorous event location for ODEs",
-the validated-Taylor version used here).
+arXiv:2010.07097: rigorous crossings of Poincaré sections by validated Taylor enclosures).
 
 **Piece mode.** At a kink the integrator switches to the analytic piece L_P of the current region (decided with
 certainty on the current box): every step is an ordinary validated Taylor step of θ' = F_P(θ) (the module

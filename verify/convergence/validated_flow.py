@@ -52,9 +52,13 @@ truncated one raises :class:`~verify.errors.InternalError`, never a wrong box).
 
 Piecewise objectives (ReLU networks, ``Abs`` in sympy): the Taylor expansion needs an analytic field on the step.
 The Taylor evaluation refuses a pre-activation (or Piecewise condition) whose constant term may meet a breakpoint,
-at the centre and over B (:class:`~verify.errors.RegionBoundaryError`). A step that keeps meeting one after
-halving h down to ``min_step`` stops the computation: the tube is valid on [0, T_reached] and ``stopped`` says
-where and why (continuation across a transversal crossing is not implemented).
+at the centre and over B (:class:`~verify.errors.RegionBoundaryError`). With ``kinks="cross"`` (default) the
+integrator then steps on the analytic piece L_P of the current activation region with region checks, and continues
+across a *transversal* crossing with a certified crossing window (:mod:`verify.convergence.kinks`: both pieces'
+fields certified to cross the breakpoint surface in the same direction, Filippov 1988; the window step's box holds
+both sides; ``tube.crossings`` records each window). A certified sliding mode stops the tube with
+``stop_kind="sliding"``; an undecided sign (tangential contact, boxes too wide) with ``stop_kind="kink"``; both are
+valid on [0, T_reached]. ``kinks="stop"`` stops at the first breakpoint (the behaviour before crossings).
 
 Supported objectives: ``Objective.from_sympy`` (every analytic sympy function the compiler knows; Piecewise
 conditions decided on constant terms) and network losses (SquareLoss, LogisticLoss, CrossEntropyLoss) of MLPs and
@@ -598,7 +602,9 @@ def validated_flow(obj, x0, T, prec: int = 128, order: int | None = None, tol=No
     (default T·2^−40) and ``time_limit`` (seconds, checked between steps) bound the work: when one is hit, or the
     tube meets a kink, the tube stops early and says so (``stopped``). ``step`` (an exact rational) fixes the step
     size instead of choosing it from the coefficients and ``tol`` (it is still halved where a step cannot be
-    validated). ``ad`` chooses how the Taylor coefficients are computed: ``"tape"`` (default: the gradient recorded
+    validated). ``kinks``: ``"cross"`` (default) continues across certified transversal crossings of activation
+    breakpoints and stops on sliding (:mod:`verify.convergence.kinks`), ``"stop"`` stops at the first breakpoint.
+    ``ad`` chooses how the Taylor coefficients are computed: ``"tape"`` (default: the gradient recorded
     once, then one sweep per order, :mod:`verify.arith.relaxed`) or ``"series"`` (the gradient re-evaluated on whole
     ``arb_series`` for each order, :mod:`verify.arith.taylor`); both give enclosures of the same coefficients.
 
