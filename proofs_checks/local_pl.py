@@ -140,8 +140,10 @@ def _ls_alpha():
     lo = pl.alpha_lower_ntk(LSQ, [0, 0, 0], 10, fast=False)
     up, _, _ = pl.alpha_upper(LSQ, [0, 0, 0], 10)
     ok = 2 - F(1, 10**30) < lo <= 2 <= up
+    # margin: the slack of the check 2 − 10⁻³⁰ < lo ≤ 2 ≤ up (0 when the witness bound is exactly 2); lo − 2 < 0 by
+    # the rounding, so it read as a violation next to SUPPORTED
     return Result(S if ok else R, claim="α = 2λ_min(AAᵀ) = 2 on every ball", quantity=Quantity("α", 2, (lo, up)),
-                  margin=float(lo - 2), arithmetic="ball", precision=128,
+                  margin=float(min(lo - (2 - F(1, 10**30)), up - 2, 2 - lo)), arithmetic="ball", precision=128,
                   message=f"certified NTK lower bound {float(lo):.35g} (2 − {float(2 - lo):.2g}; J = A is constant, "
                           f"so only rounding separates it from 2) and witness upper bound {float(up):.10g}")
 
@@ -155,7 +157,7 @@ def _ls_equality():
     lhs = (xstar.T * xstar)[0]
     rhs = 4 * f0 / 2
     traj = cv.gd(LSQ, [0, 0, 0], F(1, 4), 400, "float")
-    err = float(np.max(np.abs(traj.thetas_float()[-1] - np.array([float(v) for v in xstar]))))
+    err = float(np.max(np.abs(traj.thetas_float[-1] - np.array([float(v) for v in xstar]))))
     ok = lhs == rhs
     return Result(P if ok else R, claim="equality in the distance bound for an aligned residual",
                   quantity=Quantity("‖x* − x0‖²", str(lhs)), margin=0, arithmetic="exact",
@@ -201,8 +203,8 @@ for r in (F(1, 4), F(1, 2), F(684, 1000), 1, 2, 5):
 
 def _spurious_limit():
     tr = cv.gd(SPURIOUS, [F(-3, 2)], F(1, 100), 3000, "float")
-    xl = float(tr.thetas_float()[-1][0])
-    fl = float(tr.losses_float()[-1])
+    xl = float(tr.thetas_float[-1][0])
+    fl = float(tr.losses_float[-1])
     ok = abs(xl - (-0.5 - 1 / math.sqrt(10))) < 1e-6 and abs(fl - 1.10101) < 1e-4
     return _supported("GD converges to the spurious minimum", ok, f"x_K = {xl:.8f} (−1/2 − 1/√10 = "
                       f"{-0.5 - 1 / math.sqrt(10):.8f}), f = {fl:.6f} > 0")
@@ -295,8 +297,8 @@ _add("C9-scale criterion certified at a large output scale", "tanh [3,4,4,1], λ
 def _claim10():
     th0 = vf.init.positive(NET, 4)
     tr = cv.gd(NN, th0, F(1, 2000), 3000, "float", stop_below=1e-24)  # stop at the float64 floor
-    L = tr.losses_float()
-    th = tr.thetas_float()
+    L = tr.losses_float
+    th = tr.thetas_float
     dist = float(np.max(np.linalg.norm(th - th[0], axis=1)))
     mus = [pl.ratio(NN, t) for t, Lk in zip(th[::300], L[::300]) if Lk > 0]
     k = np.arange(len(L))
@@ -348,7 +350,7 @@ def _claim13():
     net = vf.MLP([3, 4, 4, 1], "softplus")
     loss = vf.SquareLoss(net, vf.Dataset(X_NN, Y_NN))
     tr = cv.gd(loss, vf.init.positive(net, 4), F(1, 2000), 2000, "float")
-    L = tr.losses_float()
+    L = tr.losses_float
     return Result(I, claim="σ(0) ≠ 0 (softplus) from the naive positive init", arithmetic="float",
                   message=f"exploratory (docs/theory/local_pl.md §6 claim 13): L {L[0]:.3g} → {L[-1]:.3g} in 2000 "
                           "steps; the paper's construction for σ(0) ≠ 0 is not known, so no verdict is claimed")

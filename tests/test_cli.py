@@ -17,11 +17,16 @@ from verify.report import ProofCheck, render, run_checks
 
 def test_verify_check_passes_and_writes_json(tmp_path, capsys):
     out = tmp_path / "report.json"
-    assert main(["check", "-q", "--json", str(out)]) == 0
+    assert main(["check", "-q", "--format", "wide", "--json", str(out)]) == 0
     table = capsys.readouterr().out
-    assert "C1 Euler identity" in table and "C2 homogeneity" in table and "negative control" in table
+    assert "NP-C1" in table and "Euler identity" in table and "NP-C2" in table and "homogeneity" in table
+    assert "negative control" in table and "Verdicts: PROVED" in table
     rep = json.loads(out.read_text())
     assert rep["summary"]["checks"] == rep["summary"]["as_expected"] > 0
+    by_id = {}
+    for c in rep["checks"]:  # a claim id belongs to one paper module (C1, C2, … repeat across papers)
+        by_id.setdefault(c["id"], set()).add(c["name"].split("/")[0])
+    assert all(len(mods) == 1 for mods in by_id.values())
     verdicts = {c["result"]["verdict"] for c in rep["checks"]}
     assert {"PROVED", "REFUTED", "SUPPORTED"} <= verdicts
     for c in rep["checks"]:
@@ -32,6 +37,7 @@ def test_selection_and_listing(capsys):
     assert main(["check", "--list", "-k", "C2"]) == 0
     listed = capsys.readouterr().out.strip().splitlines()
     assert listed and all("C2" in line for line in listed)
+    assert any("NP-C2  [homogeneous_np]  C2 homogeneity" in line for line in listed)  # spaces kept
     assert main(["check", "-k", "no-such-claim"]) == 2
 
 

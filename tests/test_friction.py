@@ -6,6 +6,7 @@ import json
 import sys
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -276,3 +277,254 @@ def test_docs_claims_page_states_the_prop_contract():
     for needed in ('"ball"', "ball64", "exact", "REFUTED", "SUPPORTED", "INCONCLUSIVE", "to_arith",
                    "enclosure", "--import", "verify.claims"):
         assert needed in text, needed
+
+
+# ------------------------------------------------------------------ 9. a consistent Trajectory API
+def test_trajectory_losses_float_is_a_property_with_a_deprecated_call_form():
+    loss = vf.SquareLoss(vf.MLP([1, 1], "identity"), vf.Dataset([[1]], [[1]]))
+    tr = vf.convergence.gd(loss, [0], Fraction(1, 4), 3, "ball")
+    L = tr.losses_float
+    assert L.shape == (4,) and L[0] == 1.0 and L[1] == 0.25  # (1 − θ)², θ_1 = 1/2
+    assert type(L * 2) is np.ndarray and tr.thetas_float.shape == (4, 1)
+    with pytest.warns(DeprecationWarning, match="property"):
+        old = tr.losses_float()
+    assert type(old) is np.ndarray and np.array_equal(old, L)
+    with pytest.warns(DeprecationWarning):
+        assert np.array_equal(tr.thetas_float(), tr.thetas_float)
+    assert tr.loss_bounds()[1] == (Fraction(1, 4), Fraction(1, 4))  # exact endpoints of the enclosures
+    with pytest.raises(vf.errors.UncertifiedValueError):
+        vf.convergence.gd(loss, [0], Fraction(1, 4), 3, "float").loss_bounds()
+
+
+# ------------------------------------------------------------------ 6. the `verify check` table
+def _report(rows):
+    from verify.report import ProofCheck, run_checks
+
+    checks = [ProofCheck(name, claim, inst, expected, (lambda r=res: r), paper=paper, paper_id=pid)
+              for name, claim, inst, expected, res, paper, pid in rows]
+    return run_checks(checks, progress=None)
+
+
+LONG_CLAIM = ("C6-lsq α = 2λ_min(AAᵀ) on every ball (NTK bound, witness), with a deliberately long explanation that "
+              "no terminal of 100 columns can show on one line")
+
+
+def _rows():
+    S, P = vf.Verdict.SUPPORTED, vf.Verdict.PROVED
+    return [("local_pl/C6-lsq/A2×3", LONG_CLAIM, "½‖Ax−b‖², A 2×3, an instance with | a pipe", S,
+             vf.Result(S, margin=-1.05e-37, arithmetic="ball", precision=128),
+             "local_pl (Chatterjee, arXiv:2203.16462)", "PL"),
+            ("gradient_flow/C6-lsq/x", "C6-lsq another paper's C6", "x²", P,
+             vf.Result(P, margin=Fraction(1, 3), arithmetic="exact",
+                       scope=vf.result.make_scope("one point", count=1)), "gradient_flow (arXiv:2509.23887)", "GF")]
+
+
+def test_the_table_has_ids_per_paper_full_wrapped_text_and_a_legend():
+    from verify.report import render
+
+    rep = _report(_rows())
+    text = render(rep, width=130)
+    assert "PL-C6-lsq" in text and "GF-C6-lsq" in text and "paper" in text.splitlines()[0]
+    assert "local_pl" in text and "gradient_flow" in text
+    words = " ".join(line for line in text.splitlines())
+    for w in LONG_CLAIM.split()[1:]:  # every word of the claim is printed (wrapped, not cut)
+        assert w in words, w
+    assert "…" not in text.split("Verdicts:")[0]
+    assert max(len(line) for line in text.split("Verdicts:")[0].splitlines()) <= 130
+    assert "Verdicts: PROVED — certified" in text and "SUPPORTED — evidence, not proof" in text
+    assert "-1.05e-37†" in text and "† a PROVED/SUPPORTED row with a margin below 0" in text
+    wide = render(rep, fmt="wide")
+    assert LONG_CLAIM[len("C6-lsq "):] in wide  # one line per check, nothing cut
+    md = render(rep, fmt="markdown").splitlines()
+    assert md[0].startswith("| status | id | paper | claim |") and md[1].startswith("|---|")
+    assert "\\| a pipe" in md[2] and md[2].count(" | ") == 10 and "expected" in md[0]  # a pipe is escaped
+    with pytest.raises(InputError):
+        render(rep, fmt="html")
+
+
+def test_no_negative_mark_when_margins_agree_with_the_verdict():
+    from verify.report import render
+
+    rows = _rows()[1:]
+    text = render(_report(rows))
+    assert "†" not in text
+
+
+def test_proof_check_ids_are_unique_across_papers():
+    from verify.report import discover
+
+    checks = discover()
+    owner = {}
+    for c in checks:
+        owner.setdefault(c.id, set()).add(c.name.split("/")[0])
+        assert c.id.split("-")[0] == c.paper_id and c.paper_id
+    assert all(len(v) == 1 for v in owner.values())
+    assert {"GD", "GF", "NP", "PL"} <= {c.paper_id for c in checks}
+
+
+def test_check_list_keeps_spaces_and_the_format_option_is_validated(capsys):
+    assert main(["check", "--list", "-k", "C6-lsq"]) == 0
+    out = capsys.readouterr().out
+    assert "PL-C6-lsq  [local_pl]  C6-lsq α = 2λ_min(AAᵀ) on every ball" in out and "½‖Ax−b‖², A 2×3" in out
+    with pytest.raises(SystemExit):
+        main(["check", "--format", "html", "--list"])
+
+
+def test_the_c6_lsq_equality_has_a_non_negative_margin():
+    from verify.report import discover, run_checks
+
+    chk = [c for c in discover() if c.name == "local_pl/C6-lsq/½‖Ax−b‖²,A2×3"]
+    rep = run_checks(chk, progress=None)
+    r = rep.outcomes[0].result
+    assert rep.ok and r.verdict == vf.Verdict.SUPPORTED and r.margin >= 0
+
+
+def test_a_recheck_line_has_no_empty_brackets():
+    from verify.cli import _result_line
+
+    line = _result_line(vf.Result(vf.Verdict.REFUTED, margin=-1, arithmetic="ball", precision=128))
+    assert "[]" not in line and line.startswith("REFUTED: (margin -1, ball 128 bit)")
+
+
+# ------------------------------------------------------------------ 8. canonical neuron order of KKT points
+def _permute_units(net, u, rng):
+    from verify.homogeneous._net import units
+
+    found, _ = units(net)
+    out = np.array(u, dtype=float)
+    for layer in sorted({f[0] for f in found}):
+        group = [ix for l_, _, ix in sorted(found, key=lambda t: t[1]) if l_ == layer]
+        perm = rng.permutation(len(group))
+        cur = out.copy()
+        for pos, k in enumerate(perm):
+            out[group[pos]] = cur[group[k]]
+    return out
+
+
+@pytest.mark.parametrize("widths,act", [([2, 4, 1], "relu_power(2)"), ([2, 3, 3, 1], "relu"), ([3, 5, 2], "abs")])
+def test_canonical_order_is_permutation_invariant_and_idempotent(widths, act):
+    from verify.homogeneous import NCF, canonical_order
+
+    net = vf.MLP(widths, act)
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(net.n_params)
+    c, perms = canonical_order(net, u)
+    assert set(perms) and all(sorted(p) == list(range(len(p))) for p in perms.values())
+    assert np.array_equal(canonical_order(net, c)[0], c)
+    X = rng.standard_normal((4, widths[0]))
+    z = rng.standard_normal((4, widths[-1]))
+    ncf = NCF(net, X, z)
+    for _ in range(5):
+        v = _permute_units(net, u, rng)
+        assert np.allclose(float(ncf.value(v)), float(ncf.value(u)), rtol=1e-12, atol=1e-12)
+        assert np.array_equal(canonical_order(net, v)[0], c)
+    # the first hidden layer's units are sorted by decreasing weight norm
+    from verify.homogeneous._net import units
+
+    first = [ix for layer, _, ix in units(net)[0] if layer == min(perms)]
+    norms = [np.linalg.norm(c[ix]) for ix in first]
+    assert norms == sorted(norms, reverse=True)
+
+
+def test_max_ncf_returns_kkt_points_in_canonical_neuron_order():
+    from verify.homogeneous import canonical_order, max_ncf
+
+    net = vf.MLP([2, 3, 1], "relu_power(2)")
+    X, z = [[1, 0], [0, 1], [1, 1]], [1, -1, 1]
+    pts = max_ncf(net, X, z, restarts=4, seed=0)
+    assert pts
+    for k in pts:
+        assert np.allclose(canonical_order(net, k.u)[0], k.u, atol=1e-9)
+    # the same search on the network with the units listed in another order finds the same point
+    perm_pts = max_ncf(net, X, z, restarts=4, seed=5)
+    assert np.allclose(perm_pts[0].u, pts[0].u, atol=1e-6) or abs(perm_pts[0].N - pts[0].N) > 1e-6
+
+
+def test_canonical_order_leaves_networks_without_units_alone():
+    from verify.homogeneous import canonical_order
+
+    net = vf.MLP([2, 3, 1], "relu", bias=True)
+    u = np.arange(net.n_params, dtype=float)
+    c, perms = canonical_order(net, u)
+    assert perms == {} and np.array_equal(c, u)
+
+
+# ------------------------------------------------------------------ 7. sweep reports
+def _sweep_file(path, n=12, huge_at=3):
+    rows = []
+    for i in range(n):
+        m = -2.5e17 if i == huge_at else (i - 2) * 1e-3
+        v = "REFUTED" if m < 0 else "SUPPORTED"
+        rows.append({"schema": 1, "claim": "gd-monotone-relu", "point": {"seed": i}, "verdict": v, "margin": m,
+                     "arithmetic": "ball" if v == "REFUTED" else "float", "message": f"msg <{i}>", "error": None,
+                     "instance": {"widths": [1, 1, 1], "marker": f"inst-{i}"} if v == "REFUTED" else None,
+                     "elapsed": 0.01})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return rows
+
+
+def test_sweep_report_uses_symlog_and_lists_counterexamples(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from verify.report import sweep_report
+
+    scales = []
+    real = Figure.savefig
+
+    def spy(self, *a, **k):
+        scales.append(self.axes[0].get_yscale())
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    f = tmp_path / "s.jsonl"
+    _sweep_file(f)
+    out = sweep_report.render(f, tmp_path / "rep")
+    assert scales[0] == "symlog"  # the margin plot: −2.5e17 next to margins of 1e−3
+    assert "counterexamples (REFUTED, certified): 3" in out["table"]
+    assert out["table"].index("seed': 3") < out["table"].index("seed': 0")  # the smallest margin first
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "Counterexamples (3 REFUTED, certified)" in page and "inst-3" in page and "inst-0" in page
+    assert "msg &lt;3&gt;" in page and "<3>" not in page  # escaped
+    assert "inst-5" not in page  # SUPPORTED rows carry no instance
+
+
+def test_sweep_report_keeps_a_linear_axis_for_margins_of_one_scale(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from verify.report import sweep_report
+
+    scales = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (scales.append(self.axes[0].get_yscale()),
+                                                                   real(self, *a, **k))[1])
+    f = tmp_path / "s.jsonl"
+    rows = [{"schema": 1, "claim": "c", "point": {"width": w}, "verdict": "SUPPORTED", "margin": 0.5 + w / 10,
+             "arithmetic": "float", "message": "", "error": None, "instance": None, "elapsed": 0.0}
+            for w in range(1, 6)]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = sweep_report.render(f, tmp_path / "rep")
+    assert scales[0] == "linear" and "no point was REFUTED" in (tmp_path / "rep" / "report.html").read_text()
+    assert "counterexamples" not in out["table"]
+
+
+def test_category_labels_are_rotated_and_thinned(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from verify.report.sweep_report import MAX_TICK_LABELS, _readable_ticks
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.scatter([f"a_rather_long_category_name_{i}" for i in range(45)], range(45))
+    _readable_ticks(ax)
+    labels = ax.get_xticklabels()
+    assert 0 < len(labels) <= MAX_TICK_LABELS
+    assert all(lab.get_rotation() > 0 and len(lab.get_text()) <= 24 for lab in labels)

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-json", action="store_true", help="do not write a JSON report")
     c.add_argument("--quick", action="store_true", help="skip checks marked slow")
     c.add_argument("--list", action="store_true", help="list the selected checks and exit")
+    c.add_argument("--format", choices=("text", "wide", "markdown"), default="text",
+                   help="the table: 'text' wraps the claim and instance to the terminal (default), 'wide' prints one "
+                        "line per check with nothing cut, 'markdown' a Markdown table")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
     imp = argparse.ArgumentParser(add_help=False)
@@ -81,10 +84,10 @@ def _check(args) -> int:
         return 2
     if args.list:
         for c in checks:
-            print(f"{c.name}  (expect {c.expected.value})")
+            print(f"{c.id}  [{c.paper_short}]  {c.claim} — {c.instance}  (expect {c.expected.value}; name {c.name})")
         return 0
     report = run_checks(checks, progress=None if args.quiet else sys.stderr)
-    print(render(report))
+    print(render(report, fmt=args.format))
     if not args.no_json:
         if args.json == "-":
             import json

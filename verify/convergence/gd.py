@@ -91,13 +91,58 @@ class Trajectory:
     def steps(self) -> int:
         return len(self.thetas) - 1
 
+    @property
     def losses_float(self) -> np.ndarray:
+        """The losses L(θ_k) as float64 (midpoints of enclosures), an array of ``steps + 1`` entries; ``losses`` keeps
+        them in the run's arithmetic (exact ``fmpq``, ``arb``/``B64`` enclosures, floats). A property, like
+        ``losses``; calling it (``traj.losses_float()``, the former method) still works, with a DeprecationWarning."""
         a = get_arith(self.arith, self.prec)
-        return np.array([float(a.to_float(v)) for v in self.losses])
+        return _FloatView.of(np.array([float(a.to_float(v)) for v in self.losses]), "losses_float")
 
+    @property
     def thetas_float(self) -> np.ndarray:
+        """The iterates θ_k as a float64 array of shape (steps + 1, p) (midpoints of enclosures); ``thetas`` keeps
+        them in the run's arithmetic. A property; calling it (the former method) still works, with a
+        DeprecationWarning."""
         a = get_arith(self.arith, self.prec)
-        return np.array([a.to_float(t) for t in self.thetas], dtype=float)
+        return _FloatView.of(np.array([a.to_float(t) for t in self.thetas], dtype=float), "thetas_float")
+
+    def loss_bounds(self) -> list:
+        """Exact rational endpoints ``(lo, hi)`` of every loss enclosure (certified arithmetics: ``ball``, ``ball64``,
+        ``exact``); a float or mp run raises :class:`~verify.errors.UncertifiedValueError`."""
+        a = get_arith(self.arith, self.prec)
+        return [a.bounds(v) for v in self.losses]
+
+
+class _FloatView(np.ndarray):
+    """A float64 array that may also be called, returning itself with a DeprecationWarning: ``Trajectory.losses_float``
+    and ``thetas_float`` were methods; they are properties now and old code calling them keeps working.
+    Arithmetic on it gives plain ndarrays."""
+
+    _name = ""
+
+    @classmethod
+    def of(cls, arr: np.ndarray, name: str):
+        out = arr.view(cls)
+        out._name = name
+        return out
+
+    def __array_finalize__(self, obj):
+        self._name = getattr(obj, "_name", "")
+
+    def __array_wrap__(self, obj, context=None, return_scalar=False):
+        out = np.asarray(obj)
+        return out[()] if return_scalar else out
+
+    def __call__(self):
+        import warnings
+
+        warnings.warn(f"Trajectory.{self._name} is a property now: write traj.{self._name} (without parentheses)",
+                      DeprecationWarning, stacklevel=2)
+        return np.asarray(self)
+
+    def __reduce__(self):  # pickles as a plain array
+        return np.asarray(self).__reduce__()
 
 
 # ------------------------------------------------------------------------------------------- GD run

@@ -9,6 +9,7 @@ residual blocks whose branch keeps the degree. Neuron Pursuit inserts fully conn
 and builds its own MLPs."""
 
 from ..errors import NotHomogeneousError
+from ._net import canonical_order
 from .identities import (
     check_euler_identity,
     check_homogeneity,
@@ -30,4 +31,4 @@ from .pursuit import (
 __all__ = ["check_euler_identity", "check_homogeneity", "euler_residuals", "homogeneity_residuals",
            "prove_homogeneity_symbolic", "NCF", "KKTPoint", "NotHomogeneousError", "certify_kkt", "max_ncf",
            "ncf_flow", "require_homogeneous", "neuron_pursuit", "gd_small_init", "small_init_experiment",
-           "PursuitResult", "theorem7_experiment", "deep_theorem7_experiment", "saddle_analysis"]
+           "PursuitResult", "theorem7_experiment", "deep_theorem7_experiment", "saddle_analysis", "canonical_order"]

@@ -201,3 +201,47 @@ def reduced(net, plan, pinned):
     layers.extend(net.layers[net.layers.index(plan[-1]["layer"]) + 1:])
     small = nn.Sequential(*layers, input_shape=net.input_shape)
     return small, np.concatenate(where).astype(int)
+
+
+def canonical_order(net, u, digits: int = 12):
+    """``u`` with the hidden units of each hidden layer permuted into a canonical order, and the permutations.
+
+    The NCF, the loss and every quantity the toolkit computes on a chain network are invariant under permuting
+    the units of a hidden layer (the unit's incoming row of W_l moves with its outgoing column of W_{l+1}), so KKT
+    points found from different starts are the same point up to such permutations. The canonical order, applied
+    layer by layer from the first hidden layer to the last: units sorted by the Euclidean norm of their weights
+    (incoming and outgoing, :func:`units`) in *decreasing* order, ties broken by the unit's weight vector in
+    lexicographic order (decreasing); norms and vectors are compared after rounding to ``digits`` significant
+    digits, so the order of two units equal to that accuracy does not depend on float noise below it. The sort is
+    stable, so units equal after rounding keep their relative order (then they are interchangeable up to that
+    accuracy). The result does not depend on how the units of ``u`` were permuted (up to such near-ties), and
+    applying it twice changes nothing.
+
+    Returns ``(u_canonical, perms)`` with ``perms[l] = [j_0, j_1, …]``: the unit now at position k was unit j_k of
+    ``u``. For a network without units (biases, residual blocks, …) ``u`` is returned unchanged with ``{}``."""
+    u = np.asarray(u)
+    found, _ = units(net)
+    if not found:
+        return u.copy(), {}
+    by_layer: dict = {}
+    for layer, j, ix in found:
+        by_layer.setdefault(layer, []).append((j, ix))
+    out = u.copy()
+    perms = {}
+
+    def rounded(x) -> float:
+        x = float(x)
+        return float(f"{x:.{digits}g}") if np.isfinite(x) else x
+
+    for layer in sorted(by_layer):
+        group = sorted(by_layer[layer], key=lambda t: t[0])
+        cur = out.copy()
+        keys = []
+        for _j, ix in group:
+            w = np.asarray(cur[ix], dtype=float)
+            keys.append((-rounded(np.linalg.norm(w)), tuple(-rounded(v) for v in w)))
+        order = sorted(range(len(group)), key=lambda k: keys[k])
+        for pos, k in enumerate(order):
+            out[group[pos][1]] = cur[group[k][1]]
+        perms[layer] = [group[k][0] for k in order]
+    return out, perms

@@ -81,7 +81,7 @@ from ..errors import (
 )
 from ..models import Dataset
 from ..numbers import to_fraction
-from ._net import NCFObjective, data_rows, reduced, require_homogeneous, units
+from ._net import NCFObjective, canonical_order, data_rows, reduced, require_homogeneous, units
 
 __all__ = ["NCF", "KKTPoint", "NotHomogeneousError", "certify_kkt", "max_ncf", "ncf_flow", "require_homogeneous"]
 
@@ -464,6 +464,11 @@ def max_ncf(net, X, z, *, restarts: int = 20, steps: int = 400, seed: int = 0, p
     ``prec`` bits (``certify``). Candidates with the same point or the same value (symmetric copies
     under neuron permutations) are merged numerically (``restarts_reaching`` counts them).
 
+    Each candidate is put in the canonical neuron order of :func:`~verify.homogeneous.canonical_order` (hidden
+    units by decreasing weight norm, ties by their weights) before it is certified, so
+    the point, its box and its pinned/active neuron lists all refer to that order: KKT points from different
+    starts, or of networks whose units were listed in another order, compare without a manual permutation.
+
     Returned sorted by N descending, ties by coordinates (deterministic). The first entry is the best
     KKT point *found*, not a certified global maximiser; ``N_lower`` is a certified lower bound on
     the maximum. See :class:`KKTPoint` for what is certified about each point.
@@ -496,6 +501,7 @@ def max_ncf(net, X, z, *, restarts: int = 20, steps: int = 400, seed: int = 0, p
                 uf = u  # Newton left the activation region (a kink) or diverged: keep the ascent point
             else:
                 uf = uf / nf
+        uf, _ = canonical_order(net, uf)  # neuron permutations of one KKT point give one candidate
         nval = float(ncf.value(uf))
         dup = next((k for k in found if float(k.u @ uf) > 1 - 1e-8 or abs(k.N - nval) <= 1e-9 * max(abs(nval), 1)),
                    None)

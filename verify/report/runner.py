@@ -16,11 +16,23 @@ import platform
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import InputError
 from ..result import Result, Verdict, encode
 from .check import ProofCheck
+
+#: default paper prefixes of the claim ids (a proofs_checks module may set its own ``PAPER_ID``)
+PAPER_IDS = {"gd_map": "GD", "gradient_flow": "GF", "homogeneous_np": "NP", "local_pl": "PL"}
+
+
+def paper_id(module: str, mod=None) -> str:
+    """The short prefix of a proof-check module's claim ids: its ``PAPER_ID``, else :data:`PAPER_IDS`, else the
+    initials of the module name (``my_new_paper`` → ``MNP``)."""
+    own = getattr(mod, "PAPER_ID", None)
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return PAPER_IDS.get(module) or "".join(w[0] for w in module.split("_") if w).upper() or module
 
 
 def discover(package: str = "proofs_checks") -> list[ProofCheck]:
@@ -52,6 +64,8 @@ def discover(package: str = "proofs_checks") -> list[ProofCheck]:
             if chk.name in seen:
                 raise InputError(f"duplicate proof-check name {chk.name!r}")
             seen.add(chk.name)
+            if not chk.paper_id:
+                chk = replace(chk, paper_id=paper_id(info.name, mod))
             checks.append(chk)
     return checks
 
@@ -63,14 +77,14 @@ def _import_failure(package: str, module: str, exc: Exception) -> ProofCheck:
         raise InputError(msg)
 
     return ProofCheck(f"{module}/import", f"import {package}.{module}", f"import failed ({type(exc).__name__})",
-                      Verdict.PROVED, run, paper=module)
+                      Verdict.PROVED, run, paper=module, paper_id=paper_id(module))
 
 
 def select(checks: list[ProofCheck], keyword: str | None = None, paper: str | None = None,
            include_slow: bool = True) -> list[ProofCheck]:
     out = []
     for c in checks:
-        if keyword and keyword.lower() not in f"{c.name} {c.claim} {c.instance}".lower():
+        if keyword and keyword.lower() not in f"{c.name} {c.id} {c.claim} {c.instance}".lower():
             continue
         if paper and paper.lower() not in c.paper.lower() and paper.lower() not in c.name.lower():
             continue
@@ -99,7 +113,7 @@ class Outcome:
 
     def to_dict(self) -> dict:
         c = self.check
-        return {"name": c.name, "paper": c.paper, "claim": c.claim, "instance": c.instance,
+        return {"name": c.name, "id": c.id, "paper": c.paper, "claim": c.claim, "instance": c.instance,
                 "reference": c.reference, "negative_control": c.negative_control,
                 "expected": c.expected.value, "status": self.status, "elapsed": self.elapsed,
                 "error": self.error, "result": None if self.result is None else self.result.to_dict()}

@@ -1,6 +1,8 @@
 """Render a sweep file (JSON lines written by :mod:`verify.report.sweep`): a text table of verdict
-counts and smallest margins per value of each swept parameter, and plots (margin against each
-parameter; verdict counts) as PNG files and one self-contained HTML page.
+counts and smallest margins per value of each swept parameter, the certified counterexamples (REFUTED rows, with
+their instances in the HTML page), and plots (margin against each parameter; verdict counts) as PNG files and
+one self-contained HTML page. A margin axis is logarithmic ("symlog" when some margin is ≤ 0) when the margins
+span decades (:func:`verify.plot.choose_scale`); category labels are rotated and thinned so they do not overlap.
 
 The file is read defensively: a torn last line is ignored, rows that are not usable (no verdict, a
 point value such as ``"1/0"``, a non-finite margin, …) are skipped and counted in a warning, a point
@@ -19,6 +21,8 @@ import pathlib
 import re
 from collections import defaultdict
 from fractions import Fraction
+
+import numpy as np
 
 from ..errors import InputError
 from ..result import check_input_file, parse_rational
@@ -150,6 +154,72 @@ def _target(out: pathlib.Path, name: str) -> pathlib.Path:
     return t
 
 
+def _scale(ax, values, axis="y", only_positive=False) -> str:
+    """A log axis when the values span decades (:func:`verify.plot.choose_scale`): "log" if all are > 0, "symlog"
+    (linear within the smallest nonzero magnitude) otherwise, so one run at −2.5e17 does not flatten the others.
+    ``only_positive``: never symlog (for x axes: linear unless a log axis fits)."""
+    from ..plot import choose_scale
+
+    scale, kw = choose_scale(values)
+    if only_positive and scale == "symlog":
+        scale, kw = "linear", {}
+    (ax.set_yscale if axis == "y" else ax.set_xscale)(scale, **kw)
+    return scale
+
+
+#: at most this many category labels on an x axis (every k-th is kept)
+MAX_TICK_LABELS = 20
+
+
+def _readable_ticks(ax, rotation: int = 35) -> None:
+    """Rotated, right-aligned x tick labels (long category names no longer overlap), thinned to
+    :data:`MAX_TICK_LABELS`, each cut to 24 characters."""
+    ax.figure.canvas.draw()  # categorical ticks and their labels exist only after a draw
+    ticks = list(ax.get_xticks())
+    labels = [lab.get_text() for lab in ax.get_xticklabels()]
+    step = max(1, -(-len(ticks) // MAX_TICK_LABELS))
+    ax.set_xticks(ticks[::step])
+    ax.set_xticklabels([t if len(t) <= 24 else t[:23] + "…" for t in labels[::step]], rotation=rotation, ha="right",
+                       fontsize=7)
+
+
+def counterexamples(rows: list[dict]) -> list[dict]:
+    """The REFUTED rows (certified counterexamples), smallest margin first."""
+    ref = [r for r in rows if r["verdict"] == "REFUTED"]
+    return sorted(ref, key=lambda r: r["margin"] if isinstance(r.get("margin"), int | float) else 0.0)
+
+
+def _counterexample_text(rows, limit: int = 10) -> str:
+    ce = counterexamples(rows)
+    if not ce:
+        return ""
+    lines = [f"counterexamples (REFUTED, certified): {len(ce)}" + (f", the first {limit}" if len(ce) > limit else "")]
+    for r in ce[:limit]:
+        m = r.get("margin")
+        lines.append(f"  {r['point']}: margin {m:.4g} ({r.get('arithmetic') or '?'}) — {r.get('message') or ''}"
+                     .rstrip(" —"))
+    return "\n".join(lines)
+
+
+def _counterexample_html(rows, limit: int = 50) -> str:
+    import json
+
+    ce = counterexamples(rows)
+    if not ce:
+        return "<h3>Counterexamples</h3><p>none: no point was REFUTED.</p>"
+    items = []
+    for r in ce[:limit]:
+        m = r.get("margin")
+        inst = r.get("instance")
+        inst_html = (f"<details><summary>instance (re-check it: save it as a counterexample file)</summary><pre>"
+                     f"{html.escape(json.dumps(inst, indent=1)[:20000])}</pre></details>" if inst else "")
+        items.append(f"<li><code>{html.escape(json.dumps(r['point']))}</code>: margin {html.escape(f'{m:.6g}')} "
+                     f"({html.escape(str(r.get('arithmetic') or '?'))}) — {html.escape(str(r.get('message') or ''))}"
+                     f"{inst_html}</li>")
+    more = f"<p>… and {len(ce) - limit} more (see the sweep file).</p>" if len(ce) > limit else ""
+    return f"<h3>Counterexamples ({len(ce)} REFUTED, certified)</h3><ul>{''.join(items)}</ul>{more}"
+
+
 def _plot_group(plt, out, rows, prefix, taken) -> list[str]:
     colors = {"PROVED": "tab:green", "REFUTED": "tab:red", "SUPPORTED": "tab:blue", "INCONCLUSIVE": "tab:gray",
               "ERROR": "black"}
@@ -165,7 +235,22 @@ def _plot_group(plt, out, rows, prefix, taken) -> list[str]:
                 ax.scatter(xs, [r["margin"] for r in sel], s=14, color=colors[v], label=v)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel(p)
-        ax.set_ylabel("margin (> 0: the claim holds)")
+        margins = [r["margin"] for r in rows if isinstance(r.get("margin"), int | float)]
+        scale = _scale(ax, margins)
+        ax.set_ylabel("margin (> 0: holds)" + ("" if scale == "linear" else f", {scale}"), fontsize=8)
+        if scale == "symlog":  # fewer decades labelled: the ticks near 0 no longer overlap
+            from matplotlib.ticker import SymmetricalLogLocator
+
+            lt = ax.yaxis.get_transform().linthresh
+            lo, hi = ax.get_ylim()
+            decades = max(1.0, np.log10(max(abs(lo), abs(hi), lt) / lt))
+            ax.yaxis.set_major_locator(SymmetricalLogLocator(base=10.0 ** max(1, int(decades // 4)), linthresh=lt))
+            ax.tick_params(axis="y", labelsize=7)
+        if numeric:
+            xs = [x for x in (_value(r["point"][p]) for r in rows) if isinstance(x, float)]
+            _scale(ax, xs, axis="x", only_positive=True)
+        else:
+            _readable_ticks(ax)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         fig.tight_layout()
@@ -177,6 +262,7 @@ def _plot_group(plt, out, rows, prefix, taken) -> list[str]:
     counts = [sum(r["verdict"] == v for r in rows) for v in VERDICTS]
     ax.bar(VERDICTS, counts, color=[colors[v] for v in VERDICTS])
     ax.set_ylabel("points")
+    _readable_ticks(ax, rotation=25)
     fig.tight_layout()
     name = safe_name(f"{prefix}verdicts", taken) + ".png"
     fig.savefig(_target(out, name), dpi=90)
@@ -224,6 +310,9 @@ def render(path, out_dir, *, warn=None) -> dict:
     for i, ((claim, params), grows) in enumerate(groups, 1):
         prefix = f"sweep{i}_" if len(groups) > 1 else ""
         table = render_table(grows)
+        ce_text = _counterexample_text(grows)
+        if ce_text:
+            table += "\n" + ce_text
         head = f"sweep {i} of {len(groups)}: claim {claim!r} over {', '.join(params)}" if len(groups) > 1 else ""
         tables.append(f"{head}\n{table}" if head else table)
         gfigs = _plot_group(plt, out, grows, prefix, taken)
@@ -231,7 +320,7 @@ def render(path, out_dir, *, warn=None) -> dict:
         imgs = "".join(f'<img src="data:image/png;base64,{base64.b64encode((out / f).read_bytes()).decode()}">'
                        for f in gfigs)
         title = f"<h2>{html.escape(head)}</h2>" if head else ""
-        sections.append(f"{title}<pre>{html.escape(table)}</pre>{imgs}")
+        sections.append(f"{title}<pre>{html.escape(table)}</pre>{imgs}{_counterexample_html(grows)}")
     text = "\n\n".join(tables)
     if notes:
         text += "\n" + "\n".join(f"warning: {n}" for n in notes)
@@ -249,4 +338,4 @@ def render(path, out_dir, *, warn=None) -> dict:
             "sweeps": len(groups)}
 
 
-__all__ = ["render", "render_table", "summarize", "clean_rows", "group_rows", "safe_name"]
+__all__ = ["render", "render_table", "summarize", "clean_rows", "group_rows", "safe_name", "counterexamples"]
