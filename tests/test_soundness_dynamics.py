@@ -156,20 +156,26 @@ def test_a_flow_that_leaves_the_domain_of_log_stops_before_it():
 
 
 def test_a_transversal_kink_crossing_is_enclosed_up_to_the_stop():
-    """L = |x| + 2x, x' = −(sign x + 2) from 1: x = 1 − 3t reaches the kink at t = 1/3 (transversally; continuation
-    is not implemented, so the tube stops at the kink) and is enclosed up to there."""
+    """L = |x| + 2x, x' = −(sign x + 2) from 1: x = 1 − 3t reaches the kink at t = 1/3 transversally (both fields
+    point to x < 0), then x = 1/3 − t. With kinks="stop" the tube stops at the kink and decides nothing past it;
+    by default it crosses, and the piecewise solution lies in the tube on both sides."""
     obj = vf.Objective.from_sympy(sp.Abs(x) + 2 * x, [x])
-    tube = validated_flow(obj, [1], 2, time_limit=4)
+    tube = validated_flow(obj, [1], 2, time_limit=4, kinks="stop")
     assert tube.stop_kind == "kink" and tube.T_reached <= F(1, 3)
     _tube_holds(tube, lambda t: [1 - 3 * t], per_step=10**6)
     assert fc.flow_stays_in_ball(tube, [1], 2).verdict == I  # true on [0, 2] but the tube does not reach 2
+    crossed = validated_flow(obj, [1], 2, time_limit=4)
+    assert crossed.complete and len(crossed.crossings) == 1
+    _tube_holds(crossed, lambda t: [1 - 3 * t if 3 * t <= 1 else mp.mpf(1) / 3 - t], per_step=10**6)
+    assert fc.flow_stays_in_ball(crossed, [1], 3).verdict == P  # |x(t) − 1| ≤ 8/3 on [0, 2]
+    assert fc.flow_stays_in_ball(crossed, [1], 2).verdict == R  # x(2) = −5/3 is 8/3 from 1
 
 
 def test_sliding_onto_a_kink_stops_cleanly():
     """L = |x − 1/3|: x = 1 − t until t = 2/3, then x stays on the kink (sliding / a non-smooth equilibrium)."""
     obj = vf.Objective.from_sympy(sp.Abs(x - sp.Rational(1, 3)), [x])
     tube = validated_flow(obj, [1], 2, time_limit=4)
-    assert tube.stop_kind == "kink" and tube.T_reached <= F(2, 3)
+    assert tube.stop_kind == "sliding" and tube.T_reached <= F(2, 3)
     _tube_holds(tube, lambda t: [1 - t], per_step=10**6)
     assert fc.flow_rate(obj, tube, F(1, 2)).verdict == I
 

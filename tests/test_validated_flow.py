@@ -356,7 +356,7 @@ def test_abs_objective_stops_before_the_kink():
     t* = ln(4/3) ≈ 0.2877 (a transversal crossing). The tube stops before t* with a reason, valid up to there."""
     xr = sp.Symbol("x", real=True)
     obj = vf.Objective.from_sympy((xr - 2) ** 2 / 2 + sp.Abs(xr), [xr])
-    tube = validated_flow(obj, [F(-1)], 1)
+    tube = validated_flow(obj, [F(-1)], 1, kinks="stop")
     assert not tube.complete and tube.stop_kind == "kink"
     assert "breakpoint" in tube.stopped or "Piecewise" in tube.stopped
     t_star = float(mpmath.log(mpmath.mpf(4) / 3))

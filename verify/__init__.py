@@ -10,13 +10,14 @@ Public API: models (:class:`MLP`, :class:`Dataset`, :class:`SquareLoss`, :class:
 results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`GDMap`,
 :class:`SGDMap`, :mod:`gdmap`: exceptional step sizes, non-singularity) and :mod:`stability`
 (minima under GD/SGD, periodic orbits, saddle escape); local PL inequalities (:mod:`pl`),
-convergence-rate checks for GD and gradient flow (:mod:`convergence`) and initialisations (:mod:`init`).
+convergence-rate checks for GD and gradient flow (:mod:`convergence`), initialisations (:mod:`init`), small real
+data sets loaded exactly (:mod:`datasets`) and figures (:mod:`plot`).
 """
 
-from . import claims, convergence, errors, gdmap, homogeneous, init, pl, stability, strategies, validate
+from . import claims, convergence, datasets, errors, gdmap, homogeneous, init, pl, plot, stability, strategies, validate
 from .arith import get_arith
 from .claims import Claim, Instance, check
-from .gdmap import GDMap, SGDMap
+from .gdmap import EpochMap, GDMap, SGDMap
 from .models import (
     MLP,
     Activation,
@@ -32,7 +33,8 @@ from .result import Quantity, Result, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["GDMap", "SGDMap", "gdmap", "stability", "pl", "convergence", "homogeneous", "init", "claims",
+__all__ = ["GDMap", "SGDMap", "EpochMap", "gdmap", "datasets", "plot", "stability", "pl", "convergence", "homogeneous",
+           "init", "claims",
            "strategies", "validate", "Claim",
            "Instance", "check",
            "MLP", "nn", "CrossEntropyLoss", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss",
