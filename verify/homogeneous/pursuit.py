@@ -183,6 +183,32 @@ def armijo_gd(loss, theta, steps: int, tol_grad: float = 1e-10, eta0: float = 1.
     return theta, hist
 
 
+#: the adaptive inner budget of Neuron Pursuit (``inner_steps=None``): Armijo GD in chunks of INNER_CHUNK steps, going
+#: on while a chunk lowers the loss by at least the fraction INNER_REL_DECREASE, at most INNER_MAX_STEPS steps
+INNER_CHUNK = 2000
+INNER_REL_DECREASE = 1e-3
+INNER_MAX_STEPS = 60_000
+
+
+def adaptive_armijo_gd(loss, theta, tol_grad: float = 1e-10, tol_L: float = 0.0, *, chunk: int = INNER_CHUNK,
+                       rel_decrease: float = INNER_REL_DECREASE, max_steps: int = INNER_MAX_STEPS):
+    """:func:`armijo_gd` with an adaptive budget: chunks of ``chunk`` steps while the last chunk lowered the loss by
+    at least ``rel_decrease`` relative to its start (L_end ≤ (1 − rel_decrease)·L_start), the loss is above ``tol_L``
+    and the gradient norm above ``tol_grad``; at most ``max_steps`` steps. A fixed budget either stops a slowly
+    converging fit early (5,000 steps leave small teachers unrecovered) or wastes steps on a plateau; this one
+    spends steps only while they pay. Returns (θ, loss history)."""
+    hist = None
+    steps = 0
+    while steps < max_steps:
+        n = min(chunk, max_steps - steps)
+        theta, h = armijo_gd(loss, theta, n, tol_grad)
+        hist = h if hist is None else hist + h[1:]
+        steps += len(h) - 1
+        if len(h) - 1 < n or h[-1] <= tol_L or not h[-1] < (1 - rel_decrease) * h[0]:
+            break
+    return theta, hist
+
+
 def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, steps: int = 300, seed: int = 0):
     """max over the unit sphere of |g(â)|, g(â) = Σ r_i relu(âᵀx_i)^p: projected ascent (with restarts) on g and
     on −g (float64, relu′(0) = 0). Returns (â, g(â))."""
@@ -218,16 +244,19 @@ class PursuitResult:
 
 
 def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neurons: int = 10,
-                   delta_add: float = 0.1, restarts: int = 10, ncf_steps: int = 300, inner_steps: int = 5000,
+                   delta_add: float = 0.1, restarts: int = 10, ncf_steps: int = 300, inner_steps: int | None = None,
                    tol_N: float = 1e-8, tol_L: float = 1e-12, tol_grad: float = 1e-10, test_data: Dataset | None = None,
                    seed: int = 0) -> PursuitResult:
     """Greedy Neuron Pursuit (see the module docstring); ``history`` has one row per iteration.
-    ``depth`` > 2 uses the deep insertion rule (:func:`_deep_pursuit`)."""
+    ``depth`` > 2 uses the deep insertion rule (:func:`_deep_pursuit`). ``inner_steps``: the Armijo GD budget after
+    each insertion — None (default) is adaptive (:func:`adaptive_armijo_gd`: chunks of :data:`INNER_CHUNK` steps
+    while the loss keeps falling by :data:`INNER_REL_DECREASE` per chunk, at most :data:`INNER_MAX_STEPS`), an
+    integer a fixed number of steps."""
     depth = V.integer(depth, "depth", minimum=2)
     max_neurons = V.positive_int(max_neurons, "max_neurons")
     restarts = V.positive_int(restarts, "restarts")
     ncf_steps = V.positive_int(ncf_steps, "ncf_steps")
-    inner_steps = V.nonneg_int(inner_steps, "inner_steps")
+    inner_steps = None if inner_steps is None else V.nonneg_int(inner_steps, "inner_steps")
     seed = V.nonneg_int(seed, "seed")
     delta_add = _positive_float(delta_add, "delta_add")
     tol_N, tol_L, tol_grad = (_nonneg_float(t, w) for t, w in ((tol_N, "tol_N"), (tol_L, "tol_L"),
@@ -266,7 +295,7 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
         b_new = delta_add * math.copysign(1.0, g) / math.sqrt(pf + 1)
         A, b = np.vstack([A, a_new]), np.append(b, b_new)
         loss = _loss_for(data, activation, len(b))
-        theta, hist = armijo_gd(loss, _theta_from_units(A, b), inner_steps, tol_grad)
+        theta, hist = _inner(loss, _theta_from_units(A, b), inner_steps, tol_grad, tol_L)
         A, b = _units_from_theta(theta, d, len(b))
         row = {"iteration": it, "neurons": len(b), "N_star": n_star, "train_loss": hist[-1],
                "inner_steps": len(hist) - 1, "time": time.perf_counter() - t0}
@@ -280,6 +309,13 @@ def neuron_pursuit(data: Dataset, activation="relu", depth: int = 2, *, max_neur
     else:
         out.stop_reason = f"max_neurons = {max_neurons} reached"
     return out
+
+
+def _inner(loss, theta, inner_steps, tol_grad, tol_L):
+    """The inner training of Neuron Pursuit: adaptive (``inner_steps`` None) or a fixed number of Armijo steps."""
+    if inner_steps is None:
+        return adaptive_armijo_gd(loss, theta, tol_grad, tol_L)
+    return armijo_gd(loss, theta, inner_steps, tol_grad)
 
 
 def _sphere_ascent(f_and_grad, dim: int, restarts: int, steps: int, rng):
@@ -335,7 +371,7 @@ def _deep_pursuit(data, activation, depth, *, max_neurons, delta_add, restarts, 
     n_star0 = kkt[0].N
     for it in range(1, max_neurons + 1):
         loss = SquareLoss(MLP(widths, activation), data, normalization="half_sum")
-        theta, hist = armijo_gd(loss, theta, inner_steps, tol_grad)
+        theta, hist = _inner(loss, theta, inner_steps, tol_grad, tol_L)
         row = {"iteration": it, "neurons": sum(widths[1:-1]), "widths": list(widths), "N_star": n_star0,
                "train_loss": hist[-1], "inner_steps": len(hist) - 1, "time": time.perf_counter() - t0}
         if test_data is not None:
