@@ -87,11 +87,11 @@ def _rate_claim(vf, loss, x0, steps: int):
     from verify.convergence import check_rate, gd
 
     fl = gd(loss, x0, ETA, steps, "float")
-    Ls = fl.losses_float()
+    Ls = fl.losses_float
     q_obs = max((Ls[k] / Ls[0]) ** (1.0 / k) for k in range(1, len(Ls)))
     q = Fraction(q_obs) * (1 + Fraction(1, 10**6))
     q = Fraction(math.ceil(q * 10**12), 10**12)
-    dist = max(float(np.linalg.norm(t - np.asarray(x0, dtype=float))) for t in fl.thetas_float())
+    dist = max(float(np.linalg.norm(t - np.asarray(x0, dtype=float))) for t in fl.thetas_float)
     r = Fraction(math.ceil(1.01 * dist * 10**6), 10**6)
     return q, r, check_rate(fl, q, x0, r).verdict.value, q_obs
 

@@ -69,16 +69,16 @@ print(cv.check_rate(ball_run, q, theta0, r).message)
 pos = cv.gd(loss, theta0, eta, steps, "float")
 xav = cv.gd(loss, vf.init.xavier(net, seed=0), eta, steps, "float")
 k = np.arange(steps + 1)
-L0 = float(pos.losses_float()[0])
+L0 = float(pos.losses_float[0])
 fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-ax[0].semilogy(k, pos.losses_float(), label="GD from positive init (λ = 16)")
-ax[0].semilogy(k, xav.losses_float(), label="GD from Xavier init")
+ax[0].semilogy(k, pos.losses_float, label="GD from positive init (λ = 16)")
+ax[0].semilogy(k, xav.losses_float, label="GD from Xavier init")
 ax[0].semilogy(k, L0 * float(q) ** k, "k--", label=f"certified bound q^k L0, q = {float(q):.4f}")
 ax[0].set_xlabel("step k")
 ax[0].set_ylabel("L(θ_k)")
 ax[0].legend()
 for run, name in ((pos, "positive"), (xav, "Xavier")):
-    ths, Ls = run.thetas_float(), run.losses_float()
+    ths, Ls = run.thetas_float, run.losses_float
     ratios = [pl.ratio(loss, t) for t, Lk in zip(ths, Ls) if Lk > 1e-28]
     ax[1].semilogy(range(len(ratios)), ratios, label=name)
 ax[1].axhline(float(c["alpha"][0]), color="k", ls="--",

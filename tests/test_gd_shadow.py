@@ -225,7 +225,7 @@ def test_check_rate_proves_a_2000_step_tanh_run_where_float_says_the_rate_holds(
     loss, th = _tanh_loss()
     K = 2000
     fl = cv.gd(loss, th, F(1, 4), K, "float")
-    Ls = fl.losses_float()
+    Ls = fl.losses_float
     q_obs = max((Ls[k] / Ls[0]) ** (1 / k) for k in range(1, K + 1))
     q = F(q_obs) + F(1, 10**4)
     assert cv.check_rate(fl, q).verdict == S
@@ -315,7 +315,7 @@ def test_10000_steps_on_a_tanh_network_stay_sharp_and_the_rate_is_proved():
     assert tr.steps == K
     yK = np.array([float(v.mid()) for v in tr.thetas[-1]])
     assert float(tr.extra["rho"][-1]) <= 1e-20 * np.linalg.norm(yK)
-    Ls = cv.gd(loss, x0, eta, K, "float").losses_float()
+    Ls = cv.gd(loss, x0, eta, K, "float").losses_float
     q = F(max((Ls[k] / Ls[0]) ** (1 / k) for k in range(1, K + 1))) * (1 + F(1, 10**6))
     assert cv.check_rate(tr, q, x0, 100).verdict == P
 

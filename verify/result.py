@@ -206,8 +206,11 @@ class Result:
         return cls.from_dict(loads(s, what="Result JSON"))
 
     def summary(self) -> str:
+        """One line: the verdict, the claim, the instance (when there is one) and the margin."""
         m = format_number(self.margin)
-        return f"{self.verdict}: {self.claim} [{self.instance}] margin {m}"
+        claim = f" {self.claim}" if self.claim else ""
+        inst = f" [{self.instance}]" if self.instance else ""
+        return f"{self.verdict}:{claim}{inst} margin {m}"
 
 
 def make_scope(what: str, *, count: int | None = None, **data) -> dict:

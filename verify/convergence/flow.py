@@ -309,7 +309,7 @@ def gd_vs_gf(objective, x0, T, etas, *, method: str = "scipy") -> dict:
         if traj.steps < K:
             raise IntegrationError(f"GD with η = {q} stopped at step {traj.steps} of {K}: {traj.stopped}")
         ts = np.array([float(k * q) for k in range(K + 1)])
-        th = traj.thetas_float()
+        th = traj.thetas_float
         sol = _scipy_solve(objective, x0q, ts, 1e-12) if method == "scipy" else \
             np.array([[float(v) for v in row] for row in _mp_solve(objective, x0q, ts, 30)])
         d = float(np.max(np.linalg.norm(th - sol, axis=1)))
