@@ -54,6 +54,12 @@ of §6).
   vector input, ``docs/theory/local_pl.md`` §3.3):
   ‖∇L‖²/L ≥ 4s λ_min(XXᵀ) min_j ‖∂F(x_j)/∂z_1‖², with the sensitivities enclosed over the same box;
   robust far from the NTK regime (it needs only the first layer's gradient).
+* **lower, on the ball** (``"jacobian_weyl"``, ``"schur_ball"``, :mod:`verify.pl.jacobian_bound`): the
+  Jacobian (or the first-layer sensitivities) certified at x0 only, and their variation over the *ball*
+  bounded by r times a certified Lipschitz constant (mean value inequality, Weyl's inequality for singular
+  values): 4s·max(0, σ_min(J(x0)) − rM)², resp. 4s λ_min(XXᵀ) min_i max(0, ‖u_i(x0)‖ − rΛ_i)². The box
+  [x0 − r, x0 + r]^p has diameter r√p, the ball 2r: in high dimension these stay positive where the box
+  bounds are 0 (a tanh [64, 32, 1] network on 10 digits at output scale 16, r = 1/10: 429 versus 0).
 
 **Nonnegativity.** Chatterjee's theorem assumes L ≥ 0. :func:`nonnegativity` certifies it
 structurally (square, logistic and cross-entropy losses; sympy expressions that sympy's sign rules prove ≥ 0 for
@@ -1038,17 +1044,25 @@ def _rebound(entry, nz: NearZero):
 
 
 # ------------------------------------------------------------------------------------ all together
-_METHODS = ("bnb", "ntk", "schur")
+_METHODS = ("bnb", "ntk", "schur", "jacobian_weyl", "schur_ball")
+#: the ball methods of :mod:`verify.pl.jacobian_bound`: (key, function, label)
+_BALL_METHODS = (("schur_ball", "alpha_lower_schur_ball", "first-layer bound on the ball (schur_ball)"),
+                 ("jacobian_weyl", "alpha_lower_jacobian_weyl", "Jacobian at x0 and Weyl (jacobian_weyl)"))
 
 
 def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, prec: int = 128,
           max_boxes: int = 4000, target=None, rel_tol: float = 1e-3, near_zero: bool = True,
           frontier: int = BNB_FRONTIER, executor=None) -> AlphaBounds:
-    """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk", "schur".
+    """Certified [lower, upper] for α(x0, r); ``methods``: "auto", or a tuple of "bnb", "ntk", "schur",
+    "jacobian_weyl", "schur_ball".
 
-    "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM, the NTK bound for square losses and the
-    first-layer (Schur) bound for scalar-output network square losses, and refuses
-    (SizeLimitError, naming the method to use) when neither applies. ``target``: stop refining once
+    "auto" uses branch-and-bound when p ≤ BNB_MAX_DIM, the NTK bound for square losses, the
+    first-layer (Schur) bound for scalar-output network square losses, and the ball bounds of
+    :mod:`verify.pl.jacobian_bound` where they apply ("schur_ball" for one-hidden-layer scalar networks,
+    "jacobian_weyl" for those and for any square loss with p ≤ HESSIAN_BOX_MAX_PARAMS), and takes the best
+    certified lower bound; it refuses (SizeLimitError, naming the method to use) when none applies. The
+    box methods ("ntk", "schur") run first; the ball methods only when no target is given or the box
+    methods did not exceed it, and branch-and-bound last. ``target``: stop refining once
     the lower bound exceeds it (what a criterion check needs). ``near_zero``: let branch-and-bound
     certify zeros of L and use the near-zero Hessian bound around them (module docstring).
     The result says which method gave the lower bound (``lower_method``), why it is weak when it
@@ -1074,9 +1088,14 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     p = objective.n_params
     square = _square_scale(objective) is not None
     if isinstance(methods, str) and methods == "auto":
+        from .jacobian_bound import HESSIAN_BOX_MAX_PARAMS, two_layer_structure
+
+        two_layer = square and two_layer_structure(objective, x0q) is not None
         methods = tuple(m for m, ok in (("bnb", p <= BNB_MAX_DIM), ("ntk", square),
                                         ("schur", square and getattr(objective, "data", None) is not None
-                                         and objective.data.k == 1 and first_layer_block(objective.net) is not None))
+                                         and objective.data.k == 1 and first_layer_block(objective.net) is not None),
+                                        ("schur_ball", two_layer),
+                                        ("jacobian_weyl", two_layer or (square and p <= HESSIAN_BOX_MAX_PARAMS)))
                         if ok)
         if not methods:
             raise SizeLimitError(f"no certified lower bound applies: branch-and-bound needs p ≤ {BNB_MAX_DIM} "
@@ -1090,7 +1109,8 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     except TypeError:
         raise InputError(f"methods must be 'auto' or a tuple of {_METHODS}, got {methods!r}") from None
     if unknown or not methods:
-        raise InputError(f"unknown α method(s) {sorted(map(str, unknown))}; use 'bnb', 'ntk' and/or 'schur'")
+        raise InputError(f"unknown α method(s) {sorted(map(str, unknown))}; use 'bnb', 'ntk', 'schur', "
+                         "'jacobian_weyl' and/or 'schur_ball'")
     structural = nonnegativity(objective)
     t = time.perf_counter()
     upper, witness, found, best_x = _upper_search(objective, x0q, rq, starts, seed, prec)
@@ -1118,6 +1138,21 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
             info[key] = {"lower": lo, "time": time.perf_counter() - t}
             if best is None or lo > best:
                 best, best_m = lo, label
+    for key, fname, label in _BALL_METHODS:  # the ball bounds: cheap, but only when still needed
+        if key not in methods or (tq is not None and best is not None and best > tq):
+            continue
+        from . import jacobian_bound
+
+        t = time.perf_counter()
+        try:
+            det = getattr(jacobian_bound, fname)(objective, x0q, rq, prec)
+        except (RegionBoundaryError, EnclosureError, SizeLimitError) as exc:  # a kink on the ball, p too large
+            info[key] = {"lower": None, "error": str(exc), "time": time.perf_counter() - t}
+            notes.append(f"{key}: no bound ({exc})")
+            continue
+        info[key] = {**det.to_dict(), "time": time.perf_counter() - t}
+        if best is None or det.lower > best:
+            best, best_m = det.lower, label
     bnb_positive = False
     reached = tq is not None and best is not None and best > tq
     if "bnb" in methods and not reached:  # the costly method only when the closed forms fall short
