@@ -11,10 +11,25 @@ results (:class:`Result`, :class:`Verdict`), :mod:`errors`; the GD map (:class:`
 :class:`SGDMap`, :mod:`gdmap`: exceptional step sizes, non-singularity) and :mod:`stability`
 (minima under GD/SGD, periodic orbits, saddle escape); local PL inequalities (:mod:`pl`),
 convergence-rate checks for GD and gradient flow (:mod:`convergence`), initialisations (:mod:`init`), small real
-data sets loaded exactly (:mod:`datasets`) and figures (:mod:`plot`).
+data sets loaded exactly (:mod:`datasets`), the papers' experiments on them (:mod:`experiments`) and figures
+(:mod:`plot`).
 """
 
-from . import claims, convergence, datasets, errors, gdmap, homogeneous, init, pl, plot, stability, strategies, validate
+from . import (
+    claims,
+    convergence,
+    datasets,
+    errors,
+    experiments,
+    gdmap,
+    homogeneous,
+    init,
+    pl,
+    plot,
+    stability,
+    strategies,
+    validate,
+)
 from .arith import get_arith
 from .claims import Claim, Instance, check
 from .gdmap import EpochMap, GDMap, SGDMap
@@ -34,7 +49,7 @@ from .result import Quantity, Result, Verdict
 __version__ = "0.1.0"
 
 __all__ = ["GDMap", "SGDMap", "EpochMap", "gdmap", "datasets", "plot", "stability", "pl", "convergence", "homogeneous",
-           "init", "claims",
+           "init", "claims", "experiments",
            "strategies", "validate", "Claim",
            "Instance", "check",
            "MLP", "nn", "CrossEntropyLoss", "Activation", "Dataset", "LogisticLoss", "Objective", "SquareLoss",
