@@ -489,10 +489,6 @@ def test_bad_dataset_arguments_are_verify_errors(kw):
         vf.datasets.iris(**kw)
 
 
-@pytest.mark.xfail(strict=True, reason="digits(preprocessing='minmax') divides the min–max features by 16 again "
-                                       "(verify/datasets/real.py: divisor = 16 for digits whatever the "
-                                       "preprocessing): features lie in [0, scale/16], not [0, scale] as the "
-                                       "docstring and docs/data.md say")
 def test_digits_minmax_features_span_zero_to_scale():
     pytest.importorskip("sklearn")
     D = vf.datasets.digits(classes=None, encoding="index", preprocessing="minmax", scale=2, n=100)

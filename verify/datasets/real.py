@@ -206,7 +206,8 @@ def _load(name, *, classes, n, seed, scale, balance, one_vs_rest, encoding, prep
         allf = [B.exact_features(name, i) for i in range(len(rows))]
         lo = [min(col) for col in zip(*allf)]
         hi = [max(col) for col in zip(*allf)]
-    divisor = Fraction(16) if name == "digits" else Fraction(1)
+    # pixels p ∈ {0,…,16} ↦ p/16 (min–max already maps every feature into [0, 1])
+    divisor = Fraction(16) if name == "digits" and preprocessing == "none" else Fraction(1)
 
     def features(i):
         f = B.exact_features(name, i)
@@ -234,7 +235,7 @@ def _load(name, *, classes, n, seed, scale, balance, one_vs_rest, encoding, prep
     prep = ("pixels p ∈ {0,…,16} ↦ p/16·scale" if name == "digits" and preprocessing == "none" else
             "decimal numerals of the file, exactly, ×scale" if preprocessing == "none" else
             "per-feature (x − min)/(max − min) over all rows of the file" + (" (pixels)" if name == "digits" else "")
-            + (" ×scale" if name != "digits" else ", /16 ×scale"))
+            + " ×scale")
     sel = ("balanced per class" if balance else "uniform without replacement")
 
     def describe(k, part):

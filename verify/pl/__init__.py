@@ -15,9 +15,11 @@ from .alpha import (
 )
 from .criterion import chatterjee, chatterjee_gd, hessian_norm_sup
 from .initialisation import clopper_pearson, compare_initialisations, criterion_probability
+from .jacobian_bound import alpha_lower_jacobian_weyl, alpha_lower_schur_ball
 from .radii import CriterionRadii, criterion_radii
 from .ratio import ratio
 
 __all__ = ["ratio", "alpha", "AlphaBounds", "alpha_upper", "alpha_lower_bnb", "alpha_lower_ntk", "alpha_lower_schur",
            "chatterjee", "chatterjee_gd", "hessian_norm_sup", "nonnegativity", "near_zero_certificate", "NearZero",
-           "criterion_radii", "CriterionRadii", "compare_initialisations", "criterion_probability", "clopper_pearson"]
+           "criterion_radii", "CriterionRadii", "alpha_lower_jacobian_weyl", "alpha_lower_schur_ball",
+           "compare_initialisations", "criterion_probability", "clopper_pearson"]

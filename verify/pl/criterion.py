@@ -221,7 +221,15 @@ def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) ->
                          "theorem assumes L ≥ 0, which fails here" + (", and x0 is no minimiser" if zero else ""))
         else:
             parts.append("L ≥ 0 on the ball is not certified (Chatterjee's theorem assumes it)")
-    parts.append("raise max_boxes or starts, or try a smaller/larger r")
+    bnb = b.methods.get("bnb") or {}
+    if bnb.get("budget_exhausted"):
+        parts.append(f"branch-and-bound stopped at its budget ({bnb.get('boxes')} boxes): raise max_boxes, or try a "
+                     "smaller/larger r")
+    elif bnb:
+        parts.append("branch-and-bound finished within its budget (raising max_boxes will not help): try a "
+                     "smaller/larger r")
+    else:
+        parts.append(f"the lower bound is from {b.lower_method} (no branch-and-bound ran): try a smaller/larger r")
     return Result(Verdict.INCONCLUSIVE, margin=None, elapsed=time.perf_counter() - t0, message="; ".join(parts),
                   **common)
 
