@@ -19,6 +19,7 @@ are stored without outputs. ``VERIFY_DOCS_EXECUTE`` chooses what the build does 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import os
@@ -65,10 +66,36 @@ if _EXECUTE not in ("off", "force", "cache", "auto"):
     raise ValueError(f"VERIFY_DOCS_EXECUTE={_EXECUTE!r}: use off, force, cache or auto")
 nb_execution_mode = _EXECUTE
 nb_execution_in_temp = True  # each notebook runs in a fresh temporary folder (its figures/ and files go there)
+# Figures on the pages. A figure reaches a cell's outputs only under the inline backend, but CI exports
+# MPLBACKEND=Agg and the notebooks call matplotlib.use("Agg") (for headless test runs, where the inline backend would
+# do as well). The kernels inherit this process's environment, so here the inline backend is chosen, and an IPython
+# startup file in a private IPYTHONDIR turns a later matplotlib.use("Agg") into a no-op inside the kernels. Nothing
+# of a notebook's code or shown source changes; the build's own process is unaffected.
+_STARTUP = """\
+import matplotlib
+
+_matplotlib_use = matplotlib.use
+
+
+def _keep_inline_backend(backend, *args, **kwargs):
+    # docs build: keep the inline backend so that figures are shown on the page
+    if str(backend).lower() != "agg":
+        _matplotlib_use(backend, *args, **kwargs)
+
+
+matplotlib.use = _keep_inline_backend
+"""
 if _EXECUTE != "off":
-    # the kernels inherit this process's environment: CI exports MPLBACKEND=Agg, under which a notebook's figures
-    # are drawn but never displayed; the inline backend puts them in the cell outputs, hence on the pages
+    import atexit
+    import shutil
+    import tempfile
+
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    _ipython_dir = pathlib.Path(tempfile.mkdtemp(prefix="verify-docs-ipython-"))
+    atexit.register(shutil.rmtree, _ipython_dir, ignore_errors=True)
+    (_ipython_dir / "profile_default" / "startup").mkdir(parents=True)
+    (_ipython_dir / "profile_default" / "startup" / "00-inline-figures.py").write_text(_STARTUP)
+    os.environ["IPYTHONDIR"] = str(_ipython_dir)
 nb_execution_timeout = int(os.environ.get("VERIFY_DOCS_CELL_TIMEOUT", "600"))  # seconds per cell
 nb_execution_raise_on_error = True  # a notebook that fails fails the build
 nb_execution_show_tb = True
@@ -87,6 +114,9 @@ autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True  # show `prec=128`, not the evaluated object
 autodoc_inherit_docstrings = True
 autoclass_content = "both"  # class docstring + __init__ docstring
+# signatures come from inspect: the only docstrings of verify/ that start like a signature are the ones
+# dataclasses generate for classes without a docstring (cleared in _plain_math_docstring below)
+autodoc_docstring_signature = False
 # the docstrings of verify/ mix Google/NumPy sections with plain reST prose
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
@@ -183,6 +213,10 @@ def _relayout_simple_tables(lines: list[str]) -> None:
 def _plain_math_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     if os.environ.get("VERIFY_DOCS_RAW_DOCSTRINGS") == "1":
         return
+    if what == "class" and inspect.isclass(obj) and dataclasses.is_dataclass(obj) and not _own_doc(obj):
+        generated = inspect.cleandoc(obj.__doc__ or "")
+        if generated and "\n".join(lines).strip().startswith(generated):
+            del lines[:len(generated.splitlines())]  # the signature dataclasses writes, not documentation
     _relayout_simple_tables(lines)
     literal_indent = None  # inside a literal block introduced by "::": the indentation of the introducing line
     doctest = False
@@ -231,11 +265,35 @@ def _documented_modules() -> dict[str, str]:
     return out
 
 
-def _summary(obj) -> str:
-    doc = inspect.getdoc(obj) or ""
-    first = doc.strip().split("\n\n")[0].replace("\n", " ")
-    sentence = re.split(r"(?<=[.;:])\s", first, maxsplit=1)[0]
-    return _plain_math_line(sentence.rstrip(":"))
+def _own_doc(obj) -> str:
+    """The object's own docstring: not one inherited from a base class (an Enum would show str's) and not the
+    signature a dataclass writes when it has none."""
+    doc = obj.__dict__.get("__doc__") if inspect.isclass(obj) else getattr(obj, "__doc__", None)
+    doc = inspect.cleandoc(doc) if isinstance(doc, str) else ""
+    if inspect.isclass(obj) and doc.startswith(f"{obj.__name__}(") and doc.endswith(")") and "\n" not in doc:
+        return ""  # dataclasses.dataclass's generated signature
+    return doc
+
+
+def _summary(obj, limit: int = 220) -> str:
+    """The first sentence of the first paragraph of the object's own docstring (a full stop outside parentheses),
+    at most ``limit`` characters."""
+    para = " ".join(_own_doc(obj).strip().split("\n\n")[0].split())
+    if not para:
+        return "(no docstring)"
+    depth, cut = 0, len(para)
+    for i, ch in enumerate(para):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "." and depth <= 0 and (i + 1 == len(para) or para[i + 1] == " "):
+            cut = i + 1
+            break
+    sentence = para[:cut]
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0] + " …"
+    if sentence.count("``") % 2 or sentence.count("`") % 2:  # a literal cut in the middle: drop the markup
+        sentence = sentence.replace("`", "")
+    return _plain_math_line(sentence)
 
 
 class VerifyNamespace(SphinxDirective):
