@@ -279,3 +279,18 @@ def test_a_singular_point_that_is_not_an_exceptional_step_is_certified_from_a_ne
     r = check_epoch_nonsingular(E, [[F(1, 2), F(1)]], etas=[F(1, 2)])
     assert r.verdict == V.PROVED and "certifying_point" in r.certificate["records"][0]
     assert check_epoch_nonsingular(E, [[F(1, 2), F(1)]], etas=[F(1, 2)], alt_points=0).verdict == V.INCONCLUSIVE
+
+
+def test_flat_directions_away_from_a_global_minimum_withhold_proved():
+    """f = v·(w x)² (power(2), no bias) at w = 0: every per-sample gradient vanishes for any v (a line of common
+    fixed points), the curvature is −2y·v x² in w and 0 along v. With y < 0 and v = 1 the criteria hold on N^⊥ =
+    span(w) for small η, but L(θ*) = Σ y²/2 > 0: θ* is not a certified global minimum, so no scheme may say PROVED
+    (higher-order terms along the flat direction are not controlled); the message says why."""
+    net = vf.MLP([1, 1, 1], "power(2)", bias=False)
+    th = [F(0), F(1)]
+    loss = vf.SquareLoss(net, vf.Dataset([[1], [2]], [-1, -1]))
+    eta = F(1, 20)
+    for r in (stability.epoch_stability(EpochMap(loss, [[0], [1]], eta), th),
+              stability.reshuffling_stability(loss, th, eta, 1), stability.replacement_stability(loss, th, eta, 1)):
+        assert r.verdict == vf.Verdict.INCONCLUSIVE, r.message
+        assert "not a certified global minimum" in r.message and r.certificate["flat_directions"] == 1

@@ -66,7 +66,7 @@ from itertools import permutations
 
 from .. import validate
 from ..arith.decide import compare, hull_max
-from ..errors import InputError, RegionBoundaryError
+from ..errors import InputError, RegionBoundaryError, VerifyError
 from ..gdmap.epochs import EpochMap
 from ..gdmap.maps import batch_objective, check_eta, eta_str
 from ..gdmap.regions import is_polynomial_objective
@@ -181,6 +181,35 @@ def _verdict_from(rad: dict):
     return Verdict.INCONCLUSIVE
 
 
+def _flat_directions_guard(objective, th, flat: int, verdict):
+    """With k = dim N > 0 flat directions the criteria are taken on N^⊥ only (on N the linearisation is the
+    identity). That describes the stability of θ* — as for GD (:data:`verify.stability.minima.GD_SEMANTICS`) —
+    only when the zero-curvature directions are known to be harmless: here, when θ* is a certified global
+    minimum (L ≥ 0 everywhere known structurally and L(θ*) = 0 exactly). Otherwise a PROVED on N^⊥ is downgraded
+    to INCONCLUSIVE (higher-order terms along N could make θ* unstable); REFUTED stands (an eigenvalue of modulus
+    > 1 on the invariant subspace N^⊥ makes θ* unstable whatever happens on N). Returns (verdict, note)."""
+    if flat == 0:
+        return verdict, None
+    from ..pl import nonnegativity
+
+    nn = nonnegativity(objective)
+    try:
+        value = objective.value(th, "exact")
+    except (VerifyError, ArithmeticError):  # not evaluated exactly: "not certified", never a verdict
+        value = None
+    if nn is not None and value is not None and _frac(value) == 0:
+        return verdict, (f"{flat} flat direction(s) N = ∩ ker H_B: the criterion holds on N^⊥; θ* is a certified "
+                         f"global minimum (L(θ*) = 0, {nn}), so the flat directions are zero-curvature directions "
+                         "of minima")
+    why = ("L ≥ 0 is not known structurally" if nn is None else
+           "L(θ*) could not be evaluated exactly" if value is None else f"L(θ*) = {fraction_str(_frac(value))} ≠ 0")
+    note = (f"{flat} flat direction(s) N = ∩ ker H_B and θ* is not a certified global minimum ({why}): the "
+            "criterion is decided on N^⊥ only")
+    if verdict == Verdict.PROVED:
+        return Verdict.INCONCLUSIVE, note + ", and higher-order terms along N are not controlled (PROVED withheld)"
+    return verdict, note
+
+
 def _not_fixed(claim, point_scope, fail, t0, extra: str = ""):
     b, j, v = fail
     return Result(Verdict.REFUTED, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
@@ -265,16 +294,21 @@ def epoch_stability(epoch: EpochMap, theta_star, eta=None) -> Result:
             (False if full[0] > 1 else None),
             "epoch": desc, "common_fixed_point": "∇L_B(θ*) = 0 exactly for every batch of the epoch"}
     verdict = _verdict_from(rad)
+    verdict, flat_note = _flat_directions_guard(objective, th, p - r, verdict)
+    cert["flat_directions_note"] = flat_note
     words = {Verdict.PROVED: "ρ < 1: linearly asymptotically stable", Verdict.REFUTED:
              "an eigenvalue of modulus > 1: unstable fixed point of the epoch map",
              Verdict.INCONCLUSIVE: "ρ cannot be separated from 1 (the linearisation does not decide)"}[verdict]
+    if flat_note and verdict == Verdict.INCONCLUSIVE and rad["lt_1"]:
+        words = "ρ < 1 on N^⊥"
     return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
                   seed=desc.get("seed"), quantity=Quantity("spectral radius of the epoch linearisation", None,
                                                            tuple(rad["rho"])),
                   margin=(1 - rad["rho"][1], 1 - rad["rho"][0]), certificate=cert,
                   counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho": list(rad["rho"])},
                   message=f"epoch map linearisation on N^⊥ ({r} transverse directions): {words} "
-                          f"({rad['decided_by']}); sufficient ‖DE‖₂ < 1: {norm_ok}; Π‖C_k‖₂ < 1: {prod_lt}")
+                          f"({rad['decided_by']}); sufficient ‖DE‖₂ < 1: {norm_ok}; Π‖C_k‖₂ < 1: {prod_lt}"
+                          + (f"; {flat_note}" if flat_note else ""))
 
 
 # ------------------------------------------------------------------------------------------- random reshuffling
@@ -351,6 +385,7 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
     mean_rad = _radius_general(_charpoly(mean))
     verdict = Verdict.PROVED if rad["rho_lt_1"] else (
         Verdict.INCONCLUSIVE if rad.get("rho_equals_1") is not False else Verdict.REFUTED)
+    verdict, flat_note = _flat_directions_guard(objective, th, p - r, verdict)
     cert = {"criterion": "ρ(T) < 1, T(S) = E_π[C_π S C_πᵀ] over the orders π (necessary and sufficient for "
                          "mean-square asymptotic stability at epoch boundaries)",
             "rho_T": rad["rho"], "decided_by": rad["decided_by"], "orders": len(parts), "flat_directions": p - r,
@@ -359,6 +394,7 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
             else not mean_rad["gt_1"], "rho_of_mean": list(mean_rad["rho"]),
             "sampling": {"scheme": "random reshuffling", "batch_size": b, "drop_last": drop_last,
                          "etas": etas}}
+    cert["flat_directions_note"] = flat_note
     rho = rad["rho"]
     return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
                   quantity=Quantity("ρ(T)", None, tuple(rho) if rho and None not in rho else None),
@@ -366,7 +402,7 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
                   counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho_T": rho},
                   message=f"random reshuffling, {len(parts)} equally likely batch sequences: mean-square criterion "
                           f"ρ(T) < 1 {'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); sufficient "
-                          f"'every order contracts' {every_contracts}")
+                          f"'every order contracts' {every_contracts}" + (f"; {flat_note}" if flat_note else ""))
 
 
 # ------------------------------------------------------------------------------------------------ with replacement
@@ -426,11 +462,13 @@ def replacement_stability(objective, theta_star, eta, batch_size: int, *, sampli
     nec = posH.counts[Fraction(0)][0] == 0 and posH.counts[2 / q][2] == 0
     verdict = Verdict.PROVED if rad["rho_lt_1"] else (
         Verdict.INCONCLUSIVE if rad.get("rho_equals_1") is not False else Verdict.REFUTED)
+    verdict, flat_note = _flat_directions_guard(objective, th, p - r, verdict)
     cert = {"criterion": "ρ(T) < 1, T(S) = E[(I − ηH_B) S (I − ηH_B)] (necessary and sufficient for mean-square "
                          "asymptotic stability)",
             "rho_T": rad["rho"], "decided_by": rad["decided_by"], "c": c, "flat_directions": p - r,
             "sufficient_wu_ma_e_lambda_max_T_of_I_le_1": suff, "necessary_0_le_lambda_H_le_2_over_eta": nec,
             "sampling": {"scheme": "with replacement", "within_batch": sampling, "batch_size": b}}
+    cert["flat_directions_note"] = flat_note
     rho = rad["rho"]
     return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
                   quantity=Quantity("ρ(T)", None, tuple(rho) if rho and None not in rho else None),
@@ -438,7 +476,8 @@ def replacement_stability(objective, theta_star, eta, batch_size: int, *, sampli
                   counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho_T": rho},
                   message=f"SGD with replacement ({sampling}, b = {b}, c = {c}): ρ(T) < 1 "
                           f"{'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); sufficient "
-                          f"λ_max(T(I)) ≤ 1: {suff}; necessary 0 ≤ λ(H) ≤ 2/η: {nec}")
+                          f"λ_max(T(I)) ≤ 1: {suff}; necessary 0 ≤ λ(H) ≤ 2/η: {nec}"
+                          + (f"; {flat_note}" if flat_note else ""))
 
 
 __all__ = ["epoch_stability", "reshuffling_stability", "replacement_stability"]
