@@ -121,6 +121,9 @@ autodoc_docstring_signature = False
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+# parameter types as text, not cross-references: several docstrings put prose in the type slot ("depth : 2 or 3 —
+# the number of weight layers"), whose words would otherwise become (ambiguous) references
+napoleon_use_param = False
 napoleon_use_ivar = True
 napoleon_attr_annotations = True
 
