@@ -208,6 +208,43 @@ def _tail_ge(k: int, n: int, m: int, D: int) -> int:
     return sum(math.comb(n, j) * m**j * (D - m) ** (n - j) for j in range(k, n + 1))
 
 
+def _tail_ge_ball(k: int, n: int, m: int, D: int, prec: int):
+    """An Arb enclosure of P(X ≥ k) for X ~ Bin(n, p), p = m/D ∈ (0, 1) (exact dyadic), at ``prec`` bits: the terms
+    C(n, j) p^j (1 − p)^(n−j) by the ratio recurrence t_{j+1} = t_j · (n − j)/(j + 1) · p/(1 − p), every
+    operation enclosed (n terms instead of the exact sum's n big-integer products of ~n·bits bits each)."""
+    from flint import arb, fmpz
+
+    from ..arith.ball import _ArbPrec
+
+    with _ArbPrec(prec):
+        p = arb(fmpz(m)) / arb(fmpz(D))
+        q = arb(fmpz(D - m)) / arb(fmpz(D))
+        t = arb(fmpz(math.comb(n, k))) * p**k * q ** (n - k)
+        ratio = p / q
+        total = t
+        for j in range(k, n):
+            t = t * (n - j) / (j + 1) * ratio
+            total += t
+        return total
+
+
+def _tail_cmp(k: int, n: int, m: int, D: int, c: Fraction) -> int:
+    """The sign of P(X ≥ k | p = m/D) − c (−1, 0 or 1), decided from Arb enclosures at 128 then 512 bits (exact
+    endpoints compared), and by the exact integer sum only when both are undecided (a tie, or a tail within the
+    enclosures' width of c)."""
+    from ..arith.decide import bounds
+
+    if 0 < m < D:
+        for prec in (128, 512):
+            lo, hi = bounds(_tail_ge_ball(k, n, m, D, prec))
+            if hi < c:
+                return -1
+            if lo > c:
+                return 1
+    lhs, rhs = _tail_ge(k, n, m, D) * c.denominator, c.numerator * D**n
+    return (lhs > rhs) - (lhs < rhs)
+
+
 def clopper_pearson(k: int, n: int, level=Fraction(95, 100), bits: int = CP_BITS) -> tuple[Fraction, Fraction]:
     """The exact (Clopper–Pearson 1934) two-sided interval for a binomial proportion after k successes in n
     trials at confidence ``level`` = 1 − a: p_lo solves P(X ≥ k | p_lo) = a/2 (0 when k = 0), p_hi solves
@@ -222,11 +259,6 @@ def clopper_pearson(k: int, n: int, level=Fraction(95, 100), bits: int = CP_BITS
     bits = V.integer(bits, "bits", minimum=8, maximum=256)
     a2 = (1 - lv) / 2
     D = 2**bits
-    Dn = D**n
-    thr_num, thr_den = a2.numerator * Dn, a2.denominator  # a/2 · D^n as a fraction
-
-    def tail_ge_le_thr(m, kk):  # P(X ≥ kk | m/D) ≤ a/2 ?
-        return _tail_ge(kk, n, m, D) * thr_den <= thr_num
 
     if k == 0:
         lo = Fraction(0)
@@ -234,18 +266,19 @@ def clopper_pearson(k: int, n: int, level=Fraction(95, 100), bits: int = CP_BITS
         a_, b_ = 0, D  # P(0) = 0 ≤ a/2; P(D) = 1 > a/2
         while b_ - a_ > 1:
             mid = (a_ + b_) // 2
-            if tail_ge_le_thr(mid, k):
+            if _tail_cmp(k, n, mid, D, a2) <= 0:
                 a_ = mid
             else:
                 b_ = mid
         lo = Fraction(a_, D)
     if k == n:
         hi = Fraction(1)
-    else:  # P(X ≤ k | p) = 1 − P(X ≥ k+1 | p) decreases in p: the smallest m with P(X ≤ k) ≤ a/2
+    else:  # P(X ≤ k | p) = 1 − P(X ≥ k+1 | p) decreases in p: the smallest m with P(X ≤ k) ≤ a/2,
+        # i.e. P(X ≥ k+1 | p) ≥ 1 − a/2
         a_, b_ = 0, D  # at m = 0: P(X ≤ k) = 1 > a/2; at m = D: 0 ≤ a/2
 
         def le_ok(m):
-            return (Dn - _tail_ge(k + 1, n, m, D)) * thr_den <= thr_num
+            return _tail_cmp(k + 1, n, m, D, 1 - a2) >= 0
 
         while b_ - a_ > 1:
             mid = (a_ + b_) // 2
