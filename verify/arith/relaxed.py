@@ -431,9 +431,175 @@ def tape_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def sweep(tape: list, k: int) -> None:
-    """Append the coefficient k to every node of the tape (in recording order, which is topological)."""
+    """Append the coefficient k to every node of the tape (in recording order, which is topological).
+    (The reference implementation; :class:`Sweeper` computes the same coefficients faster.)"""
     for n in tape:
         n.c.append(_step(n, k))
+
+
+#: operations whose node is a pure function of its operands (no state besides its coefficient list): candidates for
+#: common-subexpression elimination
+_PURE = frozenset({ADD, SUB, NEG, ADDC, RSUBC, MULC, DIVC, MUL, DIV, RDIVC})
+#: a shared list of zeros standing for the coefficients k ≥ 1 of constant matrix entries (grown on demand)
+_ZEROS: list = [_ZERO] * 256
+
+
+def _const_key(v):
+    """A hashable key of a node's constant operand: the exact value (mantissa, exponent) of an exact ball, else the
+    object's identity (two inexact balls are merged only when they are the same object)."""
+    if type(v) is arb and v.is_exact():
+        m, e = v.mid().man_exp()
+        return ("exact", m, e)
+    return ("object", id(v))
+
+
+class Sweeper:
+    """A recorded tape compiled for repeated sweeps: ``sweeper(k)`` appends the coefficient k to every node, as
+    :func:`sweep` does, with the same recurrences (the module doc), but
+
+    * **common subexpressions merged**: a pure node (±, ×, ÷, with nodes or constants) whose operation and operands
+      (after merging; exact constants by value, commuted for + and ×) equal an earlier node's shares that node's
+      coefficient list and is not swept — it is the same exact function of the inputs, so the earlier node's
+      enclosures enclose its coefficients too (the layer-wise backprop recomputes σ'(z) = 1 − tanh(z)² although
+      the tanh node already recorded 1 − u² for its own recurrence: a third of the products of a tanh network);
+    * **squares by symmetry**: (u²)_k = 2 Σ_{j<k/2} u_j u_{k−j} + [k even] u_{k/2}², half the products of the
+      Cauchy product (an identity of exact numbers; ×2 is exact in Arb);
+    * **one closure per node**: no per-node dispatch on the operation; a matrix-product node writes its entries'
+      coefficients directly (its :data:`PICK` nodes are not swept).
+
+    Each coefficient is an Arb enclosure of the exact coefficient, as with :func:`sweep` (they may differ in the
+    last bits: another, equally valid, order of operations)."""
+
+    __slots__ = ("prog", "merged", "size")
+
+    def __init__(self, tape: list):
+        rep: dict = {}  # id(merged node) -> its representative
+        seen: dict = {}
+        keep = []
+        self.merged = 0
+        for n in tape:
+            op = n.op
+            if op in _PURE:
+                a = rep.get(id(n.a), n.a)
+                if op == ADD or op == SUB or op == MUL or op == DIV:
+                    ka, kb = id(a), id(rep.get(id(n.b), n.b))
+                    if (op == ADD or op == MUL) and ka > kb:
+                        ka, kb = kb, ka
+                    key = (op, ka, kb)
+                elif op == NEG:
+                    key = (op, id(a))
+                else:
+                    key = (op, id(a), _const_key(n.b))
+                m = seen.get(key)
+                if m is not None:
+                    n.c = m.c  # the same exact function of the inputs: share its coefficients
+                    rep[id(n)] = m
+                    self.merged += 1
+                    continue
+                seen[key] = n
+            keep.append(n)
+        picks: dict = {}
+        for n in keep:
+            if n.op == PICK:
+                picks.setdefault(id(n.a), []).append((n.b, n.c.append))
+        self.prog = [f for f in (_compile(n, picks) for n in keep) if f is not None]
+        self.size = len(keep)
+
+    def __call__(self, k: int) -> None:
+        if k >= len(_ZEROS):
+            _ZEROS.extend([_ZERO] * (k + 1 - len(_ZEROS)))
+        for f in self.prog:
+            f(k)
+
+
+def _compile(n: TNode, picks: dict):
+    """The closure f(k) appending the coefficient k of node n (the recurrences of :func:`_step`)."""
+    op, a = n.op, n.a
+    app = n.c.append
+    if op == PICK:
+        return None  # written by its matrix-product node
+    if op == MATMUL:
+        return _compile_matmul(n, picks.get(id(n), []))
+    x = a.c
+    if op == ADD:
+        y = n.b.c
+        return lambda k: app(x[k] + y[k])
+    if op == SUB:
+        y = n.b.c
+        return lambda k: app(x[k] - y[k])
+    if op == RSUBC or op == NEG:
+        return lambda k: app(-x[k])
+    if op == ADDC:
+        return lambda k: app(x[k])
+    if op == MULC:
+        v = n.b
+        return lambda k: app(x[k] * v)
+    if op == DIVC:
+        v = n.b
+        return lambda k: app(x[k] / v)
+    if op == MUL:
+        y = n.b.c
+        if x is y:
+            def square(k):
+                h = (k + 1) // 2  # the pairs j < k − j
+                s = sum(map(_mul, x[1:h], x[k - 1:k - h:-1]), x[0] * x[k]) * 2
+                if not k & 1:
+                    v = x[k >> 1]
+                    s = s + v * v
+                app(s)
+            return square
+        return lambda k: app(sum(map(_mul, x[1:k + 1], y[k - 1::-1]), x[0] * y[k]))
+    c = n.c
+    if op == DIV:
+        y = n.b.c
+        return lambda k: app((x[k] - sum(map(_mul, y[1:k + 1], c[k - 1::-1]), _ZERO)) / y[0])
+    if op == RDIVC:
+        return lambda k: app(-sum(map(_mul, x[1:k + 1], c[k - 1::-1]), _ZERO) / x[0])
+    if op == INTMUL or op == EXP or op == SIN or op == SINH:
+        d = n.d
+        w = n.b.c if op != EXP else c  # exp: w = e itself
+
+        def intmul(k):
+            d.append(x[k] * k)  # d[j−1] = j·a_j
+            app(sum(map(_mul, d[1:], w[k - 2::-1]), d[0] * w[k - 1]) / k)
+        return intmul
+    if op == COS or op == COSH:
+        d, w = n.b.d, n.b.c  # the partner's j·a_j (appended this sweep: the partner is earlier) and coefficients
+        if op == COS:
+            return lambda k: app(-(sum(map(_mul, d[1:], w[k - 2::-1]), d[0] * w[k - 1]) / k))
+        return lambda k: app(sum(map(_mul, d[1:], w[k - 2::-1]), d[0] * w[k - 1]) / k)
+    if op == LOG or op == SQRT:
+        return lambda k: app(_step(n, k))
+    raise ArithmeticNotSupportedError(f"unknown tape operation {op}")  # pragma: no cover
+
+
+def _compile_matmul(M, outs: list):
+    """The closure of a matrix-product node: C_k = Σ_j A_j B_{k−j} by ``arb_mat`` products (see
+    :func:`_matmul_step`), its entries appended to the coefficient lists of its PICK nodes."""
+    from flint import arb_mat
+
+    m, kk, n = M.m, M.kk, M.n
+    Al = [_ZEROS if v.op == CONST else v.c for v in M.A]
+    Bl = [_ZEROS if v.op == CONST else v.c for v in M.B]
+    Ac, Bc, constA, constB = M.Ac, M.Bc, M.constA, M.constB
+
+    def f(k):
+        if not constA:
+            Ac.append(arb_mat(m, kk, [v[k] for v in Al]))
+        if not constB:
+            Bc.append(arb_mat(kk, n, [v[k] for v in Bl]))
+        if constA:
+            C = Ac[0] * Bc[k]
+        elif constB:
+            C = Ac[k] * Bc[0]
+        else:
+            C = Ac[0] * Bc[k]
+            for j in range(1, k + 1):
+                C = C + Ac[j] * Bc[k - j]
+        E = C.entries()
+        for i, put in outs:
+            put(E[i])
+    return f
 
 
 class Recording:
@@ -559,4 +725,4 @@ def variable(c0: arb) -> TNode:
     return TNode(VAR, None, None, c0)
 
 
-__all__ = ["TNode", "TapeArithmetic", "Recording", "sweep", "variable", "const"]
+__all__ = ["TNode", "TapeArithmetic", "Recording", "sweep", "Sweeper", "variable", "const"]
