@@ -56,7 +56,9 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 root_doc = "index"
 
 # -- MyST -----------------------------------------------------------------------------------------------------------
-myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
+# dollarmath: the notebooks' Markdown cells write $\det(I-\eta\nabla^2L)$ (the .md pages write math in Unicode and
+# contain no "$"); amsmath: display environments in notebooks
+myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "dollarmath", "amsmath"]
 # "## 2.1 Main theorem" in a page gets a stable anchor, so that [text](page.md#anchor) links resolve
 myst_heading_anchors = 3
 
