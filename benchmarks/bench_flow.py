@@ -15,24 +15,34 @@ Cases (Arb at 128 bits, default order and tol unless stated):
   ``benchmarks/bench_arb_path.py`` (same seed), to T = 1: target within 60 s. Run at the default tol (2^−120) and at
   tol = 1e−20 (the local error per step: larger steps, a radius still ≪ 1e−15).
 
-Times are wall-clock and process CPU seconds on the shared 2-vCPU project machine (other jobs running: expect
-±30 %). Figures of the last run are recorded in the closing note of issue 14.
+Times are wall-clock and process CPU seconds (``time.process_time``) on the shared 2-vCPU project machine: with
+other jobs running, wall time can be 2–3× the CPU time, so both are printed, with the load averages in the header.
+BLAS and FLINT's matrix kernels run on one thread (``VERIFY_THREADS=1``, ``OMP/OPENBLAS_NUM_THREADS=1``).
+Figures of the last run are recorded in the closing note of issue 14.
+
+Measured 2026-12-03 (load average 4–6 on 2 cores), p100 at the default tol: before the high-order a-priori enclosure
+and the compiled tape sweep, 89 steps, radius 2.4e−35, 45–58 s CPU, 91–183 s wall; after, 40 steps, radius
+2.4e−34, ≈ 20 s CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
 from fractions import Fraction as F
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+for _var in ("VERIFY_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread for FLINT's matrix kernels and BLAS (before numpy is imported)
 
+import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
+from _timing import load  # noqa: E402
 from flint import arb, fmpq  # noqa: E402
 
 import verify as vf  # noqa: E402
@@ -144,7 +154,8 @@ def main(argv=None):
     ap.add_argument("--p100-T", type=float, default=1.0)
     ap.add_argument("--time-limit", type=float, default=600.0)
     args = ap.parse_args(argv)
-    print(f"verify.convergence.validated_flow — {time.strftime('%Y-%m-%d %H:%M')}, Arb 128 bits")
+    print(f"verify.convergence.validated_flow — {time.strftime('%Y-%m-%d %H:%M')}, Arb 128 bits; load average "
+          f"{load()} (wall time is inflated by other jobs: compare CPU times)")
     if "quartic" in args.cases:
         case_quartic()
     if "tanh9" in args.cases:
