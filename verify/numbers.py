@@ -160,6 +160,12 @@ def shape_of(values, *, what: str = "array") -> tuple:
 
 
 def check_finite_float_array(values, *, what: str) -> np.ndarray:
+    """``values`` as a float64 array, refused with :class:`~verify.errors.NonFiniteError` (naming ``what`` and the
+    first bad index) if an entry is NaN or ±inf — for float-only inputs such as initial points of a screening.
+
+    >>> check_finite_float_array([1, 2.5], what="x0")
+    array([1. , 2.5])
+    """
     arr = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
@@ -168,6 +174,12 @@ def check_finite_float_array(values, *, what: str) -> np.ndarray:
 
 
 def fraction_str(q: Fraction) -> str:
+    """The exact text ``"p/q"`` of a rational (``"p"`` for an integer), as the JSON files store it;
+    :func:`parse_fraction_str` reads it back.
+
+    >>> fraction_str(Fraction(-3, 4)), fraction_str(Fraction(6, 3))
+    ('-3/4', '2')
+    """
     return f"{q.numerator}/{q.denominator}" if q.denominator != 1 else str(q.numerator)
 
 

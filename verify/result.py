@@ -50,6 +50,21 @@ CERTIFIED_ARITHMETICS = ("exact", "ball", "ball64", "symbolic")
 
 
 class Verdict(str, Enum):
+    """The verdict of a check (a :class:`str`, so it compares equal to its name and serialises as it).
+
+    * ``PROVED`` — the statement holds on the whole :attr:`Result.scope`, certified by exact rationals, Arb or
+      float64 balls, or a symbolic proof; needs a certified ``arithmetic`` and a non-empty scope.
+    * ``REFUTED`` — a certified counterexample: the statement fails, and ``Result.counterexample`` says where.
+    * ``SUPPORTED`` — numerical evidence only (floating point, sampling, a finite horizon): no guarantee.
+    * ``INCONCLUSIVE`` — neither could be established within the precision or the budget; ``Result.message``
+      says why and how to retry.
+
+    What each verdict promises is explained in docs/guide/verdicts.md.
+
+    >>> Verdict("PROVED") is Verdict.PROVED, str(Verdict.REFUTED)
+    (True, 'REFUTED')
+    """
+
     PROVED = "PROVED"
     REFUTED = "REFUTED"
     SUPPORTED = "SUPPORTED"
@@ -70,6 +85,35 @@ class Quantity:
 
 @dataclass
 class Result:
+    """The outcome of a check: a :class:`Verdict` with everything needed to read, trust and re-run it.
+
+    Fields:
+
+    * ``verdict`` — a :class:`Verdict` (a string such as ``"PROVED"`` is converted);
+    * ``claim``, ``instance`` — what was checked, on what (free text);
+    * ``quantity`` — the :class:`Quantity` the verdict is about (its value and/or certified enclosure);
+    * ``margin`` — how far the decisive quantity is from the threshold (positive: the statement holds with room;
+      a number or an interval ``[lo, hi]``);
+    * ``certificate`` — the data a PROVED or REFUTED rests on (enclosures, boxes, rungs …);
+    * ``counterexample`` — where the statement fails (for REFUTED, and for SUPPORTED refutations in float);
+    * ``arithmetic``, ``precision``, ``rung`` — how it was computed: ``"float"``, ``"mp"``, ``"ball"``,
+      ``"ball64"``, ``"exact"`` or ``"symbolic"``; the working precision in bits; the precision-ladder rung that
+      decided (:mod:`verify.arith.ladder`);
+    * ``seed``, ``elapsed``, ``message`` — the random seed, the wall time in seconds, an explanation (for
+      INCONCLUSIVE: why and how to retry);
+    * ``scope`` — what a PROVED covers (:func:`make_scope`).
+
+    Construction enforces the soundness rules of docs/soundness.md: PROVED and REFUTED are refused
+    (:class:`~verify.errors.InputError`) unless ``arithmetic`` is one of ``"exact"``, ``"ball"``, ``"ball64"``,
+    ``"symbolic"``; a PROVED must state its scope, and a PROVED over an empty scope (``count == 0``) becomes
+    INCONCLUSIVE.
+
+    >>> r = Result(Verdict.PROVED, claim="x > 0", arithmetic="exact", margin=Fraction(1, 3),
+    ...            scope=make_scope("the point x = 1/3", count=1))
+    >>> r.certified, Result.from_json(r.to_json()) == r
+    (True, True)
+    """
+
     verdict: Verdict
     claim: str = ""
     instance: str = ""
@@ -112,10 +156,14 @@ class Result:
 
     @property
     def certified(self) -> bool:
+        """True for a certified verdict (PROVED or REFUTED), False for SUPPORTED and INCONCLUSIVE."""
         return self.verdict in (Verdict.PROVED, Verdict.REFUTED)
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The Result as a JSON-ready dict (schema :data:`SCHEMA_VERSION`), losslessly: exact rationals, balls and
+        mpmath numbers are encoded by :func:`encode` (``{"rational": "p/q"}``, ``{"ball": ...}``, ``{"mpf": ...}``);
+        :meth:`from_dict` reads it back."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["verdict"] = self.verdict.value
         d["quantity"] = None if self.quantity is None else {
@@ -127,6 +175,8 @@ class Result:
         return d
 
     def to_json(self, **kw) -> str:
+        """:meth:`to_dict` as JSON text; keyword arguments go to :func:`json.dumps` (e.g. ``indent=2``).
+        :meth:`from_json` reads it back."""
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod

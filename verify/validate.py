@@ -63,10 +63,22 @@ def integer(x, what: str, *, minimum: int | None = None, maximum: int | None = N
 
 
 def positive_int(x, what: str, maximum: int | None = None) -> int:
+    """``x`` as a Python int ≥ 1 (and ≤ ``maximum`` if given), else :class:`~verify.errors.InputError` naming
+    ``what``; see :func:`integer` for what counts as an integer.
+
+    >>> positive_int(np.int64(4), "width")
+    4
+    """
     return integer(x, what, minimum=1, maximum=maximum)
 
 
 def nonneg_int(x, what: str, maximum: int | None = None) -> int:
+    """``x`` as a Python int ≥ 0 (and ≤ ``maximum`` if given), else :class:`~verify.errors.InputError` naming
+    ``what``; see :func:`integer` for what counts as an integer.
+
+    >>> nonneg_int(0, "seed")
+    0
+    """
     return integer(x, what, minimum=0, maximum=maximum)
 
 
@@ -87,6 +99,12 @@ def _short(q: Fraction) -> str:
 
 
 def positive_rational(x, what: str) -> Fraction:
+    """``x`` exactly as a :class:`~fractions.Fraction` with 2**-1000 ≤ x ≤ 2**1000 (:data:`MIN_POSITIVE`,
+    :data:`MAX_MAGNITUDE`), else :class:`~verify.errors.InputError` naming ``what`` (a step size, a radius …).
+
+    >>> positive_rational(0.5, "eta")
+    Fraction(1, 2)
+    """
     q = rational(x, what)
     if q <= 0:
         raise InputError(f"{what} must be > 0, got {_short(q)}")
@@ -97,6 +115,12 @@ def positive_rational(x, what: str) -> Fraction:
 
 
 def nonneg_rational(x, what: str) -> Fraction:
+    """``x`` exactly as a :class:`~fractions.Fraction` with 0 ≤ x ≤ 2**1000, else
+    :class:`~verify.errors.InputError` naming ``what``.
+
+    >>> nonneg_rational(0, "weight_decay")
+    Fraction(0, 1)
+    """
     q = rational(x, what)
     if q < 0:
         raise InputError(f"{what} must be ≥ 0, got {x!r}")
@@ -174,6 +198,11 @@ def boolean(x, what: str) -> bool:
 
 
 def one_of(x, choices, what: str):
+    """``x`` itself if it is one of ``choices``, else :class:`~verify.errors.InputError` listing the choices.
+
+    >>> one_of("ball", ("float", "ball"), "arith")
+    'ball'
+    """
     if x not in choices:
         raise InputError(f"{what} must be one of {', '.join(repr(c) for c in choices)}; got {x!r}")
     return x

@@ -173,6 +173,20 @@ def _monotone_hull(f):
 
 
 class BallArithmetic(Arithmetic):
+    """``"ball"``: python-flint ``arb`` balls (midpoint ± radius) at ``prec`` bits (default 128) in object arrays.
+    Certified: every value encloses the exact result for every point of the input balls (Arb's rigorous error
+    propagation, https://arblib.org; docs/theory/validated_numerics.md), so decisions on the exact endpoints
+    (:meth:`bounds`, :mod:`verify.arith.decide`) give PROVED / REFUTED; a ball too wide to decide gives
+    INCONCLUSIVE, and the precision ladder (:mod:`verify.arith.ladder`) retries at a higher ``prec``.
+
+    >>> from fractions import Fraction
+    >>> from verify.arith import get_arith
+    >>> a = get_arith("ball", 64)
+    >>> lo, hi = a.bounds(a.func("tanh")(a.const(Fraction(1, 2))))
+    >>> lo < Fraction(4621171572600097, 10**16) < hi   # tanh(1/2) = 0.46211715726000974…
+    True
+    """
+
     name = "ball"
     certified = True
     balls = True
@@ -283,6 +297,8 @@ class BallArithmetic(Arithmetic):
         return super().func(name)
 
     def pow_rational(self, x, q):
+        """An enclosure of x**q: integer powers by :func:`int_power` (tighter than repeated products of a ball
+        containing 0), other exponents by Arb's ``arb ** fmpq``; arrays entrywise (:meth:`pow_rational_array`)."""
         if isinstance(x, np.ndarray):
             return self.pow_rational_array(x, q)
         if q.denominator == 1:

@@ -1214,6 +1214,7 @@ class Ball64Arithmetic(Arithmetic):
         self._funcs = {}
 
     def key(self):
+        """``("ball64", None)``: float64 balls have no precision parameter."""
         return (self.name, None)
 
     def context(self):
@@ -1248,6 +1249,10 @@ class Ball64Arithmetic(Arithmetic):
         return super().from_input(x, what)
 
     def array(self, values, what="array"):
+        """A :class:`B64` ball array of ``values``: a B64 is checked (finite, radii ≥ 0) and taken as it is; a
+        float or integer numpy array becomes point balls (radius 0: a float64 is exactly representable), integers
+        beyond 2**53 exactly entry by entry; any other nesting of numbers is converted exactly and enclosed
+        (:meth:`Arithmetic.array`)."""
         if isinstance(values, B64):
             return self._check_ball(values, what)
         if isinstance(values, np.ndarray) and values.dtype.kind in "fiu" and values.dtype.itemsize <= 8:
@@ -1264,15 +1269,19 @@ class Ball64Arithmetic(Arithmetic):
         return _object_array_ball(obj)
 
     def from_fractions(self, arr):
+        """The B64 array of float64 balls enclosing the rationals of ``arr``."""
         return _object_array_ball(np.asarray(arr, dtype=object))
 
     def zeros(self, shape):
+        """The B64 array of ``shape`` of exact zeros (midpoint 0, radius 0)."""
         return _mk(np.zeros(shape), np.zeros(shape))
 
     def ones(self, shape):
+        """The B64 array of ``shape`` of exact ones (midpoint 1, radius 0)."""
         return _mk(np.ones(shape), np.zeros(shape))
 
     def eye(self, n):
+        """The n × n identity as a B64 array (radius 0)."""
         return _mk(np.eye(n), np.zeros((n, n)))
 
     def broadcast(self, r, shape):
@@ -1297,6 +1306,8 @@ class Ball64Arithmetic(Arithmetic):
         return b64_matmul(as_b64(a), as_b64(b))
 
     def sum(self, a, axis=None):
+        """An enclosure of the exact sum over ``axis`` (:func:`b64_sum`: the float sum of the midpoints, with
+        Higham's bound γ_n Σ|terms| on its rounding error added to the summed radii)."""
         return b64_sum(as_b64(a), axis=axis)
 
     def func(self, name):

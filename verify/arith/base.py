@@ -55,6 +55,8 @@ class Arithmetic:
         return f"<arithmetic {self.name}{'' if self.prec is None else f' at {self.prec} bits'}>"
 
     def key(self):
+        """A hashable identity ``(name, prec)``: two arithmetics with the same key compute the same numbers (caches
+        of compiled programs and converted data are keyed by it)."""
         return (self.name, self.prec)
 
     # -- context ------------------------------------------------------------------------------
@@ -86,6 +88,14 @@ class Arithmetic:
         return False
 
     def array(self, values, what: str = "array") -> np.ndarray:
+        """An array of this arithmetic's numbers from user-supplied ``values`` (any nesting of numbers), each entry
+        converted exactly by :meth:`from_input` (so |x| ≤ 2**1000 for user numbers). A ragged nesting is a
+        :class:`~verify.errors.ShapeError`; ``what`` names the argument in error messages.
+
+        >>> from verify.arith import get_arith
+        >>> get_arith("exact").array([[1, 0.5]])
+        array([[1, 1/2]], dtype=object)
+        """
         try:
             arr = np.asarray(values, dtype=object)
         except ValueError as exc:  # numpy refuses some inhomogeneous nestings outright
@@ -98,17 +108,28 @@ class Arithmetic:
         return out
 
     def from_fractions(self, arr: np.ndarray) -> np.ndarray:
+        """An array of this arithmetic's numbers from an object array of :class:`~fractions.Fraction` (the toolkit's
+        own exact data, not bounded like user input): each entry is :meth:`const` of it — exact in ``"exact"``, an
+        enclosure in ``"ball"``/``"ball64"``, the nearest number in ``"float"``/``"mp"``."""
         out = np.empty(arr.shape, dtype=self.dtype)
         for idx, v in np.ndenumerate(arr):
             out[idx] = self.const(v)
         return out
 
     def zeros(self, shape) -> np.ndarray:
+        """An array of ``shape`` filled with the number 0 of this arithmetic."""
         out = np.empty(shape, dtype=object)
         out.fill(self.const(Fraction(0)))
         return out
 
     def eye(self, n: int) -> np.ndarray:
+        """The n × n identity matrix in this arithmetic.
+
+        >>> from verify.arith import get_arith
+        >>> get_arith("exact").eye(2)
+        array([[1, 0],
+               [0, 1]], dtype=object)
+        """
         out = self.zeros((n, n))
         one = self.const(Fraction(1))
         for i in range(n):
@@ -125,6 +146,9 @@ class Arithmetic:
         return self.matmul(a, b)
 
     def sum(self, a: np.ndarray, axis=None):
+        """Σ of the entries of ``a`` (over ``axis``, or all of them), in this arithmetic: exact in ``"exact"``, an
+        enclosure of the exact sum of the enclosed values in ``"ball"``/``"ball64"``. An empty sum is the number 0 of
+        this arithmetic (numpy's object sum would give the int 0)."""
         if a.size == 0:
             shape = () if axis is None else np.delete(a.shape, axis)
             return self.zeros(tuple(shape)) if axis is not None else self.const(Fraction(0))
@@ -147,6 +171,15 @@ class Arithmetic:
         return None
 
     def pow_rational(self, x, q: Fraction):
+        """x**q for an exact rational exponent ``q``: integer exponents by repeated multiplication (x**n, and
+        1/x**|n| for n < 0) in every arithmetic; a non-integer exponent needs an arithmetic with analytic functions
+        (``"float"``, ``"mp"``, ``"ball"``, ``"ball64"``: an enclosure of x**q in the ball arithmetics) and raises
+        :class:`~verify.errors.ArithmeticNotSupportedError` in ``"exact"``.
+
+        >>> from verify.arith import get_arith
+        >>> get_arith("exact").pow_rational(get_arith("exact").const(Fraction(2, 3)), Fraction(-2))
+        9/4
+        """
         if q.denominator == 1:
             n = q.numerator
             return x**n if n >= 0 else self.const(Fraction(1)) / x**(-n)

@@ -17,6 +17,17 @@ _MATMUL_FLINT_MIN = 8  # below this inner size the object-array product is as fa
 
 
 class ExactArithmetic(Arithmetic):
+    """``"exact"``: python-flint ``fmpq`` rationals in object arrays. Certified with no rounding at all: a value is
+    the exact result, so a decision made on it (PROVED / REFUTED) is exact. Only rational operations exist;
+    ``tanh``, ``exp`` … raise :class:`~verify.errors.ArithmeticNotSupportedError` (use ``"ball"``). ``prec`` is
+    ignored.
+
+    >>> from verify.arith import get_arith
+    >>> a = get_arith("exact")
+    >>> a.sum(a.array([Fraction(1, 3), Fraction(1, 6)]))
+    1/2
+    """
+
     name = "exact"
     certified = True
     #: bytes held per entry of an object array of rationals: the 8-byte slot, the 32-byte ``fmpq`` object and, for

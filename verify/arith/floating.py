@@ -18,6 +18,16 @@ _FUNCS = {
 
 
 class FloatArithmetic(Arithmetic):
+    """``"float"``: IEEE binary64 numpy arrays, for fast screening. Never certified: values carry no error bound,
+    so analyses run in this arithmetic report SUPPORTED or INCONCLUSIVE, never PROVED or REFUTED
+    (docs/guide/arithmetics.md). ``prec`` is ignored.
+
+    >>> from verify.arith import get_arith
+    >>> a = get_arith("float")
+    >>> a.certified, a.sum(a.array([0.5, 0.25]))
+    (False, np.float64(0.75))
+    """
+
     name = "float"
     certified = False
     dtype = float
@@ -43,23 +53,29 @@ class FloatArithmetic(Arithmetic):
         return isinstance(x, float)  # also np.float64; a float cannot overflow a float conversion
 
     def array(self, values, what="array"):
+        """A float64 array of ``values``; a numeric numpy array is taken as it is (after a finiteness check), other
+        values are converted exactly and then rounded to nearest (:meth:`Arithmetic.array`)."""
         if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
             return check_finite_float_array(values, what=what)
         return super().array(values, what).astype(float)
 
     def from_fractions(self, arr):
+        """The float64 array of the floats nearest to the rationals of ``arr`` (:meth:`const`)."""
         return np.vectorize(self.const, otypes=[float])(arr) if arr.size else np.zeros(arr.shape)
 
     def zeros(self, shape):
+        """``np.zeros(shape)`` (float64)."""
         return np.zeros(shape)
 
     def eye(self, n):
+        """``np.eye(n)`` (float64)."""
         return np.eye(n)
 
     def matmul(self, a, b):
         return np.asarray(a, float) @ np.asarray(b, float)
 
     def sum(self, a, axis=None):
+        """``np.sum(a, axis=axis)``: pairwise float64 summation, rounded (no error bound)."""
         return np.sum(a, axis=axis)
 
     def func(self, name):
@@ -80,6 +96,7 @@ class FloatArithmetic(Arithmetic):
         return f
 
     def pow_rational(self, x, q):
+        """``np.power(x, q)``: an integer power for an integer ``q``, else x**float(q) (NaN for x < 0)."""
         return np.power(x, float(q)) if q.denominator != 1 else np.power(x, q.numerator)
 
     def side(self, x, b):

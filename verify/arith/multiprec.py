@@ -14,6 +14,17 @@ _NAMES = ("exp", "log", "tanh", "sinh", "cosh", "sin", "cos", "tan", "atan", "sq
 
 
 class MpArithmetic(Arithmetic):
+    """``"mp"``: mpmath floating-point numbers at ``prec`` bits (default 128) in object arrays — the
+    high-precision reference for float screening. Not certified: every operation rounds without an error bound, so
+    verdicts in this arithmetic are at most SUPPORTED (docs/guide/arithmetics.md).
+
+    >>> from fractions import Fraction
+    >>> from verify.arith import get_arith
+    >>> a = get_arith("mp", 64)
+    >>> a.certified, a.key()
+    (False, ('mp', 64))
+    """
+
     name = "mp"
     certified = False
     #: working copies of a dense Hessian: as for ``ball`` (the same engines; mp's symmetric product shares no
@@ -53,6 +64,7 @@ class MpArithmetic(Arithmetic):
         return super().func(name)
 
     def pow_rational(self, x, q):
+        """x**q: integer exponents by multiplication, others by ``mpmath.power`` at this precision."""
         if q.denominator == 1:
             return super().pow_rational(x, q)
         return mpmath.power(x, self.const(q))
