@@ -440,3 +440,71 @@ _add("GF-conclusion L(x(t)) ≤ e^(−αt)L(x0) on [0, 5] with α = 36/25 (valid
 _add("GF-conclusion a rate above the flow's (α = 9 > sup ‖∇L‖²/L near 1 = 4x²) is REFUTED",
      "¼(x²−1)², x0=6/5, α=9, T=5", R, lambda: cv.flow_rate(QUARTIC, _quartic_tube(), 9), "§1.2",
      negative=True)
+
+
+# ------------------------------------------------------------------ issue 15: real data (scikit-learn's digits)
+# 10 digits (0 vs 1, pixels p/16 as exact rationals, seed 0): n = 10 ≤ d = 64, linearly independent (exact rank).
+# Bias-free tanh [64, 8, 1] at the positive initialisation (W₁ = 0, output layer λ): L(θ0) = mean(y²) = 1 whatever
+# λ is, while the first-layer bound of α on the ball grows like λ² (§3.3, claim 9). notebooks/08_real_data_local_pl
+# shows the whole picture (steps to ε, the λ sweep, the certified radii).
+_REAL: dict = {}
+
+
+def _digits_loss(n, widths, seed=0):
+    key = (n, tuple(widths), seed)
+    if key not in _REAL:
+        data = vf.datasets.digits(classes=(0, 1), n=n, seed=seed)
+        _REAL[key] = vf.SquareLoss(vf.MLP(list(widths), "tanh"), data)
+    return _REAL[key]
+
+
+def _digits_criterion():
+    from verify.pl.initialisation import exact_rank
+
+    loss = _digits_loss(10, [64, 8, 1])
+    rank = exact_rank(loss.data)
+    if rank < loss.data.n:
+        return Result(I, claim="criterion on digits", arithmetic="exact",
+                      message=f"the inputs are not linearly independent (exact rank {rank} < {loss.data.n})")
+    res = pl.chatterjee(loss, vf.init.positive(loss.net, 64), F(1, 10), starts=1)
+    res.message = (f"10 digits (0 vs 1, seed 0), exact rank {rank} = n: " + res.message)
+    return res
+
+
+_add("REAL-digits criterion 4L(θ0) < r²α(θ0, r) PROVED on a digits subset at the positive initialisation",
+     "10 digits 0/1, tanh [64,8,1], λ=64, r=1/10", P, _digits_criterion, "§3.3, §6 claim 9")
+
+
+def _corollary_he():
+    """The probabilistic corollary as measured by pl.criterion_probability: He draws, output layer × 16."""
+    res = pl.criterion_probability(_digits_loss(4, [64, 3, 3, 1]), F(1, 200), output_scale=16, kind="he",
+                                   samples=8, starts=0)
+    res.message = "statistical evidence, not a proof — " + res.message
+    return res
+
+
+def _corollary_positive(samples=20):
+    """Random positive initialisations (middle layer drawn, entries k/64 in [1/2, 3/2]; seeds 0…N−1): each draw
+    certified or not by pl.chatterjee; SUPPORTED when the exact Clopper–Pearson 95 % lower bound of the probability
+    of certification exceeds 1/2 (a statistical statement about the draw, never PROVED)."""
+    loss = _digits_loss(4, [64, 3, 3, 1])
+    per = [pl.chatterjee(loss, vf.init.positive(loss.net, 1024, seed=s), F(1, 200), starts=0).verdict
+           for s in range(samples)]
+    k = sum(v == P for v in per)
+    lo, hi = pl.clopper_pearson(k, samples)
+    claim = "P(a random positive initialisation is certified) > 1/2 (95 % Clopper–Pearson)"
+    msg = (f"statistical evidence, not a proof: {k}/{samples} random positive initialisations PROVED "
+           f"({sum(v == R for v in per)} REFUTED); exact Clopper–Pearson 95 % interval for the probability of "
+           f"certification [{float(lo):.4f}, {float(hi):.4f}] (outward-rounded)")
+    return Result(S if lo > F(1, 2) else I, claim=claim, quantity=Quantity("fraction certified", F(k, samples),
+                                                                           (lo, hi)),
+                  margin=float(lo - F(1, 2)), arithmetic="float", seed=0,
+                  certificate={"per_seed": [v.value for v in per], "clopper_pearson": [lo, hi], "level": F(95, 100)},
+                  message=msg)
+
+
+_add("REAL-corollary fraction of He initialisations certified, Clopper–Pearson interval (SUPPORTED: statistical)",
+     "4 digits 0/1, tanh [64,3,3,1], output ×16, r=1/200, 8 draws", S, _corollary_he, "§3.3, §6 claim 12")
+_add("REAL-corollary random positive initialisations certified with probability > 1/2 (SUPPORTED: statistical, "
+     "Clopper–Pearson)", "4 digits 0/1, tanh [64,3,3,1], λ=1024, r=1/200, 20 draws", S, _corollary_positive,
+     "§3.3, §6 claim 9")
