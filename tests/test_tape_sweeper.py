@@ -183,3 +183,13 @@ def test_high_order_apriori_refuses_a_box_the_remainder_leaves():
         except (VF.EnclosureError, VF.NonRealError):
             return
         assert tube is None
+
+
+@pytest.mark.parametrize("order", [2, 3, 4, 6])
+def test_low_orders_complete_with_the_closed_form_inside(order):
+    """Low orders (tol = 2^−6N): the step-size heuristic (κ learnt from the remainders) must not collapse the steps
+    (an intermediate version guessed from y_[N−2] and took 10^5 steps at N = 3)."""
+    obj = vf.Objective.from_sympy((X**2 - 1) ** 2 / 4, [X])
+    tube = validated_flow(obj, [F(1, 2)], 1, order=order, max_steps=5000)
+    assert tube.complete
+    assert _quartic_misses(tube, F(1, 2)) == 0
