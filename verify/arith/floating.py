@@ -64,11 +64,11 @@ class FloatArithmetic(Arithmetic):
         return np.vectorize(self.const, otypes=[float])(arr) if arr.size else np.zeros(arr.shape)
 
     def zeros(self, shape):
-        """``np.zeros(shape)`` (float64)."""
+        """A float64 array of zeros of ``shape`` (``np.zeros``)."""
         return np.zeros(shape)
 
     def eye(self, n):
-        """``np.eye(n)`` (float64)."""
+        """The n × n float64 identity matrix (``np.eye``)."""
         return np.eye(n)
 
     def matmul(self, a, b):

@@ -53,6 +53,9 @@ class CheckReport:
 
     @property
     def verdict(self) -> Verdict:
+        """The verdict of the check (:attr:`result`'s): REFUTED with a certified counterexample, SUPPORTED when the
+        search found none (evidence, not a proof), INCONCLUSIVE when a violation found in float could not be
+        certified by any rung of the recheck ladder. Sampling never gives PROVED."""
         return self.result.verdict
 
     def summary(self) -> str:
@@ -76,6 +79,9 @@ class CheckReport:
         return out
 
     def save_counterexample(self, path) -> None:
+        """Write :meth:`counterexample_dict` as JSON to ``path`` (exact rationals as ``"p/q"`` strings); ``verify
+        recheck path`` re-checks it (docs/guide/counterexamples.md). :class:`~verify.errors.InputError` if there is
+        no counterexample."""
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(encode(self.counterexample_dict()), fh, indent=1)
             fh.write("\n")

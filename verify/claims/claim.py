@@ -207,6 +207,12 @@ def get_claim(name: str) -> Claim:
 
 
 def claim_names() -> list[str]:
+    """The names of every registered claim, sorted: the built-in library's, those registered by
+    :func:`register` in this process and those of installed packages' entry points.
+
+    >>> "gd-monotone-relu" in claim_names()
+    True
+    """
     _load_known()
     return sorted(_REGISTRY)
 

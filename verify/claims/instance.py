@@ -118,10 +118,13 @@ class Instance:
 
     @property
     def is_graph(self) -> bool:
+        """True for a layer-graph instance (``layers`` set), False for an MLP instance (``widths``)."""
         return self.layers is not None
 
     # -- model objects ---------------------------------------------------------------------------
     def net(self):
+        """The network of the instance, built afresh: a :class:`~verify.models.MLP` or a
+        :class:`~verify.models.nn.Sequential`."""
         if self.is_graph:
             return build_network(self.layers, self.input_shape)
         from ..models import MLP
@@ -130,6 +133,9 @@ class Instance:
         return MLP(list(self.widths), acts if len(acts) > 1 else acts[0], bias=self.bias)
 
     def loss(self):
+        """The objective L(θ) of the instance: :class:`~verify.models.SquareLoss` (with ``normalization``),
+        :class:`~verify.models.CrossEntropyLoss` or :class:`~verify.models.LogisticLoss` of :meth:`net` on the data
+        ``X``, ``y``."""
         from ..models import CrossEntropyLoss, Dataset, LogisticLoss, SquareLoss
 
         y = [list(r) for r in self.y]
@@ -143,9 +149,12 @@ class Instance:
         raise SchemaError(f"loss must be one of {list(LOSSES)}, got {self.loss_kind!r:.60}")
 
     def theta_array(self) -> np.ndarray:
+        """θ as an object array of exact :class:`~fractions.Fraction` (pass it to any arithmetic)."""
         return np.array(self.theta, dtype=object)
 
     def scalar(self, name: str) -> Fraction:
+        """The named scalar (``"eta"`` …) as an exact :class:`~fractions.Fraction`;
+        :class:`~verify.errors.SchemaError` naming the scalars present if it is missing."""
         if name not in self.scalars:
             has = ", ".join(sorted(self.scalars)) or "none"
             raise SchemaError(f"the instance has no scalar {name!r} (it has: {has}); add it to the instance's "
@@ -159,6 +168,8 @@ class Instance:
 
     # -- exports -------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The instance as JSON-ready data, numbers as exact ``"p/q"`` strings: the MLP schema for a square-loss MLP,
+        the layer-graph schema otherwise; :meth:`from_dict` reads both back."""
         q = fraction_str
         data = {"X": [[q(v) for v in row] for row in self.X], "y": [[q(v) for v in row] for row in self.y],
                 "theta": [q(v) for v in self.theta], "scalars": {k: q(v) for k, v in self.scalars.items()}}

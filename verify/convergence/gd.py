@@ -89,6 +89,7 @@ class Trajectory:
 
     @property
     def steps(self) -> int:
+        """The number of GD steps taken: ``len(thetas) − 1`` (θ_0 … θ_steps are stored)."""
         return len(self.thetas) - 1
 
     @property

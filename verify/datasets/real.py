@@ -88,6 +88,7 @@ class LoadedData(Dataset):
 
     @property
     def n_features(self) -> int:
+        """The number of features d of each data point (after preprocessing): the same as ``d``."""
         return self.d
 
     def __repr__(self):

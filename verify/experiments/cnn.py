@@ -245,6 +245,9 @@ class CNNCertificate:
     timings: dict
 
     def summary(self) -> str:
+        """One line per certified part, in words: the non-singular GD maps (verdict per η), whether θ̂ is a critical
+        point, the stability and minimum verdicts, the Hessian's extreme eigenvalue enclosures, the sharpness and
+        where the final step size stands relative to the edge of stability 2/λ_max."""
         lines = []
         for q, r in self.nonsingular.items():
             lines.append(f"non-singular GD map at η = {q}: {r.verdict.value} ({r.elapsed:.2f} s)")

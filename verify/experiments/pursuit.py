@@ -77,6 +77,8 @@ class MethodRun:
     extra: dict = field(default_factory=dict)
 
     def row(self) -> str:
+        """One row of :meth:`NPvsGD.table`: neurons, effective neurons, gradient steps, wall-clock seconds, train and
+        test loss, train and test error (``—`` without test data)."""
         tl = "—" if self.test_loss is None else f"{self.test_loss:.4g}"
         te = "—" if self.test_error is None else f"{self.test_error:.3f}"
         return (f"{self.method:>4} {self.neurons:>7} {self.effective_neurons:>9} {self.gradient_steps:>8} "
@@ -95,13 +97,16 @@ class NPvsGD:
 
     @property
     def np(self) -> MethodRun | None:
+        """The Neuron Pursuit run (:class:`MethodRun`), or None if it was not run."""
         return self.runs.get("np")
 
     @property
     def gd(self) -> MethodRun | None:
+        """The plain gradient-descent run at the same width (:class:`MethodRun`), or None if it was not run."""
         return self.runs.get("gd")
 
     def table(self) -> str:
+        """A plain-text table with a header and one :meth:`MethodRun.row` per method."""
         head = (f"{'':>4} {'neurons':>7} {'effective':>9} {'steps':>8} {'wall s':>8} {'train loss':>11} "
                 f"{'test loss':>10} {'train err':>9} {'test err':>9}")
         return "\n".join([head] + [r.row() for r in self.runs.values()])
@@ -226,31 +231,52 @@ def np_vs_gd(data, depth: int = 2, activation="relu", *, test_data=None, methods
 
     Parameters
     ----------
-    data : verify.Dataset with labels ±1 — e.g. ``vf.datasets.digits(classes=(0, 1), n=40, n_test=100)`` (binary)
-        or ``vf.datasets.digits(one_vs_rest=3, n=40, n_test=100)`` (one-vs-rest). Its ``.test`` (from ``n_test``)
-        is the test set unless ``test_data`` is given.
-    depth : 2 or 3 — the number of weight layers (bias-free [d, m, 1] or [d, m₁, m₂, 1]).
-    activation : ``"relu"``, ``("relu_power", p)`` (relu^p, e.g. p = 2) for both methods; ``"leaky_relu"`` (or
-        ``("leaky_relu", a)``) only with ``methods=("gd",)`` — Neuron Pursuit's unit maximisation is implemented for
+    data : verify.Dataset
+        The training data, labels ±1 — e.g. ``vf.datasets.digits(classes=(0, 1), n=40, n_test=100)`` (binary) or
+        ``vf.datasets.digits(one_vs_rest=3, n=40, n_test=100)`` (one-vs-rest). Its ``.test`` (from ``n_test``) is
+        the test set unless ``test_data`` is given.
+    depth : int
+        2 or 3, the number of weight layers (bias-free [d, m, 1] or [d, m₁, m₂, 1]).
+    activation : str or tuple
+        ``"relu"`` or ``("relu_power", p)`` (relu^p, e.g. p = 2) for both methods; ``"leaky_relu"`` (or
+        ``("leaky_relu", a)``) only with ``methods=("gd",)``: Neuron Pursuit's unit maximisation is implemented for
         relu^p.
-    methods : which of ``"np"``, ``"gd"`` to run.
-    max_neurons, delta_add, restarts, ncf_steps, inner_steps, tol_N, tol_L : Neuron Pursuit's parameters
-        (:func:`verify.homogeneous.neuron_pursuit`; ``inner_steps`` is the fixed Armijo budget after each insertion).
-    gd_width : the width of every hidden layer of the GD network; default ``max_neurons`` for depth 2 and
+    test_data : verify.Dataset, optional
+        The test set (labels ±1, the features of ``data``); default ``data.test``.
+    methods : tuple of str
+        Which of ``"np"``, ``"gd"`` to run.
+    max_neurons, delta_add, restarts, ncf_steps, inner_steps, tol_N, tol_L : int or float
+        Neuron Pursuit's parameters (:func:`verify.homogeneous.neuron_pursuit`; ``inner_steps`` is the fixed
+        Armijo budget after each insertion).
+    gd_width : int, optional
+        The width of every hidden layer of the GD network; default ``max_neurons`` for depth 2 and
         ⌈max_neurons/2⌉ for depth 3 (the same total number of hidden units as NP's budget).
-    gd_delta : the initial scale δ = ‖w(0)‖ of GD.
-    gd_eta : GD's step: None (default) the fixed step η = 1/‖X‖₂² (X the n × d data matrix), a positive number a
-        fixed step, or ``"armijo"`` for Armijo backtracking (which can stall at ReLU kinks: the one-sided gradient is
-        then no descent direction, see :func:`_armijo`).
-    gd_steps : GD's budget of steps; default: the total inner steps NP used (the same number of
-        gradient steps), or 5,000 without NP.
-    record_every : GD's loss-curve spacing (steps).
-    active_rel : the threshold of the effective-neuron count.
-    seed : NP's NCF restarts and GD's w₀.
+    gd_delta : float
+        The initial scale δ = ‖w(0)‖ of GD.
+    gd_eta : None, float or str
+        GD's step: None (default) the fixed step η = 1/‖X‖₂² (X the n × d data matrix), a positive number a fixed
+        step, or ``"armijo"`` for Armijo backtracking (which can stall at ReLU kinks: the one-sided gradient is then
+        no descent direction, see :func:`_armijo`).
+    gd_steps : int, optional
+        GD's budget of steps; default: the total inner steps NP used (the same number of gradient steps), or 5,000
+        without NP.
+    record_every : int
+        GD's loss-curve spacing (steps).
+    active_rel : float
+        The threshold of the effective-neuron count.
+    seed : int
+        The seed of NP's NCF restarts and of GD's w₀.
 
-    Returns an :class:`NPvsGD`; ``res.table()`` and ``res.comparison`` print the figures and the comparison.
-    Raises :class:`verify.errors.InputError` for bad arguments (depth not 2 or 3, labels not ±1, a
-    non-homogeneous activation, NP with leaky relu, mismatched test features, non-positive scales)."""
+    Returns
+    -------
+    NPvsGD
+        The two runs; ``res.table()`` and ``res.comparison`` print the figures and the comparison.
+
+    Raises
+    ------
+    verify.errors.InputError
+        For bad arguments: depth not 2 or 3, labels not ±1, a non-homogeneous activation, NP with leaky relu,
+        mismatched test features, non-positive scales."""
     depth = V.integer(depth, "depth", minimum=2, maximum=3)
     act, p, np_ok = _activation(activation)
     if isinstance(methods, str) or not hasattr(methods, "__iter__"):

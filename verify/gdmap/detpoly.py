@@ -35,6 +35,8 @@ class DetPolynomial:
 
     @property
     def degree(self) -> int:
+        """The formal degree in η: ``len(coeffs) − 1`` (p for a p × p Hessian; the leading coefficient
+        (−1)^p det H may be 0)."""
         return len(self.coeffs) - 1
 
     def __call__(self, eta):

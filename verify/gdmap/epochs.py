@@ -153,10 +153,12 @@ class EpochMap:
     # ------------------------------------------------------------------------------------ the map
     @property
     def n_params(self) -> int:
+        """p, the number of parameters of the objective."""
         return self.full_objective.n_params
 
     @property
     def steps(self) -> int:
+        """The number of SGD steps in the epoch (one per batch); the epoch map is their composition."""
         return len(self.maps)
 
     @property

@@ -107,10 +107,14 @@ class ExceptionalSet:
 
     @property
     def complete(self) -> bool:
+        """True when every candidate is decided: no unconfirmed root and no unresolved η interval, so ``confirmed``
+        is the whole exceptional set in ``eta_range`` for this region."""
         return not self.unconfirmed and not self.unresolved
 
     @property
     def etas(self) -> list:
+        """The certified exceptional step sizes (the ``eta`` of each confirmed entry: exact rationals or enclosures
+        of algebraic numbers)."""
         return [e.eta for e in self.confirmed]
 
     def contains(self, eta) -> bool | None:

@@ -77,6 +77,7 @@ class GDMap:
 
     @property
     def n_params(self) -> int:
+        """p, the number of parameters of the objective (G_η maps R^p to R^p)."""
         return self.objective.n_params
 
     def _theta(self, theta, a):
@@ -164,6 +165,7 @@ class ComposedMap:
 
     @property
     def n_params(self) -> int:
+        """p, the number of parameters (G^k maps R^p to R^p)."""
         return self.map.n_params
 
     def __call__(self, theta, arith="float", prec=None):
@@ -176,6 +178,8 @@ class ComposedMap:
         return self.value_and_jacobian(theta, arith, prec, max_bytes)[1]
 
     def value_and_jacobian(self, theta, arith="float", prec=None, max_bytes=None):
+        """(G^k(θ), D(G^k)(θ)) from one orbit θ_0 … θ_k: the Jacobian is the product DG(θ_{k−1}) ⋯ DG(θ_0) (see
+        :meth:`jacobian`; in a certified arithmetic both are enclosures)."""
         a = get_arith(arith, prec)
         pts = self.map.orbit(theta, self.k - 1, a, prec)
         J = None

@@ -109,9 +109,13 @@ class NCF:
         self.X = rows
 
     def value(self, u, arith="float", prec=None):
+        """N_z(u) = Σ_i z_i H(x_i; u) in the arithmetic ``arith`` at ``prec`` bits (exact or an enclosure in a
+        certified arithmetic; see :meth:`verify.Objective.value`)."""
         return self._obj.value(u, arith, prec)
 
     def grad(self, u, arith="float", prec=None):
+        """∇N_z(u) = J(u)ᵀ z, J the Jacobian of the outputs H(X; u) (reverse mode; a kink raises
+        :class:`~verify.errors.RegionBoundaryError` in a certified arithmetic, see :meth:`verify.Objective.grad`)."""
         return self._obj.grad(u, arith, prec)
 
     def hessian(self, u, arith="float", prec=None):

@@ -236,6 +236,17 @@ def best_unit_direction(X: np.ndarray, r: np.ndarray, p, *, restarts: int = 10, 
 
 @dataclass
 class PursuitResult:
+    """The outcome of :func:`neuron_pursuit` (float64 experimentation, no certificate).
+
+    * ``theta`` — the final weights, in the parameter order of the final network (``loss.net``);
+    * ``neurons`` — the number of hidden units inserted;
+    * ``history`` — one dict per iteration (the residual NCF maximum N*, the loss after the inner GD, the
+      neurons …);
+    * ``stop_reason`` — why the pursuit stopped (N* ≤ tol_N: no escape direction; loss ≤ tol_L; zero residual;
+      ``max_neurons`` reached);
+    * ``loss`` — the :class:`~verify.models.SquareLoss` of the final network (½ Σ (H − y)², normalization
+      ``"half_sum"``), or None before the first insertion."""
+
     theta: np.ndarray
     neurons: int
     history: list = field(default_factory=list)

@@ -276,6 +276,9 @@ class Activation:
 
     @property
     def polynomial_pieces(self) -> bool:
+        """True when every piece is a polynomial in z (relu, leaky_relu, abs, hardtanh, power, relu_power with an
+        integer p): networks of such activations are rational on each activation region, so ``"exact"``
+        arithmetic can evaluate them."""
         return all(p.is_polynomial(Z) for p in self.pieces)
 
     @property
@@ -617,6 +620,13 @@ class Activation:
         return f"Activation({self.name})"
 
     def describe(self) -> dict:
+        """A JSON-ready summary: name, breakpoints and pieces (as text), continuity order at each breakpoint,
+        ``analytic``, ``polynomial_pieces``, ``strictly_increasing`` and ``homogeneity_degree``.
+
+        >>> from verify.models import activations
+        >>> activations.relu().describe()["pieces"]
+        ['0', 'z']
+        """
         return {
             "name": self.name, "breakpoints": [str(b) for b in self.breakpoints],
             "pieces": [str(p) for p in self.pieces], "continuity": list(self.continuity),

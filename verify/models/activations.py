@@ -1,19 +1,19 @@
 """The catalogue of activations (``vf.activations``), each a sympy Piecewise.
 
-============  =====================================  ==================  ===========
-name          definition                              breakpoints         homogeneity
-============  =====================================  ==================  ===========
-relu          max(0, z)                               0                   1
-leaky_relu(a) z (z ≥ 0), a·z (z < 0)                  0                   1
-abs           |z|                                     0                   1
-hardtanh      clip(z, −1, 1)                          −1, 1               None
-identity      z                                       –                   1
-power(p)      z^p (integer p ≥ 1)                     –                   p
-relu_power(p) max(0, z)^p (rational p > 0)            0                   p
-sigmoid       1 / (1 + e^{−z})                        –                   None
-tanh          tanh z                                  –                   None
-softplus      log(1 + e^z)                            –                   None
-============  =====================================  ==================  ===========
+=============  ============================  ===========  ===========
+name           definition                    breakpoints  homogeneity
+=============  ============================  ===========  ===========
+relu           max(0, z)                     0            1
+leaky_relu(a)  z (z ≥ 0), a·z (z < 0)        0            1
+abs            ``|z|``                       0            1
+hardtanh       clip(z, −1, 1)                −1, 1        None
+identity       z                             –            1
+power(p)       z^p (integer p ≥ 1)           –            p
+relu_power(p)  max(0, z)^p (rational p > 0)  0            p
+sigmoid        1 / (1 + e^{−z})              –            None
+tanh           tanh z                        –            None
+softplus       log(1 + e^z)                  –            None
+=============  ============================  ===========  ===========
 
 User-defined: ``Activation.from_piecewise(sympy.Piecewise(...))``.
 
@@ -161,6 +161,12 @@ def _softplus():
 
 
 def relu() -> Activation:
+    """max(0, z): piecewise linear, breakpoint 0, positively 1-homogeneous; relu′(0) is undefined (float/mp use
+    the left derivative 0).
+
+    >>> relu().breakpoints, relu().homogeneity_degree
+    ((0,), 1)
+    """
     return _relu()
 
 
@@ -173,14 +179,19 @@ def leaky_relu(a=Fraction(1, 100)) -> Activation:
 
 
 def abs() -> Activation:  # noqa: A001 - catalogue name
+    """``|z|`` = max(z, −z): piecewise linear, breakpoint 0, positively 1-homogeneous (float/mp use abs′(0) = −1,
+    the left piece's derivative).
+    """
     return _abs()
 
 
 def hardtanh() -> Activation:
+    """clip(z, −1, 1) = max(−1, min(z, 1)): piecewise linear with breakpoints −1 and 1, not homogeneous."""
     return _hardtanh()
 
 
 def identity() -> Activation:
+    """σ(z) = z: linear networks (analytic, 1-homogeneous, no breakpoint)."""
     return _identity()
 
 
@@ -198,14 +209,21 @@ def relu_power(p=2) -> Activation:
 
 
 def sigmoid() -> Activation:
+    """The logistic function 1/(1 + e^(−z)): analytic, not homogeneous; no exact arithmetic (use ball)."""
     return _sigmoid()
 
 
 def tanh() -> Activation:
+    """The hyperbolic tangent tanh z: analytic, not homogeneous; no exact arithmetic (use ball).
+
+    >>> tanh().analytic
+    True
+    """
     return _tanh()
 
 
 def softplus() -> Activation:
+    """log(1 + e^z), a smooth version of relu: analytic, not homogeneous; no exact arithmetic (use ball)."""
     return _softplus()
 
 

@@ -58,14 +58,21 @@ class Dataset:
 
     @property
     def n(self) -> int:
+        """The number of data points (rows of X)."""
         return self.X_exact.shape[0]
 
     @property
     def d(self) -> int:
+        """The number of features of a data point (the flattened length for (n, *input_shape) data).
+
+        >>> Dataset([[1, 0, 2], [0, 1, 3]], [1, -1]).d
+        3
+        """
         return self.X_exact.shape[1]
 
     @property
     def k(self) -> int:
+        """The number of label columns (1 for y of shape (n,): one output or one class label per point)."""
         return self.Y_exact.shape[1]
 
     @cached_property

@@ -156,15 +156,67 @@ class Objective:
 
     # -- interface --------------------------------------------------------------------------------
     def value(self, theta, arith="float", prec=None):
+        """L(θ), one number of the arithmetic ``arith`` (``"float"``, ``"mp"``, ``"ball"``, ``"ball64"``,
+        ``"exact"``) at ``prec`` bits (``mp``/``ball``; default 128).
+
+        ``theta`` is a flat vector of :attr:`n_params` numbers, converted exactly (|θ_i| ≤ 2**1000), or, in
+        ``"ball"``/``"ball64"``, of balls (a box): the result then encloses L at every point of the box. In a
+        certified arithmetic the result is exact (``"exact"``) or an enclosure of the exact value; a θ on a kink
+        where L is not analytic is fine for the value. Errors: :class:`~verify.errors.ShapeError` (θ of the wrong
+        shape), :class:`~verify.errors.NonRealError` (L not real at θ),
+        :class:`~verify.errors.ArithmeticNotSupportedError` (an analytic function in ``"exact"``).
+
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> L = Objective.from_sympy(x**2 * y + y**2 / 2, [x, y])
+        >>> L.value([1, 2], "exact"), float(L.value([0.5, 2]))
+        (4, 2.5)
+        """
         raise NotImplementedError
 
     def grad(self, theta, arith="float", prec=None):
+        """∇L(θ): a vector of :attr:`n_params` numbers of the arithmetic ``arith`` (arguments as in
+        :meth:`value`; exact or enclosures in a certified arithmetic).
+
+        In a certified arithmetic a θ on (or, for a box, possibly on) a kink where ∇L does not exist raises
+        :class:`~verify.errors.RegionBoundaryError`; ``"float"`` and ``"mp"`` return one-sided derivatives there
+        (relu′(0) = 0), never certified (see the module docstring).
+
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> Objective.from_sympy(x**2 * y + y**2 / 2, [x, y]).grad([1, 2], "exact")   # (2xy, x² + y)
+        array([4, 3], dtype=object)
+        """
         raise NotImplementedError
 
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        """∇²L(θ): the dense p × p Hessian (p = :attr:`n_params`) in the arithmetic ``arith`` (arguments as in
+        :meth:`value`; exact or enclosures in a certified arithmetic; a kink raises
+        :class:`~verify.errors.RegionBoundaryError` as in :meth:`grad`).
+
+        The dense matrix is refused with :class:`~verify.errors.SizeLimitError` before any work when its estimated
+        memory exceeds ``max_bytes`` (default ``VERIFY_MAX_BYTES`` or 8 GiB, see :func:`check_dense_size`); use
+        :meth:`hvp` for large p.
+
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> Objective.from_sympy(x**2 * y + y**2 / 2, [x, y]).hessian([1, 2], "exact")   # [[2y, 2x], [2x, 1]]
+        array([[4, 2],
+               [2, 1]], dtype=object)
+        """
         raise NotImplementedError
 
     def hvp(self, theta, v, arith="float", prec=None):
+        """The Hessian-vector product ∇²L(θ) v, a vector of :attr:`n_params` numbers of the arithmetic ``arith``
+        (``v`` converted like θ; exact or enclosures in a certified arithmetic). Network losses compute it without
+        forming the Hessian (forward-over-reverse, memory O(p)); :meth:`from_sympy` objectives multiply the
+        Hessian.
+
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> Objective.from_sympy(x**2 * y + y**2 / 2, [x, y]).hvp([1, 2], [1, 0], "exact")
+        array([4, 2], dtype=object)
+        """
         raise NotImplementedError
 
     def value_and_grad(self, theta, arith="float", prec=None):
@@ -234,6 +286,7 @@ class NetworkLoss(Objective):
 
     @property
     def symbols(self):
+        """The sympy symbols of the parameters, in θ order (the network's :attr:`~verify.MLP.symbols`)."""
         return self.net.symbols
 
     def _engine(self, a):
@@ -277,6 +330,8 @@ class NetworkLoss(Objective):
             return self._engine(a).outputs(th, X)
 
     def value(self, theta, arith="float", prec=None):
+        """L(θ) = Σ_i ℓ(f(x_i; θ), y_i) with the loss's normalisation (see :meth:`Objective.value`); one forward
+        pass of the network over the data set."""
         a, th = self._prepare(theta, arith, prec)
         self._require(a)
         X, Y = self.data.in_arith(a)
@@ -286,6 +341,8 @@ class NetworkLoss(Objective):
             return a.sum(lv)
 
     def grad(self, theta, arith="float", prec=None):
+        """∇L(θ) = Jᵀ ℓ'(F), J the Jacobian of the outputs F with respect to θ, by reverse mode (see
+        :meth:`Objective.grad`)."""
         return self.value_and_grad(theta, arith, prec)[1]
 
     def value_and_grad(self, theta, arith="float", prec=None):
@@ -299,6 +356,9 @@ class NetworkLoss(Objective):
             return a.sum(lv), eng.vjp(th, X, l1, fw)
 
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        """∇²L(θ) = Jᵀ diag(ℓ''(F)) J + Σ_i ℓ'(F_i) ∇²F_i, assembled from the layer-wise formulas for MLPs and by
+        forward-over-reverse for other layer graphs (see :meth:`Objective.hessian` for the arguments and the size
+        limit)."""
         a, th = self._prepare(theta, arith, prec)
         self._require(a)
         chain = self._chain
@@ -702,17 +762,25 @@ class SympyObjective(Objective):
                     "the objective is real-valued there")
 
     def value(self, theta, arith="float", prec=None):
+        """The expression's value at θ (the variables in the given order), by a compiled program
+        (:mod:`verify.arith.compile`); see :meth:`Objective.value`."""
         return self._run("value", theta, arith, prec)[1][0]
 
     def grad(self, theta, arith="float", prec=None):
+        """The exact symbolic gradient of the expression, evaluated at θ by a compiled program (a Piecewise tie is a
+        region boundary in the certified arithmetics); see :meth:`Objective.grad`."""
         return self._run("grad", theta, arith, prec)[1]
 
     def hessian(self, theta, arith="float", prec=None, max_bytes=None):
+        """The exact symbolic Hessian of the expression, evaluated at θ by a compiled program; see
+        :meth:`Objective.hessian`."""
         check_dense_size(self.n_params, self.n_params, get_arith(arith, prec), "the Hessian", max_bytes)
         _, h = self._run("hess", theta, arith, prec)
         return h.reshape(self.n_params, self.n_params)
 
     def hvp(self, theta, v, arith="float", prec=None):
+        """∇²L(θ) v as the product of :meth:`hessian` with ``v`` in the arithmetic (p is small for symbolic
+        objectives); see :meth:`Objective.hvp`."""
         a = get_arith(arith, prec)
         H = self.hessian(theta, arith, prec)
         with a.context():

@@ -672,9 +672,12 @@ class NearZero:
         return bool(self.regions) and max(abs(ci - zi) for ci, zi in zip(c, self.center)) <= self.widest_rho()
 
     def widest_rho(self) -> Fraction:
+        """The largest radius ρ of a neighbourhood center ± ρ with a certified bound (0 without regions)."""
         return max((reg["rho"] for reg in self.regions), default=Fraction(0))
 
     def to_dict(self) -> dict:
+        """A summary for certificates: the zero's center, radius and how it was found, the number of regions, the
+        best bound over them, the widest region and the Krawczyk data (exact rationals kept)."""
         return {"center": list(self.center), "radius": self.radius, "how": self.how,
                 "regions": len(self.regions),
                 "best": None if not self.regions else max(r["bound"] for r in self.regions),

@@ -238,6 +238,8 @@ class CriticalPoint:
 
     @property
     def critical(self) -> bool:
+        """True when a critical point is certified: θ* itself (status ``"exact"``) or a unique zero of ∇L in a box
+        (``"box"``); False for ``"not-critical"`` and ``"undecided"``."""
         return self.status in ("exact", "box")
 
     @property
@@ -252,6 +254,9 @@ class CriticalPoint:
         return "the critical point of L near θ*"
 
     def to_dict(self) -> dict:
+        """The certificate data as JSON-ready values (status, the point as exact ``"p/q"`` strings, the boxes, the
+        gradient enclosures' exact endpoints, Krawczyk data, precision, the given ball …); only the fields that are
+        set."""
         d = {"status": self.status, "exact_input": self.exact_input, "message": self.message}
         if self.point is not None:
             d["point"] = [fraction_str(Fraction(v)) for v in self.point]
@@ -274,6 +279,9 @@ class CriticalPoint:
         return d
 
     def scope(self, eta: Fraction | None = None, *, what_tail: str = "") -> dict:
+        """The scope (:func:`verify.result.make_scope`) of a verdict about this point: the single exact point θ*,
+        the unique critical point in the Krawczyk search box (and whether it lies in the given ball), or every point
+        of a box on which ∇L ≠ 0; ``eta`` and ``what_tail`` (words appended to ``what``) come from the caller."""
         eta_d = {} if eta is None else {"eta": eta}
         if self.user_ball is not None:
             eta_d["given_ball"] = [[lo, hi] for lo, hi in self.user_ball]

@@ -100,13 +100,16 @@ class SharpnessCheckpoint:
 
     @property
     def width(self) -> Fraction | None:
+        """upper − lower, the width of the certified enclosure of λ_max (exact; None when uncertified)."""
         return None if not self.certified else self.upper - self.lower
 
     @property
     def interval(self) -> tuple[Fraction, Fraction] | None:
+        """(lower, upper), the certified enclosure of λ_max(∇²L(θ_step)) (exact; None when uncertified)."""
         return (self.lower, self.upper) if self.certified else None
 
     def to_dict(self) -> dict:
+        """The checkpoint as a dict (bounds as exact rationals; :func:`verify.result.encode` makes it JSON)."""
         return {"step": self.step, "lower": self.lower, "upper": self.upper, "loss": self.loss, "rung": self.rung,
                 "ladder": [dict(a) for a in self.ladder], "note": self.note}
 
@@ -335,6 +338,7 @@ class SharpnessResult:
 
     @property
     def steps(self) -> np.ndarray:
+        """The GD steps k of the checkpoints, in order (an int array)."""
         return np.array([c.step for c in self.checkpoints], dtype=int)
 
     @property
@@ -344,10 +348,12 @@ class SharpnessResult:
 
     @property
     def upper(self) -> list:
+        """The exact upper bounds (None where uncertified)."""
         return [c.upper for c in self.checkpoints]
 
     @property
     def losses(self) -> np.ndarray:
+        """The run's losses L(θ_k) at the checkpoints as floats (NaN where not stored; not certified)."""
         return np.array([np.nan if c.loss is None else c.loss for c in self.checkpoints], dtype=float)
 
     def float_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -631,6 +637,8 @@ class SharpnessResult:
         return decide((c.lower, c.upper), rel, t)
 
     def to_dict(self) -> dict:
+        """The result as a dict: η, the threshold 2/η, the arithmetic, the iterates' origin, every checkpoint
+        (:meth:`SharpnessCheckpoint.to_dict`) and the settings."""
         return {"eta": self.eta, "threshold": self.threshold, "arith": self.arith, "iterates": self.iterates,
                 "checkpoints": [c.to_dict() for c in self.checkpoints], "settings": dict(self.settings)}
 

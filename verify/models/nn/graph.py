@@ -82,29 +82,41 @@ class Sequential:
     # ------------------------------------------------------------------ structure
     @property
     def n_params(self) -> int:
+        """p, the number of entries of θ (all parameter blocks)."""
         return self.layout.n_params
 
     @property
     def blocks(self):
+        """The parameter blocks (:class:`~verify.models.nn.ParamBlock`: name, layer, shape, slice of θ), in θ order.
+
+        >>> import verify as vf
+        >>> [(b.name, b.shape) for b in vf.MLP([2, 3, 1], "tanh").blocks]
+        [('W1', (3, 2)), ('W2', (1, 3))]
+        """
         return self.layout.blocks
 
     def block(self, name: str):
+        """The parameter block called ``name`` (``"W1"``, ``"b2"`` …); :class:`~verify.errors.InputError` if none."""
         return self.layout.block(name)
 
     @property
     def param_names(self) -> list[str]:
+        """One name per entry of θ, in order: ``W1[0,2]``, ``b1[3]``, ``W2[1,0,2,2]`` (a convolution kernel)."""
         return self.layout.names
 
     @property
     def symbols(self) -> list[sp.Symbol]:
+        """One real sympy symbol per entry of θ (``W1_0_2``, ``b2_0``), in order (for :meth:`symbolic` forms)."""
         return self.layout.symbols
 
     @property
     def input_dim(self) -> int:
+        """d, the number of input values per data point: the product of ``input_shape``."""
         return int(np.prod(self.input_shape))
 
     @property
     def output_dim(self) -> int:
+        """k, the number of output values per data point: the product of ``output_shape``."""
         return int(np.prod(self.output_shape))
 
     def views(self, theta) -> dict:
@@ -117,6 +129,7 @@ class Sequential:
         return self.layout.flatten(blocks)
 
     def check_theta_shape(self, theta) -> None:
+        """Refuse a θ that is not a flat vector of :attr:`n_params` entries (:class:`~verify.errors.ShapeError`)."""
         self.layout.check(theta, description=f" ({self!r})")
 
     @property
@@ -301,6 +314,7 @@ class GraphEngine:
         return F.reshape(F.shape[0], -1)
 
     def outputs(self, theta, X):
+        """The network outputs F (n × k) at θ for the data ``X`` (n × input_dim), in the engine's arithmetic."""
         ops = NumericOps(self.a)
         return self._flat_out(self.net.forward(ops, self.net.layout.split(theta), self._x(X)))
 
@@ -321,6 +335,7 @@ class GraphEngine:
         return {"tape": tape, "leaves": leaves, "out": out, "F": self._flat_out(out.val)}
 
     def out(self, fw):
+        """The outputs F (n × k) of a recorded forward pass (:meth:`forward`)."""
         return fw["F"]
 
     def _collect(self, grads, leaves, T=None):

@@ -47,6 +47,12 @@ class Layer:
     kind = "layer"
 
     def build(self, in_shape: tuple, state: dict) -> tuple:
+        """Fix the layer's shapes for an input of shape ``in_shape`` (per data point) and return its output shape.
+
+        Called once by :class:`~verify.models.nn.Sequential` (on its own copy of the layer): a parameterised
+        layer takes the next layer number l from ``state["l"]`` and names its parameter blocks after it
+        (``W{l}``, ``b{l}`` …); a layer with an activation or max-pool *site* takes the next site index from
+        ``state["sites"]``. A shape the layer cannot take raises :class:`~verify.errors.ShapeError`."""
         self.in_shape = tuple(in_shape)
         self.params = []
         self.number = None
@@ -60,12 +66,20 @@ class Layer:
         return in_shape
 
     def forward(self, ops, P: dict, x):
+        """The layer's output for the batch ``x`` (leading axis: data points), written once against the primitives
+        ``ops`` (:mod:`verify.models.nn.ops`: numeric in any arithmetic, tangent, reverse-mode tape or symbolic),
+        with the parameter blocks ``P`` (``{"W1": array, …}``)."""
         raise NotImplementedError
 
     def degree(self, d, scaled):
+        """The degree of positive homogeneity in c of the output when the input has degree ``d`` and the weights of
+        every layer ℓ with ``scaled(ℓ)`` are multiplied by c > 0 (Kumar & Haupt, arXiv:2509.12154 §2.1), or None
+        when the output is not positively homogeneous. A layer without parameters or activation keeps ``d``."""
         return d
 
     def sites(self) -> list:
+        """The layer's sites (activation layers and max pools: the places where a region pattern records a piece
+        or a window index), in order; none for other layers."""
         return []
 
     def rational(self) -> bool:
@@ -73,9 +87,12 @@ class Layer:
         return True
 
     def piecewise_linear_ok(self) -> bool:
+        """Whether the layer may appear in a piecewise-linear network; True for every layer of this module (kept
+        for layers defined outside it; no analysis of the toolkit asks it at present)."""
         return True
 
     def children(self) -> list:
+        """The layers nested inside this one (the block of a :class:`Residual`); none for other layers."""
         return []
 
     def __deepcopy__(self, memo):
@@ -112,11 +129,13 @@ class Dense(Layer):
         return (*in_shape[:-1], self.out)
 
     def forward(self, ops, P, x):
+        """y = x Wᵀ + b over the last axis of ``x``."""
         l = self.number
         y = ops.linear(x, P[f"W{l}"])
         return ops.add_bias(y, P[f"b{l}"]) if self.bias else y
 
     def degree(self, d, scaled):
+        """d + 1 if the layer is scaled, else d; None with a bias (x Wᵀ + b is not positively homogeneous)."""
         if self.bias:
             return None
         return d + 1 if scaled(self) else d
@@ -165,6 +184,8 @@ class _ConvNd(Layer):
         return (self.cout, *self.out_spatial)
 
     def forward(self, ops, P, x):
+        """The cross-correlation y[o, p] = Σ_{c, k} W[o, c, k] x[c, p·stride − padding + k] (+ b[o]), as one product
+        of the gathered input patches with the flattened kernel (zero padding)."""
         l = self.number
         n = x.shape[0]
         patches = ops.gather(x, self.idx)  # (n, positions, cin·K)
@@ -176,6 +197,7 @@ class _ConvNd(Layer):
         return ops.reshape(y, (n, self.cout, *self.out_spatial))
 
     def degree(self, d, scaled):
+        """d + 1 if the layer is scaled, else d; None with a bias."""
         if self.bias:
             return None
         return d + 1 if scaled(self) else d
@@ -248,6 +270,7 @@ class _PoolNd(Layer):
 
     @property
     def kind(self):
+        """``"maxpool"`` or ``"avgpool"``."""
         return "maxpool" if self.mode == "max" else "avgpool"
 
     def _build(self, in_shape, state):
@@ -273,9 +296,12 @@ class _PoolNd(Layer):
         return (C, *self.out_spatial)
 
     def sites(self):
+        """One site for a max pool (the pattern records the index of the selected entry of each window); none for
+        an average pool."""
         return [self.site] if self.mode == "max" else []
 
     def forward(self, ops, P, x):
+        """The maximum (max pool) or the mean (average pool) of each window, channel by channel."""
         windows = ops.gather(x, self.idx)  # (n, C, *out, K)
         if self.mode == "max":
             v, _ = ops.window_max(windows, self.site, const_of=(x, self.idx))
@@ -321,6 +347,7 @@ class Flatten(Layer):
         return (int(np.prod(in_shape)),)
 
     def forward(self, ops, P, x):
+        """Each data point's input flattened row-major."""
         return ops.reshape(x, (x.shape[0], -1))
 
 
@@ -342,12 +369,16 @@ class Act(Layer):
         return in_shape
 
     def sites(self):
+        """One site: the pattern records the piece of σ each input entry is on."""
         return [self.site]
 
     def forward(self, ops, P, x):
+        """σ(x) elementwise (the activation's pieces decided per entry, see :mod:`verify.models.activation`)."""
         return ops.act(x, self.sigma, 0, self.site)
 
     def degree(self, d, scaled):
+        """p·d for an activation positively homogeneous of degree p (relu: 1, relu²: 2), 0 for a constant input,
+        None otherwise (tanh)."""
         if d == 0:
             return 0  # σ of a fixed input does not depend on θ
         p = self.sigma.homogeneity_degree
@@ -373,6 +404,8 @@ class Residual(Layer):
         self.block = [copy.deepcopy(b) for b in layers]
 
     def build(self, in_shape, state):
+        """Build the block's layers in sequence (see :meth:`Layer.build`); the block must map ``in_shape`` to
+        itself (:class:`~verify.errors.ShapeError` otherwise)."""
         self.in_shape = tuple(in_shape)
         self.params, self.number = [], None
         shape = self.in_shape
@@ -387,18 +420,23 @@ class Residual(Layer):
         return shape
 
     def children(self):
+        """The block's layers."""
         return self.block
 
     def sites(self):
+        """The sites of the block's layers, in order."""
         return [s for b in self.block for s in b.sites()]
 
     def forward(self, ops, P, x):
+        """x + block(x)."""
         y = x
         for b in self.block:
             y = b.forward(ops, P, y)
         return ops.add(x, y)
 
     def degree(self, d, scaled):
+        """d if the block's output has the same degree d as its input (so that x + block(x) is homogeneous), else
+        None."""
         e = d
         for b in self.block:
             e = b.degree(e, scaled)
@@ -450,6 +488,7 @@ class SelfAttention(Layer):
         return in_shape
 
     def forward(self, ops, P, x):
+        """[A_1 V_1, …, A_H V_H] W_Oᵀ (+ b_O) with A_h = softmax_rows(Q_h K_hᵀ / √d_k) (see the class docstring)."""
         l, H, dk = self.number, self.heads, self.d_k
         n, T = x.shape[0], self.in_shape[0]
 
@@ -460,7 +499,7 @@ class SelfAttention(Layer):
             y = ops.reshape(y, (n, T, H, dk))
             return ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (n * H, T, dk))
 
-        q, k, v = proj("Q"), proj("K"), proj("V")
+        q, k, v = proj("Q"), proj("K"), proj("V")  # (n·H, T, d_k) each
         scores = ops.scale(ops.bmm(q, ops.transpose(k, (0, 2, 1))), RSqrt(dk))
         z = ops.bmm(ops.softmax(scores), v)  # (n·H, T, dk)
         z = ops.reshape(ops.transpose(ops.reshape(z, (n, H, T, dk)), (0, 2, 1, 3)), (n, T, H * dk))
@@ -468,6 +507,7 @@ class SelfAttention(Layer):
         return ops.add_bias(y, P[f"bO{l}"]) if self.bias else y
 
     def degree(self, d, scaled):
+        """None: softmax attention is not positively homogeneous."""
         return None
 
     def rational(self):

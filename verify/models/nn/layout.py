@@ -27,6 +27,7 @@ class ParamBlock:
 
     @property
     def size(self) -> int:
+        """The number of entries of the block: the product of its shape."""
         return int(np.prod(self.shape))
 
 
@@ -48,6 +49,8 @@ class ParamLayout:
         self._by_name = {b.name: b for b in blocks}
 
     def block(self, name: str) -> ParamBlock:
+        """The :class:`ParamBlock` called ``name`` (``"W1"``, ``"b2"`` …); :class:`~verify.errors.InputError`
+        listing the blocks if there is none."""
         b = self._by_name.get(name)
         if b is None:
             raise InputError(f"no parameter block {name!r}; blocks are {[b.name for b in self.blocks]}")
@@ -68,6 +71,8 @@ class ParamLayout:
         return [sp.Symbol(n.replace("[", "_").replace("]", "").replace(",", "_"), real=True) for n in self.names]
 
     def check(self, theta, what: str = "θ", description: str = "") -> None:
+        """Refuse a θ that is not a flat vector of :attr:`n_params` entries (:class:`~verify.errors.ShapeError`
+        naming ``what``, followed by ``description``)."""
         from ...numbers import shape_of
 
         shp = shape_of(theta, what=what)
