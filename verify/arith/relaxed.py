@@ -468,7 +468,8 @@ class Sweeper:
       coefficients directly (its :data:`PICK` nodes are not swept).
 
     Each coefficient is an Arb enclosure of the exact coefficient, as with :func:`sweep` (they may differ in the
-    last bits: another, equally valid, order of operations)."""
+    last bits: another, equally valid, order of operations). A tape given to a Sweeper is swept by it only (merged
+    nodes share their representative's coefficient list; :func:`sweep` would append to it twice)."""
 
     __slots__ = ("prog", "merged", "size")
 
