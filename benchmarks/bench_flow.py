@@ -20,9 +20,12 @@ other jobs running, wall time can be 2–3× the CPU time, so both are printed, 
 BLAS and FLINT's matrix kernels run on one thread (``VERIFY_THREADS=1``, ``OMP/OPENBLAS_NUM_THREADS=1``).
 Figures of the last run are recorded in the closing note of issue 14.
 
-Measured 2026-12-03 (load average 4–6 on 2 cores), p100 at the default tol: before the high-order a-priori enclosure
-and the compiled tape sweep, 89 steps, radius 2.4e−35, 45–58 s CPU, 91–183 s wall; after, 40 steps, radius
-2.4e−34, ≈ 20 s CPU.
+Measured 2026-12-03, load average 4–6 on 2 cores, CPU / wall seconds, steps, largest radius — before → after the
+high-order a-priori enclosure, the compiled tape sweep and the learnt step factor:
+quartic (3 starts) 0.26+0.14+0.15 → 0.29+0.09+0.10 s CPU, 66/83/88 → 63/80/82 steps, 0 misses in both;
+tanh [2,3,1] 4.15 / 8.4 s, 247 steps, 2.0e−34 → 1.4–1.8 / 1.7–3.0 s, 130 steps, 4.3e−33;
+p100 (tol 2^−120) 45–58 / 91–183 s, 89 steps, 2.4e−35 → 12–17 / 23–25 s, 39 steps, 4.4e−34;
+p100 (tol 1e−20) 43.9 / 70.6 s, 79 steps, 9.0e−28 → 6.1–7.0 / 9–14 s, 14 steps, 3.0e−18.
 """
 
 from __future__ import annotations
