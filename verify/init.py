@@ -12,7 +12,7 @@
   switched off by a zero first layer), with a clear error.
 * :func:`xavier`, :func:`he` — the usual random initialisations (Glorot uniform, He normal), for
   comparison (``docs/theory/local_pl.md`` §6 claim 12). Fans as in PyTorch (``torch.nn.init``): a weight block of shape
-  (out, in, *kernel) has fan_in = in·Π kernel and fan_out = out·Π kernel — for a dense layer (out, in),
+  ``(out, in, *kernel)`` has fan_in = in·Π kernel and fan_out = out·Π kernel — for a dense layer (out, in),
   for a convolution in_channels·kernel size / out_channels·kernel size, and the query/key/value/output
   projections of attention as dense layers. Biases (1-D blocks) are 0.
 
@@ -41,7 +41,7 @@ def _network(net):
 
 
 def fans(shape) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight block of shape (out, in, *kernel): (in·Π kernel, out·Π kernel)."""
+    """(fan_in, fan_out) of a weight block of shape ``(out, in, *kernel)``: (in·Π kernel, out·Π kernel)."""
     shape = tuple(int(s) for s in shape)
     if len(shape) < 2:
         raise InputError(f"fans are defined for weight blocks of ≥ 2 axes (out, in, …), got shape {shape}")

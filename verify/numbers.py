@@ -8,7 +8,7 @@ exact value of its binary representation, so ``0.1`` is ``3602879701896397/36028
 a number here), complex numbers too (:class:`~verify.errors.NonRealError`).
 
 User inputs (θ, x0, data: :func:`fraction_array`, :func:`input_fraction`) must also satisfy
-|x| ≤ 2**1000 (:func:`check_magnitude`); :func:`to_fraction` itself is unbounded, for the toolkit's own
+``|x| ≤ 2**1000`` (:func:`check_magnitude`); :func:`to_fraction` itself is unbounded, for the toolkit's own
 conversions (ball midpoints and radii can be tiny or huge).
 """
 
@@ -89,7 +89,7 @@ def to_fraction(x, *, what: str = "value") -> Fraction:
 
 
 def check_magnitude(q: Fraction, *, what: str = "value") -> Fraction:
-    """``q`` itself if |q| ≤ 2**1000 (:data:`verify.validate.MAX_MAGNITUDE`), else :class:`InputError`.
+    """``q`` itself if ``|q| ≤ 2**1000`` (:data:`verify.validate.MAX_MAGNITUDE`), else :class:`InputError`.
 
     User inputs (θ, x0, data, …) are bounded so that float screening, messages and plots never meet a
     number beyond the float64 range (an OverflowError deep inside a computation); exact and ball
@@ -106,7 +106,7 @@ def check_magnitude(q: Fraction, *, what: str = "value") -> Fraction:
 
 
 def input_fraction(x, *, what: str = "value") -> Fraction:
-    """:func:`to_fraction` for a user input: also refuses |x| > 2**1000 (see :func:`check_magnitude`)."""
+    """:func:`to_fraction` for a user input: also refuses ``|x| > 2**1000`` (see :func:`check_magnitude`)."""
     return check_magnitude(to_fraction(x, what=what), what=what)
 
 

@@ -89,7 +89,7 @@ class Arithmetic:
 
     def array(self, values, what: str = "array") -> np.ndarray:
         """An array of this arithmetic's numbers from user-supplied ``values`` (any nesting of numbers), each entry
-        converted exactly by :meth:`from_input` (so |x| ≤ 2**1000 for user numbers). A ragged nesting is a
+        converted exactly by :meth:`from_input` (so ``|x| ≤ 2**1000`` for user numbers). A ragged nesting is a
         :class:`~verify.errors.ShapeError`; ``what`` names the argument in error messages.
 
         >>> from verify.arith import get_arith

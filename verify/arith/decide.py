@@ -186,7 +186,7 @@ def hull_min(values) -> Interval:
 
 
 def abs_bounds(x) -> Interval:
-    """Enclosure of |x|."""
+    """Enclosure of ``|x|``, the absolute value of the ball x."""
     lo, hi = bounds(x)
     if lo >= 0:
         return lo, hi

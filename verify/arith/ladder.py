@@ -130,7 +130,7 @@ def point_in(rung: Rung, theta) -> Any:
     entry's float64 ball encloses the given number or ball).
 
     The conversion rounds to nearest (Python's ``float`` of a Fraction, of an Arb midpoint and radius) and then
-    widens by the rounding error: |x − fl(x)| ≤ u·|fl(x)| + η for each rounded number (u = 2⁻⁵³, η = 2⁻¹⁰⁷⁴),
+    widens by the rounding error: ``|x − fl(x)| ≤ u·|fl(x)| + η`` for each rounded number (u = 2⁻⁵³, η = 2⁻¹⁰⁷⁴),
     and the radius sum is itself rounded upward."""
     if rung.arith != "ball64":
         return theta

@@ -98,7 +98,7 @@ class Instance:
     def from_network(cls, net, X, y, theta, *, loss: str = "square", normalization: str = "mean",
                      scalars=None) -> Instance:
         """An instance of any network (``vf.MLP`` or ``vf.nn.Sequential`` of catalogue layers): its layer
-        spec (:func:`network_spec`), the data (X: (n, d) or (n, *input_shape); y: (n, k), or class labels for
+        spec (:func:`network_spec`), the data (X: (n, d) or ``(n, *input_shape)``; y: (n, k), or class labels for
         cross-entropy) and θ, all taken exactly."""
         from ..models import Dataset
         from ..numbers import fraction_array, input_fraction

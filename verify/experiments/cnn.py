@@ -221,7 +221,7 @@ class CNNCertificate:
     """The result of :func:`certify_trained`.
 
     * ``nonsingular`` — {η: Result of :func:`verify.gdmap.check_nonsingular` at θ̂'s region};
-    * ``gradient`` — {"max_abs_lower": exact lower bound of max_j |∂L/∂θ_j(θ̂)|, "critical": False when ∇L(θ̂) ≠ 0 is
+    * ``gradient`` — {"max_abs_lower": exact lower bound of ``max_j |∂L/∂θ_j(θ̂)|``, "critical": False when ∇L(θ̂) ≠ 0 is
       certified at the stored point, None when undecided};
     * ``stability`` — the Result of :func:`verify.stability.gd` at θ̂ and ``stability_eta`` (None with
       ``critical_search=False``): about the critical point certified near θ̂, if any;

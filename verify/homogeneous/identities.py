@@ -89,7 +89,7 @@ def euler_residuals(net, X, theta, arith="ball", prec=None, degree=None) -> dict
 
     Returns ``{"total": R (n × k), "blocks": {name: R_l}, "outputs": H (n × k)}`` with
     ``R = <θ, ∇_θ H> − L·H`` and ``R_l = <W_l, ∇_{W_l} H> − k_l H`` for each parameterised layer (blocks
-    only when the degrees are the network's own, i.e. ``degree`` is None). ``X``: (n, d), (n, *input_shape),
+    only when the degrees are the network's own, i.e. ``degree`` is None). ``X``: (n, d), ``(n, *input_shape)``,
     one point, or a Dataset.
     """
     a = _arith(arith, prec)

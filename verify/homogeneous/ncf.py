@@ -91,7 +91,7 @@ class NCF:
 
     ``net``: any :class:`~verify.models.nn.Sequential` with a homogeneity degree (``vf.MLP`` bias-free with
     homogeneous activations, or bias-free convolutions, pooling, Flatten, homogeneous residual blocks);
-    ``X``: (n, d), (n, *input_shape) or a Dataset; ``z``: n·k weights (one per data point and output).
+    ``X``: (n, d), ``(n, *input_shape)`` or a Dataset; ``z``: n·k weights (one per data point and output).
     Evaluated by the network's own engine through :class:`~verify.homogeneous._net.NCFObjective`
     (reverse mode for ∇N = Jᵀz, forward-over-reverse for ∇²N)."""
 
@@ -145,7 +145,7 @@ class KKTPoint:
     says N(u*) > 0 is certified. If not certified, ``N_enclosure`` is None and nothing is claimed about
     the point. ``N_lower`` (certified whenever not None) is the lower end of an enclosure of N at an
     exact point of the unit sphere: max_{‖u‖=1} N ≥ N_lower. ``residual_upper`` bounds (rounded up to a
-    float) the whole KKT system's residual max |F(v, L·N(v))| — the sphere constraint included — at a
+    float) the whole KKT system's residual ``max |F(v, L·N(v))|`` — the sphere constraint included — at a
     rational point v: the box centre if certified, else ``u`` taken exactly (inf if ∇N cannot be
     enclosed there). It is a diagnostic; the certificate is ``certified``.
     """
@@ -286,7 +286,7 @@ def _upper_float(q: Fraction) -> float:
 def _sphere_point_facts(ncf: NCF, u, prec: int):
     """At the rational point v = u (floats taken exactly): the lower end of an enclosure of N at the
     sphere point v/‖v‖ (a certified lower bound on max N over the sphere), and an upper bound on
-    max |F(v, L·N(v))| (inf if ∇N cannot be enclosed there, e.g. on a ReLU kink)."""
+    ``max |F(v, L·N(v))|`` (inf if ∇N cannot be enclosed there, e.g. on a ReLU kink)."""
     a = get_arith("ball", prec)
     v = np.array([to_fraction(x) for x in u], dtype=object)
     nv2 = sum(x * x for x in v)

@@ -15,7 +15,7 @@ from ..numbers import fraction_array
 
 
 class Dataset:
-    """``Dataset(X, y)``: X of shape (n, d), or (n, *input_shape) (each point flattened row-major, for
+    """``Dataset(X, y)``: X of shape (n, d), or ``(n, *input_shape)`` (each point flattened row-major, for
     convolutional and attention networks); y of shape (n,) (one output, or one class label) or (n, k).
 
     Entries may be ints, floats (also ``np.longdouble``, kept exactly), ``fractions.Fraction``, sympy
@@ -63,7 +63,7 @@ class Dataset:
 
     @property
     def d(self) -> int:
-        """The number of features of a data point (the flattened length for (n, *input_shape) data).
+        """The number of features of a data point (the flattened length for ``(n, *input_shape)`` data).
 
         >>> Dataset([[1, 0, 2], [0, 1, 3]], [1, -1]).d
         3

@@ -159,7 +159,7 @@ class Objective:
         """L(θ), one number of the arithmetic ``arith`` (``"float"``, ``"mp"``, ``"ball"``, ``"ball64"``,
         ``"exact"``) at ``prec`` bits (``mp``/``ball``; default 128).
 
-        ``theta`` is a flat vector of :attr:`n_params` numbers, converted exactly (|θ_i| ≤ 2**1000), or, in
+        ``theta`` is a flat vector of :attr:`n_params` numbers, converted exactly (``|θ_i| ≤ 2**1000``), or, in
         ``"ball"``/``"ball64"``, of balls (a box): the result then encloses L at every point of the box. In a
         certified arithmetic the result is exact (``"exact"``) or an enclosure of the exact value; a θ on a kink
         where L is not analytic is fine for the value. Errors: :class:`~verify.errors.ShapeError` (θ of the wrong
@@ -387,9 +387,9 @@ class NetworkLoss(Objective):
     # -- regions -----------------------------------------------------------------------------------
     def region(self, theta, prec: int = 128):
         """The activation pattern at θ: one int array per *site* of the network, in order — for each
-        activation layer the piece index of every input entry (shape (n, *that layer's input shape); for an
-        MLP, (n × m_l) per hidden layer), for each max-pooling layer the index inside its window of the
-        selected entry (shape (n, *output shape)).
+        activation layer the piece index of every input entry (shape ``(n, *in_shape)``, ``in_shape`` that layer's
+        input shape; for an MLP, (n × m_l) per hidden layer), for each max-pooling layer the index inside its window
+        of the selected entry (shape ``(n, *out_shape)``, ``out_shape`` that layer's output shape).
 
         Decided with certainty: exactly for rational θ and networks rational on each region, otherwise in
         ball arithmetic (also for a θ of balls: the pattern of every point of the box, or an error).

@@ -236,7 +236,7 @@ def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) ->
 
 def hessian_norm_sup(objective, x0, r, prec: int = 128) -> Fraction:
     """A certified upper bound of β = sup_{B(x0,r)} ‖∇²L‖_op: the Hessian enclosed over the box
-    [x0 − r, x0 + r]^p ⊇ B(x0, r), then ‖H‖_op ≤ min(‖|H|‖_F, ‖|H|‖_∞) entrywise on upper bounds
+    [x0 − r, x0 + r]^p ⊇ B(x0, r), then ``‖H‖_op ≤ min(‖|H|‖_F, ‖|H|‖_∞)`` entrywise on upper bounds
     (‖H‖₂ ≤ ‖H‖_∞ for symmetric H). Raises EnclosureError when the enclosure is not finite."""
     x0q, rq = _check_ball(objective, x0, r)
     objective = exact_objective(objective)

@@ -93,7 +93,7 @@ def _normalization(normalization):
 
 
 def rationals(bound: int = 4, dens=_DENS) -> st.SearchStrategy:
-    """k/q with |k| ≤ bound·q, shrinking to 0 and to small denominators."""
+    """k/q with ``|k| ≤ bound·q``, shrinking to 0 and to small denominators."""
     bound = _pos_int(bound, "bound", 0)
     if not isinstance(dens, list | tuple) or not dens:
         raise InputError(f"dens must be a non-empty list of positive integer denominators, got {dens!r}")
@@ -159,7 +159,7 @@ def mlps(**kw) -> st.SearchStrategy:
 
 
 def data_arrays(n=(1, 3), d=2, k=1, linearly_independent=False, bound=2) -> st.SearchStrategy:
-    """(X, y): ``n`` rows of ``d`` inputs and ``k`` targets, rationals with |v| ≤ ``bound``; with
+    """(X, y): ``n`` rows of ``d`` inputs and ``k`` targets, rationals with ``|v| ≤ bound``; with
     ``linearly_independent`` the rows of X are linearly independent (needs n ≤ d)."""
     n, d, k = _size(n, "n"), _pos_int(d, "d"), _pos_int(k, "k")
     bound = _pos_int(bound, "bound", 0)
@@ -199,7 +199,7 @@ def datasets(n=(1, 3), d=2, k=1, rational=True, linearly_independent=False) -> s
 
 
 def params(net, scale: int = 2) -> st.SearchStrategy:
-    """θ for ``net`` (any network; a list of rationals k/q, |θ_j| ≤ scale)."""
+    """θ for ``net`` (any network; a list of rationals k/q, ``|θ_j| ≤ scale``)."""
     if not isinstance(getattr(net, "n_params", None), int):
         raise InputError(f"params needs a network (vf.MLP or vf.nn.Sequential), got {type(net).__name__}")
     scale = _pos_int(scale, "scale")
@@ -425,8 +425,8 @@ def graph_instances(kinds=("conv", "attention"), n=(1, 3), scale: int = 2, loss:
     """A complete layer-graph :class:`~verify.claims.instance.Instance`: a network from :func:`conv_specs` /
     :func:`attention_specs` (``kinds``; other keywords go to them), n data points of its input shape
     (flattened rows of small rationals), labels for ``loss`` ("square": k reals per point;
-    "cross_entropy": a class in [0, k), with k ≥ 2 outputs; "logistic": ±1), θ (rationals, |θ_j| ≤
-    ``scale``) and named scalars. ``homogeneous``: bias-free convolutional networks with positively
+    "cross_entropy": a class in [0, k), with k ≥ 2 outputs; "logistic": ±1), θ (rationals with
+    ``|θ_j| ≤ scale``) and named scalars. ``homogeneous``: bias-free convolutional networks with positively
     homogeneous activations (for the homogeneous-network analyses). With ``inside_region`` θ avoids
     activation-region boundaries and undecidable max-pooling ties."""
     if loss not in ("square", "cross_entropy", "logistic"):

@@ -195,7 +195,7 @@ class Sequential:
 
     # ------------------------------------------------------------------ evaluation
     def forward(self, ops, P: dict, x):
-        """The network's outputs for a batch ``x`` (shape (n, *input_shape)) in the interpreter ``ops``."""
+        """The network's outputs for a batch ``x`` (shape ``(n, *input_shape)``) in the interpreter ``ops``."""
         for layer in self.layers:
             x = layer.forward(ops, P, x)
         return x
