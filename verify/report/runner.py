@@ -18,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 
-from ..errors import InputError
+from ..errors import InputError, MissingDependencyError
 from ..result import Result, Verdict, encode
 from .check import ProofCheck
 
@@ -100,6 +100,8 @@ class Outcome:
     result: Result | None
     elapsed: float
     error: str | None = None
+    #: why the check did not run: an optional extra it needs is not installed (``pip install "verify[data]"``)
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,6 +109,8 @@ class Outcome:
 
     @property
     def status(self) -> str:
+        if self.skipped is not None:
+            return "skipped"
         if self.error is not None:
             return "ERROR"
         return "ok" if self.ok else "FAIL"
@@ -116,7 +120,8 @@ class Outcome:
         return {"name": c.name, "id": c.id, "paper": c.paper, "claim": c.claim, "instance": c.instance,
                 "reference": c.reference, "negative_control": c.negative_control,
                 "expected": c.expected.value, "status": self.status, "elapsed": self.elapsed,
-                "error": self.error, "result": None if self.result is None else self.result.to_dict()}
+                "error": self.error, "skipped": self.skipped,
+                "result": None if self.result is None else self.result.to_dict()}
 
 
 @dataclass
@@ -127,12 +132,15 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        """Every check that ran got its expected verdict (a check skipped for a missing optional extra is reported,
+        not failed)."""
+        return all(o.ok or o.skipped is not None for o in self.outcomes)
 
     def counts(self) -> dict:
         out = {"checks": len(self.outcomes), "as_expected": sum(o.ok for o in self.outcomes),
                "failed": sum(o.status == "FAIL" for o in self.outcomes),
-               "errors": sum(o.status == "ERROR" for o in self.outcomes)}
+               "errors": sum(o.status == "ERROR" for o in self.outcomes),
+               "skipped": sum(o.status == "skipped" for o in self.outcomes)}
         for o in self.outcomes:
             if o.result is not None:
                 out[o.result.verdict.value] = out.get(o.result.verdict.value, 0) + 1
@@ -177,12 +185,15 @@ def run_checks(checks: list[ProofCheck], progress=sys.stderr) -> Report:
             if not isinstance(res, Result):
                 raise InputError(f"the check returned a {type(res).__name__}, not a Result")
             out = Outcome(chk, res, time.perf_counter() - t0)
+        except MissingDependencyError as exc:  # an optional extra (e.g. scikit-learn's data) is not installed
+            out = Outcome(chk, None, time.perf_counter() - t0, skipped=str(exc))
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not fatal
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             out = Outcome(chk, None, time.perf_counter() - t0, error=tb)
         rep.outcomes.append(out)
         if progress is not None:
-            verdict = out.result.verdict.value if out.result is not None else "ERROR"
+            verdict = (out.result.verdict.value if out.result is not None else
+                       "skipped" if out.skipped is not None else "ERROR")
             flag = "" if out.ok else f"  <-- expected {chk.expected.value}"
             print(f" {verdict} ({out.elapsed:.2f} s){flag}", file=progress, flush=True)
     rep.elapsed = time.perf_counter() - t_all

@@ -80,8 +80,9 @@ def _rows(report: Report) -> list[list[str]]:
         margin = format_number(r.margin) if r else "—"
         if negative_margin_holds(o):
             margin += NEGATIVE_MARK
-        rows.append(["ok" if o.ok else o.status, c.id, c.paper_short, _claim_text(c), c.instance,
-                     r.verdict.value if r else "ERROR", c.expected.value, margin, _precision(r), f"{o.elapsed:.2f}s",
+        got = r.verdict.value if r else ("—" if o.skipped is not None else "ERROR")
+        rows.append(["ok" if o.ok else o.status, c.id, c.paper_short, _claim_text(c), c.instance, got,
+                     c.expected.value, margin, _precision(r), f"{o.elapsed:.2f}s",
                      "neg" if c.negative_control else ""])
     return rows
 
@@ -165,9 +166,14 @@ def render(report: Report, width: int | None = None, fmt: str = "text") -> str:
                      f"{o.result.message}")
     for o in errors:
         lines.append(f"ERROR {o.check.name}: {o.error}")
+    for o in report.outcomes:
+        if o.skipped is not None:
+            lines.append(f"skipped {o.check.name}: {o.skipped}")
     lines.extend(legend(report))
     c = report.counts()
     verdicts = ", ".join(f"{k} {c[k]}" for k in ("PROVED", "REFUTED", "SUPPORTED", "INCONCLUSIVE") if k in c)
     lines.append(f"{c['as_expected']}/{c['checks']} checks as expected ({verdicts}); "
-                 f"{c['failed']} failed, {c['errors']} errors; {report.elapsed:.1f} s")
+                 f"{c['failed']} failed, {c['errors']} errors"
+                 + (f", {c['skipped']} skipped (an optional extra is missing)" if c["skipped"] else "")
+                 + f"; {report.elapsed:.1f} s")
     return "\n".join(lines)
