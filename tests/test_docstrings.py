@@ -88,15 +88,18 @@ def _members(cls: type):
 
 
 def _method_doc(cls: type, name: str, attr) -> str | None:
-    if isinstance(attr, property):
-        doc = attr.__doc__
-        if not doc:  # an undocumented override of a documented project property
-            for klass in cls.__mro__[1:]:
-                base = vars(klass).get(name)
-                if _in_project(klass) and isinstance(base, property) and base.__doc__:
-                    return base.__doc__
-        return doc
-    return inspect.getdoc(getattr(cls, name))
+    """The member's own docstring, else the docstring of the same member in a project base class (never one
+    inherited from builtins, numpy or the standard library)."""
+    for klass in cls.__mro__:
+        if not _in_project(klass) or name not in vars(klass):
+            continue
+        member = vars(klass)[name]
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        doc = member.__doc__ if isinstance(member, (property, types.FunctionType)) else None
+        if doc and doc.strip():
+            return inspect.cleandoc(doc)
+    return None
 
 
 def _missing() -> list[str]:
@@ -170,3 +173,24 @@ def test_the_checker_sees_a_missing_docstring():
     found = dict(_members(Bare))
     assert set(found) == {"method", "prop"}
     assert not any(_nontrivial(_method_doc(Bare, n, a)) for n, a in found.items())
+
+    class Counted(tuple):
+        """A project class overriding a documented builtin method without a docstring of its own."""
+
+        def count(self, value):
+            return 0
+
+    Counted.__module__ = "verify.fake"
+    assert _nontrivial(_own_class_doc(Counted))
+    assert [n for n, _ in _members(Counted)] == ["count"]
+    assert not _nontrivial(_method_doc(Counted, "count", Counted.count))  # tuple.count's docstring does not count
+
+    class Documented(Bare):
+        """A subclass whose override inherits the documentation of a project base class."""
+
+        def method(self):
+            return 1
+
+    Bare.method.__doc__ = "The documented method of the base class."
+    Documented.__module__ = "verify.fake"
+    assert _nontrivial(_method_doc(Documented, "method", Documented.method))
