@@ -142,9 +142,7 @@ def test_every_public_module_is_listed():
 
 #: names whose module another contributor is editing at the moment (listed in the issue-16 report); remove an entry
 #: once its docstring is written
-PENDING = frozenset({
-    "verify.convergence.FlowTube.complete (property)",  # verify/convergence/validated_flow.py
-})
+PENDING: frozenset = frozenset()
 
 
 def test_every_public_name_has_a_docstring():

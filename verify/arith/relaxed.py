@@ -164,6 +164,7 @@ class TNode(CertainOrder):
         return self.c[k]
 
     def is_finite(self) -> bool:
+        """Every Taylor coefficient computed so far is a finite ball."""
         return all(v.is_finite() for v in self.c)
 
     def __repr__(self):
@@ -184,6 +185,7 @@ def _operand(o):
 
 
 def const(v: arb) -> TNode:
+    """A constant node of the tape (the value ``v`` and zero higher Taylor coefficients)."""
     return TNode(CONST, None, None, v)
 
 

@@ -182,6 +182,7 @@ class Jet(CertainOrder):
 
     # -- the constant term, compared with certainty ------------------------------------------------
     def const_term(self) -> arb:
+        """The jet's value: its Taylor coefficient of order 0."""
         return self.s[0]
 
     def _diff(self, o) -> arb:
@@ -209,9 +210,11 @@ class Jet(CertainOrder):
         return self.s.prec
 
     def coeff(self, k: int) -> arb:
+        """The Taylor coefficient of order k (an Arb ball)."""
         return self.s[k]
 
     def is_finite(self) -> bool:
+        """Every coefficient of the jet is a finite ball."""
         return all(c.is_finite() for c in self.s.coeffs())
 
     def __repr__(self):

@@ -150,6 +150,7 @@ class FlowStep:
 
     @property
     def t1(self) -> Fraction:
+        """The step's end time t0 + h (exact)."""
         return self.t0 + self.h
 
 
@@ -180,6 +181,7 @@ class FlowTube:
 
     @property
     def complete(self) -> bool:
+        """True when the tube reaches the horizon T (T_reached = T); otherwise ``stopped`` says why it ends earlier."""
         return self.stopped is None
 
     @property
