@@ -29,9 +29,6 @@
 from fractions import Fraction as F
 import pathlib
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -30,9 +30,6 @@
 import pathlib
 from fractions import Fraction as F
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
