@@ -181,6 +181,23 @@ def _verdict_from(rad: dict):
     return Verdict.INCONCLUSIVE
 
 
+def _transverse_basis(mats, p: int, claim: str, t0: float, what: str, limit: int | None = None):
+    """An exact basis Q of N^⊥, N = ∩ ker H over ``mats``, and its dimension r; when r = 0 also the INCONCLUSIVE
+    Result to return (every Hessian vanishes: no transverse dynamics, the claim would be vacuous). A dimension above
+    ``limit`` (the exact mean-square operator acts on r×r symmetric matrices) is refused."""
+    Q = _flat_directions_complement(mats)
+    r = Q.ncols()
+    if r == 0:
+        return Q, r, Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
+                            certificate={"flat_directions": p},
+                            message=f"every {what} Hessian vanishes at θ*: θ* lies in a flat set of fixed points and "
+                                    "there is no transverse dynamics (the claim would be vacuous)")
+    if limit is not None and r > limit:
+        raise InputError(f"the exact mean-square operator acts on {r}×{r} symmetric matrices; r = {r} exceeds the "
+                         f"limit {limit}")
+    return Q, r, None
+
+
 def _flat_directions_guard(objective, th, flat: int, verdict):
     """With k = dim N > 0 flat directions the criteria are taken on N^⊥ only (on N the linearisation is the
     identity). That describes the stability of θ* — as for GD (:data:`verify.stability.minima.GD_SEMANTICS`) —
@@ -260,13 +277,9 @@ def epoch_stability(epoch: EpochMap, theta_star, eta=None) -> Result:
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
                       message=f"θ* lies on a region boundary (derivatives undefined): {exc}")
     p = objective.n_params
-    Q = _flat_directions_complement(HBs)
-    r = Q.ncols()
-    if r == 0:
-        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
-                      certificate={"flat_directions": p},
-                      message="every batch Hessian vanishes at θ*: θ* lies in a flat set of fixed points and there is "
-                              "no transverse dynamics (the claim would be vacuous)")
+    Q, r, vacuous = _transverse_basis(HBs, p, claim, t0, "batch")
+    if vacuous is not None:
+        return vacuous
     factors = [_eye(p) - H * _fq(e) for H, e in zip(HBs, epoch.etas)]
     P = factors[0]
     for Ck in factors[1:]:
@@ -362,15 +375,9 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
         return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
                       message=f"θ* lies on a region boundary (derivatives undefined): {exc}")
     p = objective.n_params
-    Q = _flat_directions_complement(list(HB.values()))
-    r = Q.ncols()
-    if r == 0:
-        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
-                      certificate={"flat_directions": p}, message="every batch Hessian vanishes at θ*: no transverse "
-                      "dynamics (the claim would be vacuous)")
-    if r > MEAN_SQUARE_MAX_DIM:
-        raise InputError(f"the exact mean-square operator acts on {r}×{r} symmetric matrices; r = {r} exceeds the "
-                         f"limit {MEAN_SQUARE_MAX_DIM}")
+    Q, r, vacuous = _transverse_basis(list(HB.values()), p, claim, t0, "batch", MEAN_SQUARE_MAX_DIM)
+    if vacuous is not None:
+        return vacuous
     terms, mean, every_contracts = [], None, True
     for key, pr in parts.items():
         P = _eye(p)
@@ -439,15 +446,9 @@ def replacement_stability(objective, theta_star, eta, batch_size: int, *, sampli
     for M in Hs[1:]:
         Hm = Hm + M
     Hm = Hm / n
-    Q = _flat_directions_complement(Hs if c != 0 else [Hm])
-    r = Q.ncols()
-    if r == 0:
-        return Result(Verdict.INCONCLUSIVE, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
-                      certificate={"flat_directions": p}, message="every per-sample Hessian vanishes at θ*: no "
-                      "transverse dynamics (the claim would be vacuous)")
-    if r > MEAN_SQUARE_MAX_DIM:
-        raise InputError(f"the exact mean-square operator acts on {r}×{r} symmetric matrices; r = {r} exceeds the "
-                         f"limit {MEAN_SQUARE_MAX_DIM}")
+    Q, r, vacuous = _transverse_basis(Hs if c != 0 else [Hm], p, claim, t0, "per-sample", MEAN_SQUARE_MAX_DIM)
+    if vacuous is not None:
+        return vacuous
     terms = [(Fraction(1), _reduce(_eye(p) - Hm * _fq(q), Q))]
     if c:
         terms += [(q * q * c / n, _reduce(H - Hm, Q)) for H in Hs]
