@@ -261,6 +261,18 @@ def _decide_region(job: _Job, item) -> dict:
     return out
 
 
+def _sampling_args(samples, seed, scale, max_prec) -> tuple:
+    """The arguments shared by the point-sampling checks, validated: sample count, seed, sampling scale (a positive
+    rational) and the top of the precision ladder (at least its first rung)."""
+    samples = validate.nonneg_int(samples, "samples")
+    seed = validate.nonneg_int(seed, "seed")
+    sc = validate.positive_rational(scale, "scale")
+    max_prec = validate.precision(max_prec, "max_prec")
+    if max_prec < PRECISIONS[0]:
+        raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
+    return samples, seed, sc, max_prec
+
+
 def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=None, steps: int = 1, *,
                       seed: int = 0, scale=1, max_prec: int = 512, points_per_region: int = 3,
                       executor=None, fast: bool = True) -> Result:
@@ -292,12 +304,7 @@ def check_nonsingular(objective, eta, regions=None, samples: int = 0, batches=No
                          f"got {type(objective).__name__}")
     q_eta = check_eta(eta)
     steps = validate.positive_int(steps, "steps")
-    samples = validate.nonneg_int(samples, "samples")
-    seed = validate.nonneg_int(seed, "seed")
-    sc = validate.positive_rational(scale, "scale")
-    max_prec = validate.precision(max_prec, "max_prec")
-    if max_prec < PRECISIONS[0]:
-        raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
+    samples, seed, sc, max_prec = _sampling_args(samples, seed, scale, max_prec)
     points_per_region = validate.nonneg_int(points_per_region, "points_per_region")
     executor = check_executor(executor)
     data = getattr(objective, "data", None)
@@ -661,12 +668,7 @@ def check_epoch_nonsingular(epoch, regions=None, samples: int = 0, *, etas=None,
                          f"got {type(epoch).__name__}")
     if etas is not None and eta_interval is not None:
         raise InputError("give a grid of step sizes (etas) or an interval (eta_interval), not both")
-    samples = validate.nonneg_int(samples, "samples")
-    seed = validate.nonneg_int(seed, "seed")
-    sc = validate.positive_rational(scale, "scale")
-    max_prec = validate.precision(max_prec, "max_prec")
-    if max_prec < PRECISIONS[0]:
-        raise PrecisionError(f"max_prec must be ≥ {PRECISIONS[0]} bits, got {max_prec}")
+    samples, seed, sc, max_prec = _sampling_args(samples, seed, scale, max_prec)
     max_pieces = validate.positive_int(max_pieces, "max_pieces")
     alt_points = validate.nonneg_int(alt_points, "alt_points")
     fast = validate.boolean(fast, "fast")
