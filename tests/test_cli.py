@@ -116,4 +116,5 @@ def test_checks_needing_a_missing_extra_are_skipped_not_failed(tmp_path):
                         str(tmp_path / "r.json")], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "skipped" in r.stdout and "verify[data]" in r.stdout
+    assert "0/0 checks as expected" in r.stdout and "1 skipped" in r.stdout
     assert "Traceback" not in r.stderr

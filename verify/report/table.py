@@ -172,7 +172,7 @@ def render(report: Report, width: int | None = None, fmt: str = "text") -> str:
     lines.extend(legend(report))
     c = report.counts()
     verdicts = ", ".join(f"{k} {c[k]}" for k in ("PROVED", "REFUTED", "SUPPORTED", "INCONCLUSIVE") if k in c)
-    lines.append(f"{c['as_expected']}/{c['checks']} checks as expected ({verdicts}); "
+    lines.append(f"{c['as_expected']}/{c['checks'] - c['skipped']} checks as expected ({verdicts}); "
                  f"{c['failed']} failed, {c['errors']} errors"
                  + (f", {c['skipped']} skipped (an optional extra is missing)" if c["skipped"] else "")
                  + f"; {report.elapsed:.1f} s")
