@@ -142,3 +142,12 @@ class StepRejected(VerifyError):
     def __init__(self, reason: str, kind: str = "step_size", shrink: float | None = None):
         super().__init__(reason)
         self.reason, self.kind, self.shrink = reason, kind, shrink
+
+
+class KinkRetry(StepRejected):
+    """A step near an activation breakpoint must be retried shorter (internal control flow of
+    :mod:`verify.convergence.kinks`: a crossing window or the motion away from a breakpoint could not be certified at
+    this step size; ``kind`` is the stop kind used if no shorter step succeeds)."""
+
+    def __init__(self, reason: str, kind: str = "kink"):
+        super().__init__(reason, kind)

@@ -84,6 +84,7 @@ from ..arith import get_arith
 from ..errors import (
     ArithmeticNotSupportedError,
     EnclosureError,
+    KinkRetry,
     NonRealError,
     RegionBoundaryError,
     StepRejected,
@@ -317,12 +318,6 @@ class Advance:
     stop: tuple | None = None
 
 
-class _Retry(Exception):
-    def __init__(self, reason: str, kind: str = "kink"):
-        super().__init__(reason)
-        self.reason, self.kind = reason, kind
-
-
 def _show(q: Fraction) -> str:
     """A time for messages: exact when short, else its decimal value (the exact one is in ``tube.crossings``)."""
     return str(q) if q.denominator < 10**9 else f"{float(q):.17g}"  # not-a-decision: display only
@@ -387,14 +382,14 @@ class PieceMode:
             step, c1, rho1 = fl.make_step(t, h, cs, parts, rho, pattern=piece.pattern)
             try:
                 return self._check(step, c1, rho1, t)
-            except _Retry as exc:
+            except KinkRetry as exc:
                 last = exc
                 tries += 1
                 if tries > RETRIES:
                     break
                 h = h / 2
             except (EnclosureError, NonRealError, StepRejected) as exc:
-                last = _Retry(f"{exc}", "step_size")
+                last = KinkRetry(f"{exc}", "step_size")
                 tries += 1
                 if tries > RETRIES:
                     break
@@ -412,7 +407,7 @@ class PieceMode:
         rates = piece.rates(step.tube, open_pend)
         for k in open_pend:
             if not rates[k] > 0:
-                raise _Retry(f"{sw[k].name}: just crossed, but the flow's motion away from the breakpoint "
+                raise KinkRetry(f"{sw[k].name}: just crossed, but the flow's motion away from the breakpoint "
                              f"(d/dt h ∈ {rates[k]}) is not certified over the step")
         fresh = [k for k, s in enumerate(sw) if s.key not in self.pending and not vals[k] > 0]
         if not fresh:
@@ -461,7 +456,7 @@ class PieceMode:
         if istar == M:  # every sub-interval is inside the region: no crossing on this step
             return self._accept(step, c1, rho1, clear=False)
         if istar == 0:
-            raise _Retry(f"{sw[kstar].name}: the breakpoint may be met at once; a shorter step is needed")
+            raise KinkRetry(f"{sw[kstar].name}: the breakpoint may be met at once; a shorter step is needed")
         j = next((i for i in range(istar, M) if subvals[i][kstar] < 0), None)
         others = [k for k in fresh if k != kstar and first[k] < (M if j is None else j)]
         if others or j is None:
