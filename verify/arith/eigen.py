@@ -130,19 +130,42 @@ def ball_eigen_enclosures(H, prec: int) -> list[arb]:
 WEYL_FALLBACK_MAX = 80
 
 
+#: binary exponents beyond which an exact rational of a midpoint or radius is not formed: |x| < 2^-EXP_CUT is replaced
+#: by 0 (its size added to the error), |x| ≥ 2^EXP_LIMIT is refused (an exact Fraction of 2^(−3·10¹⁰⁰) — tanh′ at 10¹⁰⁰
+#: — would never fit in memory)
+EXP_CUT, EXP_LIMIT = 2000, 100_000
+
+
+def _bounded_fraction(x) -> tuple[Fraction, Fraction]:
+    """(q, e) with |x − q| ≤ e for an exact binary number x (an Arb midpoint or radius): q = x exactly and e = 0 when
+    2^-EXP_CUT ≤ |x| < 2^EXP_LIMIT, q = 0 and e = 2^-EXP_CUT when |x| is smaller; larger values raise
+    :class:`EnclosureError`."""
+    from ..numbers import to_fraction
+
+    man, exp = x.mid().man_exp()
+    if man == 0:
+        return Fraction(0), Fraction(0)
+    top = exp + abs(int(man)).bit_length()  # |x| < 2^top
+    if top < -EXP_CUT:
+        return Fraction(0), Fraction(1, 2**EXP_CUT)
+    if top > EXP_LIMIT:
+        raise EnclosureError(f"an entry of magnitude ≈ 2^{top} cannot be handled exactly (limit 2^{EXP_LIMIT})")
+    return to_fraction(x), Fraction(0)
+
+
 def symmetric_midpoint(M, prec: int = 128) -> tuple[np.ndarray, Fraction]:
     """(K̂, ε): the symmetrised rational midpoint K̂ of a square ball matrix M (arb_mat or object array) and a
     rational ε ≥ ‖K − K̂‖_F for every symmetric K inside M, |K_ij − K̂_ij| ≤ rad_ij + |K̂_ij − mid M_ij|.
     By Weyl's inequality every eigenvalue of such a K lies within ε of an eigenvalue of K̂."""
-    from ..numbers import to_fraction
-
     p = M.nrows() if isinstance(M, arb_mat) else M.shape[0]
-    mid = [[to_fraction(M[i, j].mid()) for j in range(p)] for i in range(p)]
+    parts = [[_bounded_fraction(M[i, j].mid()) for j in range(p)] for i in range(p)]
+    mid = [[q for q, _ in row] for row in parts]
     sym = np.array([[(mid[i][j] + mid[j][i]) / 2 for j in range(p)] for i in range(p)], dtype=object)
     e2 = Fraction(0)
     for i in range(p):
         for j in range(p):
-            e = to_fraction(M[i, j].rad()) + abs(sym[i, j] - mid[i][j])
+            rq, rextra = _bounded_fraction(M[i, j].rad())
+            e = rq + rextra + parts[i][j][1] + abs(sym[i, j] - mid[i][j])
             e2 += e * e
     with _ArbPrec(prec):
         eps = ball_bounds(arb(fmpq(e2.numerator, e2.denominator)).sqrt())[1]

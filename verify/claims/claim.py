@@ -107,6 +107,14 @@ _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\
 _PLUGINS: dict = {"loaded": False, "failed": []}
 
 
+def _safe_str(exc: BaseException) -> str:
+    """``str(exc)`` for a message, or a placeholder when the exception's own ``__str__`` raises."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a user exception whose __str__ is broken still gets a clean message
+        return "<its message could not be formatted>"
+
+
 def import_claim_module(name: str):
     """Import the module ``name`` (a dotted module name such as ``mypkg.claims``), whose import registers claims
     with :func:`register`; return the module. The current directory is searched after ``sys.path`` (as
@@ -133,9 +141,13 @@ def import_claim_module(name: str):
         if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
             raise InputError(f"cannot import the claim module {name!r}: no module named {exc.name!r} (searched "
                              f"sys.path and the current directory {cwd})") from None
-        raise InputError(f"importing the claim module {name!r} failed: {type(exc).__name__}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - the user's module raised while importing: one clear line
-        raise InputError(f"importing the claim module {name!r} failed: {type(exc).__name__}: {exc}") from None
+        raise InputError(f"importing the claim module {name!r} failed: {type(exc).__name__}: "
+                         f"{_safe_str(exc)}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user's module raised (or called sys.exit) while importing
+        raise InputError(f"importing the claim module {name!r} failed: {type(exc).__name__}: "
+                         f"{_safe_str(exc)}") from None
     finally:
         if added and cwd in sys.path:
             sys.path.remove(cwd)

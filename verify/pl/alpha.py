@@ -139,6 +139,17 @@ class AlphaBounds:
     elapsed: float = 0.0
     nonnegative: str | None = None
     note: str = ""
+    #: the ball the bounds are about — the objective (by identity), its centre x0 (exact) and radius r — so that a
+    #: consumer such as :func:`verify.pl.chatterjee` can refuse bounds of another ball (α depends on r: a lower
+    #: bound for one radius is not one for a larger radius, an upper bound not one for a smaller radius)
+    objective: object = field(default=None, repr=False, compare=False)
+    x0: tuple | None = None
+    r: Fraction | None = None
+
+    def covers(self, objective, x0, r) -> bool:
+        """Are these the bounds of α(x0, r) for this objective (the same object, centre and radius, exactly)?"""
+        return (self.objective is objective and self.r is not None and self.r == r and self.x0 is not None
+                and len(self.x0) == len(x0) and all(a == b for a, b in zip(self.x0, x0)))
 
     @property
     def tightness(self) -> float | None:
@@ -154,6 +165,10 @@ class AlphaBounds:
 
 
 def _check_ball(objective, x0, r):
+    """The ball B(x0, r) of an α computation, validated: x0 exact with one entry per parameter, r > 0 rational."""
+    if not hasattr(objective, "n_params") or not hasattr(objective, "grad"):
+        raise InputError(f"expected a verify objective (vf.Objective.from_sympy, vf.SquareLoss, …), got "
+                         f"{type(objective).__name__}")
     x0q = fraction_array(x0, what="x0")
     if x0q.shape != (objective.n_params,):
         raise InputError(f"x0 must have {objective.n_params} entries, got shape {x0q.shape}")
@@ -1077,7 +1092,7 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     """
     t0 = time.perf_counter()
     x0q, rq = _check_ball(objective, x0, r)
-    objective = exact_objective(objective)
+    given, objective = objective, exact_objective(objective)
     prec = validate.precision(prec)
     starts = validate.nonneg_int(starts, "starts")
     seed = validate.nonneg_int(seed, "seed")
@@ -1191,4 +1206,5 @@ def alpha(objective, x0, r, *, methods="auto", starts: int = 8, seed: int = 0, p
     if nonneg is None and bnb_positive:
         nonneg = ("certified on the ball: the branch-and-bound lower bound is positive, and every positive box "
                   "bound certifies L ≥ 0 on its box")
-    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0, nonneg, "; ".join(notes))
+    return AlphaBounds(best, upper, witness, best_m, info, time.perf_counter() - t0, nonneg, "; ".join(notes),
+                       objective=given, x0=tuple(x0q), r=rq)

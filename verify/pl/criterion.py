@@ -149,17 +149,22 @@ def _negative_point(objective, x0q, rq, prec, starts: int = 4):
 def chatterjee(objective, x0, r, *, prec: int = 128, bounds=None, **alpha_kw) -> Result:
     """Decide the gradient-flow criterion 4L(x0) < r²α(x0, r) (arXiv:2203.16462; docs/theory/local_pl.md §1.2).
 
-    ``bounds``: a precomputed :class:`~verify.pl.alpha.AlphaBounds` (else :func:`~verify.pl.alpha.alpha`
-    is run with ``alpha_kw``). See the module docstring for what each verdict means, including
+    ``bounds``: a precomputed :class:`~verify.pl.alpha.AlphaBounds` of the same objective, x0 and r (else
+    :func:`~verify.pl.alpha.alpha` is run with ``alpha_kw``); bounds of another ball are refused.
+    See the module docstring for what each verdict means, including
     L(x0) = 0."""
     t0 = time.perf_counter()
     x0q, rq = _check_ball(objective, x0, r)
-    objective = exact_objective(objective)
+    original, objective = objective, exact_objective(objective)
     prec = validate.precision(prec)
     if bounds is not None and (not isinstance(bounds, AlphaBounds) or not _exact_or_none(bounds.lower)
                                or not _exact_or_none(bounds.upper)):
         raise InputError("bounds must be an AlphaBounds (from pl.alpha) with exact rational lower/upper (or None), "
                          f"got {bounds!r}")
+    if bounds is not None and not bounds.covers(original, x0q, rq):
+        raise InputError(f"bounds were computed for another ball or objective (r = {bounds.r}, x0 = "
+                         f"{None if bounds.x0 is None else [str(v) for v in bounds.x0][:4]}): α(x0, r) depends on "
+                         "both, so pass bounds from pl.alpha(objective, x0, r) for this very ball")
     lo, hi, arith = _loss_enclosure(objective, x0q, prec)
     if hi < 0:
         raise InputError(f"L(x0) < 0 (enclosure [{float(lo):.6g}, {float(hi):.6g}]): the criterion needs L ≥ 0")
