@@ -101,6 +101,7 @@ from ..errors import (
     EnclosureError,
     InputError,
     InternalError,
+    NonFiniteError,
     NonRealError,
     RegionBoundaryError,
     UncertifiedValueError,
@@ -586,11 +587,19 @@ class _Flow:
         next steps while their K stays inside K⁺ (λ_min over K ⊆ K⁺ is ≥ λ(K⁺): the reuse is sound; it trades a
         slightly larger μ for fewer Hessian enclosures)."""
         r = (rho * 2).upper()
+        # an inflation beyond 2^64 × the tube's size (a blowing-up flow) decides nothing useful and its Hessian box
+        # would overflow float64 balls or take exact rationals of astronomical exponents: a failed step instead
+        limit = arb(2) ** 64 * (1 + max((abs(v.mid()) + v.rad()).upper() for v in tube))
         for _ in range(4):
+            if not (r.is_finite() and r <= limit):
+                raise _StepFailed("wrapping control: the inflated tube would be non-finite or astronomically wide "
+                                  "(a flow that blows up?)")
             K = np.array([arb(v.mid(), (v.rad() + r).upper()) for v in tube], dtype=object)
             lam = self.cached_lambda(K)
             mu = Fraction(math.ceil(-lam * 2**64), 2**64)  # μ ≥ −λ, a short dyadic
             grow = (_arbq(mu) * _arbq(h)).exp().upper()
+            if not grow.is_finite():
+                raise _StepFailed("wrapping control: e^{μh} is not finite")
             if (rho * grow).upper() < r:
                 return mu, grow
             r = (rho * grow * 2).upper()
@@ -616,11 +625,14 @@ class _Flow:
         try:
             H = self.obj.hessian(K, "ball64")
             lam = lambda_min_lower(H)
-        except (ArithmeticNotSupportedError, UncertifiedValueError, EnclosureError):
-            lam = None
+        except (ArithmeticNotSupportedError, UncertifiedValueError, EnclosureError, NonFiniteError):
+            lam = None  # e.g. a box beyond the float range: Arb below
         if lam is None:
-            H = self.obj.hessian(K, "ball", self.prec)
-            lam = lambda_min_lower(H)
+            try:
+                H = self.obj.hessian(K, "ball", self.prec)
+                lam = lambda_min_lower(H)
+            except (NonFiniteError, EnclosureError, UncertifiedValueError) as exc:
+                raise _StepFailed(f"no certified lower bound of λ_min(∇²L) over the tube: {exc}") from None
         if lam is None:
             raise _StepFailed("no certified lower bound of λ_min(∇²L) over the tube")
         return lam
