@@ -227,6 +227,23 @@ def _flat_directions_guard(objective, th, flat: int, verdict):
     return verdict, note
 
 
+def _mean_square_result(rad, objective, th, flat: int, claim, scope, q, cert: dict, t0: float, message: str):
+    """The Result of a mean-square criterion ρ(T) < 1 (random reshuffling, with replacement): PROVED / REFUTED /
+    INCONCLUSIVE from the certified position of ρ(T) against 1, then the flat-direction guard
+    (:func:`_flat_directions_guard`), whose note joins the certificate and the message."""
+    verdict = Verdict.PROVED if rad["rho_lt_1"] else (
+        Verdict.INCONCLUSIVE if rad.get("rho_equals_1") is not False else Verdict.REFUTED)
+    verdict, flat_note = _flat_directions_guard(objective, th, flat, verdict)
+    cert["flat_directions_note"] = flat_note
+    rho = rad["rho"]
+    known = bool(rho) and None not in rho
+    return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
+                  quantity=Quantity("ρ(T)", None, tuple(rho) if known else None),
+                  margin=(1 - rho[1], 1 - rho[0]) if known else None, certificate=cert,
+                  counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho_T": rho},
+                  message=message + (f"; {flat_note}" if flat_note else ""))
+
+
 def _not_fixed(claim, point_scope, fail, t0, extra: str = ""):
     b, j, v = fail
     return Result(Verdict.REFUTED, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0,
@@ -390,9 +407,6 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
             every_contracts = _norm_lt_one(C, Q)
     rad = _radius_vs_one(_sym_restriction(terms, r))
     mean_rad = _radius_general(_charpoly(mean))
-    verdict = Verdict.PROVED if rad["rho_lt_1"] else (
-        Verdict.INCONCLUSIVE if rad.get("rho_equals_1") is not False else Verdict.REFUTED)
-    verdict, flat_note = _flat_directions_guard(objective, th, p - r, verdict)
     cert = {"criterion": "ρ(T) < 1, T(S) = E_π[C_π S C_πᵀ] over the orders π (necessary and sufficient for "
                          "mean-square asymptotic stability at epoch boundaries)",
             "rho_T": rad["rho"], "decided_by": rad["decided_by"], "orders": len(parts), "flat_directions": p - r,
@@ -401,15 +415,10 @@ def reshuffling_stability(objective, theta_star, eta, batch_size: int, *, drop_l
             else not mean_rad["gt_1"], "rho_of_mean": list(mean_rad["rho"]),
             "sampling": {"scheme": "random reshuffling", "batch_size": b, "drop_last": drop_last,
                          "etas": etas}}
-    cert["flat_directions_note"] = flat_note
-    rho = rad["rho"]
-    return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
-                  quantity=Quantity("ρ(T)", None, tuple(rho) if rho and None not in rho else None),
-                  margin=(1 - rho[1], 1 - rho[0]) if rho and None not in rho else None, certificate=cert,
-                  counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho_T": rho},
-                  message=f"random reshuffling, {len(parts)} equally likely batch sequences: mean-square criterion "
-                          f"ρ(T) < 1 {'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); sufficient "
-                          f"'every order contracts' {every_contracts}" + (f"; {flat_note}" if flat_note else ""))
+    return _mean_square_result(rad, objective, th, p - r, claim, scope, q, cert, t0,
+                               f"random reshuffling, {len(parts)} equally likely batch sequences: mean-square "
+                               f"criterion ρ(T) < 1 {'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); "
+                               f"sufficient 'every order contracts' {every_contracts}")
 
 
 # ------------------------------------------------------------------------------------------------ with replacement
@@ -461,24 +470,15 @@ def replacement_stability(objective, theta_star, eta, batch_size: int, *, sampli
     suff = _symmetric_root_positions(_charpoly(Mmat), [Fraction(1)]).counts[Fraction(1)][2] == 0
     posH = _symmetric_root_positions(_charpoly(_reduce(Hm, Q)), [Fraction(0), 2 / q])
     nec = posH.counts[Fraction(0)][0] == 0 and posH.counts[2 / q][2] == 0
-    verdict = Verdict.PROVED if rad["rho_lt_1"] else (
-        Verdict.INCONCLUSIVE if rad.get("rho_equals_1") is not False else Verdict.REFUTED)
-    verdict, flat_note = _flat_directions_guard(objective, th, p - r, verdict)
     cert = {"criterion": "ρ(T) < 1, T(S) = E[(I − ηH_B) S (I − ηH_B)] (necessary and sufficient for mean-square "
                          "asymptotic stability)",
             "rho_T": rad["rho"], "decided_by": rad["decided_by"], "c": c, "flat_directions": p - r,
             "sufficient_wu_ma_e_lambda_max_T_of_I_le_1": suff, "necessary_0_le_lambda_H_le_2_over_eta": nec,
             "sampling": {"scheme": "with replacement", "within_batch": sampling, "batch_size": b}}
-    cert["flat_directions_note"] = flat_note
-    rho = rad["rho"]
-    return Result(verdict, claim=claim, arithmetic="exact", elapsed=time.perf_counter() - t0, scope=scope,
-                  quantity=Quantity("ρ(T)", None, tuple(rho) if rho and None not in rho else None),
-                  margin=(1 - rho[1], 1 - rho[0]) if rho and None not in rho else None, certificate=cert,
-                  counterexample=None if verdict != Verdict.REFUTED else {"eta": q, "rho_T": rho},
-                  message=f"SGD with replacement ({sampling}, b = {b}, c = {c}): ρ(T) < 1 "
-                          f"{'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); sufficient "
-                          f"λ_max(T(I)) ≤ 1: {suff}; necessary 0 ≤ λ(H) ≤ 2/η: {nec}"
-                          + (f"; {flat_note}" if flat_note else ""))
+    return _mean_square_result(rad, objective, th, p - r, claim, scope, q, cert, t0,
+                               f"SGD with replacement ({sampling}, b = {b}, c = {c}): ρ(T) < 1 "
+                               f"{'holds' if rad['rho_lt_1'] else 'fails'} ({rad['decided_by']}); sufficient "
+                               f"λ_max(T(I)) ≤ 1: {suff}; necessary 0 ≤ λ(H) ≤ 2/η: {nec}")
 
 
 __all__ = ["epoch_stability", "reshuffling_stability", "replacement_stability"]
