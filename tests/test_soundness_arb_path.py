@@ -492,7 +492,8 @@ def test_memory_estimate_covers_the_result_itself_for_a_one_neuron_mlp():
     assert a.bytes_per_entry * a.dense_copies * p * p >= held
 
 
-_MEASURE = r"""
+#: the start of the memory-measuring scripts run in fresh processes: imports and the peak-RSS reader
+_PRELUDE = r"""
 import gc, resource, sys
 import numpy as np
 
@@ -504,7 +505,8 @@ def _peak_rss():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
+"""
+_MEASURE = _PRELUDE + r"""
 import verify as vf
 from verify.arith import get_arith
 d, arith = int(sys.argv[1]), sys.argv[2]
@@ -615,19 +617,7 @@ def test_recheck_of_a_dead_relu_instance_does_not_crash_on_the_float64_ball_rung
     assert res.verdict in (vf.Verdict.SUPPORTED, vf.Verdict.INCONCLUSIVE)
 
 
-_GUARD = r"""
-import gc, resource, sys
-import numpy as np
-
-def _peak_rss():
-    # VmHWM: the peak resident set of this process's own address space (reset by exec). getrusage's ru_maxrss is not:
-    # Linux carries the parent's peak over fork + exec, so under a large pytest process the increase measured 0.
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
+_GUARD = _PRELUDE + r"""
 import verify as vf
 from verify import errors
 d, h, arith = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
