@@ -32,6 +32,8 @@ from verify.arith.taylor import SeriesContext
 from verify.convergence import flow_claims as fc
 from verify.convergence import validated_flow
 
+from .tape_cases import flow_coefficients
+
 VF = importlib.import_module("verify.convergence.validated_flow")
 P, REF, INC = vf.Verdict.PROVED, vf.Verdict.REFUTED, vf.Verdict.INCONCLUSIVE
 X = sp.symbols("x")
@@ -288,21 +290,7 @@ def _random_expr(rng: random.Random, depth: int):
 
 
 def _coefs(obj, x, prec, compiled, order):
-    A = R.TapeArithmetic(prec)
-    with SeriesContext(prec, 1):
-        xs = np.array([R.variable(v) for v in x], dtype=object)
-        with R.Recording() as rec:
-            g = obj.grad(xs, arith=A)
-        sw = R.Sweeper(rec.tape) if compiled else (lambda k: R.sweep(rec.tape, k))
-        cs = [list(x)]
-        for k in range(order):
-            nxt = [-(gi.coeff(k) if type(gi) is R.TNode else (arb(gi) if k == 0 else arb(0))) / (k + 1) for gi in g]
-            cs.append(nxt)
-            if k + 1 < order:
-                for v, val in zip(xs, nxt):
-                    v.c.append(val)
-                sw(k + 1)
-    return cs
+    return flow_coefficients(obj, x, prec, compiled, order)[0]
 
 
 @settings(max_examples=12, deadline=None, derandomize=True)

@@ -23,6 +23,8 @@ from verify.arith import relaxed as R
 from verify.arith.taylor import SeriesContext
 from verify.convergence import validated_flow
 
+from .tape_cases import flow_coefficients
+
 VF = importlib.import_module("verify.convergence.validated_flow")
 X, Y = sp.symbols("x y")
 ORDER = 9
@@ -50,21 +52,7 @@ def _objectives():
 
 def _coefficients(obj, x, prec, compiled, order=ORDER):
     """Taylor coefficients of the gradient of obj along the flow through x (arb list): Sweeper or reference sweep."""
-    A = R.TapeArithmetic(prec)
-    with SeriesContext(prec, 1):
-        xs = np.array([R.variable(v) for v in x], dtype=object)
-        with R.Recording() as rec:
-            g = obj.grad(xs, arith=A)
-        sw = R.Sweeper(rec.tape) if compiled else (lambda k: R.sweep(rec.tape, k))
-        cs = [list(x)]
-        for k in range(order):
-            nxt = [-(gi.coeff(k) if type(gi) is R.TNode else (arb(gi) if k == 0 else arb(0))) / (k + 1) for gi in g]
-            cs.append(nxt)
-            if k + 1 < order:
-                for v, val in zip(xs, nxt):
-                    v.c.append(val)
-                sw(k + 1)
-    return cs, sw
+    return flow_coefficients(obj, x, prec, compiled, order)
 
 
 @pytest.mark.parametrize("name", ["elementary", "hyperbolic", "repeated", "powers", "tanh-mlp"])
