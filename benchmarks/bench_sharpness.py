@@ -30,20 +30,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from _timing import fmt_r, fmt_t, load, timed  # noqa: E402
+from bench_hessian import shape_for  # noqa: E402  (the same bias-free tanh MLPs: p = d·m + m)
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import verify as vf  # noqa: E402
 from verify.convergence.gd import gd  # noqa: E402
 from verify.stability.sharpness import sharpness_at  # noqa: E402
-
-SHAPES = {100: (9, 10), 400: (19, 20), 1000: (24, 40)}  # p = d·m + m
-
-
-def shape_for(p: int) -> tuple[int, int]:
-    if p in SHAPES:
-        return SHAPES[p]
-    m = max(2, int(round(np.sqrt(p))))
-    return max(1, p // m - 1), m
 
 
 def main(argv=None) -> None:
